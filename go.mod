@@ -1,0 +1,3 @@
+module github.com/pasteur-dev/pasteur
+
+go 1.26.8
