@@ -1,0 +1,27 @@
+# pasteur: build, test, benchmark.
+GO ?= go
+export CGO_ENABLED ?= 0
+
+.PHONY: build test deps bench clean
+
+build:
+	$(GO) build -o pasteur ./cmd/pasteur
+
+# Installs what the tests need when it is missing, then runs every test.
+# PASTEUR_E2E=1 makes end-to-end tests fail, not skip, without their
+# prerequisites (root, /dev/net/tun, git, ip, strace). The race detector
+# needs cgo, so tests turn it on; the binaries they build keep CGO_ENABLED=0.
+test: deps
+	$(GO) vet ./...
+	PASTEUR_E2E=1 CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 45m ./...
+
+deps:
+	scripts/install-deps.sh
+
+# Builds the namespace topology and measures TAP mode against socket mode.
+bench: deps
+	scripts/install-deps.sh wrk
+	$(GO) run ./bench/netbench
+
+clean:
+	rm -f pasteur

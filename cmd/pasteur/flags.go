@@ -1,0 +1,105 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// serveConfig is the server's command line.
+type serveConfig struct {
+	tap      string
+	ipv4     netip.Prefix
+	gateway  netip.Addr
+	dns      netip.Addr
+	remote   string
+	port     int
+	bind     string
+	data     string
+	length   int
+	maxSize  int64
+	logLevel slog.Level
+}
+
+// parseServeFlags reads the server's flags. Both -name and --name work.
+// --help prints the usage to help and returns flag.ErrHelp.
+func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
+	c := &serveConfig{}
+	fs := flag.NewFlagSet("pasteur", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var ipv4, gateway, dns, level string
+	fs.StringVar(&c.tap, "tap", "", "run on a userspace TCP/IP stack over this TAP `device` (e.g. tap100) instead of the host's sockets; needs --ipv4")
+	fs.StringVar(&ipv4, "ipv4", "", "the stack's IPv4 address and prefix in TAP mode (e.g. 10.0.0.3/24)")
+	fs.StringVar(&gateway, "ipv4-gateway", "", "the default gateway in TAP mode (e.g. 10.0.0.1)")
+	fs.StringVar(&dns, "dns-server", "", "DNS server `IP` that resolves host names in TAP mode (default: the gateway)")
+	for _, n := range []string{"r", "remote"} {
+		fs.StringVar(&c.remote, n, "", "Git `URL` to push every paste to and fetch from (git://host/repo); none by default")
+	}
+	for _, n := range []string{"p", "port"} {
+		fs.IntVar(&c.port, n, 4343, "TCP port of the web server")
+	}
+	fs.StringVar(&c.bind, "bind", "127.0.0.1", "address to listen on without --tap (0.0.0.0 for every address)")
+	fs.StringVar(&c.data, "data", "pasteur-data", "`directory` of the local Git repository, created if missing; \"\" keeps it in memory only (needs --remote)")
+	fs.IntVar(&c.length, "length", paste.DefaultIDLength, "length of new paste ids")
+	fs.Int64Var(&c.maxSize, "max-size", paste.DefaultMaxSize, "largest paste accepted, in `bytes`")
+	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(help, "Usage: pasteur [flags]\n\nA pastebin that saves every paste into a Git repository.\n\nFlags (-name and --name both work):\n")
+		fs.SetOutput(help)
+		fs.PrintDefaults()
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("%v (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	var err error
+	if ipv4 != "" {
+		if c.ipv4, err = netip.ParsePrefix(ipv4); err != nil || !c.ipv4.Addr().Is4() {
+			return nil, fmt.Errorf("--ipv4 %q: want an IPv4 address with its prefix length, like 10.0.0.3/24", ipv4)
+		}
+	}
+	if gateway != "" {
+		if c.gateway, err = netip.ParseAddr(gateway); err != nil || !c.gateway.Is4() {
+			return nil, fmt.Errorf("--ipv4-gateway %q: want an IPv4 address, like 10.0.0.1", gateway)
+		}
+		if c.ipv4.IsValid() && !c.ipv4.Masked().Contains(c.gateway) {
+			return nil, fmt.Errorf("--ipv4-gateway %s is outside --ipv4 %s", c.gateway, c.ipv4)
+		}
+	}
+	if dns != "" {
+		if c.dns, err = netip.ParseAddr(dns); err != nil || !c.dns.Is4() {
+			return nil, fmt.Errorf("--dns-server %q: want an IPv4 address", dns)
+		}
+	}
+	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	switch {
+	case c.tap != "" && !c.ipv4.IsValid():
+		return nil, errors.New("--tap needs --ipv4 (e.g. --ipv4 10.0.0.3/24)")
+	case c.tap == "" && (ipv4 != "" || gateway != "" || dns != ""):
+		return nil, errors.New("--ipv4, --ipv4-gateway and --dns-server configure the TAP stack: add --tap")
+	case c.port < 1 || c.port > 65535:
+		return nil, fmt.Errorf("--port %d: want 1..65535", c.port)
+	case c.length < 1 || c.length > paste.MaxIDLength:
+		return nil, fmt.Errorf("--length %d: want 1..%d", c.length, paste.MaxIDLength)
+	case paste.IDBits(c.length) < 32:
+		return nil, fmt.Errorf("--length %d gives %.0f bits per id, guessable; want at least 7", c.length, paste.IDBits(c.length))
+	case c.maxSize < 1:
+		return nil, fmt.Errorf("--max-size %d: want a positive number of bytes", c.maxSize)
+	case c.data == "" && c.remote == "":
+		return nil, errors.New(`--data "" keeps pastes in memory only: give a --remote to push them to`)
+	case strings.TrimSpace(c.bind) == "":
+		return nil, errors.New("--bind is empty")
+	}
+	return c, nil
+}

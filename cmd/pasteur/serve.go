@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/gitsync"
+	"github.com/pasteur-dev/pasteur/netstack"
+	"github.com/pasteur-dev/pasteur/netx"
+	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/tap"
+)
+
+// serve runs the server until ctx ends: network, listener, store, handler,
+// serve.
+func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: cfg.logLevel}))
+
+	network, addr, closeNet, err := openNetwork(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeNet()
+
+	ln, err := network.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	defer ln.Close()
+
+	store, err := gitsync.Open(ctx, gitsync.Config{
+		Dir:    cfg.data,
+		Remote: cfg.remote,
+		Dial:   network.Dial,
+		Logger: log.With("component", "gitsync"),
+	})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	handler, err := paste.NewHandler(paste.Config{
+		Store:    store,
+		Logger:   log.With("component", "http"),
+		MaxSize:  cfg.maxSize,
+		IDLength: cfg.length,
+	})
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "url", "http://"+displayAddr(ln.Addr(), addr), "remote", cfg.remote, "data", cfg.data)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// openNetwork returns the stack to run on, the address to listen on, and
+// how to release the stack.
+func openNetwork(cfg *serveConfig, log *slog.Logger) (netx.Network, string, func(), error) {
+	port := strconv.Itoa(cfg.port)
+	if cfg.tap == "" {
+		return &netx.Host{}, net.JoinHostPort(cfg.bind, port), func() {}, nil
+	}
+	dev, err := tap.Open(cfg.tap)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	mtu, err := dev.MTU()
+	if err != nil {
+		dev.Close()
+		return nil, "", nil, err
+	}
+	st, err := netstack.New(dev, netstack.Config{
+		Addr:    cfg.ipv4,
+		Gateway: cfg.gateway,
+		DNS:     cfg.dns,
+		MTU:     mtu,
+		Logger:  log.With("component", "netstack"),
+	})
+	if err != nil {
+		dev.Close()
+		return nil, "", nil, err
+	}
+	log.Info("userspace stack up", "tap", cfg.tap, "ipv4", cfg.ipv4, "gateway", cfg.gateway, "mtu", mtu)
+	return st, net.JoinHostPort(cfg.ipv4.Addr().String(), port), func() { st.Close() }, nil
+}
+
+// displayAddr names the listening address for the log.
+func displayAddr(a net.Addr, fallback string) string {
+	if a == nil {
+		return fallback
+	}
+	return a.String()
+}

@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pasteur-dev/pasteur/internal/testbed"
+)
+
+// require skips the test when the machine lacks what it needs, or fails it
+// when PASTEUR_E2E=1 says the prerequisites must be there.
+func require(t *testing.T, root bool, cmds ...string) {
+	t.Helper()
+	var why string
+	if root {
+		if err := testbed.Check(); err != nil {
+			why = err.Error()
+		}
+	}
+	for _, c := range cmds {
+		if _, err := exec.LookPath(c); err != nil && why == "" {
+			why = "needs " + c + " (make test installs it)"
+		}
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv("PASTEUR_E2E") == "1" {
+		t.Fatalf("end-to-end test cannot run: %s", why)
+	}
+	t.Skipf("%s (set PASTEUR_E2E=1 to make this a failure)", why)
+}
+
+// buildPasteur builds the binary as it ships: CGO_ENABLED=0.
+func buildPasteur(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pasteur")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/pasteur")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// newBareRepo makes a bare repository with one empty commit on master, as
+// the original pasteur's README does, and returns its directory.
+func newBareRepo(t *testing.T, base, name string) string {
+	t.Helper()
+	dir := filepath.Join(base, name)
+	git(t, "", "init", "-q", "--bare", dir)
+	git(t, dir, "config", "receive.denyCurrentBranch", "ignore")
+	tree := strings.TrimSpace(git(t, dir, "write-tree"))
+	commit := strings.TrimSpace(git(t, dir, "commit-tree", tree, "-m", "."))
+	git(t, dir, "update-ref", "refs/heads/master", commit)
+	return dir
+}
+
+// git runs git with --git-dir=dir (when dir is set) and returns its output.
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	if dir != "" {
+		args = append([]string{"--git-dir=" + dir}, args...)
+	}
+	cmd := exec.Command("git", args...)
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@test", "GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@test")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// pathOf finds the file that holds paste id in the repository's master.
+func pathOf(t *testing.T, dir, id string) string {
+	t.Helper()
+	for _, p := range strings.Fields(git(t, dir, "ls-tree", "-r", "--name-only", "master")) {
+		if p == id || strings.HasSuffix(p, "/"+id) {
+			return p
+		}
+	}
+	t.Fatalf("paste %s is not in %s's master", id, dir)
+	return ""
+}

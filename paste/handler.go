@@ -1,0 +1,127 @@
+package paste
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// DefaultMaxSize is the largest paste accepted unless configured otherwise.
+const DefaultMaxSize = 1 << 20
+
+// Config configures the website. Store is required; the zero value of every
+// other field has a sensible default.
+type Config struct {
+	Store    Store
+	Logger   *slog.Logger
+	MaxSize  int64 // largest paste in bytes; DefaultMaxSize when 0
+	IDLength int   // length of new ids; DefaultIDLength when 0
+}
+
+// Handler serves the paste website: the form at /, pastes at /ID, and the
+// static files under /static/.
+type Handler struct {
+	store    Store
+	log      *slog.Logger
+	maxSize  int64
+	idLength int
+	pages    *template.Template
+	mux      *http.ServeMux
+	now      func() time.Time
+}
+
+// NewHandler returns the website's handler.
+func NewHandler(cfg Config) (*Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("paste: no store")
+	}
+	h := &Handler{
+		store:    cfg.Store,
+		log:      cfg.Logger,
+		maxSize:  cfg.MaxSize,
+		idLength: cfg.IDLength,
+		now:      time.Now,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxSize <= 0 {
+		h.maxSize = DefaultMaxSize
+	}
+	if h.idLength == 0 {
+		h.idLength = DefaultIDLength
+	}
+	if _, err := NewID(h.idLength); err != nil {
+		return nil, err
+	}
+	pages, err := template.New("").Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).ParseFS(webFS, "web/*.html")
+	if err != nil {
+		return nil, err
+	}
+	h.pages = pages
+	static, err := fs.Sub(webFS, "web/static")
+	if err != nil {
+		return nil, err
+	}
+	h.mux = http.NewServeMux()
+	h.mux.HandleFunc("GET /{$}", h.form)
+	h.mux.HandleFunc("POST /{$}", h.create)
+	h.mux.HandleFunc("GET /{id}", h.show)
+	h.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	return h, nil
+}
+
+// ServeHTTP sets the security headers every response carries, then routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	h.mux.ServeHTTP(w, r)
+}
+
+// fail answers a request that went wrong: the one place errors become HTTP
+// statuses. Users get a one-line reason; details go to the log.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := http.StatusInternalServerError, "internal error"
+	var reqErr *requestError
+	switch {
+	case errors.As(err, &reqErr):
+		status, msg = reqErr.status, reqErr.msg
+	case errors.Is(err, ErrNotFound):
+		status, msg = http.StatusNotFound, "no such paste"
+	case errors.Is(err, ErrTooLarge):
+		status, msg = http.StatusRequestEntityTooLarge, err.Error()
+	case errors.Is(err, ErrInvalid):
+		status, msg = http.StatusBadRequest, err.Error()
+	case errors.Is(err, ErrUnavailable):
+		status, msg = http.StatusServiceUnavailable, "storage unavailable, the paste was not saved; try again"
+	}
+	if status >= 500 {
+		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		h.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// requestError is a refusal with its status and a message for the user.
+type requestError struct {
+	status int
+	msg    string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(msg string) error { return &requestError{http.StatusBadRequest, msg} }

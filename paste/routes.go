@@ -1,0 +1,135 @@
+package paste
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// idAttempts bounds the retries when a new id collides with a stored one.
+const idAttempts = 8
+
+// form serves the page with the paste form.
+func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, "index.html", nil)
+}
+
+// create stores a submitted paste and answers where it lives: JSON for
+// Accept: application/json (the original's page script), a redirect for a
+// browser's form post, and the URL on one line for everything else (curl).
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
+	sub, err := h.parseSubmission(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := &Paste{
+		Contents:  sub.paste,
+		Encrypted: sub.encrypted,
+		Language:  sub.language,
+		User:      sub.user,
+		Comment:   sub.comment,
+		Created:   h.now().UTC(),
+	}
+	for attempt := 0; ; attempt++ {
+		if p.ID, err = NewID(h.idLength); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		err = h.store.Create(r.Context(), p)
+		if !errors.Is(err, ErrExists) || attempt == idAttempts {
+			break
+		}
+	}
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("create paste: %w", err))
+		return
+	}
+	h.log.Info("paste created", "id", p.ID, "bytes", len(p.Contents), "encrypted", p.Encrypted)
+
+	q := url.Values{}
+	if sub.language != "" {
+		q.Set("hl", sub.language)
+	}
+	if sub.lines {
+		q.Set("ln", "true")
+	}
+	if sub.raw {
+		q.Set("raw", "true")
+	}
+	loc := "/" + p.ID
+	if len(q) > 0 {
+		loc += "?" + q.Encode()
+	}
+	accept := r.Header.Get("Accept")
+	switch {
+	case strings.Contains(accept, "application/json"):
+		resp := map[string]any{"code": p.ID}
+		if sub.language != "" {
+			resp["hl"] = sub.language
+		}
+		if sub.lines {
+			resp["ln"] = true
+		}
+		if sub.raw {
+			resp["raw"] = true
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(resp)
+	case strings.Contains(accept, "text/html"):
+		http.Redirect(w, r, loc, http.StatusSeeOther)
+	default:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, baseURL(r)+loc)
+	}
+}
+
+// baseURL is the scheme and host the client used to reach us.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// show renders a paste: HTML by default, the exact bytes with ?raw=true.
+func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !ValidID(id) {
+		h.fail(w, r, ErrNotFound)
+		return
+	}
+	p, err := h.store.Get(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	if isOn(q.Get("raw")) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		http.ServeContent(w, r, "", p.Created, bytes.NewReader(p.Contents))
+		return
+	}
+	lang := cleanLanguage(q.Get("hl"))
+	if lang == "" {
+		lang = p.Language
+	}
+	h.render(w, r, "paste.html", pageOf(p, lang, isOn(q.Get("ln"))))
+}
+
+// render executes a page template into a buffer first, so that a template
+// error becomes a clean 500 instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	var buf bytes.Buffer
+	if err := h.pages.ExecuteTemplate(&buf, name, data); err != nil {
+		h.fail(w, r, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = buf.WriteTo(w)
+}

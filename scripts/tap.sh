@@ -1,0 +1,48 @@
+#!/bin/sh
+# Builds (or removes) the network pasteur's TAP mode runs on, as the
+# original unikernel's tap.sh did: a bridge br1 holding the host's address
+# on that network (the gateway pasteur is given), and a persistent TAP
+# device enslaved to it, owned by the user who will run pasteur.
+#
+#   sudo scripts/tap.sh up      # br1 = 10.0.0.1/24, tap100 in br1
+#   sudo scripts/tap.sh down
+#
+# Override with BRIDGE, BRIDGE_ADDR, TAP and TAP_USER (default: $SUDO_USER
+# or root). To let pasteur reach the internet (a forge, Let's Encrypt),
+# set UPLINK to the host's outgoing interface: IP forwarding is turned on
+# and the bridge's network is masqueraded there (needs nft).
+set -eu
+BRIDGE=${BRIDGE:-br1}
+BRIDGE_ADDR=${BRIDGE_ADDR:-10.0.0.1/24}
+TAP=${TAP:-tap100}
+TAP_USER=${TAP_USER:-${SUDO_USER:-root}}
+UPLINK=${UPLINK:-}
+
+up() {
+	ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+	ip addr replace "$BRIDGE_ADDR" dev "$BRIDGE"
+	ip link set "$BRIDGE" up
+	ip link show "$TAP" >/dev/null 2>&1 || ip tuntap add dev "$TAP" mode tap user "$TAP_USER"
+	ip link set "$TAP" master "$BRIDGE"
+	ip link set "$TAP" up
+	if [ -n "$UPLINK" ]; then
+		sysctl -q -w net.ipv4.ip_forward=1
+		net=$(ip -4 -o addr show dev "$BRIDGE" | awk '{print $4}')
+		nft add table ip pasteur
+		nft add chain ip pasteur post '{ type nat hook postrouting priority 100 ; }'
+		nft add rule ip pasteur post ip saddr "$net" oifname "$UPLINK" masquerade
+	fi
+	echo "$TAP is in $BRIDGE ($BRIDGE_ADDR); run pasteur with --tap $TAP --ipv4 <free address in that network> --ipv4-gateway ${BRIDGE_ADDR%/*}"
+}
+
+down() {
+	ip link del "$TAP" 2>/dev/null || true
+	ip link del "$BRIDGE" 2>/dev/null || true
+	nft delete table ip pasteur 2>/dev/null || true
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+*) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
