@@ -135,4 +135,3 @@ func mustGet(t *testing.T, url string) string {
 	}
 	return string(b)
 }
-
