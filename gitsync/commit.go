@@ -1,0 +1,246 @@
+package gitsync
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// Commit identity. Authors are the pasting users; the email is fixed, as
+// users give no address.
+const (
+	defaultAuthor = "pasteur"
+	authorEmail   = "pasteur@localhost"
+)
+
+// commitPastes stores pastes in a new commit on parent (ZeroHash: a root
+// commit) and returns it. Nothing is written when an id is taken (an error
+// wrapping paste.ErrExists) or a paste cannot be encoded (paste.Marshal's
+// error). One paste is one commit authored by its user; several (grouped
+// writes) make one commit by pasteur.
+func (r *repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, now time.Time) (plumbing.Hash, error) {
+	root, err := r.treeOf(parent)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	blobs := make([][]byte, len(pastes))
+	paths := make([]string, len(pastes))
+	seen := make(map[string]bool, len(pastes))
+	for i, p := range pastes {
+		if seen[p.ID] {
+			return plumbing.ZeroHash, fmt.Errorf("gitsync: paste %s: %w", p.ID, paste.ErrExists)
+		}
+		seen[p.ID] = true
+		if paths[i], err = r.placePaste(root, p.ID); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if blobs[i], err = paste.Marshal(p); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
+
+	files := make([]file, len(pastes))
+	for i := range pastes {
+		h, err := r.putBlob(blobs[i])
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		files[i] = file{path: paths[i], hash: h, mode: filemode.Regular}
+	}
+	tree, err := r.addFiles(root, files)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+
+	c := &object.Commit{TreeHash: tree}
+	if !parent.IsZero() {
+		c.ParentHashes = []plumbing.Hash{parent}
+	}
+	if len(pastes) == 1 {
+		p := pastes[0]
+		when := p.Created
+		if when.IsZero() {
+			when = now
+		}
+		c.Author = signature(p.User, when)
+		c.Message = oneLine(p.Comment)
+		if c.Message == "" {
+			c.Message = "Paste " + p.ID
+		}
+	} else {
+		ids := make([]string, len(pastes))
+		for i, p := range pastes {
+			ids[i] = p.ID
+		}
+		c.Author = signature("", now)
+		c.Message = "Pastes " + strings.Join(ids, ", ")
+	}
+	c.Committer = signature("", c.Author.When)
+	c.Message += "\n"
+	return r.put(c.Encode)
+}
+
+// signature is a commit identity for user ("" for pasteur) at when. Git
+// headers cannot hold '<', '>' or line breaks: they are dropped from names.
+func signature(user string, when time.Time) object.Signature {
+	name := strings.Join(strings.Fields(strings.Map(func(c rune) rune {
+		if c == '<' || c == '>' || c < ' ' || c == 0x7f {
+			return ' '
+		}
+		return c
+	}, user)), " ")
+	if name == "" {
+		name = defaultAuthor
+	}
+	return object.Signature{Name: name, Email: authorEmail, When: when}
+}
+
+// oneLine is s with control characters turned to spaces and trimmed.
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f {
+			return ' '
+		}
+		return c
+	}, s))
+}
+
+// firstParent returns the first parent of commit h, ZeroHash for a root
+// commit or one whose parent is not in the repository.
+func (r *repo) firstParent(h plumbing.Hash) (plumbing.Hash, error) {
+	c, err := r.commit(h)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if len(c.ParentHashes) == 0 || !r.has(c.ParentHashes[0]) {
+		return plumbing.ZeroHash, nil
+	}
+	return c.ParentHashes[0], nil
+}
+
+// mergeBase returns the nearest commit on the first-parent lines of both a
+// and b, ZeroHash when they share none. It walks both lines in turn, so its
+// cost is the distance to the answer, not the length of the history: a
+// is an ancestor of b exactly when mergeBase(a, b) == a.
+func (r *repo) mergeBase(a, b plumbing.Hash) (plumbing.Hash, error) {
+	if a == b {
+		return a, nil
+	}
+	seenA := map[plumbing.Hash]bool{a: true}
+	seenB := map[plumbing.Hash]bool{b: true}
+	var err error
+	for !a.IsZero() || !b.IsZero() {
+		if !a.IsZero() {
+			if a, err = r.firstParent(a); err != nil {
+				return plumbing.ZeroHash, err
+			}
+			if seenB[a] && !a.IsZero() {
+				return a, nil
+			}
+			seenA[a] = true
+		}
+		if !b.IsZero() {
+			if b, err = r.firstParent(b); err != nil {
+				return plumbing.ZeroHash, err
+			}
+			if seenA[b] && !b.IsZero() {
+				return b, nil
+			}
+			seenB[b] = true
+		}
+	}
+	return plumbing.ZeroHash, nil
+}
+
+// commitsSince returns the commits on the first-parent line from tip back to
+// base (excluded; ZeroHash: to the root), oldest first.
+func (r *repo) commitsSince(tip, base plumbing.Hash) ([]*object.Commit, error) {
+	var line []*object.Commit
+	for h := tip; !h.IsZero() && h != base; {
+		c, err := r.commit(h)
+		if err != nil {
+			return nil, err
+		}
+		line = append(line, c)
+		if h, err = r.firstParent(h); err != nil {
+			return nil, err
+		}
+	}
+	slices.Reverse(line)
+	return line, nil
+}
+
+// replay re-applies onto commit onto the files that the commits from base
+// (excluded) to tip add or change, oldest first, keeping their authors and
+// messages, and returns the new tip. Deletions are not replayed (pasteur
+// never deletes). A file whose path onto already holds with other contents
+// is dropped and logged: it belongs to a commit that was never pushed, so
+// never acknowledged (Create acknowledges a paste only once pushed).
+func (r *repo) replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing.Hash, error) {
+	line, err := r.commitsSince(tip, base)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	for _, c := range line {
+		parentTree := plumbing.ZeroHash
+		if len(c.ParentHashes) > 0 && r.has(c.ParentHashes[0]) {
+			if parentTree, err = r.treeOf(c.ParentHashes[0]); err != nil {
+				return plumbing.ZeroHash, err
+			}
+		}
+		ontoTree, err := r.treeOf(onto)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		var files []file
+		err = r.walkChanges(parentTree, c.TreeHash, "", func(path string, e object.TreeEntry) error {
+			if e.Mode == filemode.Dir {
+				return nil
+			}
+			have, ok, err := r.entryAt(ontoTree, path)
+			switch {
+			case errors.Is(err, errBlocked), err == nil && ok && have.Hash != e.Hash:
+				log.Warn("gitsync: dropping an unpushed file that the remote holds differently",
+					"path", path, "commit", c.Hash.String())
+			case err != nil:
+				return err
+			case !ok:
+				files = append(files, file{path: path, hash: e.Hash, mode: e.Mode})
+			}
+			return nil
+		})
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if len(files) == 0 {
+			continue
+		}
+		tree, err := r.addFiles(ontoTree, files)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		n := &object.Commit{
+			Author:       c.Author,
+			Committer:    c.Committer,
+			Message:      c.Message,
+			TreeHash:     tree,
+			ParentHashes: []plumbing.Hash{onto},
+		}
+		if onto.IsZero() {
+			n.ParentHashes = nil
+		}
+		if onto, err = r.put(n.Encode); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
+	return onto, nil
+}

@@ -1,0 +1,225 @@
+package gitsync
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// repo is the local repository: go-git's storage, plus what makes its writes
+// durable on disk. It is not safe for concurrent use: Store.mu guards it, and
+// it is never used across network I/O.
+type repo struct {
+	st      storage.Storer
+	disk    *disk           // nil for memory storage
+	pending []plumbing.Hash // loose objects written since the last sync
+
+	root struct { // the last root tree read, by hash
+		hash plumbing.Hash
+		tree *object.Tree
+	}
+}
+
+// openRepo opens the bare repository in dir, or creates it with HEAD on
+// branch; dir "" is a repository in memory.
+func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
+	r := &repo{}
+	if dir == "" {
+		r.st = memory.NewStorage()
+	} else {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(abs, 0o777); err != nil {
+			return nil, err
+		}
+		r.st = filesystem.NewStorage(osfs.New(abs), cache.NewObjectLRUDefault())
+		r.disk = &disk{dir: abs}
+	}
+	_, err := r.st.Reference(plumbing.HEAD)
+	if err == nil {
+		return r, nil
+	}
+	if !errors.Is(err, plumbing.ErrReferenceNotFound) {
+		r.close()
+		return nil, err
+	}
+	if err := r.init(branch); err != nil {
+		r.close()
+		return nil, fmt.Errorf("init: %w", err)
+	}
+	return r, nil
+}
+
+// init makes an empty bare repository, as git init --bare does.
+func (r *repo) init(branch plumbing.ReferenceName) error {
+	if fs, ok := r.st.(*filesystem.Storage); ok {
+		if err := fs.Init(); err != nil {
+			return err
+		}
+	}
+	cfg := config.NewConfig()
+	cfg.Core.IsBare = true
+	if err := r.st.SetConfig(cfg); err != nil {
+		return err
+	}
+	if err := r.st.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, branch)); err != nil {
+		return err
+	}
+	if r.disk != nil {
+		return r.disk.syncAll()
+	}
+	return nil
+}
+
+func (r *repo) close() error {
+	if fs, ok := r.st.(*filesystem.Storage); ok {
+		return fs.Close()
+	}
+	return nil
+}
+
+// ref returns the commit ref name points at, ZeroHash when there is none.
+func (r *repo) ref(name plumbing.ReferenceName) (plumbing.Hash, error) {
+	ref, err := r.st.Reference(name)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return plumbing.ZeroHash, nil
+	}
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return ref.Hash(), nil
+}
+
+// setRef durably points ref name at h, or deletes it when h is ZeroHash,
+// after making the objects written so far durable.
+func (r *repo) setRef(name plumbing.ReferenceName, h plumbing.Hash) error {
+	if err := r.sync(); err != nil {
+		return err
+	}
+	switch {
+	case h.IsZero():
+		if err := r.st.RemoveReference(name); err != nil {
+			return err
+		}
+		if r.disk != nil {
+			return r.disk.syncRefDir(name)
+		}
+		return nil
+	case r.disk != nil:
+		return r.disk.setRef(name, h)
+	default:
+		return r.st.SetReference(plumbing.NewHashReference(name, h))
+	}
+}
+
+// sync makes the loose objects written so far durable.
+func (r *repo) sync() error {
+	if r.disk != nil && len(r.pending) > 0 {
+		if err := r.disk.syncObjects(r.pending); err != nil {
+			return err
+		}
+	}
+	r.pending = r.pending[:0]
+	return nil
+}
+
+// has reports whether object h is in the repository.
+func (r *repo) has(h plumbing.Hash) bool {
+	return r.st.HasEncodedObject(h) == nil
+}
+
+// put stores an object made by encode (object.Tree.Encode, ...).
+func (r *repo) put(encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
+	o := r.st.NewEncodedObject()
+	if err := encode(o); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	h, err := r.st.SetEncodedObject(o)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	r.pending = append(r.pending, h)
+	return h, nil
+}
+
+// putBlob stores data as a blob.
+func (r *repo) putBlob(data []byte) (plumbing.Hash, error) {
+	return r.put(func(o plumbing.EncodedObject) error {
+		o.SetType(plumbing.BlobObject)
+		w, err := o.Writer()
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		return w.Close()
+	})
+}
+
+// putPack stores the objects of a packfile.
+func (r *repo) putPack(pack []byte) error {
+	var before map[string]bool
+	if r.disk != nil {
+		var err error
+		if before, err = r.disk.packs(); err != nil {
+			return err
+		}
+	}
+	if err := packfile.UpdateObjectStorage(r.st, bytes.NewReader(pack)); err != nil {
+		return err
+	}
+	if r.disk != nil {
+		return r.disk.syncNewPacks(before)
+	}
+	return nil
+}
+
+// commit reads commit h.
+func (r *repo) commit(h plumbing.Hash) (*object.Commit, error) {
+	return object.GetCommit(r.st, h)
+}
+
+// treeOf returns the tree of commit h, ZeroHash for no commit.
+func (r *repo) treeOf(h plumbing.Hash) (plumbing.Hash, error) {
+	if h.IsZero() {
+		return plumbing.ZeroHash, nil
+	}
+	c, err := r.commit(h)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return c.TreeHash, nil
+}
+
+// tree reads tree h, keeping the last root tree read for the next lookups.
+func (r *repo) tree(h plumbing.Hash) (*object.Tree, error) {
+	if r.root.hash == h && r.root.tree != nil {
+		return r.root.tree, nil
+	}
+	return object.GetTree(r.st, h)
+}
+
+// rootTree reads tree h and keeps it for the next lookups.
+func (r *repo) rootTree(h plumbing.Hash) (*object.Tree, error) {
+	t, err := r.tree(h)
+	if err != nil {
+		return nil, err
+	}
+	r.root.hash, r.root.tree = h, t
+	return t, nil
+}

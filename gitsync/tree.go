@@ -1,0 +1,163 @@
+package gitsync
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// errBlocked: a path cannot exist in a tree because one of its directories
+// is a file there.
+var errBlocked = errors.New("a parent directory is a file")
+
+// file is a blob to place in a tree at a slash-separated path.
+type file struct {
+	path string
+	hash plumbing.Hash
+	mode filemode.FileMode
+}
+
+// entryAt returns the entry at path in tree root (ZeroHash: the empty tree),
+// and whether there is one. The error wraps errBlocked when a directory of
+// path is a file.
+func (r *repo) entryAt(root plumbing.Hash, path string) (object.TreeEntry, bool, error) {
+	h, first := root, true
+	for {
+		if h.IsZero() {
+			return object.TreeEntry{}, false, nil
+		}
+		var t *object.Tree
+		var err error
+		if first {
+			t, err = r.rootTree(h)
+		} else {
+			t, err = r.tree(h)
+		}
+		if err != nil {
+			return object.TreeEntry{}, false, err
+		}
+		name, rest, nested := strings.Cut(path, "/")
+		e, err := t.FindEntry(name)
+		if errors.Is(err, object.ErrEntryNotFound) {
+			return object.TreeEntry{}, false, nil
+		}
+		if err != nil {
+			return object.TreeEntry{}, false, err
+		}
+		if !nested {
+			return *e, true, nil
+		}
+		if e.Mode != filemode.Dir {
+			return object.TreeEntry{}, false, fmt.Errorf("%s: %w", path, errBlocked)
+		}
+		h, path, first = e.Hash, rest, false
+	}
+}
+
+// addFiles stores the tree made of tree base (ZeroHash: the empty tree) and
+// files, and returns its hash. Every path must be free: one already taken is
+// an error wrapping paste.ErrExists, one under a file wraps errBlocked.
+func (r *repo) addFiles(base plumbing.Hash, files []file) (plumbing.Hash, error) {
+	var entries []object.TreeEntry
+	if !base.IsZero() {
+		t, err := r.tree(base)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		entries = append(entries, t.Entries...)
+	}
+	index := make(map[string]int, len(entries))
+	for i, e := range entries {
+		index[e.Name] = i
+	}
+
+	subdirs := make(map[string][]file)
+	var order []string // subdirectories in the order met, for determinism
+	for _, f := range files {
+		name, rest, nested := strings.Cut(f.path, "/")
+		if nested {
+			if subdirs[name] == nil {
+				order = append(order, name)
+			}
+			subdirs[name] = append(subdirs[name], file{path: rest, hash: f.hash, mode: f.mode})
+			continue
+		}
+		if _, ok := index[name]; ok {
+			return plumbing.ZeroHash, fmt.Errorf("%s: %w", name, paste.ErrExists)
+		}
+		index[name] = len(entries)
+		entries = append(entries, object.TreeEntry{Name: name, Mode: f.mode, Hash: f.hash})
+	}
+	for _, name := range order {
+		sub := plumbing.ZeroHash
+		i, ok := index[name]
+		if ok {
+			if entries[i].Mode != filemode.Dir {
+				return plumbing.ZeroHash, fmt.Errorf("%s: %w", name, errBlocked)
+			}
+			sub = entries[i].Hash
+		}
+		h, err := r.addFiles(sub, subdirs[name])
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("%s/%w", name, err)
+		}
+		if ok {
+			entries[i].Hash = h
+		} else {
+			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
+		}
+	}
+
+	sort.Sort(object.TreeEntrySorter(entries)) // git's order: directories sort as "name/"
+	t := &object.Tree{Entries: entries}
+	return r.put(t.Encode)
+}
+
+// walkChanges calls fn for every entry of tree to that tree from lacks or
+// holds with other contents (either tree may be ZeroHash, the empty tree),
+// descending into changed directories, which fn sees too. Entries that from
+// holds and to lacks are not reported.
+func (r *repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path string, e object.TreeEntry) error) error {
+	if from == to {
+		return nil
+	}
+	t, err := r.tree(to)
+	if err != nil {
+		return err
+	}
+	var old *object.Tree
+	if !from.IsZero() {
+		if old, err = r.tree(from); err != nil {
+			return err
+		}
+	}
+	for _, e := range t.Entries {
+		before := plumbing.ZeroHash
+		if old != nil {
+			if o, err := old.FindEntry(e.Name); err == nil {
+				if o.Hash == e.Hash && o.Mode == e.Mode {
+					continue
+				}
+				if o.Mode == e.Mode {
+					before = o.Hash
+				}
+			}
+		}
+		if err := fn(prefix+e.Name, e); err != nil {
+			return err
+		}
+		if e.Mode == filemode.Dir {
+			if err := r.walkChanges(before, e.Hash, prefix+e.Name+"/", fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
