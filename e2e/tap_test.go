@@ -44,7 +44,7 @@ func TestTapToGitDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	srv := bed.Command(bed.Bridge, "strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen", "-o", trace,
+	srv := bed.Command(bed.Bridge, "strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen,openat", "-o", trace,
 		bin, "--tap", testbed.Tap, "--ipv4", testbed.TapAddr+testbed.Prefix, "--ipv4-gateway", testbed.BridgeAddr,
 		"--remote", "git://"+testbed.BridgeAddr+"/pasteur", "--data", filepath.Join(tmp, "data"))
 	srv.Stdout, srv.Stderr = logf, logf
@@ -141,6 +141,11 @@ func TestTapToGitDaemon(t *testing.T) {
 		if strings.Contains(line, "AF_INET") || strings.Contains(line, "connect(") || strings.Contains(line, "bind(") {
 			t.Errorf("TAP mode touched the host stack: %s", line)
 		}
+	}
+	// The same trace shows the TAP device being opened: strace was
+	// watching the right process.
+	if !strings.Contains(string(b), `"/dev/net/tun"`) {
+		t.Errorf("strace did not see pasteur open /dev/net/tun: the trace proves nothing\n%s", b)
 	}
 	t.Logf("strace saw %d socket calls", strings.Count(string(b), "socket("))
 }
