@@ -24,6 +24,7 @@ type serveConfig struct {
 	data     string
 	length   int
 	maxSize  int64
+	cache    int64
 	logLevel slog.Level
 }
 
@@ -49,6 +50,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.data, "data", "pasteur-data", "`directory` of the local Git repository, created if missing; \"\" keeps it in memory only (needs --remote)")
 	fs.IntVar(&c.length, "length", paste.DefaultIDLength, "length of new paste ids")
 	fs.Int64Var(&c.maxSize, "max-size", paste.DefaultMaxSize, "largest paste accepted, in `bytes`")
+	fs.Int64Var(&c.cache, "cache", 64<<20, "`bytes` of recently read pastes kept in memory (0 turns the cache off)")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(help, "Usage: pasteur [flags]\n\nA pastebin that saves every paste into a Git repository.\n\nFlags (-name and --name both work):\n")
@@ -94,6 +96,8 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 		return nil, fmt.Errorf("--length %d: want 1..%d", c.length, paste.MaxIDLength)
 	case paste.IDBits(c.length) < 32:
 		return nil, fmt.Errorf("--length %d gives %.0f bits per id, guessable; want at least 7", c.length, paste.IDBits(c.length))
+	case c.cache < 0:
+		return nil, fmt.Errorf("--cache %d: want 0 or more bytes", c.cache)
 	case c.maxSize < 1:
 		return nil, fmt.Errorf("--max-size %d: want a positive number of bytes", c.maxSize)
 	case c.data == "" && c.remote == "":

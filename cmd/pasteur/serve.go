@@ -46,8 +46,12 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	}
 	defer store.Close()
 
+	var pastes paste.Store = store
+	if cfg.cache > 0 {
+		pastes = paste.NewCache(store, cfg.cache)
+	}
 	handler, err := paste.NewHandler(paste.Config{
-		Store:    store,
+		Store:    pastes,
 		Logger:   log.With("component", "http"),
 		MaxSize:  cfg.maxSize,
 		IDLength: cfg.length,
