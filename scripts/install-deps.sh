@@ -3,14 +3,23 @@
 # when they are missing. Extra command names may be given as arguments.
 set -eu
 need=""
-for cmd in git ip strace curl "$@"; do
+for cmd in git ip strace curl named dig tsig-keygen chromium "$@"; do
 	command -v "$cmd" >/dev/null 2>&1 && continue
 	case "$cmd" in
 	ip) pkg=iproute2 ;;
+	named | tsig-keygen) pkg=bind9 ;;
+	dig) pkg=bind9-dnsutils ;;
 	*) pkg=$cmd ;;
 	esac
 	need="$need $pkg"
 done
+# Pebble, Let's Encrypt's test CA (the HTTPS tests), is a Go program.
+gobin=$(go env GOBIN)
+[ -n "$gobin" ] || gobin="$(go env GOPATH | cut -d: -f1)/bin"
+if [ ! -x "$gobin/pebble" ] && ! command -v pebble >/dev/null 2>&1; then
+	echo "install-deps: installing pebble into $gobin" >&2
+	go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.1
+fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing:$need (run as root, or install them)" >&2

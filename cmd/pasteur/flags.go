@@ -15,6 +15,8 @@ import (
 // serveConfig is the server's command line.
 type serveConfig struct {
 	tap      string
+	offload  bool
+	debug    string
 	ipv4     netip.Prefix
 	gateway  netip.Addr
 	dns      netip.Addr
@@ -26,6 +28,7 @@ type serveConfig struct {
 	maxSize  int64
 	cache    int64
 	logLevel slog.Level
+	https    httpsConfig
 }
 
 // parseServeFlags reads the server's flags. Both -name and --name work.
@@ -37,6 +40,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs.Usage = func() {}
 	var ipv4, gateway, dns, level string
 	fs.StringVar(&c.tap, "tap", "", "run on a userspace TCP/IP stack over this TAP `device` (e.g. tap100) instead of the host's sockets; needs --ipv4")
+	fs.BoolVar(&c.offload, "tap-offload", true, "open the TAP device with checksum and TCP segmentation offloads (IFF_VNET_HDR); false for plain frames")
 	fs.StringVar(&ipv4, "ipv4", "", "the stack's IPv4 address and prefix in TAP mode (e.g. 10.0.0.3/24)")
 	fs.StringVar(&gateway, "ipv4-gateway", "", "the default gateway in TAP mode (e.g. 10.0.0.1)")
 	fs.StringVar(&dns, "dns-server", "", "DNS server `IP` that resolves host names in TAP mode (default: the gateway)")
@@ -51,6 +55,8 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs.IntVar(&c.length, "length", paste.DefaultIDLength, "length of new paste ids")
 	fs.Int64Var(&c.maxSize, "max-size", paste.DefaultMaxSize, "largest paste accepted, in `bytes`")
 	fs.Int64Var(&c.cache, "cache", 64<<20, "`bytes` of recently read pastes kept in memory (0 turns the cache off)")
+	c.https.addFlags(fs)
+	fs.StringVar(&c.debug, "debug-addr", "", "serve profiles and counters on this loopback `address` (e.g. 127.0.0.1:6060), for benchmarks")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(help, "Usage: pasteur [flags]\n\nA pastebin that saves every paste into a Git repository.\n\nFlags (-name and --name both work):\n")
@@ -104,6 +110,11 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 		return nil, errors.New(`--data "" keeps pastes in memory only: give a --remote to push them to`)
 	case strings.TrimSpace(c.bind) == "":
 		return nil, errors.New("--bind is empty")
+	}
+	portSet := false
+	fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "p" || f.Name == "port" })
+	if err := c.https.check(c, portSet); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -28,12 +28,26 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		return err
 	}
 	defer closeNet()
+	if cfg.debug != "" {
+		stop, err := serveDebug(cfg.debug, network, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 
 	ln, err := network.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	defer ln.Close()
+	ln80, err := listenHTTP(cfg, network, addr, log)
+	if err != nil {
+		return err
+	}
+	if ln80 != nil {
+		defer ln80.Close()
+	}
 
 	store, err := gitsync.Open(ctx, gitsync.Config{
 		Dir:    cfg.data,
@@ -60,17 +74,27 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		return err
 	}
 
+	certs, err := newCertManager(cfg, network, log)
+	if err != nil {
+		return err
+	}
+
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           withHealth(handler, certs),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "url", "http://"+displayAddr(ln.Addr(), addr), "remote", cfg.remote, "data", cfg.data)
+	errc := make(chan error, 3)
+	var redirect *http.Server
+	if certs != nil {
+		redirect = serveHTTPS(ctx, cfg, certs, srv, ln, ln80, errc, log)
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+		log.Info("serving", "url", "http://"+displayAddr(ln.Addr(), addr), "remote", cfg.remote, "data", cfg.data)
+	}
 
 	select {
 	case err := <-errc:
@@ -80,6 +104,9 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if redirect != nil {
+		redirect.Close()
+	}
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -93,7 +120,7 @@ func openNetwork(cfg *serveConfig, log *slog.Logger) (netx.Network, string, func
 	if cfg.tap == "" {
 		return &netx.Host{}, net.JoinHostPort(cfg.bind, port), func() {}, nil
 	}
-	dev, err := tap.Open(cfg.tap)
+	dev, err := openTap(cfg, log)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -113,8 +140,22 @@ func openNetwork(cfg *serveConfig, log *slog.Logger) (netx.Network, string, func
 		dev.Close()
 		return nil, "", nil, err
 	}
-	log.Info("userspace stack up", "tap", cfg.tap, "ipv4", cfg.ipv4, "gateway", cfg.gateway, "mtu", mtu)
+	log.Info("userspace stack up", "tap", cfg.tap, "ipv4", cfg.ipv4, "gateway", cfg.gateway, "mtu", mtu, "offload", dev.VnetHdr())
 	return st, net.JoinHostPort(cfg.ipv4.Addr().String(), port), func() { st.Close() }, nil
+}
+
+// openTap opens the TAP device, with offloads when asked and the kernel
+// allows them.
+func openTap(cfg *serveConfig, log *slog.Logger) (*tap.Device, error) {
+	if !cfg.offload {
+		return tap.Open(cfg.tap)
+	}
+	dev, err := tap.OpenOffload(cfg.tap)
+	if errors.Is(err, tap.ErrNoOffload) {
+		log.Warn("TAP offloads refused; using plain frames", "err", err)
+		return tap.Open(cfg.tap)
+	}
+	return dev, err
 }
 
 // displayAddr names the listening address for the log.
