@@ -7,9 +7,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pasteur-dev/pasteur/seal"
 )
 
 // Bounds on the metadata fields; longer values are cut.
@@ -18,12 +21,13 @@ const (
 	maxComment  = 256
 	maxLanguage = 32
 	maxField    = 4 << 10 // any form field but paste
+	maxFraming  = 64 << 10
 )
 
 // submission is a parsed POST /.
 type submission struct {
 	paste     []byte
-	language  string
+	language  string // a highlight.js name, or "" (unknown names are dropped)
 	lines     bool
 	raw       bool
 	encrypted bool
@@ -31,77 +35,51 @@ type submission struct {
 	comment   string
 }
 
-// parseSubmission reads the form of the original pasteur: multipart/form-data
-// (or a urlencoded form) with the fields paste, hl, ln, raw, encrypted, user
-// and comment. hl, ln and raw may also be given in the query string.
+// parseSubmission reads a POST /. The paste is, by the request's
+// Content-Type:
+//   - multipart/form-data: the field paste;
+//   - application/x-www-form-urlencoded: the field paste, when the body is a
+//     form of the original's fields (paste, hl, ln, raw, encrypted, user,
+//     comment) that names paste; otherwise the whole body, as
+//     curl --data-binary @file sends it;
+//   - anything else, or none: the whole body.
+//
+// The other fields may also be given in the query string (a form field
+// wins). An encrypted paste must be a seal envelope; --max-size bounds the
+// text, which for an encrypted paste is what the envelope holds.
 func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*submission, error) {
-	// Room for the other fields and the multipart framing around the paste.
-	r.Body = http.MaxBytesReader(w, r.Body, h.maxSize+64<<10)
+	pasteLimit := int64(seal.MaxLen(int(h.maxSize)))
+	r.Body = http.MaxBytesReader(w, r.Body, pasteLimit+maxFraming)
 	fields := map[string]string{}
 	var body []byte
-	var havePaste bool
-	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch {
-	case err != nil && r.Header.Get("Content-Type") == "":
-		return nil, badRequest("missing Content-Type: send multipart/form-data with a field named paste (curl -F paste=@file)")
-	case err != nil:
+	havePaste := true
+	ct := r.Header.Get("Content-Type")
+	mediaType, params, err := mime.ParseMediaType(ct)
+	if err != nil && ct != "" {
 		return nil, badRequest("malformed Content-Type: " + err.Error())
-	case mediaType == "multipart/form-data":
-		if params["boundary"] == "" {
-			return nil, badRequest("multipart/form-data without a boundary")
-		}
-		mr := multipart.NewReader(r.Body, params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, formError(err)
-			}
-			name := part.FormName()
-			limit := int64(maxField)
-			if name == "paste" {
-				limit = h.maxSize
-			}
-			v, err := readLimited(part, limit)
-			if err != nil {
-				if errors.Is(err, ErrTooLarge) && name != "paste" {
-					return nil, badRequest(fmt.Sprintf("form field %q is longer than %d bytes", name, maxField))
+	}
+	switch mediaType {
+	case "multipart/form-data":
+		body, havePaste, err = readMultipart(r.Body, params["boundary"], pasteLimit, fields)
+	case "application/x-www-form-urlencoded":
+		body, err = readLimited(r.Body, pasteLimit+maxFraming)
+		if err == nil {
+			if form, ok := asForm(body); ok {
+				for k := range form {
+					fields[k] = form.Get(k)
 				}
-				return nil, formError(err)
-			}
-			if name == "paste" {
-				body, havePaste = v, true
-			} else if name != "" {
-				fields[name] = string(v)
+				body = []byte(form.Get("paste"))
+				delete(fields, "paste")
 			}
 		}
-	case mediaType == "application/x-www-form-urlencoded":
-		if err := r.ParseForm(); err != nil {
-			return nil, formError(err)
-		}
-		for k := range r.PostForm {
-			fields[k] = r.PostForm.Get(k)
-		}
-		if v, ok := r.PostForm["paste"]; ok {
-			body, havePaste = []byte(v[0]), true
-		}
-		delete(fields, "paste")
 	default:
-		return nil, badRequest("unsupported Content-Type " + mediaType + ": send multipart/form-data with a field named paste (curl -F paste=@file)")
+		body, err = readLimited(r.Body, pasteLimit)
+	}
+	if err != nil {
+		return nil, formError(err)
 	}
 	if !havePaste {
 		return nil, badRequest("missing form field paste")
-	}
-	if int64(len(body)) > h.maxSize {
-		return nil, fmt.Errorf("%w: the limit is %d bytes", ErrTooLarge, h.maxSize)
-	}
-	if len(body) == 0 {
-		return nil, badRequest("the paste is empty")
-	}
-	if !utf8.Valid(body) {
-		return nil, badRequest("the paste is not UTF-8 text")
 	}
 	q := r.URL.Query()
 	pick := func(k string) string {
@@ -110,15 +88,101 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 		}
 		return q.Get(k)
 	}
-	return &submission{
+	sub := &submission{
 		paste:     body,
-		language:  cleanLanguage(pick("hl")),
+		language:  h.language(pick("hl")),
 		lines:     isOn(pick("ln")),
 		raw:       isOn(pick("raw")),
 		encrypted: isOn(pick("encrypted")),
 		user:      cleanText(pick("user"), maxUser),
 		comment:   cleanText(pick("comment"), maxComment),
-	}, nil
+	}
+	if err := h.checkPaste(sub); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+// checkPaste enforces the size limit and what a paste must be: UTF-8 text,
+// or for an encrypted paste a seal envelope.
+func (h *Handler) checkPaste(sub *submission) error {
+	size := len(sub.paste)
+	if sub.encrypted {
+		env, err := seal.Parse(string(sub.paste))
+		if err != nil {
+			return badRequest("an encrypted paste must be encrypted by the client (the page script, or pasteur put --encrypt): " + err.Error())
+		}
+		size = env.PlaintextLen()
+	}
+	if int64(size) > h.maxSize {
+		return fmt.Errorf("%w: the limit is %d bytes", ErrTooLarge, h.maxSize)
+	}
+	if size == 0 {
+		return badRequest("the paste is empty")
+	}
+	if !utf8.Valid(sub.paste) {
+		return badRequest("the paste is not UTF-8 text")
+	}
+	return nil
+}
+
+// readMultipart reads a multipart/form-data body: the paste field (up to
+// pasteLimit bytes) and the other fields into fields.
+func readMultipart(body io.Reader, boundary string, pasteLimit int64, fields map[string]string) (paste []byte, havePaste bool, err error) {
+	if boundary == "" {
+		return nil, false, badRequest("multipart/form-data without a boundary")
+	}
+	mr := multipart.NewReader(body, boundary)
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return paste, havePaste, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		name := part.FormName()
+		limit := int64(maxField)
+		if name == "paste" {
+			limit = pasteLimit
+		}
+		v, err := readLimited(part, limit)
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) && name != "paste" {
+				return nil, false, badRequest(fmt.Sprintf("form field %q is longer than %d bytes", name, maxField))
+			}
+			return nil, false, err
+		}
+		if name == "paste" {
+			paste, havePaste = v, true
+		} else if name != "" {
+			fields[name] = string(v)
+		}
+	}
+}
+
+// asForm reads body as a urlencoded form of the original's fields with a
+// paste field; ok is false when it is not one, and body is then the paste.
+func asForm(body []byte) (url.Values, bool) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil || !form.Has("paste") {
+		return nil, false
+	}
+	for k := range form {
+		if !isFormField(k) {
+			return nil, false
+		}
+	}
+	return form, true
+}
+
+// isFormField reports whether k is a field of the original pasteur's form.
+func isFormField(k string) bool {
+	switch k {
+	case "paste", "hl", "ln", "raw", "encrypted", "user", "comment":
+		return true
+	}
+	return false
 }
 
 // readLimited reads r whole, or fails with ErrTooLarge past limit bytes.
@@ -128,7 +192,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: the limit is %d bytes", ErrTooLarge, limit)
+		return nil, fmt.Errorf("%w: the request body is over %d bytes", ErrTooLarge, limit)
 	}
 	return b, nil
 }
@@ -136,37 +200,34 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 // formError turns a body read error into a refusal.
 func formError(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var reqErr *requestError
+	switch {
+	case errors.As(err, &mbe):
 		return fmt.Errorf("%w: the request body is over %d bytes", ErrTooLarge, mbe.Limit)
-	}
-	if errors.Is(err, ErrTooLarge) {
+	case errors.Is(err, ErrTooLarge), errors.As(err, &reqErr):
 		return err
 	}
 	return badRequest("malformed form: " + err.Error())
 }
 
-// isOn reads a checkbox: "on" as browsers send it, or "true"/"1".
+// isOn reads a checkbox: "on" as browsers send it, or "true"/"1"/"yes".
 func isOn(v string) bool {
-	switch strings.ToLower(v) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "on", "true", "1", "yes":
 		return true
 	}
 	return false
 }
 
-// cleanLanguage keeps a highlight.js language name: letters, digits and a
-// few punctuation marks; anything else means no highlighting.
-func cleanLanguage(v string) string {
-	v = strings.ToLower(strings.TrimSpace(v))
-	if len(v) > maxLanguage {
+// language returns the highlight.js name for hl, a name or an alias in
+// any case; "" for none or for a language the bundle does not know, which
+// is dropped rather than refused.
+func (h *Handler) language(hl string) string {
+	if len(hl) > maxLanguage {
 		return ""
 	}
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("-_+.#", c)) {
-			return ""
-		}
-	}
-	return v
+	name, _ := h.langs.Lookup(hl)
+	return name
 }
 
 // cleanText makes a one-line value: control characters become spaces, runs

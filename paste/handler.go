@@ -25,13 +25,14 @@ type Config struct {
 	IDLength int   // length of new ids; DefaultIDLength when 0
 }
 
-// Handler serves the paste website: the form at /, pastes at /ID, and the
-// static files under /static/.
+// Handler serves the paste website: the form at /, pastes at /ID (as a
+// page, raw text or JSON), and the static files under /static/.
 type Handler struct {
 	store    Store
 	log      *slog.Logger
 	maxSize  int64
 	idLength int
+	langs    *Languages
 	pages    *template.Template
 	mux      *http.ServeMux
 	now      func() time.Time
@@ -47,6 +48,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		log:      cfg.Logger,
 		maxSize:  cfg.MaxSize,
 		idLength: cfg.IDLength,
+		langs:    newLanguages(),
 		now:      time.Now,
 	}
 	if h.log == nil {
@@ -61,7 +63,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if _, err := NewID(h.idLength); err != nil {
 		return nil, err
 	}
-	pages, err := template.New("").Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).ParseFS(webFS, "web/*.html")
+	pages, err := template.New("").ParseFS(webFS, "web/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	h.mux.HandleFunc("GET /{$}", h.form)
 	h.mux.HandleFunc("POST /{$}", h.create)
 	h.mux.HandleFunc("GET /{id}", h.show)
-	h.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	h.mux.Handle("GET /static/", http.StripPrefix("/static/", newStaticFiles(static)))
 	return h, nil
 }
 

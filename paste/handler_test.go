@@ -132,108 +132,6 @@ func TestCreateAnswers(t *testing.T) {
 	}
 }
 
-func TestCreateRefusals(t *testing.T) {
-	h, st := newTestHandler(t, Config{MaxSize: 100})
-	big := strings.Repeat("a", 101)
-	tests := []struct {
-		name   string
-		ct     string
-		body   string
-		status int
-	}{
-		{"no content type", "", "paste=x", 400},
-		{"wrong content type", "application/octet-stream", "x", 400},
-		{"malformed multipart", "multipart/form-data; boundary=zz", "garbage", 400},
-		{"multipart without boundary", "multipart/form-data", "x", 400},
-		{"missing paste", "application/x-www-form-urlencoded", "hl=go", 400},
-		{"empty paste", "application/x-www-form-urlencoded", "paste=", 400},
-		{"not utf-8", "application/x-www-form-urlencoded", "paste=%ff%fe", 400},
-		{"too large", "application/x-www-form-urlencoded", "paste=" + big, 413},
-		{"far too large", "application/x-www-form-urlencoded", "paste=" + strings.Repeat("a", 200<<10), 413},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
-			if tt.ct != "" {
-				req.Header.Set("Content-Type", tt.ct)
-			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != tt.status || strings.Count(rec.Body.String(), "\n") != 1 {
-				t.Fatalf("got %d %q, want %d and one line", rec.Code, rec.Body.String(), tt.status)
-			}
-		})
-	}
-	if rec := post(t, h, map[string]string{"paste": big}, ""); rec.Code != 413 {
-		t.Fatalf("multipart oversize: got %d", rec.Code)
-	}
-	if len(st.pastes) != 0 {
-		t.Fatalf("refused pastes were stored: %v", st.pastes)
-	}
-}
-
-func TestCreateStoreErrors(t *testing.T) {
-	h, st := newTestHandler(t, Config{})
-	st.taken = 3
-	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 200 {
-		t.Fatalf("collisions are retried: got %d %s", rec.Code, rec.Body)
-	}
-	st.err = fmt.Errorf("push: %w", ErrUnavailable)
-	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 503 {
-		t.Fatalf("unavailable store: got %d", rec.Code)
-	}
-	st.err = errors.New("disk on fire")
-	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 500 || strings.Contains(rec.Body.String(), "fire") {
-		t.Fatalf("internal error: got %d %q", rec.Code, rec.Body)
-	}
-}
-
-func TestShow(t *testing.T) {
-	h, _ := newTestHandler(t, Config{})
-	content := "<script>alert(1)</script>\r\n\ttab & emoji 🦀\nlast"
-	rec := post(t, h, map[string]string{"paste": content, "hl": "go", "user": "ann\x00\n", "comment": "a\tb"}, "application/json")
-	var resp struct{ Code string }
-	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-		t.Fatal(err)
-	}
-
-	raw := get(h, "/"+resp.Code+"?raw=true")
-	if raw.Code != 200 || raw.Body.String() != content || raw.Header().Get("Content-Type") != "text/plain; charset=utf-8" {
-		t.Fatalf("raw: %d %q %v", raw.Code, raw.Body, raw.Header())
-	}
-	page := get(h, "/"+resp.Code+"?ln=true")
-	body := page.Body.String()
-	if page.Code != 200 || strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
-		t.Fatalf("page not escaped: %d %s", page.Code, body)
-	}
-	for _, want := range []string{`id="L3"`, `language-go`, "by ann", "a b"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("page lacks %q", want)
-		}
-	}
-	for _, hdr := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"} {
-		if page.Header().Get(hdr) == "" {
-			t.Errorf("no %s header", hdr)
-		}
-	}
-	for _, target := range []string{"/nosuchpaste", "/bad!id", "/" + strings.Repeat("a", 65)} {
-		if rec := get(h, target); rec.Code != 404 {
-			t.Errorf("GET %s: %d, want 404", target, rec.Code)
-		}
-	}
-}
-
-func TestFormPage(t *testing.T) {
-	h, _ := newTestHandler(t, Config{})
-	rec := get(h, "/")
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `name="paste"`) {
-		t.Fatalf("got %d", rec.Code)
-	}
-	if rec := get(h, "/static/style.css"); rec.Code != 200 {
-		t.Fatalf("style: %d", rec.Code)
-	}
-}
-
 func TestNewID(t *testing.T) {
 	if IDBits(DefaultIDLength) < 64 {
 		t.Fatalf("default ids have %.1f bits", IDBits(DefaultIDLength))
@@ -269,5 +167,20 @@ func TestFormatRoundTrip(t *testing.T) {
 	}
 	if _, err := Marshal(&Paste{Contents: []byte{0xff}}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("non-UTF-8 marshalled: %v", err)
+	}
+}
+func TestCreateStoreErrors(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	st.taken = 3
+	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 200 {
+		t.Fatalf("collisions are retried: got %d %s", rec.Code, rec.Body)
+	}
+	st.err = fmt.Errorf("push: %w", ErrUnavailable)
+	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 503 {
+		t.Fatalf("unavailable store: got %d", rec.Code)
+	}
+	st.err = errors.New("disk on fire")
+	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 500 || strings.Contains(rec.Body.String(), "fire") {
+		t.Fatalf("internal error: got %d %q", rec.Code, rec.Body)
 	}
 }

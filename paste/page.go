@@ -1,35 +1,72 @@
 package paste
 
 import (
+	"html/template"
+	"net/url"
 	"strings"
 	"time"
 )
 
-// pasteView is what paste.html shows.
-type pasteView struct {
-	ID        string
-	Language  string
-	Lines     []string
-	Numbers   bool
-	Encrypted bool
-	Contents  string
-	User      string
-	Comment   string
-	Created   time.Time
+// formView is what index.html shows.
+type formView struct {
+	Languages []Language // for the chooser, by title
+	MaxSize   int64      // the largest paste, in bytes
 }
 
-// pageOf prepares a paste for the page.
-func pageOf(p *Paste, lang string, numbers bool) *pasteView {
-	text := string(p.Contents)
-	return &pasteView{
+// pasteView is what paste.html and raw.html show. The page script
+// highlights, numbers lines and, for an encrypted paste, decrypts first.
+type pasteView struct {
+	ID            string
+	Language      string   // highlight.js name, "" for none
+	LanguageTitle string   // its display name
+	LanguageFiles []string // the highlight.js language files to load
+	Numbers       bool
+	LinesURL      string // this page with line numbers toggled
+	Encrypted     bool
+	Text          template.HTML // clear pastes: the text, escaped exactly
+	Envelope      string        // encrypted pastes: the stored envelope
+	User          string
+	Comment       string
+	Created       time.Time
+}
+
+// pageOf prepares a paste for its page, in language lang ("" for none).
+func (h *Handler) pageOf(p *Paste, lang string, numbers bool) *pasteView {
+	v := &pasteView{
 		ID:        p.ID,
-		Language:  lang,
-		Lines:     strings.Split(strings.TrimSuffix(text, "\n"), "\n"),
 		Numbers:   numbers,
 		Encrypted: p.Encrypted,
-		Contents:  text,
 		User:      p.User,
 		Comment:   p.Comment,
 		Created:   p.Created,
 	}
+	q := url.Values{}
+	if lang != "" {
+		q.Set("hl", lang)
+	}
+	if !numbers {
+		q.Set("ln", "true")
+	}
+	v.LinesURL = "/" + p.ID
+	if len(q) > 0 {
+		v.LinesURL += "?" + q.Encode()
+	}
+	if lang != "" {
+		v.Language = lang
+		v.LanguageFiles = h.langs.Closure(lang)
+		v.LanguageTitle = h.langs.Title(lang)
+	}
+	if p.Encrypted {
+		v.Envelope = string(p.Contents)
+	} else {
+		v.Text = exactHTML(string(p.Contents))
+	}
+	return v
+}
+
+// exactHTML escapes text so that the DOM's textContent of the element it
+// is put in equals text: besides the usual escapes, carriage returns are
+// written as references, which HTML parsing does not fold into newlines.
+func exactHTML(text string) template.HTML {
+	return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(text), "\r", "&#13;"))
 }

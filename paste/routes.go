@@ -15,7 +15,7 @@ const idAttempts = 8
 
 // form serves the page with the paste form.
 func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, "index.html", nil)
+	h.render(w, r, "index.html", &formView{Languages: h.langs.All(), MaxSize: h.maxSize})
 }
 
 // create stores a submitted paste and answers where it lives: JSON for
@@ -97,7 +97,11 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// show renders a paste: HTML by default, the exact bytes with ?raw=true.
+// show answers GET /ID: the stored paste as JSON for Accept:
+// application/json, the exact text for ?raw=true, and the page otherwise.
+// The server cannot produce the text of an encrypted paste: its raw form is
+// a page that decrypts it in the browser, or a refusal for clients that do
+// not take HTML.
 func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !ValidID(id) {
@@ -109,17 +113,32 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	w.Header().Add("Vary", "Accept")
 	q := r.URL.Query()
-	if isOn(q.Get("raw")) {
+	accept := r.Header.Get("Accept")
+	switch raw := isOn(q.Get("raw")); {
+	case strings.Contains(accept, "application/json"):
+		b, err := Marshal(p)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	case raw && !p.Encrypted:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		http.ServeContent(w, r, "", p.Created, bytes.NewReader(p.Contents))
-		return
+	case raw && strings.Contains(accept, "text/html"):
+		h.render(w, r, "raw.html", h.pageOf(p, "", false))
+	case raw:
+		h.fail(w, r, &requestError{http.StatusConflict, "this paste is encrypted end to end and the server cannot read it: open its link (with the #key) in a browser, or run: pasteur get 'URL#KEY'"})
+	default:
+		lang := h.language(q.Get("hl"))
+		if lang == "" {
+			lang = h.language(p.Language)
+		}
+		h.render(w, r, "paste.html", h.pageOf(p, lang, isOn(q.Get("ln"))))
 	}
-	lang := cleanLanguage(q.Get("hl"))
-	if lang == "" {
-		lang = p.Language
-	}
-	h.render(w, r, "paste.html", pageOf(p, lang, isOn(q.Get("ln"))))
 }
 
 // render executes a page template into a buffer first, so that a template

@@ -3,10 +3,12 @@
 # when they are missing. Extra command names may be given as arguments.
 set -eu
 need=""
-for cmd in git ip strace curl named dig tsig-keygen chromium "$@"; do
+for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen "$@"; do
 	command -v "$cmd" >/dev/null 2>&1 && continue
 	case "$cmd" in
 	ip) pkg=iproute2 ;;
+	sshd) pkg=openssh-server ;;     # the ssh remote of the e2e tests (gitsync)
+	ssh-keygen) pkg=openssh-client ;;
 	named | tsig-keygen) pkg=bind9 ;;
 	dig) pkg=bind9-dnsutils ;;
 	*) pkg=$cmd ;;

@@ -3,6 +3,9 @@
 // userspace TCP/IP stack over a TAP device, as the MirageOS unikernel it
 // descends from did.
 //
+// pasteur put and pasteur get are its client: they paste a file and print
+// a paste, encrypting and decrypting in the browser's format.
+//
 // main wires the pieces in the order data flows: network, listener, store,
 // handler, serve.
 package main
@@ -19,6 +22,14 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "keygen" {
+		os.Exit(runKeygen(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 {
+		if cmd := clientCommand(os.Args[1]); cmd != nil {
+			os.Exit(cmd(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
