@@ -13,7 +13,10 @@ import (
 // pipeEnd is one end of an in-memory Ethernet link: each Write sends one
 // frame (copied) to the other end, whose Read returns it whole. A Write
 // blocks while the other end's queue is full, until either end is closed.
+// With vnet, frames carry virtio-net headers, as on a TAP device with
+// offloads, and nothing segments them: both ends take 64 KiB segments.
 type pipeEnd struct {
+	vnet       bool
 	in, out    chan []byte
 	done       chan struct{} // closed by Close
 	peerDone   chan struct{}
@@ -22,10 +25,10 @@ type pipeEnd struct {
 }
 
 // framePipe returns the two ends of a new link.
-func framePipe() (*pipeEnd, *pipeEnd) {
+func framePipe(vnet bool) (*pipeEnd, *pipeEnd) {
 	ab, ba := make(chan []byte, 256), make(chan []byte, 256)
-	a := &pipeEnd{in: ba, out: ab, done: make(chan struct{})}
-	b := &pipeEnd{in: ab, out: ba, done: make(chan struct{})}
+	a := &pipeEnd{vnet: vnet, in: ba, out: ab, done: make(chan struct{})}
+	b := &pipeEnd{vnet: vnet, in: ab, out: ba, done: make(chan struct{})}
 	a.peerDone, b.peerDone = b.done, a.done
 	return a, b
 }
@@ -57,6 +60,16 @@ func (p *pipeEnd) Write(b []byte) (int, error) {
 	}
 }
 
+func (p *pipeEnd) Writev(bufs [][]byte) (int, error) {
+	var b []byte
+	for _, x := range bufs {
+		b = append(b, x...)
+	}
+	return p.Write(b)
+}
+
+func (p *pipeEnd) VnetHdr() bool { return p.vnet }
+
 func (p *pipeEnd) Close() error {
 	p.closeOnce.Do(func() { close(p.done) })
 	return nil
@@ -79,7 +92,13 @@ type pair struct {
 // the test's cleanup closes them.
 func newPair(t *testing.T, mtu int) *pair {
 	t.Helper()
-	la, lb := framePipe()
+	return newPairLink(t, mtu, false)
+}
+
+// newPairLink is newPair on a link with or without virtio-net headers.
+func newPairLink(t *testing.T, mtu int, vnet bool) *pair {
+	t.Helper()
+	la, lb := framePipe(vnet)
 	a, err := New(la, Config{Addr: netip.PrefixFrom(addrA, 24), MTU: mtu})
 	if err != nil {
 		t.Fatal(err)

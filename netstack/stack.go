@@ -6,7 +6,7 @@
 // net.Listener and net.Conn values. It implements netx.Network, so the rest
 // of pasteur uses it exactly as it would use the host's sockets:
 //
-//	dev, err := tap.Open("tap100")
+//	dev, err := tap.OpenOffload("tap100") // or tap.Open, without offloads
 //	...
 //	mtu, _ := dev.MTU()
 //	s, err := netstack.New(dev, netstack.Config{
@@ -21,10 +21,15 @@
 //
 // The host's IP stack is never used: names are resolved by DNS queries sent
 // through the Stack itself.
+//
+// On a link with virtio-net headers (Link.VnetHdr), the Stack hands the
+// device TCP segments of up to 64 KiB with a partial checksum, which the
+// kernel completes and splits, and takes such segments in. Outbound frames
+// wait in a bounded queue for one writer goroutine; when it is full, senders
+// wait rather than lose frames.
 package netstack
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,10 +39,10 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
-	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -49,10 +54,6 @@ import (
 
 // nicID is the Stack's only network interface.
 const nicID tcpip.NICID = 1
-
-// queueLen is how many outbound frames may wait for the link writer; more are
-// dropped (TCP retransmits them).
-const queueLen = 512
 
 // Config configures a Stack.
 type Config struct {
@@ -80,30 +81,28 @@ type Config struct {
 // concurrently.
 type Stack struct {
 	cfg      Config
-	link     io.ReadWriteCloser
-	ep       *channel.Endpoint
+	link     Link
+	ep       *endpoint
 	stack    *stack.Stack
 	resolver *net.Resolver
 	log      *slog.Logger
 
-	cancel    context.CancelFunc // stops the outbound loop
-	wg        sync.WaitGroup     // the link loops
+	wg        sync.WaitGroup // the link loops
+	lastErr   atomic.Pointer[string]
 	closeOnce sync.Once
 	closeErr  error
 	closed    atomic.Bool
 
 	stats struct {
-		framesIn, framesOut, bytesIn, bytesOut, writeErrors atomic.Uint64
+		framesIn, framesOut, bytesIn, bytesOut, writeErrors, badFrames atomic.Uint64
 	}
 }
 
-// New starts a Stack on link, a frame device: each Read must return one whole
-// Ethernet frame and each Write must send one (a *tap.Device does this). The
+// New starts a Stack on link, an Ethernet device such as a *tap.Device. The
 // Stack owns link from then on and closes it in Close (if New fails, link is
-// left open). The Stack's MAC
-// address is derived from its IPv4 address (02:00:a:b:c:d), so that it stays
-// the same across restarts.
-func New(link io.ReadWriteCloser, cfg Config) (*Stack, error) {
+// left open). The Stack's MAC address is derived from its IPv4 address
+// (02:00:a:b:c:d), so that it stays the same across restarts.
+func New(link Link, cfg Config) (*Stack, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -122,27 +121,32 @@ func New(link io.ReadWriteCloser, cfg Config) (*Stack, error) {
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
 		HandleLocal:        true,
 	})
-	// The channel endpoint carries whole frames, so its MTU counts the
-	// Ethernet header; ethernet.Endpoint subtracts it again for the IP layer.
-	ep := channel.New(queueLen, uint32(cfg.MTU+header.EthernetMinimumSize), macFor(cfg.Addr.Addr()))
-	if err := configure(ipstack, ethernet.New(ep), cfg); err != nil {
+	s := &Stack{
+		cfg:   cfg,
+		link:  link,
+		stack: ipstack,
+		log:   cfg.Logger.With("addr", cfg.Addr.String()),
+	}
+	// The endpoint carries whole frames, so its MTU counts the Ethernet
+	// header; ethernet.Endpoint subtracts it again for the IP layer.
+	s.ep = &endpoint{
+		link:    link,
+		vnet:    link.VnetHdr(),
+		mtu:     uint32(cfg.MTU + header.EthernetMinimumSize),
+		addr:    macFor(cfg.Addr.Addr()),
+		s:       s,
+		queue:   make(chan *stack.PacketBuffer, queueLen),
+		quit:    make(chan struct{}),
+		written: make(chan struct{}),
+	}
+	if err := configure(ipstack, ethernet.New(s.ep), cfg); err != nil {
 		ipstack.Destroy()
 		return nil, err
 	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Stack{
-		cfg:    cfg,
-		link:   link,
-		ep:     ep,
-		stack:  ipstack,
-		log:    cfg.Logger.With("addr", cfg.Addr.String()),
-		cancel: cancel,
-	}
 	s.resolver = s.newResolver()
 	s.wg.Add(2)
-	go s.readLoop()
-	go s.writeLoop(ctx)
+	go s.ep.readLoop()
+	go s.ep.writeLoop()
 	return s, nil
 }
 
@@ -163,9 +167,8 @@ func (cfg *Config) check() error {
 
 // configure adds the NIC, its address and its routes to s.
 func configure(s *stack.Stack, link stack.LinkEndpoint, cfg Config) error {
-	sack := tcpip.TCPSACKEnabled(true)
-	if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack); err != nil {
-		return fmt.Errorf("netstack: enable SACK: %s", err)
+	if err := setTCPOptions(s); err != nil {
+		return err
 	}
 	if err := s.CreateNIC(nicID, link); err != nil {
 		return fmt.Errorf("netstack: create NIC: %s", err)
@@ -192,6 +195,29 @@ func configure(s *stack.Stack, link stack.LinkEndpoint, cfg Config) error {
 	return nil
 }
 
+// setTCPOptions sets the TCP options chosen by measurement (BENCHMARKS.md,
+// "TAP offloads"): SACK on; RACK loss detection off, since its tail loss
+// probes fired spuriously on a clean link (thousands of retransmits in the
+// benchmark, half the throughput); reno, gVisor's default (cubic measured
+// no better); gVisor's default buffers, 1 MiB growing to 4 MiB with
+// receive-buffer moderation (4 MiB from the start measured no faster and
+// cost memory).
+func setTCPOptions(s *stack.Stack) error {
+	sack := tcpip.TCPSACKEnabled(true)
+	recovery := tcpip.TCPRecovery(0)
+	cc := tcpip.CongestionControlOption("reno")
+	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	for _, o := range []struct {
+		name string
+		opt  tcpip.SettableTransportProtocolOption
+	}{{"SACK", &sack}, {"recovery", &recovery}, {"congestion control", &cc}, {"buffer moderation", &moderate}} {
+		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, o.opt); err != nil {
+			return fmt.Errorf("netstack: set TCP %s: %s", o.name, err)
+		}
+	}
+	return nil
+}
+
 // macFor returns the locally administered MAC address 02:00:a:b:c:d for the
 // IPv4 address a.b.c.d.
 func macFor(ip netip.Addr) tcpip.LinkAddress {
@@ -209,9 +235,9 @@ func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		// Destroy first, so that aborted connections can still send their
-		// resets; it also closes the channel endpoint, ending writeLoop.
+		// resets.
 		s.stack.Destroy()
-		s.cancel()
+		s.ep.closeQueue(time.Second)
 		if err := s.link.Close(); err != nil {
 			s.closeErr = fmt.Errorf("netstack: close link: %w", err)
 		}
@@ -225,6 +251,7 @@ type Stats struct {
 	FramesIn, FramesOut uint64 // frames read from and written to the link
 	BytesIn, BytesOut   uint64 // their sizes, Ethernet headers included
 	WriteErrors         uint64 // frames the link failed to write
+	BadFrames           uint64 // inbound frames dropped for a bad header or checksum
 	Retransmits         uint64 // TCP segments sent again
 }
 
@@ -236,7 +263,19 @@ func (s *Stack) Stats() Stats {
 		BytesIn:     s.stats.bytesIn.Load(),
 		BytesOut:    s.stats.bytesOut.Load(),
 		WriteErrors: s.stats.writeErrors.Load(),
+		BadFrames:   s.stats.badFrames.Load(),
 		Retransmits: s.stack.Stats().TCP.Retransmits.Value(),
+	}
+}
+
+// writeFailed counts a failed frame write and logs each new kind of error
+// once, not once per frame.
+func (s *Stack) writeFailed(err error) {
+	s.stats.writeErrors.Add(1)
+	msg := err.Error()
+	if old := s.lastErr.Load(); old == nil || *old != msg {
+		s.lastErr.Store(&msg)
+		s.log.Warn("netstack: link write failed; frame dropped", "err", err)
 	}
 }
 

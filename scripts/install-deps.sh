@@ -3,7 +3,7 @@
 # when they are missing. Extra command names may be given as arguments.
 set -eu
 need=""
-for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen "$@"; do
+for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft "$@"; do
 	command -v "$cmd" >/dev/null 2>&1 && continue
 	case "$cmd" in
 	ip) pkg=iproute2 ;;
@@ -11,6 +11,7 @@ for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen "$@
 	ssh-keygen) pkg=openssh-client ;;
 	named | tsig-keygen) pkg=bind9 ;;
 	dig) pkg=bind9-dnsutils ;;
+	nft) pkg=nftables ;;            # packet loss in the e2e tests (no sch_netem here)
 	*) pkg=$cmd ;;
 	esac
 	need="$need $pkg"

@@ -11,16 +11,23 @@
 // called is left as the operator made it: it stays after the process exits.
 // A device that Open creates is removed when the process exits.
 //
+// OpenOffload opens the device with IFF_VNET_HDR and turns on checksum and
+// TCP segmentation offloads (TUNSETOFFLOAD): each frame then carries a
+// virtio-net header, and may be a TCP segment of up to 64 KiB that the
+// kernel splits or that it coalesced.
+//
 // Opening a device only talks to /dev/net/tun; tap creates no sockets.
 package tap
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/songgao/water"
@@ -40,11 +47,18 @@ const maxNameLen = 15
 var sysClassNet = "/sys/class/net"
 
 // Device is an open TAP device. Each Read returns one Ethernet frame and each
-// Write sends one. Read and Write may be called concurrently with each other
-// and with Close, which unblocks them.
+// Write sends one; on a device from OpenOffload, each frame is preceded by
+// a virtio-net header (see VnetHdr). Read, Write and Writev may be called
+// concurrently with each other and with Close, which unblocks them.
 type Device struct {
-	ifce *water.Interface
 	name string
+	rw   io.ReadWriteCloser // water's interface, or the offload device's file
+	// With offloads: the file's raw descriptor, for writev.
+	raw  syscall.RawConn
+	vnet bool
+	// Without offloads: Writev joins the pieces here.
+	mu  sync.Mutex
+	buf []byte
 }
 
 // Open opens the TAP device called name (at most 15 bytes), creating it if it
@@ -71,7 +85,13 @@ func Open(name string) (*Device, error) {
 	if err != nil {
 		return nil, openError(name, exists, err)
 	}
-	return &Device{ifce: ifce, name: ifce.Name()}, nil
+	// Offloads that an earlier OpenOffload turned on stay on a persistent
+	// device, and would bring frames this plain path cannot take.
+	if err := clearOffloads(ifce.ReadWriteCloser); err != nil {
+		ifce.Close()
+		return nil, fmt.Errorf("tap: open %s: clear offloads: %w", name, err)
+	}
+	return &Device{rw: ifce, name: ifce.Name()}, nil
 }
 
 // Name returns the device's name, as the kernel knows it.
@@ -80,15 +100,38 @@ func (d *Device) Name() string { return d.name }
 // Read reads one Ethernet frame (header included, no FCS) into p and returns
 // its length. A frame longer than p is truncated. Read blocks until a frame
 // arrives or the device is closed.
-func (d *Device) Read(p []byte) (int, error) { return d.ifce.Read(p) }
+// On an offload device the frame starts with its virtio-net header and may
+// be as long as 64 KiB plus headers.
+func (d *Device) Read(p []byte) (int, error) { return d.rw.Read(p) }
 
-// Write sends p as one Ethernet frame (header included, no FCS).
-func (d *Device) Write(p []byte) (int, error) { return d.ifce.Write(p) }
+// Write sends p as one Ethernet frame (header included, no FCS), preceded
+// by its virtio-net header on an offload device.
+func (d *Device) Write(p []byte) (int, error) { return d.rw.Write(p) }
+
+// Writev sends the concatenation of bufs as one frame, as Write does. On an
+// offload device it is one writev(2) call and copies nothing.
+func (d *Device) Writev(bufs [][]byte) (int, error) {
+	if d.raw != nil {
+		return d.writev(bufs)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.buf = d.buf[:0]
+	for _, b := range bufs {
+		d.buf = append(d.buf, b...)
+	}
+	return d.rw.Write(d.buf)
+}
+
+// VnetHdr reports whether frames carry a virtio-net header (struct
+// virtio_net_hdr, 10 bytes, little-endian), as on a device from
+// OpenOffload.
+func (d *Device) VnetHdr() bool { return d.vnet }
 
 // Close closes the device, unblocking pending Reads and Writes. A device
 // that Open created disappears; one that existed before stays.
 func (d *Device) Close() error {
-	if err := d.ifce.Close(); err != nil {
+	if err := d.rw.Close(); err != nil {
 		return fmt.Errorf("tap: close %s: %w", d.name, err)
 	}
 	return nil

@@ -188,3 +188,119 @@ func TestOpenErrorMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenOffload(t *testing.T) {
+	needTAP(t, "ip")
+	name := fmt.Sprintf("pstto%d", os.Getpid())
+	dev, err := OpenOffload(name)
+	if errors.Is(err, ErrNoOffload) {
+		t.Skipf("kernel refuses offloads: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if exists(name) {
+			exec.Command("ip", "link", "del", name).Run()
+		}
+	})
+	if !dev.VnetHdr() || dev.Name() != name {
+		t.Errorf("VnetHdr() = %v, Name() = %q; want true, %q", dev.VnetHdr(), dev.Name(), name)
+	}
+	b, err := os.ReadFile(filepath.Join(sysClassNet, name, "tun_flags"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const iffVnetHdr = 0x4000
+	if flags, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 0, 32); flags&iffVnetHdr == 0 || flags&iffTAP == 0 {
+		t.Errorf("tun_flags %#x: want IFF_TAP and IFF_VNET_HDR", flags)
+	}
+	// A frame with an empty virtio-net header goes out whole, header
+	// included (the kernel refuses writes while the device is down).
+	if out, err := exec.Command("ip", "link", "set", name, "up").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set up: %v: %s", err, out)
+	}
+	frame := make([]byte, 10+60)
+	copy(frame[10:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06})
+	if n, err := dev.Writev([][]byte{frame[:10], frame[10:]}); err != nil || n != len(frame) {
+		t.Errorf("Writev = %d, %v; want %d, nil", n, err, len(frame))
+	}
+
+	// Close unblocks a pending Read (the device is up: the kernel's own
+	// IPv6 frames may come first, each behind its virtio-net header).
+	done := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 1<<16)
+		for {
+			n, err := dev.Read(buf)
+			if err != nil {
+				done <- err
+				return
+			}
+			if n < 10+14 {
+				done <- fmt.Errorf("read a %d-byte frame, shorter than the headers", n)
+				return
+			}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !errors.Is(err, os.ErrClosed) {
+			t.Errorf("Read after Close: %v, want os.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not unblock Read")
+	}
+	waitGone(t, name)
+}
+
+func TestWritevPlain(t *testing.T) {
+	needTAP(t, "ip")
+	name := fmt.Sprintf("psttw%d", os.Getpid())
+	dev, err := Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if out, err := exec.Command("ip", "link", "set", name, "up").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set up: %v: %s", err, out)
+	}
+	if dev.VnetHdr() {
+		t.Error("a plain device reports a virtio-net header")
+	}
+	frame := make([]byte, 60)
+	if n, err := dev.Writev([][]byte{frame[:14], frame[14:]}); err != nil || n != len(frame) {
+		t.Errorf("Writev = %d, %v; want %d, nil", n, err, len(frame))
+	}
+}
+
+// An operator's persistent device that pasteur once used with offloads
+// opens plain again, and back with offloads.
+func TestOffloadThenPlain(t *testing.T) {
+	needTAP(t, "ip")
+	name := fmt.Sprintf("psttx%d", os.Getpid())
+	if out, err := exec.Command("ip", "tuntap", "add", "dev", name, "mode", "tap").CombinedOutput(); err != nil {
+		t.Fatalf("ip tuntap add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "link", "del", name).Run() })
+	for i, offload := range []bool{true, false, true} {
+		open := Open
+		if offload {
+			open = OpenOffload
+		}
+		dev, err := open(name)
+		if err != nil {
+			t.Fatalf("open %d (offload %v): %v", i, offload, err)
+		}
+		if dev.VnetHdr() != offload {
+			t.Errorf("open %d: VnetHdr() = %v", i, dev.VnetHdr())
+		}
+		if err := dev.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -7,8 +7,14 @@
 //	  └── veth   ── namespace "sock": pasteur on kernel sockets (10.0.0.4)
 //
 // It prints small GET /ID requests/s and the MB/s of a 10 MB raw paste
-// download for each, and the ratio netstack/kernel. Runs alternate between
-// the two servers so that a noisy machine affects both alike. Needs root.
+// download for each, and the ratio netstack/kernel; for each figure the
+// servers' TCP retransmits and link drops, their peak resident memory under
+// load, and the top of a CPU profile of each; and the memory that 1,000 idle
+// keep-alive connections cost each server. Runs alternate between the two
+// servers so that a noisy machine affects both alike. Needs root.
+//
+// The servers run with --debug-addr on their namespace's loopback, where
+// netbench reads their counters and profiles.
 package main
 
 import (
@@ -23,14 +29,45 @@ import (
 	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
 
-const sockAddr = "10.0.0.4"
+const (
+	sockAddr  = "10.0.0.4"
+	debugAddr = "127.0.0.1:6060" // each server's, in its own namespace
+)
+
+// options are netbench's command line.
+type options struct {
+	rounds   int
+	dur      time.Duration
+	conns    int
+	idle     int
+	offload  bool
+	profiles string
+	extra    string
+	env      string
+}
 
 func main() {
-	rounds := flag.Int("rounds", 3, "measurements of each figure per server")
-	dur := flag.Duration("d", 5*time.Second, "duration of one wrk run")
-	conns := flag.Int("c", 32, "wrk connections for small requests")
+	var o options
+	flag.IntVar(&o.rounds, "rounds", 3, "measurements of each figure per server")
+	flag.DurationVar(&o.dur, "d", 5*time.Second, "duration of one wrk run")
+	flag.IntVar(&o.conns, "c", 32, "wrk connections for small requests")
+	flag.IntVar(&o.idle, "idle", 1000, "idle keep-alive connections to hold open (0: skip)")
+	flag.BoolVar(&o.offload, "tap-offload", true, "run the netstack server with --tap-offload")
+	flag.StringVar(&o.profiles, "profiles", "", "keep the CPU profiles in this `directory` (default: print their top only)")
+	flag.StringVar(&o.extra, "args", "", "extra flags for both servers, space-separated")
+	flag.StringVar(&o.env, "env", "", "environment of the netstack server, space-separated K=V")
+	// The hidden helper mode that holds idle connections.
+	idleURL := flag.String("idle-client", "", "")
+	idleN := flag.Int("idle-n", 1000, "")
+	idleHold := flag.Duration("idle-hold", time.Minute, "")
 	flag.Parse()
-	if err := run(*rounds, *dur, *conns); err != nil {
+	var err error
+	if *idleURL != "" {
+		err = idleClient(*idleURL, min(*idleN, 5000), min(*idleHold, 5*time.Minute))
+	} else {
+		err = run(o)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "netbench:", err)
 		os.Exit(1)
 	}
@@ -40,9 +77,11 @@ type target struct {
 	name string
 	base string // http://addr:port
 	ns   string // where the server runs
+	link string // its link in the bridge namespace
 }
 
-func run(rounds int, dur time.Duration, conns int) error {
+func run(o options) error {
+	rounds, dur, conns := o.rounds, o.dur, o.conns
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("needs wrk (apt-get install wrk): %w", err)
 	}
@@ -68,13 +107,22 @@ func run(rounds int, dur time.Duration, conns int) error {
 	if err != nil {
 		return err
 	}
-	common := []string{"--max-size", "16777216", "--log-level", "warn"}
+	common := []string{"--max-size", "16777216", "--log-level", "warn", "--debug-addr", debugAddr}
+	common = append(common, strings.Fields(o.extra)...)
 	servers := []struct {
 		t    target
 		args []string
+		pid  int
 	}{
-		{target{"kernel", "http://" + sockAddr + ":4343", sockNS}, append([]string{"--bind", sockAddr, "--data", filepath.Join(tmp, "sock")}, common...)},
-		{target{"netstack", "http://" + testbed.TapAddr + ":4343", bed.Bridge}, append([]string{"--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix, "--ipv4-gateway", testbed.BridgeAddr, "--data", filepath.Join(tmp, "tap")}, common...)},
+		{t: target{"kernel", "http://" + sockAddr + ":4343", sockNS, "vbsock"}, args: append([]string{"--bind", sockAddr, "--data", filepath.Join(tmp, "sock")}, common...)},
+		{t: target{"netstack", "http://" + testbed.TapAddr + ":4343", bed.Bridge, testbed.Tap}, args: append([]string{"--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix, "--ipv4-gateway", testbed.BridgeAddr, "--data", filepath.Join(tmp, "tap"), fmt.Sprintf("--tap-offload=%v", o.offload)}, common...)},
+	}
+	profDir := o.profiles
+	if profDir == "" {
+		profDir = filepath.Join(tmp, "profiles")
+	}
+	if err := mkdirAll(profDir); err != nil {
+		return err
 	}
 	big := filepath.Join(tmp, "big.txt")
 	if err := os.WriteFile(big, bigText(10<<20), 0o644); err != nil {
@@ -82,20 +130,23 @@ func run(rounds int, dur time.Duration, conns int) error {
 	}
 	small := map[string]string{}
 	large := map[string]string{}
-	for _, s := range servers {
-		cmd := bed.Command(s.t.ns, append([]string{bin}, s.args...)...)
+	for i := range servers {
+		s := &servers[i]
+		argv := append([]string{bin}, s.args...)
+		if s.t.name == "netstack" && o.env != "" {
+			argv = append(append([]string{"env"}, strings.Fields(o.env)...), argv...)
+		}
+		cmd := bed.Command(s.t.ns, argv...)
 		cmd.Stderr = os.Stderr
 		if err := bed.Start(cmd); err != nil {
 			return err
 		}
+		s.pid = serverPID(cmd.Process.Pid)
 		hostPort := strings.TrimPrefix(s.t.base, "http://")
 		if err := bed.WaitTCP(bed.Bridge, hostPort, 30*time.Second); err != nil {
 			return err
 		}
 		if small[s.t.name], err = pasteFile(bed, s.t.base, "", "package main\n\nfunc main() { println(\"hello\") }\n"); err != nil {
-			return err
-		}
-		if large[s.t.name], err = pasteFile(bed, s.t.base, big, ""); err != nil {
 			return err
 		}
 	}
@@ -110,22 +161,75 @@ func run(rounds int, dur time.Duration, conns int) error {
 		{"small GET /ID", "req/s", func(t target) string { return small[t.name] }, []string{"-t2", fmt.Sprintf("-c%d", conns)}, func(r wrkResult) float64 { return r.reqPerSec }},
 		{"10 MB raw download", "MB/s", func(t target) string { return large[t.name] + "?raw=true" }, []string{"-t1", "-c2"}, func(r wrkResult) float64 { return r.bytesPerSec / 1e6 }},
 	}
-	fmt.Printf("netbench: %d rounds of %s per figure and server; %s\n", rounds, dur, hardware())
+	fmt.Printf("netbench: %d rounds of %s per figure and server; %s; netstack --tap-offload=%v %s %s\n", rounds, dur, hardware(), o.offload, o.extra, o.env)
+
+	// Idle connections first, while the servers' memory is fresh.
+	if o.idle > 0 {
+		for _, s := range servers {
+			r, err := measureIdle(bed, s.t, s.pid, small[s.t.name], o.idle)
+			if err != nil {
+				return fmt.Errorf("idle connections to %s: %w", s.t.name, err)
+			}
+			fmt.Printf("%d idle keep-alive connections, %-8s: RSS %+.1f KiB/conn, heap and stacks in use %+.1f KiB/conn, +%d goroutines\n",
+				r.n, s.t.name, float64(r.rssDelta)/1024/float64(r.n), float64(r.heapDelta)/1024/float64(r.n), r.goroutines)
+		}
+	}
+
+	for _, s := range servers {
+		if large[s.t.name], err = pasteFile(bed, s.t.base, big, ""); err != nil {
+			return err
+		}
+	}
+
+	pids := map[string]int{}
+	for _, s := range servers {
+		pids[s.t.name] = s.pid
+	}
+	var tops []string
 	for _, f := range figures {
 		sums := map[string]float64{}
+		total := map[string]counters{}
+		rss := sampleRSS(pids)
 		for r := 0; r < rounds; r++ {
 			for _, s := range servers {
+				c0, err := readCounters(bed, s.t)
+				if err != nil {
+					return err
+				}
+				var waitProf func() error
+				prof := profilePath(profDir, f.name, s.t.name)
+				if r == 0 {
+					waitProf = startProfile(bed, s.t, dur-time.Second, prof)
+				}
 				res, err := runWrk(bed, append(f.args, "-d", dur.String(), "--timeout", "10s", f.url(s.t)))
 				if err != nil {
 					return err
 				}
+				if waitProf != nil {
+					if err := waitProf(); err != nil {
+						return fmt.Errorf("profile: %w", err)
+					}
+					tops = append(tops, fmt.Sprintf("CPU profile, %s, %s:\n%s", f.name, s.t.name, profileTop(bin, prof, 12)))
+				}
+				c1, err := readCounters(bed, s.t)
+				if err != nil {
+					return err
+				}
+				d := c1.sub(c0)
+				total[s.t.name] = total[s.t.name].add(d)
 				v := f.pick(res)
 				sums[s.t.name] += v
-				fmt.Printf("  %-20s %-8s round %d: %10.1f %s (%d errors)\n", f.name, s.t.name, r+1, v, f.unit, res.errors)
+				fmt.Printf("  %-20s %-8s round %d: %10.1f %s (%d errors; %v)\n", f.name, s.t.name, r+1, v, f.unit, res.errors, d)
 			}
 		}
+		peaks := rss.peaks()
 		k, n := sums["kernel"]/float64(rounds), sums["netstack"]/float64(rounds)
 		fmt.Printf("%-20s kernel %10.1f %s  netstack %10.1f %s  ratio netstack/kernel %.2fx\n", f.name, k, f.unit, n, f.unit, n/k)
+		fmt.Printf("%-20s kernel: %v; netstack: %v\n", "", total["kernel"], total["netstack"])
+		fmt.Printf("%-20s peak RSS kernel %.1f MiB  netstack %.1f MiB  ratio %.2fx\n", "", float64(peaks["kernel"])/1024, float64(peaks["netstack"])/1024, float64(peaks["netstack"])/float64(peaks["kernel"]))
+	}
+	for _, t := range tops {
+		fmt.Print(t)
 	}
 	if out, err := bed.Run(bed.Bridge, "ip", "-s", "link", "show", testbed.Tap); err == nil {
 		fmt.Printf("tap counters (host side):\n%s", out)
