@@ -108,8 +108,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 func TestManagerWithPebble(t *testing.T) {
 	dnsSrv := newTestDNS(t)
 	srv := newServer(t)
-	// Certificates live 6 s: renewal is due 4 s after issuance.
-	p := startPebble(t, dnsSrv.addr, srv.httpPort, srv.tlsPort, 6*time.Second)
+	// Certificates live 30 s: renewal is due 20 s after issuance, which
+	// leaves 10 s for the renewal itself on a loaded machine (6 s
+	// certificates expired before a renewal finished under a parallel
+	// test run).
+	p := startPebble(t, dnsSrv.addr, srv.httpPort, srv.tlsPort, 30*time.Second)
 	newManager := func(t *testing.T, s Solver, cache Cache) *Manager {
 		return &Manager{
 			Hosts: []string{"paste.example.test"}, Email: "test@example.test",
@@ -184,11 +187,11 @@ func TestManagerWithPebble(t *testing.T) {
 		run(t, m)
 		first := waitSerial(t, m, "", 30*time.Second)
 		// Handshakes keep succeeding while the certificate is replaced.
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(45 * time.Second)
 		seen := map[string]bool{}
 		for n := 0; len(seen) < 2; n++ {
 			if time.Now().After(deadline) {
-				t.Fatalf("no renewal within 20 s (saw %v)", seen)
+				t.Fatalf("no renewal within 45 s (saw %v)", seen)
 			}
 			seen[handshake(t, srv.tlsAddr, p)] = true
 			time.Sleep(100 * time.Millisecond)
