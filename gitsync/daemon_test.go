@@ -58,6 +58,7 @@ func git(t *testing.T, dir string, args ...string) string {
 
 // daemon is a git daemon serving the bare repositories in base.
 type daemon struct {
+	bin  string
 	base string
 	addr string
 	cmd  *exec.Cmd
@@ -81,10 +82,19 @@ func startDaemon(t *testing.T) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(strings.TrimSpace(string(execPath)), "git-daemon")
-	d := &daemon{base: t.TempDir(), addr: "127.0.0.1:" + strconv.Itoa(port)}
-	d.cmd = exec.Command(bin, "--base-path="+d.base, "--export-all",
-		"--enable=receive-pack", "--reuseaddr", "--listen=127.0.0.1", "--port="+strconv.Itoa(port))
+	d := &daemon{base: t.TempDir(), addr: "127.0.0.1:" + strconv.Itoa(port),
+		bin: filepath.Join(strings.TrimSpace(string(execPath)), "git-daemon")}
+	d.start(t)
+	t.Cleanup(d.kill)
+	return d
+}
+
+// start runs the daemon, again after kill, on the same port and base.
+func (d *daemon) start(t *testing.T) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(d.addr)
+	d.cmd = exec.Command(d.bin, "--base-path="+d.base, "--export-all",
+		"--enable=receive-pack", "--reuseaddr", "--listen=127.0.0.1", "--port="+port)
 	d.cmd.Env = gitEnv(t)
 	if testing.Verbose() {
 		d.cmd.Stderr = os.Stderr
@@ -92,14 +102,13 @@ func startDaemon(t *testing.T) *daemon {
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.kill)
-
+	host := &netx.Host{}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := host.Dial(context.Background(), "tcp", d.addr)
 		if err == nil {
 			c.Close()
-			return d
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("git daemon does not answer:", err)
@@ -180,7 +189,7 @@ func TestRemoteCreateGet(t *testing.T) {
 	mustCreate(t, s1, &paste.Paste{ID: "x", Contents: []byte("short")})
 
 	want, _ := paste.Marshal(p)
-	if got := git(t, dir, "show", "master:ab/abcdefghijklm"); got != string(want) {
+	if got := git(t, dir, "show", "master:a/b/abcdefghijklm"); got != string(want) {
 		t.Errorf("remote holds %q, want %q", got, want)
 	}
 	if got := git(t, dir, "log", "-1", "--skip=1", "--format=%an|%ae|%s", "master"); got != "bob|pasteur@localhost|hi\n" {
@@ -239,7 +248,7 @@ func TestAlternatingWriters(t *testing.T) {
 	}
 	files := git(t, dir, "ls-tree", "-r", "--name-only", "master")
 	for _, id := range ids {
-		if !strings.Contains(files, id[:2]+"/"+id+"\n") {
+		if !strings.Contains(files, shardPath(id)+"\n") {
 			t.Errorf("%s missing from the remote:\n%s", id, files)
 		}
 	}
@@ -255,11 +264,12 @@ func TestAlternatingWriters(t *testing.T) {
 	}
 }
 
+// TestRemoteDown: without a repository on disk, a paste that cannot be
+// pushed is refused and nothing of it stays; Open fails.
 func TestRemoteDown(t *testing.T) {
 	d := startDaemon(t)
 	url, _ := d.newRemote(t, "pastes.git", true)
-	local := t.TempDir()
-	s, err := openDir(t, url, local)
+	s, err := openDir(t, url, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,21 +286,154 @@ func TestRemoteDown(t *testing.T) {
 	if got := tipOf(t, s); got != before {
 		t.Errorf("local branch moved to %s, want %s", got, before)
 	}
-	if got := strings.TrimSpace(git(t, local, "rev-parse", "master")); got != before.String() {
-		t.Errorf("on disk, master is %s, want %s", got, before)
-	}
 	mustGet(t, s, "before")
 	s.fetchInterval = 0
 	if _, err := s.Get(context.Background(), "during"); !errors.Is(err, paste.ErrUnavailable) {
 		t.Errorf("miss with the remote down: %v, want ErrUnavailable", err)
 	}
+	if st := s.Status(); st.Reachable || st.LastError == "" || st.Remote != url {
+		t.Errorf("status with the remote down: %+v", st)
+	}
 
 	// Opening while the remote is down fails clearly.
-	_, err = openDir(t, url, t.TempDir())
+	_, err = openDir(t, url, "")
 	if !errors.Is(err, paste.ErrUnavailable) || !strings.Contains(err.Error(), url) {
 		t.Errorf("Open with the remote down: %v", err)
 	}
 	t.Log(err)
+}
+
+// TestQueue: with a repository on disk, pastes made while the remote is
+// down are acknowledged once committed and fsynced, queued, and pushed
+// when the remote comes back: by the retry loop while running, and by Open
+// after a restart.
+func TestQueue(t *testing.T) {
+	d := startDaemon(t)
+	url, dir := d.newRemote(t, "pastes.git", true)
+	local := t.TempDir()
+	s, err := openDir(t, url, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.retryMin, s.retryMax = 50*time.Millisecond, 200*time.Millisecond
+	mustCreate(t, s, &paste.Paste{ID: "before", Contents: []byte("pushed")})
+
+	d.kill()
+	mustCreate(t, s, &paste.Paste{ID: "queued1", Contents: []byte("1")})
+	mustCreate(t, s, &paste.Paste{ID: "queued2", Contents: []byte("2")})
+	if st := s.Status(); st.Reachable || st.Queued != 2 || !st.Unpushed {
+		t.Errorf("status with the remote down: %+v", st)
+	}
+	if got := strings.TrimSpace(git(t, local, "rev-parse", "master")); got != tipOf(t, s).String() {
+		t.Errorf("on disk, master is %s, want the tip %s", got, tipOf(t, s))
+	}
+	mustGet(t, s, "queued1")
+
+	// The remote comes back: the loop pushes the queue.
+	d.start(t)
+	waitFor(t, 10*time.Second, func() bool { return s.Status().Reachable })
+	for _, id := range []string{"before", "queued1", "queued2"} {
+		git(t, dir, "show", "master:"+shardPath(id))
+	}
+	if st := s.Status(); st.Queued != 0 || st.Unpushed {
+		t.Errorf("status after the push: %+v", st)
+	}
+
+	// Down again; a restart while down opens on the local repository;
+	// another writer pushes meanwhile; the next Open with the remote up
+	// replays and pushes.
+	d.kill()
+	mustCreate(t, s, &paste.Paste{ID: "queued3", Contents: []byte("3")})
+	s.Close()
+	s, err = openDir(t, url, local)
+	if err != nil {
+		t.Fatalf("Open with the remote down and a repository on disk: %v", err)
+	}
+	mustGet(t, s, "queued3")
+	mustCreate(t, s, &paste.Paste{ID: "queued4", Contents: []byte("4")})
+	s.Close()
+	d.start(t)
+	other := open(t, url)
+	mustCreate(t, other, &paste.Paste{ID: "other", Contents: []byte("o")})
+	s, err = openDir(t, url, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, id := range []string{"before", "queued1", "queued2", "queued3", "queued4", "other"} {
+		git(t, dir, "show", "master:"+shardPath(id))
+	}
+	if tipOf(t, s).String() != strings.TrimSpace(git(t, dir, "rev-parse", "master")) {
+		t.Error("local and remote differ after Open")
+	}
+	fsck(t, dir)
+}
+
+// TestGrouping: concurrent pastes share commits and pushes, and each is
+// acknowledged only once on the remote.
+func TestGrouping(t *testing.T) {
+	d := startDaemon(t)
+	url, dir := d.newRemote(t, "pastes.git", true)
+	s := open(t, url)
+	const n = 200
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			id := fmt.Sprintf("grp%04d", i)
+			err := s.Create(context.Background(), &paste.Paste{ID: id, Contents: []byte(id)})
+			if err == nil {
+				// Acknowledged: it must be on the remote now.
+				cmd := exec.Command("git", "--git-dir="+dir, "cat-file", "-e", "master:"+shardPath(id))
+				if out, cerr := cmd.CombinedOutput(); cerr != nil {
+					err = fmt.Errorf("%s acknowledged but not on the remote: %v %s", id, cerr, out)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	commits := strings.Count(git(t, dir, "log", "--format=%H", "master"), "\n") - 1
+	files := strings.Count(git(t, dir, "ls-tree", "-r", "--name-only", "master"), "\n")
+	t.Logf("%d pastes in %d commits", files, commits)
+	if files != n || commits >= n || commits < 1 {
+		t.Errorf("%d files in %d commits, want %d in fewer", files, commits, n)
+	}
+	fsck(t, dir)
+}
+
+// TestGroupExists: a taken id fails alone; the rest of its group is stored.
+func TestGroupExists(t *testing.T) {
+	s := openMemory(t)
+	mustCreate(t, s, &paste.Paste{ID: "taken", Contents: []byte("first")})
+	group := []*request{
+		{p: &paste.Paste{ID: "taken", Contents: []byte("again")}, done: make(chan error, 1)},
+		{p: &paste.Paste{ID: "fresh", Contents: []byte("new")}, done: make(chan error, 1)},
+		{p: &paste.Paste{ID: "fresh", Contents: []byte("twice")}, done: make(chan error, 1)},
+	}
+	s.writeGroup(context.Background(), group)
+	for i, want := range []error{paste.ErrExists, nil, paste.ErrExists} {
+		if err := <-group[i].done; !errors.Is(err, want) && err != want {
+			t.Errorf("request %d: %v, want %v", i, err, want)
+		}
+	}
+	if p := mustGet(t, s, "fresh"); string(p.Contents) != "new" {
+		t.Errorf("fresh: %q", p.Contents)
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not so after %s", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestEmptyRemote(t *testing.T) {
@@ -298,7 +441,7 @@ func TestEmptyRemote(t *testing.T) {
 	url, dir := d.newRemote(t, "empty.git", false)
 	s1 := open(t, url)
 	mustCreate(t, s1, &paste.Paste{ID: "firstever", Contents: []byte("root")})
-	if got := git(t, dir, "show", "master:fi/firstever"); !strings.Contains(got, "root") {
+	if got := git(t, dir, "show", "master:f/i/firstever"); !strings.Contains(got, "root") {
 		t.Errorf("remote: %q", got)
 	}
 	if n := strings.Count(git(t, dir, "log", "--format=%H", "master"), "\n"); n != 1 {

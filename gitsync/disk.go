@@ -6,19 +6,58 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // disk makes a filesystem repository's writes durable. go-git's filesystem
-// storage never calls fsync: it writes loose objects and packs to a temporary
-// file renamed into place, and rewrites ref files in place. So after go-git
-// writes objects, disk fsyncs them and their directories; and it writes the
-// refs itself, git's way: a ".lock" file, fsynced, renamed over the ref, and
+// storage never calls fsync: it writes packs to a temporary file renamed
+// into place, and rewrites ref files in place. So after go-git writes a pack
+// (pasteur writes objects as packs only, see batch), disk fsyncs it and its
+// directories; and it writes the refs itself, git's way: a ".lock" file, fsynced, renamed over the ref, and
 // the directory fsynced. Objects are always synced before a ref that reaches
 // them is written.
 type disk struct {
 	dir string // the bare repository
+}
+
+// packs lists the files in objects/pack.
+func (d *disk) packs() (map[string]bool, error) {
+	entries, err := os.ReadDir(filepath.Join(d.dir, "objects", "pack"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	names := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names, nil
+}
+
+// syncNewPacks fsyncs the pack files that are not in before, and their
+// directory, and returns the names of the new packs' hashes.
+func (d *disk) syncNewPacks(before map[string]bool) ([]plumbing.Hash, error) {
+	after, err := d.packs()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(d.dir, "objects", "pack")
+	var added []plumbing.Hash
+	for name := range after {
+		if !before[name] {
+			if err := syncPath(filepath.Join(dir, name)); err != nil {
+				return nil, err
+			}
+			if hex, ok := strings.CutSuffix(strings.TrimPrefix(name, "pack-"), ".pack"); ok {
+				added = append(added, plumbing.NewHash(hex))
+			}
+		}
+	}
+	if err := syncPath(dir); err != nil {
+		return nil, err
+	}
+	return added, syncPath(filepath.Join(d.dir, "objects"))
 }
 
 // syncObjects fsyncs loose objects, their fan-out directories and objects/.
@@ -36,40 +75,6 @@ func (d *disk) syncObjects(hashes []plumbing.Hash) error {
 		if err := syncPath(dir); err != nil {
 			return err
 		}
-	}
-	return syncPath(filepath.Join(d.dir, "objects"))
-}
-
-// packs lists the files in objects/pack.
-func (d *disk) packs() (map[string]bool, error) {
-	entries, err := os.ReadDir(filepath.Join(d.dir, "objects", "pack"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	names := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		names[e.Name()] = true
-	}
-	return names, nil
-}
-
-// syncNewPacks fsyncs the pack files that are not in before, and their
-// directory.
-func (d *disk) syncNewPacks(before map[string]bool) error {
-	after, err := d.packs()
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(d.dir, "objects", "pack")
-	for name := range after {
-		if !before[name] {
-			if err := syncPath(filepath.Join(dir, name)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := syncPath(dir); err != nil {
-		return err
 	}
 	return syncPath(filepath.Join(d.dir, "objects"))
 }

@@ -58,7 +58,7 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 			return plumbing.ZeroHash, err
 		}
 		s.mu.Lock()
-		err = s.repo.putPack(pack)
+		_, err = s.repo.putPack(pack)
 		s.mu.Unlock()
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("store pack: %w", err)

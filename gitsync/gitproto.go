@@ -53,19 +53,49 @@ func (t *gitTransport) newSession(ep *transport.Endpoint, auth transport.AuthMet
 	if auth != nil {
 		return nil, transport.ErrInvalidAuthMethod
 	}
-	return &gitSession{dial: t.dial, ep: ep, service: service}, nil
+	return &gitSession{open: t.open, ep: ep, service: service}, nil
 }
 
-// gitSession is one connection to a git daemon, for one service. The first
-// call that needs the connection dials it with its context. Cancelling the
-// context of the latest call closes the connection, until Close: a response
-// returned by UploadPack is read under the context UploadPack was given.
+// open connects to the daemon and asks for service.
+func (t *gitTransport) open(ctx context.Context, ep *transport.Endpoint, service string) (io.ReadWriteCloser, error) {
+	host := strings.Trim(ep.Host, "[]")
+	port := ep.Port
+	if port <= 0 {
+		port = gitDefaultPort
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	dctx, cancel := context.WithTimeout(ctx, ioTimeout)
+	defer cancel()
+	conn, err := t.dial(dctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c := &idleConn{Conn: conn, timeout: ioTimeout}
+	// The host parameter is for virtual hosting; git sends the port only
+	// when it is not the default.
+	vhost := ep.Host
+	if port != gitDefaultPort {
+		vhost = addr
+	}
+	req := packp.GitProtoRequest{RequestCommand: service, Pathname: ep.Path, Host: vhost}
+	if err := req.Encode(c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// gitSession is one exchange with git-upload-pack or git-receive-pack over
+// a byte stream: a git daemon connection, or an ssh session. The first call
+// that needs the stream opens it with its context. Cancelling the context
+// of the latest call closes the stream, until Close: a response returned by
+// UploadPack is read under the context UploadPack was given.
 type gitSession struct {
-	dial    dialFunc
+	open    func(ctx context.Context, ep *transport.Endpoint, service string) (io.ReadWriteCloser, error)
 	ep      *transport.Endpoint
 	service string
 
-	conn    net.Conn
+	conn    io.ReadWriteCloser
 	unwatch func() bool
 	adv     *packp.AdvRefs
 	ran     bool // a pack exchange began: the server ends the connection
@@ -85,33 +115,15 @@ func (s *gitSession) connect(ctx context.Context) error {
 	if s.closed {
 		return net.ErrClosed
 	}
-	if s.conn != nil {
-		s.watch(ctx)
-		return nil
+	if s.conn == nil {
+		conn, err := s.open(ctx, s.ep, s.service)
+		if err != nil {
+			return err
+		}
+		s.conn = conn
 	}
-	host := strings.Trim(s.ep.Host, "[]")
-	port := s.ep.Port
-	if port <= 0 {
-		port = gitDefaultPort
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	dctx, cancel := context.WithTimeout(ctx, ioTimeout)
-	defer cancel()
-	conn, err := s.dial(dctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	s.conn = &idleConn{Conn: conn, timeout: ioTimeout}
 	s.watch(ctx)
-
-	// The host parameter is for virtual hosting; git sends the port only
-	// when it is not the default.
-	vhost := s.ep.Host
-	if port != gitDefaultPort {
-		vhost = addr
-	}
-	req := packp.GitProtoRequest{RequestCommand: s.service, Pathname: s.ep.Path, Host: vhost}
-	return req.Encode(s.conn)
+	return nil
 }
 
 // AdvertisedReferences implements transport.Session.
@@ -140,7 +152,11 @@ func (s *gitSession) AdvertisedReferencesContext(ctx context.Context) (*packp.Ad
 	case errors.Is(err, packp.ErrEmptyAdvRefs):
 		return nil, transport.ErrEmptyRemoteRepository
 	case errors.Is(err, packp.ErrEmptyInput):
-		// git daemon hangs up without a word on a path it does not serve.
+		// git daemon hangs up without a word on a path it does not serve;
+		// over ssh, git says why on its standard error.
+		if e, ok := s.conn.(interface{ stderr() string }); ok && e.stderr() != "" {
+			return nil, fmt.Errorf("%w: %s", transport.ErrRepositoryNotFound, e.stderr())
+		}
 		return nil, fmt.Errorf("%w (or not exported): the daemon closed the connection", transport.ErrRepositoryNotFound)
 	case errors.As(err, &errLine):
 		return nil, fmt.Errorf("%w: %s", transport.ErrRepositoryNotFound, errLine.Text)

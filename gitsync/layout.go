@@ -13,57 +13,72 @@ import (
 
 // Where pastes live in the tree of the branch.
 //
-// A new paste is the file ID[0:2]/ID: a directory per two-character prefix
-// keeps each tree small (36² two-character directories at most at the root
-// for new, lower-case ids), so each commit rewrites two small trees rather
-// than one that grows with every paste. A one-character id has a one-character
-// directory: "a/a".
+// A new paste is the file ID[0]/ID[1]/ID: two levels of one-character
+// directories (at most 62 entries each for [A-Za-z0-9], 36 for the
+// lower-case ids pasteur makes), so each commit rewrites three small trees.
+// The root stays small however many pastes there are: at 100,000 pastes a
+// commit writes about 5 KB of trees, where the ID[0:2]/ID layout wrote a
+// root of 1,296 entries (38 KB) each time; see docs/FORMAT.md and
+// BENCHMARKS.md. A one-character id is "_/ID" ('_' is in no id, so no
+// directory of the layout is named so).
 //
-// The original pasteur kept every paste at the root, as the file ID; those
-// are still read, and a root file named like a directory-to-be (an original
-// id of two characters, say "ab") would block "ab/abc...": such a paste is
-// then written at the root too, where it is read as well. Directories are
+// Two older layouts are read too, and their files keep their ids: the
+// original pasteur's, every paste at the root as the file ID, and
+// ID[0:2]/ID (pasteur before the nested layout; ID/ID for one character).
+// A file of an older layout can block a path of the new one (an original
+// paste "a" is a file where the directory "a" would go): the new paste then
+// goes where the older layouts would have put it. Directories are
 // recognised by their mode: a root entry "ab" that is a directory is a
 // prefix, one that is a file is the paste "ab".
 
 // shardPath is where a new paste named id goes.
 func shardPath(id string) string {
 	if len(id) < 2 {
+		return "_/" + id
+	}
+	return id[:1] + "/" + id[1:2] + "/" + id
+}
+
+// twoPath is where the ID[0:2]/ID layout put paste id.
+func twoPath(id string) string {
+	if len(id) < 2 {
 		return id + "/" + id
 	}
 	return id[:2] + "/" + id
 }
 
-// placePaste returns the path for a new paste named id in tree root, or an
-// error wrapping paste.ErrExists when the id is taken in either layout.
-func (r *repo) placePaste(root plumbing.Hash, id string) (string, error) {
-	e, ok, err := r.entryAt(root, id)
-	if err != nil {
-		return "", err
-	}
-	if ok && e.Mode != filemode.Dir {
-		return "", fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrExists)
-	}
-	path := shardPath(id)
-	_, taken, err := r.entryAt(root, path)
-	switch {
-	case errors.Is(err, errBlocked):
-		if ok { // a directory named id: not ours, leave it alone
-			return "", fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrExists)
-		}
-		return id, nil
-	case err != nil:
-		return "", err
-	case taken:
-		return "", fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrExists)
-	}
-	return path, nil
+// pastePaths are the paths paste id may have, the new layout's first.
+func pastePaths(id string) []string {
+	return []string{shardPath(id), twoPath(id), id}
 }
 
-// findPaste returns the stored form of paste id in tree root, in either
+// placePaste returns the path for a new paste named id in tree root, or an
+// error wrapping paste.ErrExists when the id is taken in any layout.
+func (r *repo) placePaste(root plumbing.Hash, id string) (string, error) {
+	place := ""
+	for _, path := range pastePaths(id) {
+		e, ok, err := r.entryAt(root, path)
+		switch {
+		case errors.Is(err, errBlocked):
+			continue
+		case err != nil:
+			return "", err
+		case ok && e.Mode != filemode.Dir:
+			return "", fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrExists)
+		case !ok && place == "":
+			place = path
+		}
+	}
+	if place == "" { // every path blocked, or a directory
+		return "", fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrExists)
+	}
+	return place, nil
+}
+
+// findPaste returns the stored form of paste id in tree root, in any
 // layout, or an error wrapping paste.ErrNotFound.
 func (r *repo) findPaste(root plumbing.Hash, id string) ([]byte, error) {
-	for _, path := range []string{shardPath(id), id} {
+	for _, path := range pastePaths(id) {
 		e, ok, err := r.entryAt(root, path)
 		if errors.Is(err, errBlocked) || err == nil && (!ok || !e.Mode.IsFile()) {
 			continue

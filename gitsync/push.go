@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -27,10 +28,12 @@ func (s *Store) push(ctx context.Context, tip plumbing.Hash) error {
 		return err
 	}
 	defer sess.Close()
+	t0 := time.Now()
 	ar, err := sess.AdvertisedReferencesContext(ctx)
 	if err != nil {
 		return err
 	}
+	tAdv := time.Since(t0)
 	old, err := advertised(ar, r.branch)
 	if err != nil {
 		return err
@@ -39,12 +42,14 @@ func (s *Store) push(ctx context.Context, tip plumbing.Hash) error {
 		if !ar.Capabilities.Supports(capability.ReportStatus) {
 			return errors.New("the remote does not offer report-status")
 		}
+		t1 := time.Now()
 		s.mu.Lock()
 		pack, err := s.packFor(tip, old, ar)
 		s.mu.Unlock()
 		if err != nil {
 			return err
 		}
+		tPack := time.Since(t1)
 
 		req := packp.NewReferenceUpdateRequest()
 		if err := req.Capabilities.Set(capability.ReportStatus); err != nil {
@@ -66,7 +71,8 @@ func (s *Store) push(ctx context.Context, tip plumbing.Hash) error {
 			}
 			return err
 		}
-		s.log.Debug("gitsync: pushed", "remote", r.name, "tip", tip.String(), "bytes", len(pack))
+		s.log.Debug("gitsync: pushed", "remote", r.name, "tip", tip.String(), "bytes", len(pack),
+			"advertised", tAdv.String(), "pack", tPack.String(), "total", time.Since(t0).String())
 	}
 
 	s.mu.Lock()
@@ -118,7 +124,7 @@ func (s *Store) packFor(tip, old plumbing.Hash, ar *packp.AdvRefs) ([]byte, erro
 
 	var buf bytes.Buffer
 	useRefDeltas := !ar.Capabilities.Supports(capability.OFSDelta)
-	if _, err := packfile.NewEncoder(&buf, s.repo.st, useRefDeltas).Encode(hashes, 10); err != nil {
+	if _, err := packfile.NewEncoder(&buf, s.repo.st, useRefDeltas).Encode(hashes, 0); err != nil {
 		return nil, fmt.Errorf("encode pack: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -29,7 +29,7 @@ type remote struct {
 	tracking plumbing.ReferenceName // refs/remotes/origin/BRANCH: the remote's tip when last seen
 }
 
-func newRemote(url string, branch plumbing.ReferenceName, dial dialFunc) (*remote, error) {
+func newRemote(url string, branch plumbing.ReferenceName, dial dialFunc, auth Auth) (*remote, error) {
 	ep, err := transport.NewEndpoint(url)
 	if err != nil {
 		return nil, fmt.Errorf("gitsync: remote %q: %w", url, err)
@@ -42,25 +42,30 @@ func newRemote(url string, branch plumbing.ReferenceName, dial dialFunc) (*remot
 		branch:   branch,
 		tracking: plumbing.NewRemoteReferenceName("origin", branch.Short()),
 	}
-	if r.tr, r.auth, err = transportFor(ep, dial); err != nil {
+	if r.tr, r.auth, err = transportFor(ep, dial, auth); err != nil {
 		return nil, fmt.Errorf("gitsync: remote %s: %w", r.name, err)
 	}
 	return r, nil
 }
 
-// transportFor returns the transport and credentials for ep. Only git://
-// exists so far. ssh (go-git's plumbing/transport/ssh, with a dialer built
-// on dial) and https (githttp.NewClient with an *http.Client whose
-// Transport dials with dial) plug in here; neither may use go-git's global
-// protocol registry.
-func transportFor(ep *transport.Endpoint, dial dialFunc) (transport.Transport, transport.AuthMethod, error) {
+// transportFor returns the transport and credentials for ep: this
+// package's git:// and ssh transports, or go-git's smart HTTP one on an
+// *http.Client that dials with dial. go-git's global protocol registry is
+// never used.
+func transportFor(ep *transport.Endpoint, dial dialFunc, auth Auth) (transport.Transport, transport.AuthMethod, error) {
 	if dial == nil {
 		return nil, nil, errors.New("no dial function")
 	}
 	switch ep.Protocol {
 	case "git":
 		return &gitTransport{dial: dial}, nil, nil
+	case "ssh":
+		t, err := newSSHTransport(dial, auth)
+		return t, nil, err
+	case "https", "http":
+		t, am := newHTTPTransport(ep, dial, auth)
+		return t, am, nil
 	default:
-		return nil, nil, fmt.Errorf("protocol %q is not supported yet (only git://)", ep.Protocol)
+		return nil, nil, fmt.Errorf("protocol %q is not supported (git://, ssh:// or user@host:path, https://)", ep.Protocol)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/config"
@@ -22,9 +24,11 @@ import (
 // durable on disk. It is not safe for concurrent use: Store.mu guards it, and
 // it is never used across network I/O.
 type repo struct {
-	st      storage.Storer
-	disk    *disk           // nil for memory storage
-	pending []plumbing.Hash // loose objects written since the last sync
+	st    storage.Storer // through batch, on disk
+	fs    *filesystem.Storage
+	batch *batch      // objects written since the last sync; nil in memory
+	disk  *disk       // nil for memory storage
+	small []smallPack // packs written by sync since the last merge
 
 	root struct { // the last root tree read, by hash
 		hash plumbing.Hash
@@ -46,7 +50,9 @@ func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
 		if err := os.MkdirAll(abs, 0o777); err != nil {
 			return nil, err
 		}
-		r.st = filesystem.NewStorage(osfs.New(abs), cache.NewObjectLRUDefault())
+		r.fs = filesystem.NewStorage(osfs.New(abs), cache.NewObjectLRUDefault())
+		r.batch = newBatch(r.fs)
+		r.st = r.batch
 		r.disk = &disk{dir: abs}
 	}
 	_, err := r.st.Reference(plumbing.HEAD)
@@ -66,8 +72,8 @@ func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
 
 // init makes an empty bare repository, as git init --bare does.
 func (r *repo) init(branch plumbing.ReferenceName) error {
-	if fs, ok := r.st.(*filesystem.Storage); ok {
-		if err := fs.Init(); err != nil {
+	if r.fs != nil {
+		if err := r.fs.Init(); err != nil {
 			return err
 		}
 	}
@@ -86,8 +92,8 @@ func (r *repo) init(branch plumbing.ReferenceName) error {
 }
 
 func (r *repo) close() error {
-	if fs, ok := r.st.(*filesystem.Storage); ok {
-		return fs.Close()
+	if r.fs != nil {
+		return r.fs.Close()
 	}
 	return nil
 }
@@ -126,14 +132,77 @@ func (r *repo) setRef(name plumbing.ReferenceName, h plumbing.Hash) error {
 	}
 }
 
-// sync makes the loose objects written so far durable.
+// Objects written between two syncs (a commit, or a group's) become one
+// pack when they are more than looseMax, else loose files. Packs written so
+// are merged into one every mergePacks, so that they do not pile up.
+const (
+	looseMax   = 8
+	mergePacks = 32
+)
+
+// sync makes the objects written so far durable: loose objects, or one
+// packfile, fsynced.
 func (r *repo) sync() error {
-	if r.disk != nil && len(r.pending) > 0 {
-		if err := r.disk.syncObjects(r.pending); err != nil {
+	if r.batch == nil || len(r.batch.order) == 0 {
+		return nil
+	}
+	if len(r.batch.order) <= looseMax {
+		for _, h := range r.batch.order {
+			if _, err := r.fs.SetEncodedObject(r.batch.objs[h]); err != nil {
+				return err
+			}
+		}
+		if err := r.disk.syncObjects(r.batch.order); err != nil {
 			return err
 		}
+		r.batch.reset()
+		return nil
 	}
-	r.pending = r.pending[:0]
+	pack, err := r.batch.pack()
+	if err != nil {
+		return err
+	}
+	added, err := r.putPack(pack)
+	if err != nil {
+		return err
+	}
+	r.small = append(r.small, smallPack{packs: added, objs: slices.Clone(r.batch.order)})
+	r.batch.reset()
+	if len(r.small) >= mergePacks {
+		return r.mergeSmall()
+	}
+	return nil
+}
+
+// smallPack is a pack that sync wrote, and its objects.
+type smallPack struct {
+	packs []plumbing.Hash
+	objs  []plumbing.Hash
+}
+
+// mergeSmall writes the objects of the packs sync wrote into one pack,
+// fsynced, and then deletes those packs.
+func (r *repo) mergeSmall() error {
+	var objs []plumbing.Hash
+	for _, p := range r.small {
+		objs = append(objs, p.objs...)
+	}
+	var buf bytes.Buffer
+	if _, err := packfile.NewEncoder(&buf, r.fs, false).Encode(objs, 0); err != nil {
+		return fmt.Errorf("merge packs: %w", err)
+	}
+	if _, err := r.putPack(buf.Bytes()); err != nil {
+		return fmt.Errorf("merge packs: %w", err)
+	}
+	for _, p := range r.small {
+		for _, h := range p.packs {
+			if err := r.fs.DeleteOldObjectPackAndIndex(h, time.Time{}); err != nil {
+				return fmt.Errorf("merge packs: %w", err)
+			}
+		}
+	}
+	r.small = r.small[:0]
+	r.fs.Reindex()
 	return nil
 }
 
@@ -148,12 +217,7 @@ func (r *repo) put(encode func(plumbing.EncodedObject) error) (plumbing.Hash, er
 	if err := encode(o); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	h, err := r.st.SetEncodedObject(o)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	r.pending = append(r.pending, h)
-	return h, nil
+	return r.st.SetEncodedObject(o)
 }
 
 // putBlob stores data as a blob.
@@ -171,22 +235,27 @@ func (r *repo) putBlob(data []byte) (plumbing.Hash, error) {
 	})
 }
 
-// putPack stores the objects of a packfile.
-func (r *repo) putPack(pack []byte) error {
+// putPack stores the objects of a packfile, and returns the packs it
+// added on disk.
+func (r *repo) putPack(pack []byte) ([]plumbing.Hash, error) {
 	var before map[string]bool
 	if r.disk != nil {
 		var err error
 		if before, err = r.disk.packs(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := packfile.UpdateObjectStorage(r.st, bytes.NewReader(pack)); err != nil {
-		return err
+	var st storage.Storer = r.st
+	if r.fs != nil {
+		st = r.fs // its PackfileWriter writes the pack and its index
+	}
+	if err := packfile.UpdateObjectStorage(st, bytes.NewReader(pack)); err != nil {
+		return nil, err
 	}
 	if r.disk != nil {
 		return r.disk.syncNewPacks(before)
 	}
-	return nil
+	return nil, nil
 }
 
 // commit reads commit h.

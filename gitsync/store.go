@@ -1,30 +1,41 @@
 // Package gitsync implements paste.Store on a Git repository, synced to a
 // remote: the original pasteur's storage.
 //
-// Each paste is a file holding paste.Marshal's JSON, added by a commit of
-// its own (author: the user, message: the comment) on one branch of a bare
-// repository, on disk or in memory. Pastes are written with go-git's
-// plumbing (blobs, trees, commits, refs), never through a worktree. With a
-// remote, Create returns only once the commit is pushed; a read miss
-// fetches, since other servers may push to the same remote.
+// Each paste is a file holding paste.Marshal's JSON on one branch of a bare
+// repository, on disk or in memory, added by a commit of its own (author:
+// the user, message: the comment) or, when pastes arrive together, by one
+// commit for the group. Pastes are written with go-git's plumbing (blobs,
+// trees, commits, refs), never through a worktree. Files go to
+// ID[0]/ID[1]/ID; older layouts are read too (layout.go, docs/FORMAT.md).
+//
+// Durability (queue.go): Create returns once the paste is pushed, or, with
+// a repository on disk, once it is committed and fsynced locally while the
+// remote cannot take it; it is then queued and pushed with backoff until it
+// lands, after a restart too. Concurrent Creates share one commit and one
+// push. A push refused because another writer moved the remote branch is
+// fetched and replayed, never merged. A read miss fetches (coalesced, at
+// most once a second), since other servers may push to the same remote.
 //
 // The remote is reached through the dial function the caller injects (so
-// through pasteur's own TCP/IP stack): the git:// transport is this
-// package's own, on go-git's protocol encoders, and go-git's global
-// transport registry is never used.
+// through pasteur's own TCP/IP stack): git:// and ssh are this package's
+// own transports on go-git's protocol encoders (ssh on
+// golang.org/x/crypto/ssh, host keys pinned), https is go-git's smart-HTTP
+// client on an *http.Client that dials with it. go-git's global transport
+// registry is never used.
 //
-// On disk, Create returns only once the objects and the branch ref are
-// fsynced (go-git never fsyncs; see disk.go). Pastes go to ID[0:2]/ID, and
-// the original's flat layout (ID at the root) is read too; see layout.go.
-// The remote's tip when last seen is kept in refs/remotes/origin/BRANCH.
+// On disk, writes are fsynced before Create returns (go-git never fsyncs;
+// see disk.go and batch.go). The remote's tip when last seen is kept in
+// refs/remotes/origin/BRANCH: the local branch ahead of it is the queue.
 //
-// One writer at a time (Create, fetches) owns the branch, and a mutex guards
-// go-git's storage, which is not safe for concurrent use; the mutex is never
-// held across network I/O, so reads do not wait for a push.
+// One goroutine, the writer loop, commits and pushes; a writer lock hands
+// the branch to it or to a fetch, and a mutex guards go-git's storage,
+// which is not safe for concurrent use; the mutex is never held across
+// network I/O, so reads do not wait for a push.
 package gitsync
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +44,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/pasteur-dev/pasteur/paste"
 )
@@ -54,6 +66,17 @@ type Config struct {
 	// Dial connects to the remote; required when Remote is set.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
+	// Auth holds the credentials and trust for ssh and https remotes.
+	Auth Auth
+
+	// MaxGroup bounds the pastes committed and pushed together; 0 is 256,
+	// 1 commits and pushes each paste alone.
+	MaxGroup int
+
+	// AckTimeout bounds how long a paste waits for its push before it is
+	// acknowledged as queued (with Dir only); 0 is 10 seconds.
+	AckTimeout time.Duration
+
 	// Logger receives what happens; nil discards it.
 	Logger *slog.Logger
 }
@@ -73,6 +96,19 @@ type Store struct {
 	mu     sync.Mutex // guards repo and closed; never held across network I/O
 	repo   *repo
 	closed bool
+
+	// The writer loop (queue.go).
+	durable    bool // a repository on disk: pastes may be queued
+	maxGroup   int
+	ackTimeout time.Duration
+	reqs       chan *request
+	kick       chan struct{}
+	stop       context.CancelFunc
+	loopDone   chan struct{}
+
+	stateMu            sync.Mutex // guards state
+	state              remoteState
+	retryMin, retryMax time.Duration
 }
 
 var _ paste.Store = (*Store)(nil)
@@ -98,13 +134,27 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		branch:        name,
 		writer:        make(chan struct{}, 1),
 		fetchInterval: minFetchInterval,
+		durable:       cfg.Dir != "",
+		maxGroup:      cfg.MaxGroup,
+		ackTimeout:    cfg.AckTimeout,
+		reqs:          make(chan *request, 1024),
+		kick:          make(chan struct{}, 1),
+		loopDone:      make(chan struct{}),
+		retryMin:      retryMin,
+		retryMax:      retryMax,
+	}
+	if s.maxGroup <= 0 {
+		s.maxGroup = defaultMaxGroup
+	}
+	if s.ackTimeout <= 0 {
+		s.ackTimeout = defaultAckTimeout
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Remote != "" {
 		var err error
-		if s.remote, err = newRemote(cfg.Remote, name, cfg.Dial); err != nil {
+		if s.remote, err = newRemote(cfg.Remote, name, cfg.Dial, cfg.Auth); err != nil {
 			return nil, err
 		}
 	}
@@ -113,24 +163,94 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("gitsync: open %s: %w", cfg.Dir, err)
 	}
 	if s.remote != nil {
-		if err := s.sync(ctx); err != nil {
-			s.repo.close()
-			return nil, s.unavailable("sync with", err)
+		sctx, cancel := ctx, context.CancelFunc(func() {})
+		if s.durable {
+			// The local repository can serve: do not wait long.
+			sctx, cancel = context.WithTimeout(ctx, 3*s.ackTimeout)
+		}
+		err := s.sync(sctx)
+		cancel()
+		if err != nil {
+			if !s.durable || permanent(err) {
+				s.repo.close()
+				return nil, s.unavailable("sync with", err)
+			}
+			// The local repository serves; what it holds that the
+			// remote lacks is pushed once the remote is back.
+			s.failed(err)
+			s.log.Warn("gitsync: the remote cannot be reached; serving the local repository, pushing once it is back",
+				"remote", s.remote.name, "err", err)
+		} else {
+			s.pushed()
 		}
 	}
+	lctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.loop(lctx)
 	return s, nil
 }
 
-// Create implements paste.Store: it commits p and, with a remote, pushes
-// the commit before returning nil. When the remote cannot take it, the local
-// branch is rolled back and the error wraps paste.ErrUnavailable. When
-// another writer pushed first, Create fetches and commits again on top
-// (ErrExists if that writer took the id), a few times at most.
-func (s *Store) Create(ctx context.Context, p *paste.Paste) error {
-	return s.create(ctx, []*paste.Paste{p})
+// permanent reports whether err from a remote is a configuration problem
+// that waiting will not fix: the repository or the credentials are wrong,
+// or the server is not the one pinned or trusted.
+func permanent(err error) bool {
+	var cert *tls.CertificateVerificationError
+	if errors.As(err, &cert) {
+		return true
+	}
+	for _, e := range []error{errHostKey, transport.ErrRepositoryNotFound, transport.ErrAuthenticationRequired,
+		transport.ErrAuthorizationFailed, transport.ErrInvalidAuthMethod} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
-// create stores pastes in one commit, as Create does for one.
+// Create implements paste.Store: it returns nil once p is durable. With a
+// remote that is once p is pushed; with a repository on disk, also once it
+// is committed and fsynced locally while the remote cannot be reached (it
+// is then queued, and pushed when the remote is back, even after a
+// restart). Without a repository on disk, a paste that cannot be pushed is
+// an error wrapping paste.ErrUnavailable, and nothing of it stays. Pastes
+// created concurrently share one commit and one push. When another writer
+// pushed first, the commit is replayed onto the remote's (ErrExists if that
+// writer took the id).
+func (s *Store) Create(ctx context.Context, p *paste.Paste) error {
+	if !paste.ValidID(p.ID) {
+		return fmt.Errorf("gitsync: paste id %q: %w", p.ID, paste.ErrInvalid)
+	}
+	r := &request{p: p, done: make(chan error, 1)}
+	select {
+	case <-s.loopDone:
+		return errClosed
+	default:
+	}
+	select {
+	case s.reqs <- r:
+	case <-s.loopDone:
+		return errClosed
+	case <-ctx.Done():
+		return fmt.Errorf("gitsync: %w: %w", paste.ErrUnavailable, ctx.Err())
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-s.loopDone:
+		// The loop may have answered just before it ended.
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return errClosed
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("gitsync: %w: %w", paste.ErrUnavailable, ctx.Err())
+	}
+}
+
+// create stores pastes in one commit, as Create does for one, without the
+// writer loop (tests).
 func (s *Store) create(ctx context.Context, pastes []*paste.Paste) error {
 	for _, p := range pastes {
 		if !paste.ValidID(p.ID) {
@@ -141,34 +261,13 @@ func (s *Store) create(ctx context.Context, pastes []*paste.Paste) error {
 		return err
 	}
 	defer s.unlockWriter()
-	for attempt := 1; ; attempt++ {
-		s.mu.Lock()
-		parent, tip, err := s.commitLocal(pastes)
-		s.mu.Unlock()
-		if err != nil || s.remote == nil {
-			return err
-		}
-		err = s.push(ctx, tip)
-		if err == nil {
-			return nil
-		}
-		s.mu.Lock()
-		rerr := s.repo.setRef(s.branch, parent)
-		s.mu.Unlock()
-		if rerr != nil {
-			// The commit stays local, unacknowledged; the next sync
-			// pushes it.
-			s.log.Error("gitsync: roll back after a failed push", "err", rerr)
-		}
-		if !errors.Is(err, errRejected) || attempt == maxAttempts {
-			return s.unavailable("push", err)
-		}
-		s.log.Info("gitsync: the remote moved; fetching to commit again",
-			"remote", s.remote.name, "attempt", attempt)
-		if err := s.sync(ctx); err != nil {
-			return s.unavailable("fetch", err)
-		}
+	s.mu.Lock()
+	_, tip, err := s.commitLocal(pastes)
+	s.mu.Unlock()
+	if err != nil || s.remote == nil {
+		return err
 	}
+	return s.push(ctx, tip)
 }
 
 // commitLocal commits pastes on the local branch and returns the old and the
@@ -203,8 +302,19 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 		return nil, err
 	}
 	var serr error
-	if time.Since(s.lastFetch) >= s.fetchInterval {
-		serr = s.sync(ctx)
+	switch {
+	case !s.reachable():
+		// The retry loop is on it; do not hold the branch for a dial
+		// that will time out.
+		serr = errors.New(s.Status().LastError)
+	case time.Since(s.lastFetch) >= s.fetchInterval:
+		fctx, cancel := context.WithTimeout(ctx, s.ackTimeout)
+		if serr = s.sync(fctx); serr == nil {
+			s.pushed()
+		} else {
+			s.failed(serr)
+		}
+		cancel()
 	}
 	s.unlockWriter()
 	if serr != nil {
@@ -238,8 +348,12 @@ func (s *Store) lookup(id string) (*paste.Paste, error) {
 	return paste.Unmarshal(id, data)
 }
 
-// Close waits for a write in progress and closes the repository.
+// Close stops the writer loop (a push in progress is abandoned: its pastes
+// are queued with a repository on disk, refused without), refuses pastes
+// that still wait, and closes the repository.
 func (s *Store) Close() error {
+	s.stop()
+	<-s.loopDone
 	s.writer <- struct{}{}
 	defer s.unlockWriter()
 	s.mu.Lock()

@@ -90,11 +90,11 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("Get missing: %v, want ErrNotFound", err)
 	}
 
-	// The layout: ID[0:2]/ID, and ID/ID for one character.
+	// The layout: ID[0]/ID[1]/ID, and _/ID for one character.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	root, _ := s.repo.treeOf(tipHash(t, s))
-	for path, id := range map[string]string{"ab/abcdefghijklm": "abcdefghijklm", "z/z": "z", "zz/zz": "zz", "Q9/Q9x": "Q9x"} {
+	for path, id := range map[string]string{"a/b/abcdefghijklm": "abcdefghijklm", "_/z": "z", "z/z/zz": "zz", "Q/9/Q9x": "Q9x"} {
 		if _, ok, err := s.repo.entryAt(root, path); !ok || err != nil {
 			t.Errorf("%s not at %s (%v)", id, path, err)
 		}
@@ -227,18 +227,21 @@ func TestFlatLayout(t *testing.T) {
 		}
 	}
 
-	// "xY" is a file at the root, so "xY/xYz" cannot be: the new paste
-	// goes to the root too.
+	// "q" is a file at the root, so "q/r/qrs" cannot be: the new paste
+	// goes where the ID[0:2]/ID layout put it.
+	writeOriginal(t, s, map[string]string{"q": `{"contents":"one","encrypted":false}`})
+	mustCreate(t, s, &paste.Paste{ID: "qrs", Contents: []byte("blocked")})
 	mustCreate(t, s, &paste.Paste{ID: "xYz", Contents: []byte("new")})
 	mustCreate(t, s, &paste.Paste{ID: "Ab", Contents: []byte("new two")})
 	samePaste(t, mustGet(t, s, "xYz"), &paste.Paste{ID: "xYz", Contents: []byte("new")})
 	samePaste(t, mustGet(t, s, "Ab"), &paste.Paste{ID: "Ab", Contents: []byte("new two")})
+	samePaste(t, mustGet(t, s, "qrs"), &paste.Paste{ID: "qrs", Contents: []byte("blocked")})
 	samePaste(t, mustGet(t, s, "AbC"), &paste.Paste{ID: "AbC", Contents: []byte("original paste")})
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	root, _ := s.repo.treeOf(tipHash(t, s))
-	for _, path := range []string{"xYz", "Ab/Ab", "AbC", "xY"} {
+	for _, path := range []string{"x/Y/xYz", "A/b/Ab", "AbC", "xY", "q", "qr/qrs"} {
 		if e, ok, err := s.repo.entryAt(root, path); !ok || err != nil || e.Mode != filemode.Regular {
 			t.Errorf("%s: %v %v %v", path, e, ok, err)
 		}
@@ -277,12 +280,12 @@ func TestConcurrentCreates(t *testing.T) {
 			t.Errorf("id%03d: %q", i, p.Contents)
 		}
 	}
-	// One commit per paste, in a line.
+	// At most one commit per paste (concurrent ones share), in a line.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	line, err := s.repo.commitsSince(tipHash(t, s), plumbing.ZeroHash)
-	if err != nil || len(line) != n {
-		t.Errorf("%d commits (%v), want %d", len(line), err, n)
+	if err != nil || len(line) > n || len(line) < 1 {
+		t.Errorf("%d commits (%v), want 1..%d", len(line), err, n)
 	}
 }
 
@@ -338,11 +341,58 @@ func TestDiskReopen(t *testing.T) {
 		}
 		return string(out)
 	}
-	if got := git("show", "pastes:on/ondisk12345"); got != `{"contents":"kept","encrypted":false,"hl":"c"}`+"\n" {
+	if got := git("show", "pastes:o/n/ondisk12345"); got != `{"contents":"kept","encrypted":false,"hl":"c"}`+"\n" {
 		t.Errorf("git show: %q", got)
 	}
 	git("fsck", "--strict")
 	if got := strings.TrimSpace(git("symbolic-ref", "HEAD")); got != "refs/heads/pastes" {
 		t.Errorf("HEAD is %s", got)
+	}
+}
+
+// TestPackedGroups: groups of pastes are written as packs, merged into one
+// every mergePacks; the repository stays readable, also by git, after a
+// reopen.
+func TestPackedGroups(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for g := range mergePacks + 3 {
+		var group []*paste.Paste
+		for i := range 5 {
+			id := fmt.Sprintf("pk%02d%d", g, i)
+			ids = append(ids, id)
+			group = append(group, &paste.Paste{ID: id, Contents: []byte(id)})
+		}
+		if err := s.create(context.Background(), group); err != nil {
+			t.Fatal(err)
+		}
+	}
+	packs, err := s.repo.disk.packs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One merged pack and the three since, each with its index.
+	if len(packs) != 2*4 {
+		t.Errorf("%d pack files, want 8: %v", len(packs), packs)
+	}
+	s.Close()
+	s, err = Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, id := range ids {
+		if p := mustGet(t, s, id); string(p.Contents) != id {
+			t.Errorf("%s: %q", id, p.Contents)
+		}
+	}
+	if _, err := exec.LookPath("git"); err == nil {
+		if out, err := exec.Command("git", "--git-dir="+dir, "fsck", "--strict").CombinedOutput(); err != nil {
+			t.Errorf("git fsck: %v\n%s", err, out)
+		}
 	}
 }

@@ -29,6 +29,7 @@ type serveConfig struct {
 	cache    int64
 	logLevel slog.Level
 	https    httpsConfig
+	git      remoteConfig // credentials of the remote
 }
 
 // parseServeFlags reads the server's flags. Both -name and --name work.
@@ -45,7 +46,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs.StringVar(&gateway, "ipv4-gateway", "", "the default gateway in TAP mode (e.g. 10.0.0.1)")
 	fs.StringVar(&dns, "dns-server", "", "DNS server `IP` that resolves host names in TAP mode (default: the gateway)")
 	for _, n := range []string{"r", "remote"} {
-		fs.StringVar(&c.remote, n, "", "Git `URL` to push every paste to and fetch from (git://host/repo); none by default")
+		fs.StringVar(&c.remote, n, "", "Git `URL` to push every paste to and fetch from: git://host/repo, ssh://git@host/repo or git@host:repo (see --ssh-*), https://host/repo (see --remote-token-file); none by default")
 	}
 	for _, n := range []string{"p", "port"} {
 		fs.IntVar(&c.port, n, 4343, "TCP port of the web server")
@@ -56,6 +57,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs.Int64Var(&c.maxSize, "max-size", paste.DefaultMaxSize, "largest paste accepted, in `bytes`")
 	fs.Int64Var(&c.cache, "cache", 64<<20, "`bytes` of recently read pastes kept in memory (0 turns the cache off)")
 	c.https.addFlags(fs)
+	c.git.addFlags(fs)
 	fs.StringVar(&c.debug, "debug-addr", "", "serve profiles and counters on this loopback `address` (e.g. 127.0.0.1:6060), for benchmarks")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -113,6 +115,9 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	}
 	portSet := false
 	fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "p" || f.Name == "port" })
+	if err := c.git.check(&c.remote); err != nil {
+		return nil, err
+	}
 	if err := c.https.check(c, portSet); err != nil {
 		return nil, err
 	}

@@ -53,6 +53,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		Dir:    cfg.data,
 		Remote: cfg.remote,
 		Dial:   network.Dial,
+		Auth:   cfg.git.auth,
 		Logger: log.With("component", "gitsync"),
 	})
 	if err != nil {
@@ -80,7 +81,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	}
 
 	srv := &http.Server{
-		Handler:           withHealth(handler, certs),
+		Handler:           withHealth(handler, certs, store),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/gitsync"
+	"github.com/pasteur-dev/pasteur/netstack"
+	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/tap"
+)
+
+// result is what a worker prints, as JSON, on its standard output.
+type result struct {
+	Pastes    int     `json:"pastes"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"per_second"`
+	Errors    int     `json:"errors"`
+	OpenSec   float64 `json:"open_seconds"`
+	LocalMS   float64 `json:"local_ms"`     // mean Create without a remote (commit + fsync)
+	LocalCPU  float64 `json:"local_cpu_ms"` // CPU time per local Create
+	LocalB    float64 `json:"local_bytes"`  // bytes the repository grows by per local Create
+	RemoteMS  float64 `json:"remote_ms"`    // mean Create with the remote (commit + fsync + push)
+}
+
+// worker runs inside the bridge namespace: it opens tap100 with pasteur's
+// own stack and drives a gitsync.Store directly.
+func worker(args []string) error {
+	fs := flag.NewFlagSet("worker", flag.ExitOnError)
+	mode := fs.String("mode", "throughput", "throughput or cost")
+	remote := fs.String("remote", "", "git URL")
+	dir := fs.String("dir", "", "local repository")
+	group := fs.Int("group", 0, "MaxGroup (1: one by one)")
+	clients := fs.Int("clients", 64, "concurrent clients")
+	n := fs.Int("n", 1000, "pastes at most")
+	dur := fs.Duration("dur", 20*time.Second, "time at most")
+	fs.Parse(args)
+
+	dev, err := tap.Open("tap100")
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	mtu, _ := dev.MTU()
+	st, err := netstack.New(dev, netstack.Config{
+		Addr: netip.MustParsePrefix("10.0.0.3/24"), Gateway: netip.MustParseAddr("10.0.0.1"), MTU: mtu,
+	})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	level := slog.LevelWarn
+	if os.Getenv("GITBENCH_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx := context.Background()
+	t0 := time.Now()
+	s, err := gitsync.Open(ctx, gitsync.Config{Dir: *dir, Remote: *remote, Dial: st.Dial, MaxGroup: *group, Logger: log})
+	if err != nil {
+		return err
+	}
+	var res result
+	res.OpenSec = time.Since(t0).Seconds()
+	contents := []byte("package main\n\nfunc main() { println(\"hello, benchmark\") }\n")
+
+	if p := os.Getenv("GITBENCH_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	switch *mode {
+	case "throughput":
+		var next, done, failed atomic.Int64
+		deadline := time.Now().Add(*dur)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range *clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(*n) && time.Now().Before(deadline) {
+					if err := s.Create(ctx, &paste.Paste{ID: randomID(), Contents: contents}); err != nil {
+						failed.Add(1)
+						log.Error("create", "err", err)
+						continue
+					}
+					done.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		res.Seconds = time.Since(start).Seconds()
+		res.Pastes, res.Errors = int(done.Load()), int(failed.Load())
+		res.PerSecond = float64(res.Pastes) / res.Seconds
+		s.Close()
+	case "cost":
+		// Serial pastes with the remote, then without it on the same
+		// repository.
+		mean := func(s *gitsync.Store) (float64, error) {
+			start := time.Now()
+			for range *n {
+				if err := s.Create(ctx, &paste.Paste{ID: randomID(), Contents: contents}); err != nil {
+					return 0, err
+				}
+			}
+			return float64(time.Since(start).Microseconds()) / 1000 / float64(*n), nil
+		}
+		if res.RemoteMS, err = mean(s); err != nil {
+			return err
+		}
+		s.Close()
+		local, err := gitsync.Open(ctx, gitsync.Config{Dir: *dir, Logger: log})
+		if err != nil {
+			return err
+		}
+		size0, cpu0 := dirSize(*dir), cpuTime()
+		if res.LocalMS, err = mean(local); err != nil {
+			return err
+		}
+		res.LocalCPU = float64((cpuTime() - cpu0).Microseconds()) / 1000 / float64(*n)
+		res.LocalB = float64(dirSize(*dir)-size0) / float64(*n)
+		local.Close()
+		res.Pastes = 2 * *n
+	default:
+		return errors.New("unknown mode " + *mode)
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// randomID is a new 13-character id, as pasteur makes them.
+func randomID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 13)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "gitbench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// cpuTime is the CPU time the process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// dirSize is the size of the files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

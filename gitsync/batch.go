@@ -1,0 +1,89 @@
+package gitsync
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/storage"
+)
+
+// batch is the storage of a repository on disk, seen through the objects
+// written since the last sync, which it keeps in memory. sync writes them as
+// one packfile, fsynced: go-git would write a loose object file each, and
+// for a group of pastes (a blob and a tree or two each) the creation of
+// those files cost more than all the rest of a commit.
+//
+// The objects of the last flush stay readable from memory too (prev): the
+// push that follows a commit reads them all to build its pack.
+type batch struct {
+	storage.Storer
+	objs  map[plumbing.Hash]plumbing.EncodedObject
+	prev  map[plumbing.Hash]plumbing.EncodedObject
+	order []plumbing.Hash
+}
+
+func newBatch(st storage.Storer) *batch {
+	return &batch{Storer: st, objs: make(map[plumbing.Hash]plumbing.EncodedObject),
+		prev: make(map[plumbing.Hash]plumbing.EncodedObject)}
+}
+
+// SetEncodedObject keeps o in memory, until flush.
+func (b *batch) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	h := o.Hash()
+	if _, ok := b.objs[h]; !ok {
+		b.objs[h] = o
+		b.order = append(b.order, h)
+	}
+	return h, nil
+}
+
+func (b *batch) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	o, ok := b.objs[h]
+	if !ok {
+		o, ok = b.prev[h]
+	}
+	if ok {
+		if t != plumbing.AnyObject && o.Type() != t {
+			return nil, plumbing.ErrObjectNotFound
+		}
+		return o, nil
+	}
+	return b.Storer.EncodedObject(t, h)
+}
+
+func (b *batch) HasEncodedObject(h plumbing.Hash) error {
+	if _, ok := b.objs[h]; ok {
+		return nil
+	}
+	return b.Storer.HasEncodedObject(h)
+}
+
+func (b *batch) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	if o, ok := b.objs[h]; ok {
+		return o.Size(), nil
+	}
+	return b.Storer.EncodedObjectSize(h)
+}
+
+// pack encodes the objects in memory as a packfile, without deltas; nil
+// when there are none.
+func (b *batch) pack() ([]byte, error) {
+	if len(b.order) == 0 {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	if _, err := packfile.NewEncoder(&buf, b, false).Encode(b.order, 0); err != nil {
+		return nil, fmt.Errorf("encode pack: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// reset keeps the objects in memory as the last flush's, once they are
+// stored, and forgets the flush before.
+func (b *batch) reset() {
+	b.prev, b.objs = b.objs, b.prev
+	clear(b.objs)
+	b.order = b.order[:0]
+}

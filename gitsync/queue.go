@@ -1,0 +1,264 @@
+package gitsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// Grouping and the durability queue.
+//
+// One goroutine, the writer loop, moves the branch for Create. It takes the
+// pastes that wait for it, up to maxGroup, commits them in one commit and
+// pushes that commit once: concurrent pastes share a commit and a push, and
+// each Create returns when its group is durable.
+//
+// Durable means pushed; or, with a repository on disk, committed and
+// fsynced locally when the remote cannot be reached (the push failed, or
+// did not finish within ackTimeout): the paste is then queued, and the loop
+// pushes the queue with exponential backoff until it lands. The queue is
+// the local branch ahead of the remote-tracking ref, so it survives a
+// restart: Open pushes it, or the loop does once the remote is back. While
+// the remote is known to be down, new pastes are queued without trying it.
+// Without a repository on disk nothing is queued: a paste that cannot be
+// pushed is refused (ErrUnavailable) and its commit rolled back.
+
+const (
+	defaultMaxGroup   = 256
+	defaultAckTimeout = 10 * time.Second
+	retryMin          = time.Second
+	retryMax          = time.Minute
+	groupLinger       = time.Millisecond
+	groupWait         = 5 * time.Millisecond
+)
+
+// request is one Create waiting for the writer loop.
+type request struct {
+	p    *paste.Paste
+	done chan error // buffered: the loop never blocks on it
+}
+
+// loop is the writer loop; it ends when ctx does, refusing what still waits.
+func (s *Store) loop(ctx context.Context) {
+	defer close(s.loopDone)
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	for {
+		select {
+		case r := <-s.reqs:
+			s.writeGroup(ctx, s.gather(r))
+		case <-retry.C:
+			s.retryPush(ctx)
+		case <-s.kick:
+		case <-ctx.Done():
+			for {
+				select {
+				case r := <-s.reqs:
+					r.done <- errClosed
+				default:
+					return
+				}
+			}
+		}
+		if d, ok := s.retryIn(); ok {
+			retry.Reset(d)
+		} else {
+			retry.Stop()
+		}
+	}
+}
+
+// gather returns first and the requests that follow it closely: those
+// waiting, and those arriving within groupLinger of the previous one (up
+// to groupWait in all), up to maxGroup. Clients answered together by the
+// last push come back at nearly the same time; the linger lets them share
+// the next commit rather than split into a group of one and the rest.
+func (s *Store) gather(first *request) []*request {
+	group := []*request{first}
+	if s.maxGroup == 1 {
+		return group
+	}
+	deadline := time.NewTimer(groupWait)
+	defer deadline.Stop()
+	for len(group) < s.maxGroup {
+		select {
+		case r := <-s.reqs:
+			group = append(group, r)
+			continue
+		default:
+		}
+		linger := time.NewTimer(groupLinger)
+		select {
+		case r := <-s.reqs:
+			group = append(group, r)
+			linger.Stop()
+			continue
+		case <-linger.C:
+		case <-deadline.C:
+			linger.Stop()
+		}
+		return group
+	}
+	return group
+}
+
+// writeGroup commits group in one commit and makes it durable, answering
+// each request.
+func (s *Store) writeGroup(ctx context.Context, group []*request) {
+	if err := s.lockWriter(ctx); err != nil {
+		for _, r := range group {
+			r.done <- err
+		}
+		return
+	}
+	defer s.unlockWriter()
+
+	t0 := time.Now()
+	s.mu.Lock()
+	accepted, parent, tip, err := s.commitGroup(group)
+	s.mu.Unlock()
+	t1 := time.Now()
+	defer func() {
+		s.log.Debug("gitsync: group", "pastes", len(accepted), "commit", t1.Sub(t0).String(), "push", time.Since(t1).String())
+	}()
+	answer := func(err error) {
+		for _, r := range accepted {
+			r.done <- err
+		}
+	}
+	if err != nil || len(accepted) == 0 || s.remote == nil {
+		answer(err)
+		return
+	}
+	if s.durable && !s.reachable() {
+		s.queued(len(accepted), nil)
+		answer(nil)
+		return
+	}
+
+	pctx, cancel := context.WithTimeout(ctx, s.ackTimeout)
+	defer cancel()
+	err = s.push(pctx, tip)
+	if errors.Is(err, errRejected) {
+		s.log.Info("gitsync: the remote moved; fetching to replay", "remote", s.remote.name)
+		err = s.sync(pctx)
+	}
+	if err == nil {
+		s.pushed()
+		s.answerReplayed(accepted, tip)
+		return
+	}
+	if s.durable {
+		s.queued(len(accepted), err)
+		answer(nil)
+		return
+	}
+	// Not durable: forget the commit (and any replay of it).
+	s.mu.Lock()
+	back, rerr := s.repo.ref(s.remote.tracking)
+	if rerr == nil {
+		if back.IsZero() {
+			back = parent
+		}
+		rerr = s.repo.setRef(s.branch, back)
+	}
+	s.mu.Unlock()
+	if rerr != nil {
+		s.log.Error("gitsync: roll back after a failed push", "err", rerr)
+	}
+	s.failed(err)
+	answer(s.unavailable("push", err))
+}
+
+// commitGroup commits the pastes of group that can be stored in one commit
+// on the branch and returns their requests, answering the others (an id
+// taken, twice in the group, or invalid). The caller holds s.mu.
+func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip plumbing.Hash, err error) {
+	if s.closed {
+		return group, parent, tip, errClosed
+	}
+	if parent, err = s.repo.ref(s.branch); err != nil {
+		return group, parent, tip, err
+	}
+	root, err := s.repo.treeOf(parent)
+	if err != nil {
+		return group, parent, tip, err
+	}
+	seen := make(map[string]bool, len(group))
+	var pastes []*paste.Paste
+	for _, r := range group {
+		_, perr := s.repo.placePaste(root, r.p.ID)
+		if perr == nil && seen[r.p.ID] {
+			perr = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
+		}
+		if perr == nil {
+			_, perr = paste.Marshal(r.p)
+		}
+		if perr != nil {
+			r.done <- perr
+			continue
+		}
+		seen[r.p.ID] = true
+		accepted = append(accepted, r)
+		pastes = append(pastes, r.p)
+	}
+	if len(pastes) == 0 {
+		return nil, parent, tip, nil
+	}
+	if tip, err = s.repo.commitPastes(parent, pastes, time.Now()); err != nil {
+		return accepted, parent, tip, err
+	}
+	return accepted, parent, tip, s.repo.setRef(s.branch, tip)
+}
+
+// answerReplayed answers the requests of a pushed group. When the push
+// needed a replay onto another writer's commits (the branch is no longer
+// tip), a paste whose id that writer took was dropped: it gets ErrExists.
+func (s *Store) answerReplayed(accepted []*request, tip plumbing.Hash) {
+	s.mu.Lock()
+	now, err := s.repo.ref(s.branch)
+	var root plumbing.Hash
+	if err == nil && now != tip {
+		root, err = s.repo.treeOf(now)
+	}
+	errs := make([]error, len(accepted))
+	if err == nil && now != tip {
+		for i, r := range accepted {
+			data, ferr := s.repo.findPaste(root, r.p.ID)
+			want, _ := paste.Marshal(r.p)
+			if ferr != nil || string(data) != string(want) {
+				errs[i] = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for i, r := range accepted {
+		if err != nil {
+			errs[i] = err
+		}
+		r.done <- errs[i]
+	}
+}
+
+// retryPush syncs with the remote, pushing the queue.
+func (s *Store) retryPush(ctx context.Context) {
+	if err := s.lockWriter(ctx); err != nil {
+		return
+	}
+	defer s.unlockWriter()
+	sctx, cancel := context.WithTimeout(ctx, ioTimeout)
+	defer cancel()
+	if err := s.sync(sctx); err != nil {
+		s.failed(err)
+		s.log.Warn("gitsync: the remote is still unreachable; pastes stay queued",
+			"remote", s.remote.name, "err", err, "next_try_in", s.retryDelay().String())
+		return
+	}
+	s.pushed()
+	s.log.Info("gitsync: the remote is reachable again; the queue is pushed", "remote", s.remote.name)
+}
