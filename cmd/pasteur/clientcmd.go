@@ -16,18 +16,6 @@ import (
 	"github.com/pasteur-dev/pasteur/netx"
 )
 
-// clientCommand returns the subcommand called name (pasteur put, pasteur
-// get), or nil when name is not one: the arguments are then the server's.
-func clientCommand(name string) func(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	switch name {
-	case "put":
-		return runPut
-	case "get":
-		return runGet
-	}
-	return nil
-}
-
 // defaultServer is where put sends pastes without --server or
 // $PASTEUR_SERVER: a pasteur run with its defaults.
 const defaultServer = "http://127.0.0.1:4343"

@@ -12,6 +12,17 @@ import (
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
+// serveUsage heads pasteur --help.
+const serveUsage = `Usage: pasteur [flags]               serve
+       pasteur put [flags] [FILE|-]  paste a file, print its URL (put --help)
+       pasteur get [flags] URL       print a paste (get --help)
+       pasteur keygen [flags]        make the ssh key for an ssh --remote
+
+A pastebin that saves every paste into a Git repository.
+
+Server flags (-name and --name both work):
+`
+
 // serveConfig is the server's command line.
 type serveConfig struct {
 	tap      string
@@ -61,7 +72,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.debug, "debug-addr", "", "serve profiles and counters on this loopback `address` (e.g. 127.0.0.1:6060), for benchmarks")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(help, "Usage: pasteur [flags]\n\nA pastebin that saves every paste into a Git repository.\n\nFlags (-name and --name both work):\n")
+		fmt.Fprint(help, serveUsage)
 		fs.SetOutput(help)
 		fs.PrintDefaults()
 		return nil, err

@@ -22,15 +22,23 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "keygen" {
-		os.Exit(runKeygen(os.Args[2:], os.Stdout, os.Stderr))
-	}
-	if len(os.Args) > 1 {
-		if cmd := clientCommand(os.Args[1]); cmd != nil {
-			os.Exit(cmd(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// dispatch runs the subcommand args name (put, get, keygen) or, without
+// one, the server, and returns the exit status.
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "put":
+			return runPut(args[1:], stdin, stdout, stderr)
+		case "get":
+			return runGet(args[1:], stdin, stdout, stderr)
+		case "keygen":
+			return runKeygen(args[1:], stdout, stderr)
 		}
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	return run(args, stdout, stderr)
 }
 
 // Exit statuses.
