@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED ?= 0
 
-.PHONY: build test deps bench clean
+.PHONY: build test deps bench bench-git clean
 
 build:
 	$(GO) build -o pasteur ./cmd/pasteur
@@ -22,6 +22,11 @@ deps:
 bench: deps
 	scripts/install-deps.sh wrk
 	$(GO) run ./bench/netbench
+
+# Measures git sync: grouped vs one-by-one pastes, cost at 1k vs 100k
+# pastes, start-up against a large remote.
+bench-git: deps
+	$(GO) run ./bench/gitbench
 
 clean:
 	rm -f pasteur
