@@ -3,24 +3,34 @@ package paste
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 	"unicode/utf8"
 )
 
 // record is the stored form of a paste: one JSON document per paste. Its
 // first two fields are the original pasteur's format, which is still read.
+// User, comment and time are kept here too (and by gitsync as the commit's
+// author, message and date), so that reading a paste needs no history walk.
 type record struct {
-	Contents  string `json:"contents"`
-	Encrypted bool   `json:"encrypted"`
-	Language  string `json:"hl,omitempty"`
+	Contents  string     `json:"contents"`
+	Encrypted bool       `json:"encrypted"`
+	Language  string     `json:"hl,omitempty"`
+	User      string     `json:"user,omitempty"`
+	Comment   string     `json:"comment,omitempty"`
+	Created   *time.Time `json:"created,omitempty"`
 }
 
-// Marshal encodes p as stored in a repository. User, comment and time are not
-// part of it: the store keeps them as commit metadata.
+// Marshal encodes p as stored in a repository.
 func Marshal(p *Paste) ([]byte, error) {
 	if !utf8.Valid(p.Contents) {
 		return nil, fmt.Errorf("%w: contents are not UTF-8", ErrInvalid)
 	}
-	b, err := json.Marshal(record{Contents: string(p.Contents), Encrypted: p.Encrypted, Language: p.Language})
+	r := record{Contents: string(p.Contents), Encrypted: p.Encrypted, Language: p.Language, User: p.User, Comment: p.Comment}
+	if !p.Created.IsZero() {
+		t := p.Created.UTC().Truncate(time.Second)
+		r.Created = &t
+	}
+	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("paste: encode %s: %w", p.ID, err)
 	}
@@ -34,5 +44,9 @@ func Unmarshal(id string, data []byte) (*Paste, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("paste: decode %s: %w", id, err)
 	}
-	return &Paste{ID: id, Contents: []byte(r.Contents), Encrypted: r.Encrypted, Language: r.Language}, nil
+	p := &Paste{ID: id, Contents: []byte(r.Contents), Encrypted: r.Encrypted, Language: r.Language, User: r.User, Comment: r.Comment}
+	if r.Created != nil {
+		p.Created = *r.Created
+	}
+	return p, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // memStore is a Store in a map, for handler tests.
@@ -152,13 +153,14 @@ func TestNewID(t *testing.T) {
 }
 
 func TestFormatRoundTrip(t *testing.T) {
-	p := &Paste{ID: "abc", Contents: []byte("a\r\nb\t🦀 <&>"), Encrypted: true, Language: "go"}
+	created := time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC)
+	p := &Paste{ID: "abc", Contents: []byte("a\r\nb\t🦀 <&>"), Encrypted: true, Language: "go", User: "ann", Comment: "a note", Created: created}
 	b, err := Marshal(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q, err := Unmarshal("abc", b)
-	if err != nil || !bytes.Equal(q.Contents, p.Contents) || !q.Encrypted || q.Language != "go" {
+	if err != nil || !bytes.Equal(q.Contents, p.Contents) || !q.Encrypted || q.Language != "go" || q.User != "ann" || q.Comment != "a note" || !q.Created.Equal(created) {
 		t.Fatalf("got %+v, %v", q, err)
 	}
 	orig, err := Unmarshal("X1z", []byte(`{"contents":"hi","encrypted":false}`))

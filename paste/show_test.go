@@ -142,7 +142,7 @@ func TestShowJSON(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || got["contents"] != "a\r\n🦀" || got["encrypted"] != false || got["hl"] != "go" {
+	if len(got) != 4 || got["contents"] != "a\r\n🦀" || got["encrypted"] != false || got["hl"] != "go" || got["user"] != "ann" {
 		t.Fatalf("got %v", got)
 	}
 	// ?raw=true does not change a JSON answer.
