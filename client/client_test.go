@@ -14,18 +14,6 @@ import (
 	"github.com/pasteur-dev/pasteur/seal"
 )
 
-func newServer(t *testing.T) (*httptest.Server, *pastetest.Store) {
-	t.Helper()
-	st := &pastetest.Store{}
-	h, err := paste.NewHandler(paste.Config{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv, st
-}
-
 // texts are the pastes every round trip checks, byte for byte.
 func texts() map[string][]byte {
 	mib := bytes.Repeat([]byte("0123456789abcdef\r\n\tü🦀 "), paste.DefaultMaxSize/26)
@@ -42,7 +30,7 @@ func texts() map[string][]byte {
 }
 
 func TestRoundTrip(t *testing.T) {
-	srv, st := newServer(t)
+	srv, st := pastetest.NewServer(t)
 	c := &Client{HTTP: srv.Client()}
 	ctx := context.Background()
 	for name, text := range texts() {
@@ -84,7 +72,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestPutURL(t *testing.T) {
-	srv, _ := newServer(t)
+	srv, _ := pastetest.NewServer(t)
 	c := &Client{HTTP: srv.Client()}
 	ctx := context.Background()
 	tests := []struct {
@@ -132,7 +120,7 @@ func TestPathPrefix(t *testing.T) {
 }
 
 func TestPutRefusals(t *testing.T) {
-	srv, st := newServer(t)
+	srv, st := pastetest.NewServer(t)
 	c := &Client{HTTP: srv.Client()}
 	ctx := context.Background()
 	big := bytes.Repeat([]byte("a"), paste.DefaultMaxSize+1)
@@ -160,7 +148,7 @@ func TestPutRefusals(t *testing.T) {
 }
 
 func TestGetFailures(t *testing.T) {
-	srv, _ := newServer(t)
+	srv, _ := pastetest.NewServer(t)
 	c := &Client{HTTP: srv.Client()}
 	ctx := context.Background()
 	u, err := c.Put(ctx, srv.URL, []byte("secret"), PutOptions{Encrypt: true})

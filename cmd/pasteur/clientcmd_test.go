@@ -2,27 +2,13 @@ package main
 
 import (
 	"bytes"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/paste/pastetest"
 )
-
-func newPasteServer(t *testing.T) (*httptest.Server, *pastetest.Store) {
-	t.Helper()
-	st := &pastetest.Store{}
-	h, err := paste.NewHandler(paste.Config{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv, st
-}
 
 // runCmd runs pasteur's subcommand args[0] with stdin and returns its exit
 // status and outputs.
@@ -33,7 +19,7 @@ func runCmd(stdin string, args ...string) (int, string, string) {
 }
 
 func TestPutGet(t *testing.T) {
-	srv, st := newPasteServer(t)
+	srv, st := pastetest.NewServer(t)
 	dir := t.TempDir()
 	text := "package main\r\n\nfunc main() {\n\tprintln(\"🦀 ü\")\n}\n"
 	file := filepath.Join(dir, "main.go")
@@ -112,7 +98,7 @@ func TestPutGet(t *testing.T) {
 }
 
 func TestPutServerFromEnvironment(t *testing.T) {
-	srv, _ := newPasteServer(t)
+	srv, _ := pastetest.NewServer(t)
 	t.Setenv("PASTEUR_SERVER", srv.URL)
 	code, out, errs := runCmd("hello", "put")
 	if code != exitOK || !strings.HasPrefix(out, srv.URL+"/") {
