@@ -15,13 +15,16 @@ import (
 // for a group of pastes (a blob and a tree or two each) the creation of
 // those files cost more than all the rest of a commit.
 //
-// The objects of the last flush stay readable from memory too (prev): the
-// push that follows a commit reads them all to build its pack.
+// The objects of the last flush stay readable from memory too (prev), with
+// their packfile: the push that follows a commit sends that very pack when
+// the remote is at the commit's parent, and reads them from memory to build
+// another one otherwise.
 type batch struct {
 	storage.Storer
-	objs  map[plumbing.Hash]plumbing.EncodedObject
-	prev  map[plumbing.Hash]plumbing.EncodedObject
-	order []plumbing.Hash
+	objs     map[plumbing.Hash]plumbing.EncodedObject
+	prev     map[plumbing.Hash]plumbing.EncodedObject
+	order    []plumbing.Hash
+	prevPack []byte // prev as a packfile; nil when it went out as loose objects
 }
 
 func newBatch(st storage.Storer) *batch {
@@ -67,6 +70,16 @@ func (b *batch) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 	return b.Storer.EncodedObjectSize(h)
 }
 
+// lastPack returns the packfile of the last flush when it holds commit h:
+// then it holds every object that h adds to its parent, since all of them
+// were written (again) since the flush before.
+func (b *batch) lastPack(h plumbing.Hash) []byte {
+	if _, ok := b.prev[h]; !ok {
+		return nil
+	}
+	return b.prevPack
+}
+
 // pack encodes the objects in memory as a packfile, without deltas; nil
 // when there are none.
 func (b *batch) pack() ([]byte, error) {
@@ -81,8 +94,10 @@ func (b *batch) pack() ([]byte, error) {
 }
 
 // reset keeps the objects in memory as the last flush's, once they are
-// stored, and forgets the flush before.
-func (b *batch) reset() {
+// stored (as pack, or as loose objects when pack is nil), and forgets the
+// flush before.
+func (b *batch) reset(pack []byte) {
+	b.prevPack = pack
 	b.prev, b.objs = b.objs, b.prev
 	clear(b.objs)
 	b.order = b.order[:0]

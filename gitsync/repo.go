@@ -50,7 +50,10 @@ func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
 		if err := os.MkdirAll(abs, 0o777); err != nil {
 			return nil, err
 		}
-		r.fs = filesystem.NewStorage(osfs.New(abs), cache.NewObjectLRUDefault())
+		// Packs stay open between reads: go-git otherwise opens the pack
+		// file again for every object it reads from it.
+		r.fs = filesystem.NewStorageWithOptions(osfs.New(abs), cache.NewObjectLRUDefault(),
+			filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
 		r.batch = newBatch(r.fs)
 		r.st = r.batch
 		r.disk = &disk{dir: abs}
@@ -136,8 +139,9 @@ func (r *repo) setRef(name plumbing.ReferenceName, h plumbing.Hash) error {
 // pack when they are more than looseMax, else loose files. Packs written so
 // are merged into one every mergePacks, so that they do not pile up.
 const (
-	looseMax   = 8
-	mergePacks = 32
+	looseMax     = 8
+	mergePacks   = 32
+	maxOpenPacks = 64
 )
 
 // sync makes the objects written so far durable: loose objects, or one
@@ -155,7 +159,7 @@ func (r *repo) sync() error {
 		if err := r.disk.syncObjects(r.batch.order); err != nil {
 			return err
 		}
-		r.batch.reset()
+		r.batch.reset(nil)
 		return nil
 	}
 	pack, err := r.batch.pack()
@@ -167,7 +171,7 @@ func (r *repo) sync() error {
 		return err
 	}
 	r.small = append(r.small, smallPack{packs: added, objs: slices.Clone(r.batch.order)})
-	r.batch.reset()
+	r.batch.reset(pack)
 	if len(r.small) >= mergePacks {
 		return r.mergeSmall()
 	}

@@ -76,10 +76,15 @@ func worker(args []string) error {
 	}
 	var res result
 	res.OpenSec = time.Since(t0).Seconds()
-	contents := []byte("package main\n\nfunc main() { println(\"hello, benchmark\") }\n")
+	// Each paste differs, as real ones do: identical contents would share
+	// one blob per commit and make every push smaller than real.
+	var seq atomic.Int64
+	contents := func() []byte {
+		return fmt.Appendf(nil, "package main\n\nfunc main() { println(\"hello, benchmark %d\") }\n", seq.Add(1))
+	}
 
 	if p := os.Getenv("GITBENCH_CPUPROFILE"); p != "" {
-		f, err := os.Create(p)
+		f, err := os.Create(fmt.Sprintf("%s.%s-%d", p, *mode, *group))
 		if err != nil {
 			return err
 		}
@@ -97,7 +102,7 @@ func worker(args []string) error {
 			go func() {
 				defer wg.Done()
 				for next.Add(1) <= int64(*n) && time.Now().Before(deadline) {
-					if err := s.Create(ctx, &paste.Paste{ID: randomID(), Contents: contents}); err != nil {
+					if err := s.Create(ctx, &paste.Paste{ID: randomID(), Contents: contents()}); err != nil {
 						failed.Add(1)
 						log.Error("create", "err", err)
 						continue
@@ -117,7 +122,7 @@ func worker(args []string) error {
 		mean := func(s *gitsync.Store) (float64, error) {
 			start := time.Now()
 			for range *n {
-				if err := s.Create(ctx, &paste.Paste{ID: randomID(), Contents: contents}); err != nil {
+				if err := s.Create(ctx, &paste.Paste{ID: randomID(), Contents: contents()}); err != nil {
 					return 0, err
 				}
 			}
