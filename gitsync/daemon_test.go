@@ -548,3 +548,29 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestContendedStaysReachable: losing the race to other writers again and
+// again is not the remote being down: /healthz keeps "reachable", a retry
+// is due soon, and it pushes the queue.
+func TestContendedStaysReachable(t *testing.T) {
+	d := startDaemon(t)
+	url, dir := d.newRemote(t, "pastes.git", true)
+	s, err := openDir(t, url, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustCreate(t, s, &paste.Paste{ID: "first", Contents: []byte("1")})
+
+	s.failed(fmt.Errorf("%w: lost %d times", errRejected, maxAttempts))
+	st := s.Status()
+	if !st.Reachable || st.NextTry.IsZero() || time.Until(st.NextTry) > 2*contendedPause {
+		t.Errorf("status after contention: %+v", st)
+	}
+	s.kick <- struct{}{} // the loop rearms its retry timer
+	waitFor(t, 10*time.Second, func() bool { return s.Status().NextTry.IsZero() })
+	if st := s.Status(); !st.Reachable || st.LastError != "" {
+		t.Errorf("status after the retry: %+v", st)
+	}
+	git(t, dir, "show", "master:"+shardPath("first"))
+}

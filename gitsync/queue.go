@@ -255,6 +255,11 @@ func (s *Store) retryPush(ctx context.Context) {
 	defer cancel()
 	if err := s.sync(sctx); err != nil {
 		s.failed(err)
+		if errors.Is(err, errRejected) {
+			s.log.Info("gitsync: other writers keep pushing first; the queue is pushed again soon",
+				"remote", s.remote.name)
+			return
+		}
 		s.log.Warn("gitsync: the remote is still unreachable; pastes stay queued",
 			"remote", s.remote.name, "err", err, "next_try_in", s.retryDelay().String())
 		return

@@ -1,8 +1,14 @@
 package gitsync
 
 import (
+	"errors"
+	"math/rand/v2"
 	"time"
 )
+
+// contendedPause is the least pause before pushing again after losing the
+// race to other writers maxAttempts times.
+const contendedPause = 50 * time.Millisecond
 
 // Status is the state of the sync with the remote, for health checks.
 type Status struct {
@@ -19,7 +25,8 @@ type Status struct {
 // remoteState is what the writer loop knows of the remote; Store.stateMu
 // guards it.
 type remoteState struct {
-	down     bool
+	down     bool // the remote could not be reached
+	retry    bool // a push of the queue is due at nextTry
 	queued   int
 	lastPush time.Time
 	lastErr  string
@@ -42,7 +49,7 @@ func (s *Store) Status() Status {
 		LastPush:  s.state.lastPush,
 		LastError: s.state.lastErr,
 	}
-	if s.state.down {
+	if s.state.retry {
 		st.NextTry = s.state.nextTry
 	}
 	s.stateMu.Unlock()
@@ -76,10 +83,20 @@ func (s *Store) queued(n int, err error) {
 	}
 }
 
-// failed records that the remote could not be reached, and backs off.
+// failed records that the remote could not be reached, and backs off. A
+// push that other writers kept beating (errRejected after maxAttempts)
+// reached the remote: it stays reachable, and the queue is pushed again
+// after a short random pause, so that the writers stop colliding.
 func (s *Store) failed(err error) {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
+	s.state.retry = true
+	s.state.lastErr = err.Error()
+	if errors.Is(err, errRejected) {
+		s.state.down = false
+		s.state.nextTry = time.Now().Add(contendedPause + rand.N(contendedPause))
+		return
+	}
 	switch {
 	case !s.state.down:
 		s.state.delay = s.retryMin
@@ -87,7 +104,6 @@ func (s *Store) failed(err error) {
 		s.state.delay = min(2*s.state.delay, s.retryMax)
 	}
 	s.state.down = true
-	s.state.lastErr = err.Error()
 	s.state.nextTry = time.Now().Add(s.state.delay)
 }
 
@@ -95,6 +111,7 @@ func (s *Store) failed(err error) {
 func (s *Store) pushed() {
 	s.stateMu.Lock()
 	s.state.down = false
+	s.state.retry = false
 	s.state.queued = 0
 	s.state.lastPush = time.Now()
 	s.state.lastErr = ""
@@ -107,7 +124,7 @@ func (s *Store) pushed() {
 func (s *Store) retryIn() (time.Duration, bool) {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
-	if !s.state.down {
+	if !s.state.retry {
 		return 0, false
 	}
 	return max(time.Until(s.state.nextTry), 0), true
