@@ -1,11 +1,7 @@
 package gitsync
 
 import (
-	"bytes"
-	"fmt"
-
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/storage"
 )
 
@@ -80,17 +76,19 @@ func (b *batch) lastPack(h plumbing.Hash) []byte {
 	return b.prevPack
 }
 
-// pack encodes the objects in memory as a packfile, without deltas; nil
-// when there are none.
-func (b *batch) pack() ([]byte, error) {
-	if len(b.order) == 0 {
-		return nil, nil
+// entries encodes the objects in memory as packfile entries; nil when
+// there are none.
+func (b *batch) entries() ([]packEntry, error) {
+	var enc entryEncoder
+	entries := make([]packEntry, 0, len(b.order))
+	for _, h := range b.order {
+		e, err := enc.encode(b.objs[h])
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
 	}
-	var buf bytes.Buffer
-	if _, err := packfile.NewEncoder(&buf, b, false).Encode(b.order, 0); err != nil {
-		return nil, fmt.Errorf("encode pack: %w", err)
-	}
-	return buf.Bytes(), nil
+	return entries, nil
 }
 
 // reset keeps the objects in memory as the last flush's, once they are

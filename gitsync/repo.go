@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
@@ -162,15 +161,16 @@ func (r *repo) sync() error {
 		r.batch.reset(nil)
 		return nil
 	}
-	pack, err := r.batch.pack()
+	entries, err := r.batch.entries()
 	if err != nil {
 		return err
 	}
+	pack := assemblePack(entries)
 	added, err := r.putPack(pack)
 	if err != nil {
 		return err
 	}
-	r.small = append(r.small, smallPack{packs: added, objs: slices.Clone(r.batch.order)})
+	r.small = append(r.small, smallPack{packs: added, entries: entries})
 	r.batch.reset(pack)
 	if len(r.small) >= mergePacks {
 		return r.mergeSmall()
@@ -178,24 +178,20 @@ func (r *repo) sync() error {
 	return nil
 }
 
-// smallPack is a pack that sync wrote, and its objects.
+// smallPack is a pack that sync wrote, and its entries.
 type smallPack struct {
-	packs []plumbing.Hash
-	objs  []plumbing.Hash
+	packs   []plumbing.Hash
+	entries []packEntry
 }
 
 // mergeSmall writes the objects of the packs sync wrote into one pack,
 // fsynced, and then deletes those packs.
 func (r *repo) mergeSmall() error {
-	var objs []plumbing.Hash
+	var entries []packEntry
 	for _, p := range r.small {
-		objs = append(objs, p.objs...)
+		entries = append(entries, p.entries...)
 	}
-	var buf bytes.Buffer
-	if _, err := packfile.NewEncoder(&buf, r.fs, false).Encode(objs, 0); err != nil {
-		return fmt.Errorf("merge packs: %w", err)
-	}
-	if _, err := r.putPack(buf.Bytes()); err != nil {
+	if _, err := r.putPack(assemblePack(entries)); err != nil {
 		return fmt.Errorf("merge packs: %w", err)
 	}
 	for _, p := range r.small {
@@ -205,6 +201,7 @@ func (r *repo) mergeSmall() error {
 			}
 		}
 	}
+	clear(r.small)
 	r.small = r.small[:0]
 	r.fs.Reindex()
 	return nil
