@@ -28,17 +28,13 @@ type repo struct {
 	batch *batch      // objects written since the last sync; nil in memory
 	disk  *disk       // nil for memory storage
 	small []smallPack // packs written by sync since the last merge
-
-	root struct { // the last root tree read, by hash
-		hash plumbing.Hash
-		tree *object.Tree
-	}
+	trees map[plumbing.Hash]*object.Tree
 }
 
 // openRepo opens the bare repository in dir, or creates it with HEAD on
 // branch; dir "" is a repository in memory.
 func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
-	r := &repo{}
+	r := &repo{trees: make(map[plumbing.Hash]*object.Tree)}
 	if dir == "" {
 		r.st = memory.NewStorage()
 	} else {
@@ -141,6 +137,9 @@ const (
 	looseMax     = 8
 	mergePacks   = 32
 	maxOpenPacks = 64
+	// maxCachedTrees bounds the decoded trees kept: at 100,000 pastes a
+	// leaf tree holds ~77 entries, some 10 KB decoded.
+	maxCachedTrees = 2048
 )
 
 // sync makes the objects written so far durable: loose objects, or one
@@ -276,20 +275,25 @@ func (r *repo) treeOf(h plumbing.Hash) (plumbing.Hash, error) {
 	return c.TreeHash, nil
 }
 
-// tree reads tree h, keeping the last root tree read for the next lookups.
+// tree reads tree h, through the cache of decoded trees.
 func (r *repo) tree(h plumbing.Hash) (*object.Tree, error) {
-	if r.root.hash == h && r.root.tree != nil {
-		return r.root.tree, nil
+	if t, ok := r.trees[h]; ok {
+		return t, nil
 	}
-	return object.GetTree(r.st, h)
-}
-
-// rootTree reads tree h and keeps it for the next lookups.
-func (r *repo) rootTree(h plumbing.Hash) (*object.Tree, error) {
-	t, err := r.tree(h)
+	t, err := object.GetTree(r.st, h)
 	if err != nil {
 		return nil, err
 	}
-	r.root.hash, r.root.tree = h, t
+	r.cacheTree(h, t)
 	return t, nil
+}
+
+// cacheTree keeps tree t, whose hash is h, decoded. The cache is emptied
+// when full: the trees a commit reads (the root, the 36 directories under
+// it and the leaves its pastes go to) come back at once.
+func (r *repo) cacheTree(h plumbing.Hash, t *object.Tree) {
+	if len(r.trees) >= maxCachedTrees {
+		clear(r.trees)
+	}
+	r.trees[h] = t
 }

@@ -28,18 +28,12 @@ type file struct {
 // and whether there is one. The error wraps errBlocked when a directory of
 // path is a file.
 func (r *repo) entryAt(root plumbing.Hash, path string) (object.TreeEntry, bool, error) {
-	h, first := root, true
+	h := root
 	for {
 		if h.IsZero() {
 			return object.TreeEntry{}, false, nil
 		}
-		var t *object.Tree
-		var err error
-		if first {
-			t, err = r.rootTree(h)
-		} else {
-			t, err = r.tree(h)
-		}
+		t, err := r.tree(h)
 		if err != nil {
 			return object.TreeEntry{}, false, err
 		}
@@ -57,7 +51,7 @@ func (r *repo) entryAt(root plumbing.Hash, path string) (object.TreeEntry, bool,
 		if e.Mode != filemode.Dir {
 			return object.TreeEntry{}, false, fmt.Errorf("%s: %w", path, errBlocked)
 		}
-		h, path, first = e.Hash, rest, false
+		h, path = e.Hash, rest
 	}
 }
 
@@ -117,7 +111,11 @@ func (r *repo) addFiles(base plumbing.Hash, files []file) (plumbing.Hash, error)
 
 	sort.Sort(object.TreeEntrySorter(entries)) // git's order: directories sort as "name/"
 	t := &object.Tree{Entries: entries}
-	return r.put(t.Encode)
+	h, err := r.put(t.Encode)
+	if err == nil {
+		r.cacheTree(h, t)
+	}
+	return h, err
 }
 
 // walkChanges calls fn for every entry of tree to that tree from lacks or
