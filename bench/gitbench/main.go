@@ -5,7 +5,9 @@
 //   - pastes per second with 64 concurrent clients, pastes grouped into
 //     one commit and push versus one commit and push per paste;
 //   - the cost of a paste (commit + fsync, and + push) on a repository of
-//     1,000 pastes versus 100,000 (made with git fast-import);
+//     1,000 pastes versus 100,000 (made with git fast-import), in rounds
+//     that alternate the sizes; git's own push of one paste to the same
+//     remotes, for the remote's share; and the grouped rate at both sizes;
 //   - the start-up time and memory of the pasteur binary against a remote
 //     of 100,000 pastes.
 //
@@ -24,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +46,7 @@ func main() {
 	layout := flag.String("layout", "nested", "layout of the generated repositories: nested (a/b/ID) or two (ab/ID); match gitsync's")
 	skip := flag.String("skip", "", "comma-separated parts to skip: throughput, cost, startup")
 	remoteConfig := flag.String("remote-config", "", "comma-separated `key=value` settings of git config applied to the remotes (e.g. receive.unpackLimit=1000)")
+	costRounds := flag.Int("cost-rounds", 5, "rounds of the cost measurement, alternating sizes")
 	gen := flag.String("generate", "", "only make a bare repository of -big pastes at this `path`, and exit")
 	flag.Parse()
 	if *gen != "" {
@@ -101,7 +105,7 @@ func main() {
 			name := fmt.Sprintf("tp%d.git", i)
 			generate(tmp, name, 0, *layout)
 			configure(filepath.Join(tmp, name), *remoteConfig)
-			n := 20000
+			n := 40000
 			if g == 1 {
 				n = 3000
 			}
@@ -119,19 +123,48 @@ func main() {
 	}
 
 	if !skipped("cost") {
-		var rs [2]result
-		for i, size := range []int{1000, *big} {
+		// Rounds alternate between the sizes so that the machine's drift
+		// falls on both; figures are the medians of the rounds.
+		sizes := []int{1000, *big}
+		var rounds [2][]result
+		for _, size := range sizes {
 			name := fmt.Sprintf("r%d.git", size)
 			t0 := time.Now()
 			generate(tmp, name, size, *layout)
-			gen := time.Since(t0)
 			configure(filepath.Join(tmp, name), *remoteConfig)
-			rs[i] = run("-mode", "cost", "-remote", remote(name), "-dir", filepath.Join(tmp, name+"-data"), "-n", "200", "-group", "1")
-			fmt.Printf("cost at %6d pastes: local (commit+fsync) %.2f ms, %.2f ms CPU, %.0f bytes per paste; with push %.2f ms/paste; first open (fetch) %.2fs; generated in %.1fs\n",
-				size, rs[i].LocalMS, rs[i].LocalCPU, rs[i].LocalB, rs[i].RemoteMS, rs[i].OpenSec, gen.Seconds())
+			fmt.Printf("cost: generated %d pastes in %.1fs\n", size, time.Since(t0).Seconds())
+		}
+		for range *costRounds {
+			for i, size := range sizes {
+				name := fmt.Sprintf("r%d.git", size)
+				rounds[i] = append(rounds[i], run("-mode", "cost", "-remote", remote(name), "-dir", filepath.Join(tmp, name+"-data"), "-n", "100", "-group", "1"))
+			}
+		}
+		var med [2]result
+		for i, size := range sizes {
+			med[i] = median(rounds[i])
+			fmt.Printf("cost at %6d pastes: local (commit+fsync) %.2f ms, %.2f ms CPU, %.0f bytes per paste; with push %.2f ms/paste; first open (fetch) %.2fs (medians of %d rounds)\n",
+				size, med[i].LocalMS, med[i].LocalCPU, med[i].LocalB, med[i].RemoteMS, rounds[i][0].OpenSec, len(rounds[i]))
 		}
 		fmt.Printf("cost ratio %d/1k pastes: local time %.2fx, CPU %.2fx, bytes %.2fx; with push %.2fx\n", *big,
-			rs[1].LocalMS/rs[0].LocalMS, rs[1].LocalCPU/rs[0].LocalCPU, rs[1].LocalB/rs[0].LocalB, rs[1].RemoteMS/rs[0].RemoteMS)
+			med[1].LocalMS/med[0].LocalMS, med[1].LocalCPU/med[0].LocalCPU, med[1].LocalB/med[0].LocalB, med[1].RemoteMS/med[0].RemoteMS)
+		// The same push by git itself, for what the remote's side costs.
+		var gitMS [2]float64
+		for i, size := range sizes {
+			gitMS[i] = gitPushes(bed, filepath.Join(tmp, fmt.Sprintf("r%d.git", size)), remote(fmt.Sprintf("r%d.git", size)), 30)
+			fmt.Printf("git push of one paste at %6d pastes: %.2f ms (mean of 30, git over git://)\n", size, gitMS[i])
+		}
+		fmt.Printf("git push ratio %d/1k pastes: %.2fx\n", *big, gitMS[1]/gitMS[0])
+		// Grouped, the remote's cost per push is shared by the group.
+		var tp [2]result
+		for i, size := range sizes {
+			name := fmt.Sprintf("r%d.git", size)
+			tp[i] = run("-mode", "throughput", "-remote", remote(name), "-dir", filepath.Join(tmp, name+"-tp"),
+				"-group", "0", "-clients", fmt.Sprint(*clients), "-n", "40000", "-dur", (*dur / 2).String())
+			fmt.Printf("throughput at %6d pastes, %d clients, grouped: %7.1f pastes/s (%.2f ms per paste)\n",
+				size, *clients, tp[i].PerSecond, 1000/tp[i].PerSecond)
+		}
+		fmt.Printf("grouped cost ratio %d/1k pastes: %.2fx\n", *big, tp[0].PerSecond/tp[1].PerSecond)
 	}
 
 	if !skipped("startup") {
@@ -213,4 +246,58 @@ func configure(dir, settings string) {
 			gitOut(dir, "config", k, v)
 		}
 	}
+}
+
+// median returns, field by field, the medians of rs.
+func median(rs []result) result {
+	pick := func(f func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	return result{
+		LocalMS:  pick(func(r result) float64 { return r.LocalMS }),
+		LocalCPU: pick(func(r result) float64 { return r.LocalCPU }),
+		LocalB:   pick(func(r result) float64 { return r.LocalB }),
+		RemoteMS: pick(func(r result) float64 { return r.RemoteMS }),
+	}
+}
+
+// gitPushes clones the bare repository dir (a local copy, no network),
+// then n times commits one new paste in it and times git push to url from
+// the bridge namespace; it returns the mean push in ms.
+func gitPushes(bed *testbed.Bed, dir, url string, n int) float64 {
+	clone := dir + "-gitclone"
+	if out, err := exec.Command("git", "clone", "-q", dir, clone).CombinedOutput(); err != nil {
+		fatalf("git clone: %v %s", err, out)
+	}
+	defer os.RemoveAll(clone)
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", clone, "-c", "user.name=bench", "-c", "user.email=bench@localhost"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	var total time.Duration
+	for i := range n {
+		id := fmt.Sprintf("gitpush%06d", i)
+		path := filepath.Join(clone, id[:1], id[1:2], id)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			fatalf("%v", err)
+		}
+		if err := os.WriteFile(path, []byte(`{"contents":"pushed by git `+id+`"}`), 0o644); err != nil {
+			fatalf("%v", err)
+		}
+		git("add", path)
+		git("commit", "-q", "-m", "Paste "+id)
+		t0 := time.Now()
+		if out, err := bed.Run(bed.Bridge, "git", "-C", clone, "push", "-q", url, "HEAD:master"); err != nil {
+			fatalf("git push: %v %s", err, out)
+		}
+		total += time.Since(t0)
+	}
+	return float64(total.Microseconds()) / 1000 / float64(n)
 }
