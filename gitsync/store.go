@@ -24,7 +24,8 @@
 // registry is never used.
 //
 // On disk, writes are fsynced before Create returns (go-git never fsyncs;
-// see disk.go and batch.go). The remote's tip when last seen is kept in
+// see disk.go and batch.go). A commit's objects are written as one pack of
+// pasteur's own encoding (pack.go), and that pack is what the push sends. The remote's tip when last seen is kept in
 // refs/remotes/origin/BRANCH: the local branch ahead of it is the queue.
 //
 // One goroutine, the writer loop, commits and pushes; a writer lock hands
