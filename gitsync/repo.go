@@ -23,12 +23,13 @@ import (
 // durable on disk. It is not safe for concurrent use: Store.mu guards it, and
 // it is never used across network I/O.
 type repo struct {
-	st    storage.Storer // through batch, on disk
-	fs    *filesystem.Storage
-	batch *batch      // objects written since the last sync; nil in memory
-	disk  *disk       // nil for memory storage
-	small []smallPack // packs written by sync since the last merge
-	trees map[plumbing.Hash]*object.Tree
+	st         storage.Storer // through batch, on disk
+	fs         *filesystem.Storage
+	batch      *batch      // objects written since the last sync; nil in memory
+	disk       *disk       // nil for memory storage
+	small      []smallPack // packs written by sync since the last merge
+	smallBytes int         // their size
+	trees      map[plumbing.Hash]*object.Tree
 }
 
 // openRepo opens the bare repository in dir, or creates it with HEAD on
@@ -132,10 +133,12 @@ func (r *repo) setRef(name plumbing.ReferenceName, h plumbing.Hash) error {
 
 // Objects written between two syncs (a commit, or a group's) become one
 // pack when they are more than looseMax, else loose files. Packs written so
-// are merged into one every mergePacks, so that they do not pile up.
+// are merged into one every mergePacks, or once they hold mergeBytes, so
+// that they do not pile up; their entries wait in memory till then.
 const (
 	looseMax     = 8
 	mergePacks   = 32
+	mergeBytes   = 32 << 20
 	maxOpenPacks = 64
 	// maxCachedTrees bounds the decoded trees kept: at 100,000 pastes a
 	// leaf tree holds ~77 entries, some 10 KB decoded.
@@ -170,8 +173,9 @@ func (r *repo) sync() error {
 		return err
 	}
 	r.small = append(r.small, smallPack{packs: added, entries: entries})
+	r.smallBytes += len(pack)
 	r.batch.reset(pack)
-	if len(r.small) >= mergePacks {
+	if len(r.small) >= mergePacks || r.smallBytes >= mergeBytes {
 		return r.mergeSmall()
 	}
 	return nil
@@ -201,7 +205,7 @@ func (r *repo) mergeSmall() error {
 		}
 	}
 	clear(r.small)
-	r.small = r.small[:0]
+	r.small, r.smallBytes = r.small[:0], 0
 	r.fs.Reindex()
 	return nil
 }
