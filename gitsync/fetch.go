@@ -1,7 +1,6 @@
 package gitsync
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,19 +50,24 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 	s.mu.Unlock()
 
 	if !have {
-		// The pack is read whole before the repository is locked, so that
+		// The pack is received before the repository is locked, so that
 		// readers do not wait on the network.
 		pack, err := download(ctx, sess, ar, tip, haves)
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
+		in, err := s.repo.receive(pack)
+		pack.Close()
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
 		s.mu.Lock()
-		_, err = s.repo.putPack(pack)
+		err = s.repo.add(in)
 		s.mu.Unlock()
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("store pack: %w", err)
 		}
-		s.log.Debug("gitsync: fetched", "remote", r.name, "tip", tip.String(), "bytes", len(pack))
+		s.log.Debug("gitsync: fetched", "remote", r.name, "tip", tip.String(), "bytes", in.size)
 	}
 
 	s.mu.Lock()
@@ -78,8 +82,9 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 }
 
 // download asks for the history of want, telling the remote the commits we
-// have, and returns the packfile it sends.
-func download(ctx context.Context, sess transport.UploadPackSession, ar *packp.AdvRefs, want plumbing.Hash, haves []plumbing.Hash) ([]byte, error) {
+// have, and returns the packfile it sends, as it arrives. Closing it ends
+// the exchange.
+func download(ctx context.Context, sess transport.UploadPackSession, ar *packp.AdvRefs, want plumbing.Hash, haves []plumbing.Hash) (io.ReadCloser, error) {
 	req := packp.NewUploadPackRequest()
 	caps := ar.Capabilities
 	sb := capability.Capability("")
@@ -108,19 +113,19 @@ func download(ctx context.Context, sess transport.UploadPackSession, ar *packp.A
 	if err != nil {
 		return nil, err
 	}
-	defer res.Close()
-	var pack io.Reader = res
 	switch sb {
 	case capability.Sideband64k:
-		pack = sideband.NewDemuxer(sideband.Sideband64k, res)
+		return readCloser{sideband.NewDemuxer(sideband.Sideband64k, res), res}, nil
 	case capability.Sideband:
-		pack = sideband.NewDemuxer(sideband.Sideband, res)
+		return readCloser{sideband.NewDemuxer(sideband.Sideband, res), res}, nil
 	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, pack); err != nil {
-		return nil, fmt.Errorf("read pack: %w", err)
-	}
-	return buf.Bytes(), nil
+	return res, nil
+}
+
+// readCloser reads from Reader and closes Closer.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // advertised returns the commit that the remote advertises for name,
