@@ -100,6 +100,17 @@ func (p *packIn) write(rd io.Reader) error {
 	return x.Sync()
 }
 
+// removeTemp removes what receive left in the objects directory of the
+// repository in dir when the process ended before add.
+func removeTemp(dir string) {
+	for _, pattern := range []string{"tmp_pack_*", "tmp_idx_*"} {
+		names, _ := filepath.Glob(filepath.Join(dir, "objects", pattern))
+		for _, name := range names {
+			_ = os.Remove(name)
+		}
+	}
+}
+
 // discard removes the temporary files of p, if any are left.
 func (p *packIn) discard() {
 	for _, name := range []string{p.pack, p.idx} {

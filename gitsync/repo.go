@@ -53,6 +53,7 @@ func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
 		r.batch = newBatch(r.fs)
 		r.st = r.batch
 		r.disk = &disk{dir: abs}
+		removeTemp(abs)
 	}
 	_, err := r.st.Reference(plumbing.HEAD)
 	if err == nil {
