@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -16,8 +15,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -201,63 +200,16 @@ func (b *acmeBed) orders(t *testing.T) int {
 	return strings.Count(readFile(t, b.pebbleLog), "Added order")
 }
 
-// pasteur is one run of the binary in TAP mode under strace.
-type pasteur struct {
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has exited
-	log    string        // its standard error: the log
-	trace  string        // strace's output
-	bed    *acmeBed
-}
-
-// startPasteur runs pasteur on tap100 with --https for host against
+// startPasteur runs pasteur under strace with --https for host against
 // Pebble, plus args, and waits until port 80 accepts.
 func (b *acmeBed) startPasteur(t *testing.T, name string, args ...string) *pasteur {
 	t.Helper()
-	p := &pasteur{
-		log:   filepath.Join(b.dir, name+".log"),
-		trace: filepath.Join(b.dir, name+".strace"),
-		bed:   b,
-	}
-	base := []string{"strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen,openat", "-o", p.trace,
-		b.bin, "--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix, "--ipv4-gateway", testbed.BridgeAddr,
-		"--data", filepath.Join(b.dir, "data"), "--https", "--email", "test@" + zone,
+	base := []string{"--data", filepath.Join(b.dir, "data"), "--https", "--email", "test@" + zone,
 		"--acme-directory", pebbleDir, "--acme-ca-file", b.caFile, "--log-level", "debug"}
-	has := false
-	for _, a := range args {
-		has = has || a == "--hostname"
-	}
-	if !has {
+	if !slices.Contains(args, "--hostname") {
 		base = append(base, "--hostname", host)
 	}
-	p.cmd = b.Command(b.Bridge, append(base, args...)...)
-	logf := createFile(t, p.log)
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := b.Start(p.cmd); err != nil {
-		t.Fatal(err)
-	}
-	p.exited = make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s's log:\n%s", name, readFile(t, p.log))
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := b.WaitTCP(b.Bridge, testbed.TapAddr+":80", time.Second)
-		if err == nil {
-			return p
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("pasteur exited:\n%s", readFile(t, p.log))
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%v\n%s", err, readFile(t, p.log))
-		}
-	}
+	return startPasteur(t, b.Bed, pasteurRun{bin: b.bin, name: name, args: append(base, args...), strace: true, port: "80"})
 }
 
 // waitLog waits until pasteur's log has a line containing want, and
@@ -323,29 +275,6 @@ func (p *pasteur) waitCert(t *testing.T, timeout time.Duration) healthBody {
 	}
 }
 
-// stop ends pasteur with SIGINT and checks, in strace's trace, that it
-// opened the TAP device and no AF_INET or AF_INET6 socket.
-func (p *pasteur) stop(t *testing.T) {
-	t.Helper()
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT)
-	select {
-	case <-p.exited:
-	case <-time.After(20 * time.Second):
-		t.Error("pasteur did not exit on SIGINT")
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.exited
-	}
-	trace := readFile(t, p.trace)
-	for _, line := range strings.Split(trace, "\n") {
-		if strings.Contains(line, "AF_INET") || strings.Contains(line, "connect(") || strings.Contains(line, "bind(") {
-			t.Errorf("TAP mode touched the host stack: %s", line)
-		}
-	}
-	if !strings.Contains(trace, `"/dev/net/tun"`) {
-		t.Errorf("strace did not see pasteur open /dev/net/tun: the trace proves nothing")
-	}
-}
-
 // curlHTTPS runs curl in the bridge namespace against https://host/path,
 // resolving host to pasteur and verifying the chain up to root.
 func (b *acmeBed) curlHTTPS(root, path string, args ...string) (string, error) {
@@ -383,32 +312,4 @@ func writeServerCert(t *testing.T, caFile, certFile, keyFile string, ip net.IP) 
 	writeFile(t, caFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
 	writeFile(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
 	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
-}
-
-func writeFile(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func createFile(t *testing.T, p string) *os.File {
-	t.Helper()
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
-}
-
-func readFile(t *testing.T, p string) string {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Errorf("read %s: %v", p, err)
-	}
-	return string(bytes.ToValidUTF8(b, []byte("?")))
 }

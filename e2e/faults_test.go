@@ -106,7 +106,7 @@ func TestRemoteGoesAway(t *testing.T) {
 	base := "http://" + testbed.TapAddr + ":4343"
 	data := filepath.Join(tmp, "data")
 	args := []string{"--remote", "git://" + testbed.BridgeAddr + "/pastes.git", "--data", data}
-	srv := startPasteur(t, bed, bin, "pasteur.log", false, args...)
+	srv := startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur", args: args})
 
 	// The remote goes away for three seconds during a load.
 	wait := load(t, bed, bed.Bridge, base, "away", 100)
@@ -123,16 +123,15 @@ func TestRemoteGoesAway(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	bed.Stop(daemon)
 	time.Sleep(time.Second)
-	bed.Stop(srv.cmd)
+	srv.kill()
 	killed := wait()
 	daemon = gitDaemon(t, bed, tmp)
-	srv = startPasteur(t, bed, bin, "pasteur-restarted.log", false, args...)
+	startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur-restarted", args: args})
 	waitPushed(t, bed, bed.Bridge, base)
 	checkRemote(t, bare, append(acked, killed...))
 	if len(killed) == 0 {
 		t.Error("no paste was acknowledged before the kill: the test proves little")
 	}
-	bed.Stop(srv.cmd)
 }
 
 // TestTwoInstances: two pasteurs, one on tap100 and one on the host stack
@@ -151,7 +150,7 @@ func TestTwoInstances(t *testing.T) {
 	t.Cleanup(bed.Close)
 	gitDaemon(t, bed, tmp)
 	remote := "git://" + testbed.BridgeAddr + "/pastes.git"
-	startPasteur(t, bed, bin, "tap.log", false, "--remote", remote, "--data", filepath.Join(tmp, "a"))
+	startPasteur(t, bed, pasteurRun{bin: bin, name: "tap", args: []string{"--remote", remote, "--data", filepath.Join(tmp, "a")}})
 	other, err := bed.AddHost("b", "10.0.0.5/24")
 	if err != nil {
 		t.Fatal(err)

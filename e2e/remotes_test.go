@@ -20,58 +20,6 @@ import (
 	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
 
-// server is pasteur running in the bridge namespace on tap100.
-type server struct {
-	cmd *exec.Cmd
-	log string
-}
-
-// startPasteur runs bin on tap100 with args and, unless wantExit, waits
-// until it serves. With wantExit it waits for it to exit and returns its
-// log.
-func startPasteur(t *testing.T, bed *testbed.Bed, bin, logName string, wantExit bool, args ...string) *server {
-	t.Helper()
-	logPath := filepath.Join(t.TempDir(), logName)
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	full := append([]string{bin, "--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix,
-		"--ipv4-gateway", testbed.BridgeAddr}, args...)
-	cmd := bed.Command(bed.Bridge, full...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := bed.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, log: logPath}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s:\n%s", logName, s.logText())
-		}
-	})
-	if wantExit {
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			bed.Stop(cmd)
-			t.Fatalf("pasteur did not exit; log:\n%s", s.logText())
-		}
-		return s
-	}
-	if err := bed.WaitTCP(bed.Bridge, testbed.TapAddr+":4343", 30*time.Second); err != nil {
-		t.Fatalf("%v; log:\n%s", err, s.logText())
-	}
-	return s
-}
-
-func (s *server) logText() string {
-	b, _ := os.ReadFile(s.log)
-	return string(b)
-}
-
 // put pastes content through curl in the bridge namespace and returns the
 // id.
 func put(t *testing.T, bed *testbed.Bed, content string) string {
@@ -155,15 +103,15 @@ func TestSSHRemote(t *testing.T) {
 	remote := "ssh://root@" + testbed.BridgeAddr + ":2222" + bare
 
 	// A host key other than the pinned one: refused at start.
-	bad := startPasteur(t, bed, bin, "wrong-host-key.log", true, "--remote", remote, "--ssh-seed", seed,
-		"--ssh-auth", fp(otherKey), "--data", filepath.Join(tmp, "data-bad"))
-	if code := bad.cmd.ProcessState.ExitCode(); code == 0 || !strings.Contains(bad.logText(), "host key") {
-		t.Fatalf("with a wrong pinned host key: exit %d, log:\n%s", code, bad.logText())
+	bad := startPasteur(t, bed, pasteurRun{bin: bin, name: "wrong-host-key", exits: true, args: []string{"--remote", remote,
+		"--ssh-seed", seed, "--ssh-auth", fp(otherKey), "--data", filepath.Join(tmp, "data-bad")}})
+	if code := bad.cmd.ProcessState.ExitCode(); code == 0 || !strings.Contains(readFile(t, bad.log), "host key") {
+		t.Fatalf("with a wrong pinned host key: exit %d", code)
 	}
-	t.Logf("wrong host key: %s", lastLine(bad.logText()))
+	t.Logf("wrong host key: %s", lastLine(readFile(t, bad.log)))
 
-	srv := startPasteur(t, bed, bin, "pasteur.log", false, "--remote", remote, "--ssh-seed", seed,
-		"--ssh-auth", fp(hostKey), "--data", filepath.Join(tmp, "data"))
+	startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur", args: []string{"--remote", remote,
+		"--ssh-seed", seed, "--ssh-auth", fp(hostKey), "--data", filepath.Join(tmp, "data")}})
 	for _, content := range []string{"over ssh", "and again"} {
 		id := put(t, bed, content)
 		if got := git(t, bare, "show", "master:"+pathOf(t, bare, id)); !strings.Contains(got, content) {
@@ -174,7 +122,6 @@ func TestSSHRemote(t *testing.T) {
 	if err != nil || !strings.Contains(health, `"reachable": true`) || !strings.Contains(health, "ssh://root@") {
 		t.Errorf("healthz: %v\n%s", err, health)
 	}
-	bed.Stop(srv.cmd)
 }
 
 // TestHTTPSRemote: pasteur pushes over http and https, through its own
@@ -236,33 +183,34 @@ zone "test" { type master; file "%s"; };
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append(tt.args, "--data", filepath.Join(tmp, "data"+string(rune('a'+i))), "--log-level", "debug")
-			srv := startPasteur(t, bed, bin, "pasteur.log", false, args...)
+			srv := startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur", args: args})
 			id := put(t, bed, tt.name)
 			if got := git(t, bare, "show", "master:"+pathOf(t, bare, id)); !strings.Contains(got, tt.name) {
 				t.Fatalf("remote holds %q", got)
 			}
-			bed.Stop(srv.cmd)
-			if strings.Contains(srv.logText(), secret) {
-				t.Errorf("the token shows in the log:\n%s", srv.logText())
+			srv.kill()
+			if strings.Contains(readFile(t, srv.log), secret) {
+				t.Error("the token shows in the log")
 			}
 		})
 	}
 
 	// Without --ca-file the test CA is not trusted: refused at start.
-	bad := startPasteur(t, bed, bin, "untrusted.log", true, "--remote", "https://"+testbed.BridgeAddr+":8443/pastes.git",
-		"--remote-token-file", tokenFile, "--data", "")
-	if code := bad.cmd.ProcessState.ExitCode(); code == 0 || !strings.Contains(bad.logText(), "certificate") {
-		t.Errorf("untrusted CA: exit %d, log:\n%s", code, bad.logText())
+	bad := startPasteur(t, bed, pasteurRun{bin: bin, name: "untrusted", exits: true, args: []string{
+		"--remote", "https://" + testbed.BridgeAddr + ":8443/pastes.git", "--remote-token-file", tokenFile, "--data", ""}})
+	if code := bad.cmd.ProcessState.ExitCode(); code == 0 || !strings.Contains(readFile(t, bad.log), "certificate") {
+		t.Errorf("untrusted CA: exit %d", code)
 	}
 	// A wrong token: refused at start.
 	wrong := filepath.Join(tmp, "wrong")
 	os.WriteFile(wrong, []byte("nope"), 0o600)
-	bad = startPasteur(t, bed, bin, "badtoken.log", true, "--remote", "https://"+testbed.BridgeAddr+":8443/pastes.git",
-		"--remote-token-file", wrong, "--ca-file", caFile, "--data", filepath.Join(tmp, "data-bad"))
+	bad = startPasteur(t, bed, pasteurRun{bin: bin, name: "badtoken", exits: true, args: []string{
+		"--remote", "https://" + testbed.BridgeAddr + ":8443/pastes.git", "--remote-token-file", wrong, "--ca-file", caFile,
+		"--data", filepath.Join(tmp, "data-bad")}})
 	if code := bad.cmd.ProcessState.ExitCode(); code == 0 {
-		t.Errorf("wrong token: exit %d, log:\n%s", code, bad.logText())
+		t.Errorf("wrong token: exit %d", code)
 	}
-	t.Logf("wrong token: %s", lastLine(bad.logText()))
+	t.Logf("wrong token: %s", lastLine(readFile(t, bad.log)))
 }
 
 // testCA makes a CA and a server certificate for ip, and returns the CA's

@@ -5,9 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
@@ -28,39 +26,11 @@ func TestTapToGitDaemon(t *testing.T) {
 	}
 	t.Cleanup(bed.Close)
 
-	daemon := bed.Command(bed.Bridge, "git", "daemon", "--listen="+testbed.BridgeAddr, "--base-path="+tmp,
+	startPeer(t, bed, testbed.BridgeAddr+":9418", "git", "daemon", "--listen="+testbed.BridgeAddr, "--base-path="+tmp,
 		"--export-all", "--enable=receive-pack", "--reuseaddr", "--informative-errors")
-	daemon.Stderr = os.Stderr
-	if err := bed.Start(daemon); err != nil {
-		t.Fatal(err)
-	}
-	if err := bed.WaitTCP(bed.Bridge, testbed.BridgeAddr+":9418", 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-
-	trace := filepath.Join(tmp, "strace.txt")
-	logf, err := os.Create(filepath.Join(tmp, "pasteur.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	srv := bed.Command(bed.Bridge, "strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen,openat", "-o", trace,
-		bin, "--tap", testbed.Tap, "--ipv4", testbed.TapAddr+testbed.Prefix, "--ipv4-gateway", testbed.BridgeAddr,
-		"--remote", "git://"+testbed.BridgeAddr+"/pasteur", "--data", filepath.Join(tmp, "data"))
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := bed.Start(srv); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("pasteur's log:\n%s", b)
-		}
-	})
+	srv := startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur", strace: true,
+		args: []string{"--remote", "git://" + testbed.BridgeAddr + "/pasteur", "--data", filepath.Join(tmp, "data")}})
 	base := "http://" + testbed.TapAddr + ":4343"
-	if err := bed.WaitTCP(bed.Bridge, testbed.TapAddr+":4343", 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
 
 	// curl -F paste=@file answers the URL on one line.
 	content := "package main\n\nfunc main() {\n\tprintln(\"héllo, 🦀\")\r\n}\n"
@@ -121,31 +91,6 @@ func TestTapToGitDaemon(t *testing.T) {
 		t.Errorf("unknown paste: status %s, want 404", out)
 	}
 
-	// Stop pasteur, then read what strace saw: no AF_INET or AF_INET6
-	// socket, ever.
-	// The group: strace itself blocks fatal signals when it runs a program.
-	_ = syscall.Kill(-srv.Process.Pid, syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- srv.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Error("pasteur did not exit on SIGINT")
-		bed.Stop(srv)
-	}
-	b, err := os.ReadFile(trace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.Contains(line, "AF_INET") || strings.Contains(line, "connect(") || strings.Contains(line, "bind(") {
-			t.Errorf("TAP mode touched the host stack: %s", line)
-		}
-	}
-	// The same trace shows the TAP device being opened: strace was
-	// watching the right process.
-	if !strings.Contains(string(b), `"/dev/net/tun"`) {
-		t.Errorf("strace did not see pasteur open /dev/net/tun: the trace proves nothing\n%s", b)
-	}
-	t.Logf("strace saw %d socket calls", strings.Count(string(b), "socket("))
+	// Stop pasteur: strace saw no AF_INET or AF_INET6 socket, ever.
+	srv.stop(t)
 }
