@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/go-git/go-billy/v5/util"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 )
@@ -33,11 +34,11 @@ import (
 // objects/, out of the sight of disk.syncNewPacks, which may list
 // objects/pack meanwhile.
 type packIn struct {
-	mem       []byte
-	dir       string        // objects; "" in memory
-	pack, idx string        // the temporary files
-	sum       plumbing.Hash // the pack's checksum
-	size      int64
+	mem, memIdx []byte        // in memory: the pack and its index
+	dir         string        // objects; "" in memory
+	pack, idx   string        // the temporary files
+	sum         plumbing.Hash // the pack's checksum
+	size        int64
 }
 
 // receive reads a packfile from rd. It touches no state of r but the
@@ -48,7 +49,15 @@ func (r *repo) receive(rd io.Reader) (*packIn, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read pack: %w", err)
 		}
-		return &packIn{mem: b, size: int64(len(b))}, nil
+		objs, sum, err := indexPack(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("index pack: %w", err)
+		}
+		var idx bytes.Buffer
+		if err := writeIdx(&idx, objs, sum); err != nil {
+			return nil, err
+		}
+		return &packIn{mem: b, memIdx: idx.Bytes(), sum: sum, size: int64(len(b))}, nil
 	}
 	p := &packIn{dir: filepath.Join(r.disk.dir, "objects")}
 	if err := p.write(rd); err != nil {
@@ -124,8 +133,7 @@ func (p *packIn) discard() {
 // temporary files.
 func (r *repo) add(p *packIn) error {
 	if p.dir == "" {
-		_, err := r.putPack(p.mem)
-		return err
+		return r.addInMemory(p)
 	}
 	defer p.discard()
 	dir := filepath.Join(p.dir, "pack")
@@ -151,6 +159,25 @@ func (r *repo) add(p *packIn) error {
 	}
 	if err := syncPath(p.dir); err != nil {
 		return err
+	}
+	r.fs.Reindex()
+	return nil
+}
+
+// addInMemory stores the pack and index of p as files of the repository in
+// memory.
+func (r *repo) addInMemory(p *packIn) error {
+	base := r.files.Join("objects", "pack", "pack-"+p.sum.String())
+	if _, err := r.files.Stat(base + ".pack"); err == nil {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{base + ".idx", p.memIdx}, {base + ".pack", p.mem}} {
+		if err := util.WriteFile(r.files, f.name, f.data, 0o444); err != nil {
+			return err
+		}
 	}
 	r.fs.Reindex()
 	return nil

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/memfs"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -16,28 +18,29 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
-	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // repo is the local repository: go-git's storage, plus what makes its writes
 // durable on disk. It is not safe for concurrent use: Store.mu guards it, and
 // it is never used across network I/O.
 type repo struct {
-	st         storage.Storer // through batch, on disk
+	st         storage.Storer // through batch
 	fs         *filesystem.Storage
-	batch      *batch      // objects written since the last sync; nil in memory
-	disk       *disk       // nil for memory storage
-	small      []smallPack // packs written by sync since the last merge
-	smallBytes int         // their size
+	files      billy.Filesystem // fs's: the directory, or one in memory
+	batch      *batch           // objects written since the last sync
+	disk       *disk            // fsyncs; nil in memory
+	small      []smallPack      // packs written by sync since the last merge
+	smallBytes int              // their size
 	trees      map[plumbing.Hash]*object.Tree
 }
 
 // openRepo opens the bare repository in dir, or creates it with HEAD on
-// branch; dir "" is a repository in memory.
+// branch; dir "" is a repository in memory (the same files, on an
+// in-memory filesystem, without fsync).
 func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
 	r := &repo{trees: make(map[plumbing.Hash]*object.Tree)}
 	if dir == "" {
-		r.st = memory.NewStorage()
+		r.files = memfs.New()
 	} else {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
@@ -46,15 +49,16 @@ func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
 		if err := os.MkdirAll(abs, 0o777); err != nil {
 			return nil, err
 		}
-		// Packs stay open between reads: go-git otherwise opens the pack
-		// file again for every object it reads from it.
-		r.fs = filesystem.NewStorageWithOptions(osfs.New(abs), cache.NewObjectLRUDefault(),
-			filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
-		r.batch = newBatch(r.fs)
-		r.st = r.batch
+		r.files = osfs.New(abs)
 		r.disk = &disk{dir: abs}
 		removeTemp(abs)
 	}
+	// Packs stay open between reads: go-git otherwise opens the pack file
+	// again for every object it reads from it.
+	r.fs = filesystem.NewStorageWithOptions(r.files, cache.NewObjectLRUDefault(),
+		filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
+	r.batch = newBatch(r.fs)
+	r.st = r.batch
 	_, err := r.st.Reference(plumbing.HEAD)
 	if err == nil {
 		return r, nil
@@ -158,8 +162,10 @@ func (r *repo) sync() error {
 				return err
 			}
 		}
-		if err := r.disk.syncObjects(r.batch.order); err != nil {
-			return err
+		if r.disk != nil {
+			if err := r.disk.syncObjects(r.batch.order); err != nil {
+				return err
+			}
 		}
 		r.batch.reset(nil)
 		return nil
@@ -241,7 +247,7 @@ func (r *repo) putBlob(data []byte) (plumbing.Hash, error) {
 }
 
 // putPack stores the objects of a packfile, and returns the packs it
-// added on disk.
+// added.
 func (r *repo) putPack(pack []byte) ([]plumbing.Hash, error) {
 	var before map[string]bool
 	if r.disk != nil {
@@ -250,17 +256,15 @@ func (r *repo) putPack(pack []byte) ([]plumbing.Hash, error) {
 			return nil, err
 		}
 	}
-	var st storage.Storer = r.st
-	if r.fs != nil {
-		st = r.fs // its PackfileWriter writes the pack and its index
-	}
-	if err := packfile.UpdateObjectStorage(st, bytes.NewReader(pack)); err != nil {
+	// go-git's PackfileWriter writes the pack and its index.
+	if err := packfile.UpdateObjectStorage(r.fs, bytes.NewReader(pack)); err != nil {
 		return nil, err
 	}
 	if r.disk != nil {
 		return r.disk.syncNewPacks(before)
 	}
-	return nil, nil
+	// A pack is named after its checksum, its last 20 bytes.
+	return []plumbing.Hash{plumbing.Hash(pack[len(pack)-20:])}, nil
 }
 
 // commit reads commit h.
