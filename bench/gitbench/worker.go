@@ -84,7 +84,7 @@ func worker(args []string) error {
 	}
 
 	if p := os.Getenv("GITBENCH_CPUPROFILE"); p != "" {
-		f, err := os.Create(fmt.Sprintf("%s.%s-%d", p, *mode, *group))
+		f, err := os.Create(fmt.Sprintf("%s.%s-%d-%s", p, *mode, *group, filepath.Base(*dir)))
 		if err != nil {
 			return err
 		}
