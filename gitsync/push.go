@@ -110,11 +110,9 @@ func (s *Store) packFor(tip, old plumbing.Hash, ar *packp.AdvRefs) ([]byte, erro
 		if !s.repo.has(old) {
 			return nil, errRejected
 		}
-		if s.repo.batch != nil {
-			if c, err := s.repo.commit(tip); err == nil && len(c.ParentHashes) == 1 && c.ParentHashes[0] == old {
-				if pack := s.repo.batch.lastPack(tip); pack != nil {
-					return pack, nil
-				}
+		if c, err := s.repo.commit(tip); err == nil && len(c.ParentHashes) == 1 && c.ParentHashes[0] == old {
+			if pack := s.repo.batch.lastPack(tip); pack != nil {
+				return pack, nil
 			}
 		}
 		base, err := s.repo.mergeBase(old, tip)
