@@ -331,7 +331,7 @@ func (x *indexer) read(i int) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	buf.Grow(int(min(oh.Length, 1<<30)))
+	buf.Grow(int(min(oh.Length, 1<<20))) // a hint: a header cannot make us allocate what is not sent
 	if _, _, err := x.sc.NextObject(&buf); err != nil {
 		return nil, err
 	}
