@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,9 +33,9 @@ func OpenOffload(name string) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	fd, ifname, err := attach(name, exists, unix.IFF_TAP|unix.IFF_NO_PI|unix.IFF_VNET_HDR)
 	if err != nil {
-		return nil, openError(name, exists, err)
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -44,17 +43,6 @@ func OpenOffload(name string) (*Device, error) {
 			unix.Close(fd)
 		}
 	}()
-	ifr, err := unix.NewIfreq(name)
-	if err != nil {
-		return nil, openError(name, exists, err)
-	}
-	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
-	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
-		if errors.Is(err, unix.EINVAL) {
-			return nil, fmt.Errorf("tap: open %s: IFF_VNET_HDR: %w (%w)", name, ErrNoOffload, err)
-		}
-		return nil, openError(name, exists, os.NewSyscallError("ioctl", err))
-	}
 	if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, offloads); err != nil {
 		return nil, fmt.Errorf("tap: open %s: TUNSETOFFLOAD: %w (%w)", name, ErrNoOffload, err)
 	}
@@ -68,29 +56,43 @@ func OpenOffload(name string) (*Device, error) {
 		return nil, fmt.Errorf("tap: open %s: %w", name, err)
 	}
 	ok = true
-	return &Device{rw: f, raw: raw, vnet: true, name: ifr.Name()}, nil
+	return &Device{rw: f, raw: raw, vnet: true, name: ifname}, nil
 }
 
-// clearOffloads turns the device's offloads off (TUNSETOFFLOAD 0), through
-// water's file.
-func clearOffloads(rw any) error {
-	sc, ok := rw.(interface {
-		SyscallConn() (syscall.RawConn, error)
-	})
-	if !ok {
-		return nil
+// attach opens /dev/net/tun and attaches it to the device called name with
+// flags (TUNSETIFF), returning the non-blocking descriptor and the device's
+// name. A refused IFF_VNET_HDR wraps ErrNoOffload.
+func attach(name string, exists bool, flags uint16) (int, string, error) {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return -1, "", openError(name, exists, err)
 	}
-	raw, err := sc.SyscallConn()
+	ifr, err := unix.NewIfreq(name)
+	if err == nil {
+		ifr.SetUint16(flags)
+		err = unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr)
+	}
+	if err != nil {
+		unix.Close(fd)
+		if flags&unix.IFF_VNET_HDR != 0 && errors.Is(err, unix.EINVAL) {
+			return -1, "", fmt.Errorf("tap: open %s: IFF_VNET_HDR: %w (%w)", name, ErrNoOffload, err)
+		}
+		return -1, "", openError(name, exists, os.NewSyscallError("ioctl", err))
+	}
+	return fd, ifr.Name(), nil
+}
+
+// clearOffloads turns off the offloads (TUNSETOFFLOAD 0) that an earlier
+// OpenOffload left on the persistent device called name, through a
+// descriptor of its own that it attaches and closes again: water's
+// descriptor stays water's.
+func clearOffloads(name string) error {
+	fd, _, err := attach(name, true, unix.IFF_TAP|unix.IFF_NO_PI)
 	if err != nil {
 		return err
 	}
-	var ioctlErr error
-	if err := raw.Control(func(fd uintptr) {
-		ioctlErr = unix.IoctlSetInt(int(fd), unix.TUNSETOFFLOAD, 0)
-	}); err != nil {
-		return err
-	}
-	return ioctlErr
+	defer unix.Close(fd)
+	return unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, 0)
 }
 
 // writev writes bufs as one frame with writev(2).

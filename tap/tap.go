@@ -76,6 +76,13 @@ func Open(name string) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Offloads that an earlier OpenOffload turned on stay on a persistent
+	// device, and would bring frames this plain path cannot take.
+	if exists {
+		if err := clearOffloads(name); err != nil {
+			return nil, fmt.Errorf("tap: open %s: clear offloads: %w", name, err)
+		}
+	}
 	cfg := water.Config{DeviceType: water.TAP}
 	cfg.Name = name
 	// water always sets the persist flag (TUNSETPERSIST) from this field:
@@ -84,12 +91,6 @@ func Open(name string) (*Device, error) {
 	ifce, err := water.New(cfg)
 	if err != nil {
 		return nil, openError(name, exists, err)
-	}
-	// Offloads that an earlier OpenOffload turned on stay on a persistent
-	// device, and would bring frames this plain path cannot take.
-	if err := clearOffloads(ifce.ReadWriteCloser); err != nil {
-		ifce.Close()
-		return nil, fmt.Errorf("tap: open %s: clear offloads: %w", name, err)
 	}
 	return &Device{rw: ifce, name: ifce.Name()}, nil
 }
