@@ -183,8 +183,8 @@ func (m *Manager) check() error {
 			m.initErr = errors.New("acme: Manager has no HTTPClient")
 		}
 		for _, h := range m.Hosts {
-			if h == "" || strings.ContainsAny(h, "/: ") || strings.HasPrefix(h, ".") || strings.HasSuffix(h, ".") {
-				m.initErr = fmt.Errorf("acme: %q is not a host name", h)
+			if err := CheckHostname(h); err != nil {
+				m.initErr = err
 			}
 		}
 		if _, err := url.Parse(m.directory()); err != nil {

@@ -32,16 +32,17 @@ type testPebble struct {
 	log    *syncBuffer
 }
 
-// startPebble runs pebble, or skips the test when it is not installed
-// (fails with PASTEUR_E2E=1).
+// startPebble runs pebble. Tests against it take half a minute, so they
+// run with PASTEUR_E2E=1 (make test sets it; it then fails when pebble is
+// missing) and are skipped otherwise, to keep go test ./... quick.
 func startPebble(t *testing.T, dnsAddr string, httpPort, tlsPort int, validity time.Duration) *testPebble {
 	t.Helper()
+	if os.Getenv("PASTEUR_E2E") != "1" {
+		t.Skip("a test against Pebble, Let's Encrypt's test CA: set PASTEUR_E2E=1 to run it (make test does)")
+	}
 	bin := findPebble()
 	if bin == "" {
-		if os.Getenv("PASTEUR_E2E") == "1" {
-			t.Fatal("needs pebble (make test installs it)")
-		}
-		t.Skip("needs pebble: go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.1")
+		t.Fatal("needs pebble (make test installs it: go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.1)")
 	}
 	tmp := t.TempDir()
 	caPool, certFile, keyFile := serverCert(t, tmp)

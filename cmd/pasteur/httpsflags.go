@@ -72,8 +72,6 @@ func (h *httpsConfig) check(c *serveConfig, portSet bool) error {
 	switch {
 	case h.hostname == "":
 		return errors.New("--https needs --hostname, the server's DNS name (e.g. --hostname paste.example.org)")
-	case !validHostname(h.hostname):
-		return fmt.Errorf("--hostname %q: want a DNS name such as paste.example.org", h.hostname)
 	case h.email != "" && !strings.Contains(h.email, "@"):
 		return fmt.Errorf("--email %q: want an e-mail address", h.email)
 	case h.production && h.directory != "":
@@ -82,6 +80,9 @@ func (h *httpsConfig) check(c *serveConfig, portSet bool) error {
 		return errors.New("--port 80 is taken by the challenge and redirect server with --https; choose another (443)")
 	case h.dnsPort < 1 || h.dnsPort > 65535:
 		return fmt.Errorf("--dns-port %d: want 1..65535", h.dnsPort)
+	}
+	if err := acme.CheckHostname(h.hostname); err != nil {
+		return fmt.Errorf("--hostname: %w", err)
 	}
 	if h.directory != "" {
 		if u, err := url.Parse(h.directory); err != nil || u.Scheme != "https" || u.Host == "" {
@@ -131,24 +132,6 @@ func (h *httpsConfig) check(c *serveConfig, portSet bool) error {
 		h.certDir = filepath.Join(c.data, "acme")
 	}
 	return nil
-}
-
-// validHostname reports whether s looks like a DNS name.
-func validHostname(s string) bool {
-	if len(s) > 253 || !strings.Contains(s, ".") || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") {
-		return false
-	}
-	for _, l := range strings.Split(s, ".") {
-		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
-			return false
-		}
-		for _, r := range l {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // directoryURL is the CA the flags name.
