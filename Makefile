@@ -1,8 +1,10 @@
 # pasteur: build, test, benchmark.
 GO ?= go
 export CGO_ENABLED ?= 0
+# Tools that make deps installs with go install (pebble, staticcheck).
+export PATH := $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH | cut -d: -f1)/bin):$(PATH)
 
-.PHONY: build test deps bench bench-git clean
+.PHONY: build test lint fuzz deps bench bench-git clean
 
 build:
 	$(GO) build -o pasteur ./cmd/pasteur
@@ -11,9 +13,19 @@ build:
 # PASTEUR_E2E=1 makes end-to-end tests fail, not skip, without their
 # prerequisites (root, /dev/net/tun, git, ip, strace). The race detector
 # needs cgo, so tests turn it on; the binaries they build keep CGO_ENABLED=0.
-test: deps
-	$(GO) vet ./...
+# Each fuzz target also runs briefly (its seed corpus, then 3 s of new
+# inputs); make fuzz runs them longer.
+test: deps lint
 	PASTEUR_E2E=1 CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 45m ./...
+	scripts/fuzz.sh 3s
+
+lint: deps
+	$(GO) vet ./...
+	staticcheck ./...
+
+FUZZTIME ?= 2m
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
 
 deps:
 	scripts/install-deps.sh

@@ -213,12 +213,6 @@ func (b *tab) screenshot() []byte {
 	return png
 }
 
-// jsString quotes s as a JavaScript string literal.
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
 // location returns the page's URL.
 func (b *tab) location() string {
 	b.t.Helper()

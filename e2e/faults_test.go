@@ -125,7 +125,7 @@ func TestRemoteGoesAway(t *testing.T) {
 	time.Sleep(time.Second)
 	srv.kill()
 	killed := wait()
-	daemon = gitDaemon(t, bed, tmp)
+	gitDaemon(t, bed, tmp)
 	startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur-restarted", args: args})
 	waitPushed(t, bed, bed.Bridge, base)
 	checkRemote(t, bare, append(acked, killed...))

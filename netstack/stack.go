@@ -225,9 +225,6 @@ func macFor(ip netip.Addr) tcpip.LinkAddress {
 	return tcpip.LinkAddress([]byte{0x02, 0x00, a[0], a[1], a[2], a[3]})
 }
 
-// errClosed is returned by the methods of a closed Stack.
-var errClosed = fmt.Errorf("netstack: %w", net.ErrClosed)
-
 // Close shuts the Stack down: open connections and listeners are aborted,
 // the link loops stop and the link is closed. It returns the link's Close
 // error. Calls after the first do nothing and return the same error.

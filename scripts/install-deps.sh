@@ -23,6 +23,11 @@ if [ ! -x "$gobin/pebble" ] && ! command -v pebble >/dev/null 2>&1; then
 	echo "install-deps: installing pebble into $gobin" >&2
 	go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.1
 fi
+# staticcheck, the linter make test runs.
+if [ ! -x "$gobin/staticcheck" ] && ! command -v staticcheck >/dev/null 2>&1; then
+	echo "install-deps: installing staticcheck into $gobin" >&2
+	go install honnef.co/go/tools/cmd/staticcheck@2026.2.2
+fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing:$need (run as root, or install them)" >&2
