@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"bytes"
