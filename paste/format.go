@@ -49,11 +49,15 @@ func Unmarshal(id string, data []byte) (*Paste, error) {
 	return r.Paste(id), nil
 }
 
-// Paste returns the paste the document holds, named id.
+// Paste returns the paste the document holds, named id. A created time
+// that Marshal could not write back (outside the years 0 to 9999 once in
+// UTC, as another writer may have stored it) is left out, as if absent.
 func (d *Document) Paste(id string) *Paste {
 	p := &Paste{ID: id, Contents: []byte(d.Contents), Encrypted: d.Encrypted, Language: d.Language, User: d.User, Comment: d.Comment}
 	if d.Created != nil {
-		p.Created = *d.Created
+		if y := d.Created.UTC().Year(); 0 <= y && y <= 9999 {
+			p.Created = *d.Created
+		}
 	}
 	return p
 }
