@@ -251,4 +251,8 @@ func TestCreateJSONAnswer(t *testing.T) {
 	if len(resp) != 3 || resp["hl"] != "javascript" || resp["raw"] != true {
 		t.Fatalf("got %v", resp)
 	}
+	// The bytes are the original's: keys in this order, off options left out.
+	if want := `{"code":"` + resp["code"].(string) + `","hl":"javascript","raw":true}` + "\n"; rec.Body.String() != want {
+		t.Fatalf("got %q, want %q", rec.Body, want)
+	}
 }
