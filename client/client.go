@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/seal"
 )
 
@@ -109,12 +110,7 @@ func (c *Client) Put(ctx context.Context, base string, text []byte, opt PutOptio
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
-	var answer struct {
-		Code string `json:"code"`
-		HL   string `json:"hl"`
-		LN   bool   `json:"ln"`
-		Raw  bool   `json:"raw"`
-	}
+	var answer paste.CreateAnswer
 	if err := c.do(req, &answer); err != nil {
 		return "", err
 	}

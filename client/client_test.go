@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pasteur-dev/pasteur/internal/testlog"
 	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/paste/pastetest"
+	"github.com/pasteur-dev/pasteur/paste/web"
 	"github.com/pasteur-dev/pasteur/seal"
 )
 
@@ -106,7 +108,7 @@ func TestPutURL(t *testing.T) {
 
 func TestPathPrefix(t *testing.T) {
 	st := &pastetest.Store{}
-	h, _ := paste.NewHandler(paste.Config{Store: st})
+	h, _ := web.NewHandler(web.Config{Store: st, Logger: testlog.New(t)})
 	srv := httptest.NewServer(http.StripPrefix("/paste", h))
 	defer srv.Close()
 	c := &Client{HTTP: srv.Client()}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/seal"
 )
 
@@ -37,10 +38,11 @@ func (c *Client) Get(ctx context.Context, pasteURL string, opt GetOptions) (*Pas
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	// The answer is a paste.Document; Contents, re-declared as a pointer
+	// over the embedded field, tells a missing text from an empty one.
 	var rec struct {
-		Contents  *string `json:"contents"`
-		Encrypted bool    `json:"encrypted"`
-		HL        string  `json:"hl"`
+		paste.Document
+		Contents *string `json:"contents"`
 	}
 	if err := c.do(req, &rec); err != nil {
 		return nil, fmt.Errorf("get %s: %w", loc.ID, err)
@@ -48,7 +50,7 @@ func (c *Client) Get(ctx context.Context, pasteURL string, opt GetOptions) (*Pas
 	if rec.Contents == nil {
 		return nil, fmt.Errorf("get %s: %w: no contents", loc.ID, ErrBadAnswer)
 	}
-	p := &Paste{Text: []byte(*rec.Contents), Language: rec.HL, Encrypted: rec.Encrypted}
+	p := &Paste{Text: []byte(*rec.Contents), Language: rec.Language, Encrypted: rec.Encrypted}
 	if !rec.Encrypted {
 		return p, nil
 	}

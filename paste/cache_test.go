@@ -1,4 +1,4 @@
-package paste
+package paste_test
 
 import (
 	"bytes"
@@ -6,25 +6,44 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/paste/pastetest"
 )
 
 // countingStore counts the Gets that reach it.
 type countingStore struct {
-	memStore
+	pastetest.Store
 	gets int
 }
 
-func (c *countingStore) Get(ctx context.Context, id string) (*Paste, error) {
+func (c *countingStore) Get(ctx context.Context, id string) (*paste.Paste, error) {
 	c.gets++
-	return c.memStore.Get(ctx, id)
+	return c.Store.Get(ctx, id)
+}
+
+// TestCacheContract runs the Store contract on a cache that keeps every
+// paste, and on one too small to keep any.
+func TestCacheContract(t *testing.T) {
+	for name, size := range map[string]int64{"keeps": 64 << 20, "keeps none": 0} {
+		t.Run(name, func(t *testing.T) {
+			pastetest.TestStore(t, func(t *testing.T) paste.Store { return paste.NewCache(&pastetest.Store{}, size) })
+		})
+	}
+}
+
+// TestStoreContract runs the Store contract on pastetest's Store, which
+// the other packages' tests stand on.
+func TestStoreContract(t *testing.T) {
+	pastetest.TestStore(t, func(t *testing.T) paste.Store { return &pastetest.Store{} })
 }
 
 func TestCache(t *testing.T) {
 	ctx := context.Background()
-	under := &countingStore{memStore: memStore{pastes: map[string]*Paste{}}}
-	c := NewCache(under, 400)
+	under := &countingStore{}
+	c := paste.NewCache(under, 400)
 	for _, id := range []string{"a", "b", "c"} {
-		if err := c.Create(ctx, &Paste{ID: id, Contents: []byte(strings.Repeat(id, 100))}); err != nil {
+		if err := c.Create(ctx, &paste.Paste{ID: id, Contents: []byte(strings.Repeat(id, 100))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,18 +56,18 @@ func TestCache(t *testing.T) {
 		t.Fatal("a caller changed the cached paste")
 	}
 	// "b" is the least recently used: adding "d" and "e" evicts it.
-	c.Create(ctx, &Paste{ID: "d", Contents: bytes.Repeat([]byte("d"), 100)})
-	c.Create(ctx, &Paste{ID: "e", Contents: bytes.Repeat([]byte("e"), 100)})
+	c.Create(ctx, &paste.Paste{ID: "d", Contents: bytes.Repeat([]byte("d"), 100)})
+	c.Create(ctx, &paste.Paste{ID: "e", Contents: bytes.Repeat([]byte("e"), 100)})
 	if _, err := c.Get(ctx, "b"); err != nil || under.gets != 1 {
 		t.Fatalf("evicted paste: %v, %d gets below", err, under.gets)
 	}
-	if _, err := c.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+	if _, err := c.Get(ctx, "nope"); !errors.Is(err, paste.ErrNotFound) {
 		t.Fatalf("miss: %v", err)
 	}
-	if _, err := c.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) || under.gets != 3 {
+	if _, err := c.Get(ctx, "nope"); !errors.Is(err, paste.ErrNotFound) || under.gets != 3 {
 		t.Fatalf("misses are not cached: %d gets below", under.gets)
 	}
-	big := &Paste{ID: "big", Contents: make([]byte, 101)}
+	big := &paste.Paste{ID: "big", Contents: make([]byte, 101)}
 	c.Create(ctx, big)
 	c.Get(ctx, "big")
 	if under.gets != 4 {

@@ -1,9 +1,11 @@
 // Package paste is pasteur's domain: what a paste is, how pastes are named,
-// the Store that keeps them, and the HTTP handler that serves the website.
+// how one is stored (the JSON document, also GET /ID's JSON answer), the
+// Store that keeps them, a Cache in front of any Store, and the answers of
+// the HTTP API that servers and clients share.
 //
-// It knows nothing of git, TAP devices or TCP/IP stacks: the Store is an
-// interface implemented elsewhere (package gitsync), and the handler is a
-// plain http.Handler served on whatever listener main hands it.
+// It knows nothing of git, the web page, TAP devices or TCP/IP stacks: the
+// Store is an interface implemented elsewhere (package gitsync), and the
+// website that serves it is package paste/web.
 package paste
 
 import (
@@ -12,8 +14,9 @@ import (
 	"time"
 )
 
-// Errors a Store or the handler reports. They are wrapped with context; test
-// with errors.Is. The handler maps them to HTTP statuses in one place.
+// Errors a Store or the website reports. They are wrapped with context;
+// test with errors.Is. Package paste/web maps them to HTTP statuses in one
+// place.
 var (
 	ErrNotFound    = errors.New("paste not found")
 	ErrExists      = errors.New("paste id already taken")
@@ -21,6 +24,10 @@ var (
 	ErrInvalid     = errors.New("invalid paste")
 	ErrUnavailable = errors.New("storage unavailable")
 )
+
+// DefaultMaxSize is the largest paste, in bytes, accepted unless
+// configured otherwise.
+const DefaultMaxSize = 1 << 20
 
 // Paste is one snippet.
 type Paste struct {
@@ -33,15 +40,19 @@ type Paste struct {
 	Created   time.Time // when the server accepted it
 }
 
-// Store keeps pastes. Implementations are safe for concurrent use.
+// Store keeps pastes. Implementations are safe for concurrent use, keep
+// nothing of the Paste that Create is given, and return a Paste from Get
+// that the caller owns. pastetest.TestStore checks this contract.
 type Store interface {
 	// Create stores p under p.ID. It returns nil only once the paste is
 	// durable (for gitsync: committed, and pushed when a remote is set),
-	// ErrExists when the id is already taken (nothing written), and an
-	// error wrapping ErrUnavailable when storage cannot take it now.
+	// ErrExists when the id is already taken (nothing written), ErrInvalid
+	// when p.ID is not a ValidID or p cannot be stored (see Marshal), and
+	// an error wrapping ErrUnavailable when storage cannot take it now.
 	Create(ctx context.Context, p *Paste) error
 
-	// Get returns the paste stored under id, or an error wrapping
-	// ErrNotFound.
+	// Get returns the paste stored under id, field for field as created
+	// (Created to the second), or an error wrapping ErrNotFound, also for
+	// an id that is not a ValidID.
 	Get(ctx context.Context, id string) (*Paste, error)
 }

@@ -17,4 +17,4 @@ cp "$pkg/es/core.min.js" "$dst/core.min.js"
 cp "$pkg"/es/languages/*.min.js "$dst/languages/"
 cp "$pkg/styles/github.min.css" "$pkg/styles/github-dark.min.css" "$dst/styles/"
 echo "$version" >"$dst/VERSION"
-go generate ./paste/
+go generate ./paste/web/

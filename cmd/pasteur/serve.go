@@ -15,6 +15,7 @@ import (
 	"github.com/pasteur-dev/pasteur/netstack"
 	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/paste/web"
 	"github.com/pasteur-dev/pasteur/tap"
 )
 
@@ -65,7 +66,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	if cfg.cache > 0 {
 		pastes = paste.NewCache(store, cfg.cache)
 	}
-	handler, err := paste.NewHandler(paste.Config{
+	handler, err := web.NewHandler(web.Config{
 		Store:    pastes,
 		Logger:   log.With("component", "http"),
 		MaxSize:  cfg.maxSize,

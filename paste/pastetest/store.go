@@ -1,5 +1,6 @@
-// Package pastetest provides what tests of pasteur's clients need: a
-// paste.Store in memory, to serve a real paste.Handler from httptest.
+// Package pastetest provides what tests of pasteur's stores and clients
+// need: TestStore, the contract every paste.Store passes; a paste.Store in
+// memory; and NewServer, the website over that store on loopback.
 package pastetest
 
 import (
@@ -10,37 +11,45 @@ import (
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
-// Store is a paste.Store in a map. The zero value is ready to use.
+// Store is a paste.Store in a map. It keeps each paste in the stored
+// format (paste.Marshal), as a real store does: what it returns is a copy,
+// times are to the second, and it refuses what such a store refuses. The
+// zero value is ready to use.
 type Store struct {
 	mu     sync.Mutex
-	pastes map[string]*paste.Paste
+	pastes map[string][]byte // by id, as paste.Marshal encodes them
 }
 
 // Create implements paste.Store.
 func (s *Store) Create(_ context.Context, p *paste.Paste) error {
+	if !paste.ValidID(p.ID) {
+		return fmt.Errorf("pastetest: paste id %q: %w", p.ID, paste.ErrInvalid)
+	}
+	b, err := paste.Marshal(p)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pastes == nil {
-		s.pastes = map[string]*paste.Paste{}
+		s.pastes = map[string][]byte{}
 	}
 	if _, ok := s.pastes[p.ID]; ok {
-		return paste.ErrExists
+		return fmt.Errorf("pastetest: paste %s: %w", p.ID, paste.ErrExists)
 	}
-	c := *p
-	s.pastes[p.ID] = &c
+	s.pastes[p.ID] = b
 	return nil
 }
 
 // Get implements paste.Store.
 func (s *Store) Get(_ context.Context, id string) (*paste.Paste, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := s.pastes[id]
+	b, ok := s.pastes[id]
+	s.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("pastetest: get %s: %w", id, paste.ErrNotFound)
 	}
-	c := *p
-	return &c, nil
+	return paste.Unmarshal(id, b)
 }
 
 // Pastes returns a copy of every stored paste, by id.
@@ -48,8 +57,10 @@ func (s *Store) Pastes() map[string]paste.Paste {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[string]paste.Paste, len(s.pastes))
-	for id, p := range s.pastes {
-		out[id] = *p
+	for id, b := range s.pastes {
+		if p, err := paste.Unmarshal(id, b); err == nil {
+			out[id] = *p
+		}
 	}
 	return out
 }

@@ -1,10 +1,12 @@
-package paste
+package web
 
 import (
 	"html/template"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // formView is what index.html shows.
@@ -31,7 +33,7 @@ type pasteView struct {
 }
 
 // pageOf prepares a paste for its page, in language lang ("" for none).
-func (h *Handler) pageOf(p *Paste, lang string, numbers bool) *pasteView {
+func (h *Handler) pageOf(p *paste.Paste, lang string, numbers bool) *pasteView {
 	v := &pasteView{
 		ID:        p.ID,
 		Numbers:   numbers,

@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/seal"
 )
 
@@ -22,7 +23,7 @@ func postRaw(h http.Handler, target, ct, body string) *httptest.ResponseRecorder
 }
 
 // stored returns the paste a one-line URL answer names.
-func stored(t *testing.T, st *memStore, rec *httptest.ResponseRecorder) *Paste {
+func stored(t *testing.T, st *memStore, rec *httptest.ResponseRecorder) *paste.Paste {
 	t.Helper()
 	if rec.Code != 200 {
 		t.Fatalf("got %d %q", rec.Code, rec.Body)
@@ -61,79 +62,79 @@ func TestCreateFields(t *testing.T) {
 		name   string
 		fields map[string]string
 		query  string
-		check  func(t *testing.T, p *Paste, url string)
+		check  func(t *testing.T, p *paste.Paste, url string)
 	}{
-		{"hl by name", map[string]string{"paste": "x", "hl": "go"}, "", func(t *testing.T, p *Paste, u string) {
+		{"hl by name", map[string]string{"paste": "x", "hl": "go"}, "", func(t *testing.T, p *paste.Paste, u string) {
 			if p.Language != "go" || !strings.HasSuffix(u, "?hl=go") {
 				t.Errorf("language %q, url %s", p.Language, u)
 			}
 		}},
-		{"hl by alias, any case", map[string]string{"paste": "x", "hl": " GoLang "}, "", func(t *testing.T, p *Paste, _ string) {
+		{"hl by alias, any case", map[string]string{"paste": "x", "hl": " GoLang "}, "", func(t *testing.T, p *paste.Paste, _ string) {
 			if p.Language != "go" {
 				t.Errorf("language %q", p.Language)
 			}
 		}},
-		{"hl c++ is cpp", map[string]string{"paste": "x", "hl": "c++"}, "", func(t *testing.T, p *Paste, _ string) {
+		{"hl c++ is cpp", map[string]string{"paste": "x", "hl": "c++"}, "", func(t *testing.T, p *paste.Paste, _ string) {
 			if p.Language != "cpp" {
 				t.Errorf("language %q", p.Language)
 			}
 		}},
-		{"unknown hl is dropped", map[string]string{"paste": "x", "hl": "klingon"}, "", func(t *testing.T, p *Paste, u string) {
+		{"unknown hl is dropped", map[string]string{"paste": "x", "hl": "klingon"}, "", func(t *testing.T, p *paste.Paste, u string) {
 			if p.Language != "" || strings.Contains(u, "hl=") {
 				t.Errorf("language %q, url %s", p.Language, u)
 			}
 		}},
-		{"hl with markup is dropped", map[string]string{"paste": "x", "hl": `go"><script>`}, "", func(t *testing.T, p *Paste, _ string) {
+		{"hl with markup is dropped", map[string]string{"paste": "x", "hl": `go"><script>`}, "", func(t *testing.T, p *paste.Paste, _ string) {
 			if p.Language != "" {
 				t.Errorf("language %q", p.Language)
 			}
 		}},
-		{"hl in the query", map[string]string{"paste": "x"}, "?hl=python", func(t *testing.T, p *Paste, _ string) {
+		{"hl in the query", map[string]string{"paste": "x"}, "?hl=python", func(t *testing.T, p *paste.Paste, _ string) {
 			if p.Language != "python" {
 				t.Errorf("language %q", p.Language)
 			}
 		}},
-		{"a form field wins over the query", map[string]string{"paste": "x", "hl": "rust"}, "?hl=python", func(t *testing.T, p *Paste, _ string) {
+		{"a form field wins over the query", map[string]string{"paste": "x", "hl": "rust"}, "?hl=python", func(t *testing.T, p *paste.Paste, _ string) {
 			if p.Language != "rust" {
 				t.Errorf("language %q", p.Language)
 			}
 		}},
-		{"ln and raw", map[string]string{"paste": "x", "ln": "on", "raw": "true"}, "", func(t *testing.T, p *Paste, u string) {
+		{"ln and raw", map[string]string{"paste": "x", "ln": "on", "raw": "true"}, "", func(t *testing.T, p *paste.Paste, u string) {
 			if !strings.HasSuffix(u, "?ln=true&raw=true") {
 				t.Errorf("url %s", u)
 			}
 		}},
-		{"ln off", map[string]string{"paste": "x", "ln": "off", "raw": ""}, "", func(t *testing.T, p *Paste, u string) {
+		{"ln off", map[string]string{"paste": "x", "ln": "off", "raw": ""}, "", func(t *testing.T, p *paste.Paste, u string) {
 			if strings.Contains(u, "?") {
 				t.Errorf("url %s", u)
 			}
 		}},
-		{"encrypted envelope", map[string]string{"paste": env, "encrypted": "on"}, "", func(t *testing.T, p *Paste, _ string) {
+		{"encrypted envelope", map[string]string{"paste": env, "encrypted": "on"}, "", func(t *testing.T, p *paste.Paste, _ string) {
 			if !p.Encrypted || string(p.Contents) != env {
 				t.Errorf("encrypted %v, contents %q", p.Encrypted, p.Contents)
 			}
 		}},
-		{"encrypted in the query", map[string]string{"paste": env}, "?encrypted=true", func(t *testing.T, p *Paste, _ string) {
+		{"encrypted in the query", map[string]string{"paste": env}, "?encrypted=true", func(t *testing.T, p *paste.Paste, _ string) {
 			if !p.Encrypted {
 				t.Error("not encrypted")
 			}
 		}},
-		{"user and comment are cleaned", map[string]string{"paste": "x", "user": " ann\x00\n smith\x1b[31m ", "comment": "fix\r\n\tthe  bug"}, "", func(t *testing.T, p *Paste, _ string) {
+		{"user and comment are cleaned", map[string]string{"paste": "x", "user": " ann\x00\n smith\x1b[31m ", "comment": "fix\r\n\tthe  bug"}, "", func(t *testing.T, p *paste.Paste, _ string) {
 			if p.User != "ann smith [31m" || p.Comment != "fix the bug" {
 				t.Errorf("user %q, comment %q", p.User, p.Comment)
 			}
 		}},
-		{"user and comment are cut on a rune boundary", map[string]string{"paste": "x", "user": strings.Repeat("é", 40), "comment": strings.Repeat("🦀", 100)}, "", func(t *testing.T, p *Paste, _ string) {
+		{"user and comment are cut on a rune boundary", map[string]string{"paste": "x", "user": strings.Repeat("é", 40), "comment": strings.Repeat("🦀", 100)}, "", func(t *testing.T, p *paste.Paste, _ string) {
 			if p.User != strings.Repeat("é", 32) || p.Comment != strings.Repeat("🦀", 64) {
 				t.Errorf("user %d bytes, comment %d bytes", len(p.User), len(p.Comment))
 			}
 		}},
-		{"invalid UTF-8 in user", map[string]string{"paste": "x", "user": "a\xffb"}, "", func(t *testing.T, p *Paste, _ string) {
+		{"invalid UTF-8 in user", map[string]string{"paste": "x", "user": "a\xffb"}, "", func(t *testing.T, p *paste.Paste, _ string) {
 			if p.User != "a\uFFFDb" {
 				t.Errorf("user %q", p.User)
 			}
 		}},
-		{"unknown fields are ignored", map[string]string{"paste": "x", "expire": "1d"}, "", func(t *testing.T, p *Paste, _ string) {}},
+		{"unknown fields are ignored", map[string]string{"paste": "x", "expire": "1d"}, "", func(t *testing.T, p *paste.Paste, _ string) {}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,5 +250,9 @@ func TestCreateJSONAnswer(t *testing.T) {
 	}
 	if len(resp) != 3 || resp["hl"] != "javascript" || resp["raw"] != true {
 		t.Fatalf("got %v", resp)
+	}
+	// The bytes are the original's: keys in this order, off options left out.
+	if want := `{"code":"` + resp["code"].(string) + `","hl":"javascript","raw":true}` + "\n"; rec.Body.String() != want {
+		t.Fatalf("got %q, want %q", rec.Body, want)
 	}
 }

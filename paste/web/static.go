@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// staticFiles serves the embedded files under web/static with a strong
+// staticFiles serves the embedded files under static/ with a strong
 // ETag (answering If-None-Match with 304) and, to clients that accept it,
 // gzip. Each file is hashed and compressed once, on its first request.
 type staticFiles struct {
@@ -35,7 +35,7 @@ func newStaticFiles(fsys fs.FS) *staticFiles {
 	return &staticFiles{fsys: fsys, seen: map[string]*staticFile{}}
 }
 
-// ServeHTTP serves the file named by the path, relative to web/static.
+// ServeHTTP serves the file named by the path, relative to static/.
 func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 	f, err := s.load(name)

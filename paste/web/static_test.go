@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func TestStaticFiles(t *testing.T) {
 			if plain.Code != 200 || plain.Header().Get("Content-Type") != tt.ctype || !strings.HasPrefix(etag, `"`) || plain.Header().Get("Content-Encoding") != "" {
 				t.Fatalf("plain: %d %v", plain.Code, plain.Header())
 			}
-			want, _ := fs.ReadFile(webFS, "web"+tt.path)
+			want, _ := fs.ReadFile(assets, strings.TrimPrefix(tt.path, "/"))
 			if !bytes.Equal(plain.Body.Bytes(), want) {
 				t.Fatal("plain body differs from the embedded file")
 			}

@@ -1,4 +1,10 @@
-package paste
+// Package web is pasteur's website and HTTP API: the form at /, POST / to
+// paste, GET /ID as a page, raw text or JSON, and the embedded page files
+// (templates, script, style and the bundled highlight.js under static/).
+// It serves any paste.Store and maps the domain's errors to HTTP statuses.
+//
+// It is a plain http.Handler: main serves it on whatever listener it has.
+package web
 
 import (
 	"embed"
@@ -8,27 +14,26 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
-//go:embed web
-var webFS embed.FS
-
-// DefaultMaxSize is the largest paste accepted unless configured otherwise.
-const DefaultMaxSize = 1 << 20
+//go:embed *.html static
+var assets embed.FS
 
 // Config configures the website. Store is required; the zero value of every
 // other field has a sensible default.
 type Config struct {
-	Store    Store
+	Store    paste.Store
 	Logger   *slog.Logger
-	MaxSize  int64 // largest paste in bytes; DefaultMaxSize when 0
-	IDLength int   // length of new ids; DefaultIDLength when 0
+	MaxSize  int64 // largest paste in bytes; paste.DefaultMaxSize when 0
+	IDLength int   // length of new ids; paste.DefaultIDLength when 0
 }
 
 // Handler serves the paste website: the form at /, pastes at /ID (as a
 // page, raw text or JSON), and the static files under /static/.
 type Handler struct {
-	store    Store
+	store    paste.Store
 	log      *slog.Logger
 	maxSize  int64
 	idLength int
@@ -55,20 +60,20 @@ func NewHandler(cfg Config) (*Handler, error) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.maxSize <= 0 {
-		h.maxSize = DefaultMaxSize
+		h.maxSize = paste.DefaultMaxSize
 	}
 	if h.idLength == 0 {
-		h.idLength = DefaultIDLength
+		h.idLength = paste.DefaultIDLength
 	}
-	if _, err := NewID(h.idLength); err != nil {
+	if _, err := paste.NewID(h.idLength); err != nil {
 		return nil, err
 	}
-	pages, err := template.New("").ParseFS(webFS, "web/*.html")
+	pages, err := template.New("").ParseFS(assets, "*.html")
 	if err != nil {
 		return nil, err
 	}
 	h.pages = pages
-	static, err := fs.Sub(webFS, "web/static")
+	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		return nil, err
 	}
@@ -98,13 +103,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &reqErr):
 		status, msg = reqErr.status, reqErr.msg
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, paste.ErrNotFound):
 		status, msg = http.StatusNotFound, "no such paste"
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, paste.ErrTooLarge):
 		status, msg = http.StatusRequestEntityTooLarge, err.Error()
-	case errors.Is(err, ErrInvalid):
+	case errors.Is(err, paste.ErrInvalid):
 		status, msg = http.StatusBadRequest, err.Error()
-	case errors.Is(err, ErrUnavailable):
+	case errors.Is(err, paste.ErrUnavailable):
 		status, msg = http.StatusServiceUnavailable, "storage unavailable, the paste was not saved; try again"
 	}
 	if status >= 500 {

@@ -1,4 +1,4 @@
-module github.com/pasteur-dev/pasteur/paste/internal/langgen
+module github.com/pasteur-dev/pasteur/paste/web/internal/langgen
 
 go 1.26.8
 

@@ -1,6 +1,6 @@
-package paste
+package web
 
-//go:generate go run -C internal/langgen . -dir ../../web/static/vendor/hljs -out ../../languages_gen.go
+//go:generate go run -C internal/langgen . -dir ../../static/vendor/hljs -out ../../languages_gen.go
 
 import (
 	"sort"

@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/seal"
 )
 
@@ -115,7 +116,7 @@ func (h *Handler) checkPaste(sub *submission) error {
 		size = env.PlaintextLen()
 	}
 	if int64(size) > h.maxSize {
-		return fmt.Errorf("%w: the limit is %d bytes", ErrTooLarge, h.maxSize)
+		return fmt.Errorf("%w: the limit is %d bytes", paste.ErrTooLarge, h.maxSize)
 	}
 	if size == 0 {
 		return badRequest("the paste is empty")
@@ -128,7 +129,7 @@ func (h *Handler) checkPaste(sub *submission) error {
 
 // readMultipart reads a multipart/form-data body: the paste field (up to
 // pasteLimit bytes) and the other fields into fields.
-func readMultipart(body io.Reader, boundary string, pasteLimit int64, fields map[string]string) (paste []byte, havePaste bool, err error) {
+func readMultipart(body io.Reader, boundary string, pasteLimit int64, fields map[string]string) (text []byte, havePaste bool, err error) {
 	if boundary == "" {
 		return nil, false, badRequest("multipart/form-data without a boundary")
 	}
@@ -136,7 +137,7 @@ func readMultipart(body io.Reader, boundary string, pasteLimit int64, fields map
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return paste, havePaste, nil
+			return text, havePaste, nil
 		}
 		if err != nil {
 			return nil, false, err
@@ -148,13 +149,13 @@ func readMultipart(body io.Reader, boundary string, pasteLimit int64, fields map
 		}
 		v, err := readLimited(part, limit)
 		if err != nil {
-			if errors.Is(err, ErrTooLarge) && name != "paste" {
+			if errors.Is(err, paste.ErrTooLarge) && name != "paste" {
 				return nil, false, badRequest(fmt.Sprintf("form field %q is longer than %d bytes", name, maxField))
 			}
 			return nil, false, err
 		}
 		if name == "paste" {
-			paste, havePaste = v, true
+			text, havePaste = v, true
 		} else if name != "" {
 			fields[name] = string(v)
 		}
@@ -192,7 +193,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: the request body is over %d bytes", ErrTooLarge, limit)
+		return nil, fmt.Errorf("%w: the request body is over %d bytes", paste.ErrTooLarge, limit)
 	}
 	return b, nil
 }
@@ -203,8 +204,8 @@ func formError(err error) error {
 	var reqErr *requestError
 	switch {
 	case errors.As(err, &mbe):
-		return fmt.Errorf("%w: the request body is over %d bytes", ErrTooLarge, mbe.Limit)
-	case errors.Is(err, ErrTooLarge), errors.As(err, &reqErr):
+		return fmt.Errorf("%w: the request body is over %d bytes", paste.ErrTooLarge, mbe.Limit)
+	case errors.Is(err, paste.ErrTooLarge), errors.As(err, &reqErr):
 		return err
 	}
 	return badRequest("malformed form: " + err.Error())

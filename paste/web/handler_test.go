@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"bytes"
@@ -13,18 +13,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/pasteur-dev/pasteur/internal/testlog"
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // memStore is a Store in a map, for handler tests.
 type memStore struct {
 	mu     sync.Mutex
-	pastes map[string]*Paste
+	pastes map[string]*paste.Paste
 	err    error // returned by Create when set
-	taken  int   // the next Create calls that report ErrExists
+	taken  int   // the next Create calls that report paste.ErrExists
 }
 
-func (m *memStore) Create(_ context.Context, p *Paste) error {
+func (m *memStore) Create(_ context.Context, p *paste.Paste) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
@@ -32,22 +34,22 @@ func (m *memStore) Create(_ context.Context, p *Paste) error {
 	}
 	if m.taken > 0 {
 		m.taken--
-		return ErrExists
+		return paste.ErrExists
 	}
 	if _, ok := m.pastes[p.ID]; ok {
-		return ErrExists
+		return paste.ErrExists
 	}
 	c := *p
 	m.pastes[p.ID] = &c
 	return nil
 }
 
-func (m *memStore) Get(_ context.Context, id string) (*Paste, error) {
+func (m *memStore) Get(_ context.Context, id string) (*paste.Paste, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p, ok := m.pastes[id]
 	if !ok {
-		return nil, fmt.Errorf("get %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("get %s: %w", id, paste.ErrNotFound)
 	}
 	c := *p
 	return &c, nil
@@ -55,8 +57,11 @@ func (m *memStore) Get(_ context.Context, id string) (*Paste, error) {
 
 func newTestHandler(t *testing.T, cfg Config) (*Handler, *memStore) {
 	t.Helper()
-	st := &memStore{pastes: map[string]*Paste{}}
+	st := &memStore{pastes: map[string]*paste.Paste{}}
 	cfg.Store = st
+	if cfg.Logger == nil {
+		cfg.Logger = testlog.New(t)
+	}
 	h, err := NewHandler(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +120,7 @@ func TestCreateAnswers(t *testing.T) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || rec.Code != 200 {
 				t.Fatalf("got %d %q: %v", rec.Code, rec.Body.String(), err)
 			}
-			if resp["hl"] != "go" || resp["ln"] != true || resp["raw"] != nil || !ValidID(resp["code"].(string)) {
+			if resp["hl"] != "go" || resp["ln"] != true || resp["raw"] != nil || !paste.ValidID(resp["code"].(string)) {
 				t.Fatalf("got %v", resp)
 			}
 		}},
@@ -133,51 +138,13 @@ func TestCreateAnswers(t *testing.T) {
 	}
 }
 
-func TestNewID(t *testing.T) {
-	if IDBits(DefaultIDLength) < 64 {
-		t.Fatalf("default ids have %.1f bits", IDBits(DefaultIDLength))
-	}
-	seen := map[string]bool{}
-	for i := 0; i < 1000; i++ {
-		id, err := NewID(DefaultIDLength)
-		if err != nil || len(id) != DefaultIDLength || !ValidID(id) || seen[id] {
-			t.Fatalf("bad id %q: %v", id, err)
-		}
-		seen[id] = true
-	}
-	for _, n := range []int{0, -1, MaxIDLength + 1} {
-		if _, err := NewID(n); err == nil {
-			t.Errorf("NewID(%d) accepted", n)
-		}
-	}
-}
-
-func TestFormatRoundTrip(t *testing.T) {
-	created := time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC)
-	p := &Paste{ID: "abc", Contents: []byte("a\r\nb\t🦀 <&>"), Encrypted: true, Language: "go", User: "ann", Comment: "a note", Created: created}
-	b, err := Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := Unmarshal("abc", b)
-	if err != nil || !bytes.Equal(q.Contents, p.Contents) || !q.Encrypted || q.Language != "go" || q.User != "ann" || q.Comment != "a note" || !q.Created.Equal(created) {
-		t.Fatalf("got %+v, %v", q, err)
-	}
-	orig, err := Unmarshal("X1z", []byte(`{"contents":"hi","encrypted":false}`))
-	if err != nil || string(orig.Contents) != "hi" {
-		t.Fatalf("original format: %+v %v", orig, err)
-	}
-	if _, err := Marshal(&Paste{Contents: []byte{0xff}}); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("non-UTF-8 marshalled: %v", err)
-	}
-}
 func TestCreateStoreErrors(t *testing.T) {
 	h, st := newTestHandler(t, Config{})
 	st.taken = 3
 	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 200 {
 		t.Fatalf("collisions are retried: got %d %s", rec.Code, rec.Body)
 	}
-	st.err = fmt.Errorf("push: %w", ErrUnavailable)
+	st.err = fmt.Errorf("push: %w", paste.ErrUnavailable)
 	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 503 {
 		t.Fatalf("unavailable store: got %d", rec.Code)
 	}

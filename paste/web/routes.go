@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // idAttempts bounds the retries when a new id collides with a stored one.
@@ -27,7 +29,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p := &Paste{
+	p := &paste.Paste{
 		Contents:  sub.paste,
 		Encrypted: sub.encrypted,
 		Language:  sub.language,
@@ -36,12 +38,12 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		Created:   h.now().UTC(),
 	}
 	for attempt := 0; ; attempt++ {
-		if p.ID, err = NewID(h.idLength); err != nil {
+		if p.ID, err = paste.NewID(h.idLength); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		err = h.store.Create(r.Context(), p)
-		if !errors.Is(err, ErrExists) || attempt == idAttempts {
+		if !errors.Is(err, paste.ErrExists) || attempt == idAttempts {
 			break
 		}
 	}
@@ -68,18 +70,8 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	accept := r.Header.Get("Accept")
 	switch {
 	case strings.Contains(accept, "application/json"):
-		resp := map[string]any{"code": p.ID}
-		if sub.language != "" {
-			resp["hl"] = sub.language
-		}
-		if sub.lines {
-			resp["ln"] = true
-		}
-		if sub.raw {
-			resp["raw"] = true
-		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(resp)
+		_ = json.NewEncoder(w).Encode(paste.CreateAnswer{Code: p.ID, HL: sub.language, LN: sub.lines, Raw: sub.raw})
 	case strings.Contains(accept, "text/html"):
 		http.Redirect(w, r, loc, http.StatusSeeOther)
 	default:
@@ -104,8 +96,8 @@ func baseURL(r *http.Request) string {
 // not take HTML.
 func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !ValidID(id) {
-		h.fail(w, r, ErrNotFound)
+	if !paste.ValidID(id) {
+		h.fail(w, r, paste.ErrNotFound)
 		return
 	}
 	p, err := h.store.Get(r.Context(), id)
@@ -118,7 +110,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	accept := r.Header.Get("Accept")
 	switch raw := isOn(q.Get("raw")); {
 	case strings.Contains(accept, "application/json"):
-		b, err := Marshal(p)
+		b, err := paste.Marshal(p)
 		if err != nil {
 			h.fail(w, r, err)
 			return

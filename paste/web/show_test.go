@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 func getWith(h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
@@ -20,7 +22,7 @@ func getWith(h http.Handler, target string, header ...string) *httptest.Response
 	return rec
 }
 
-func put(st *memStore, p *Paste) {
+func put(st *memStore, p *paste.Paste) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.pastes[p.ID] = p
@@ -34,7 +36,7 @@ const browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*
 func TestShowPage(t *testing.T) {
 	h, st := newTestHandler(t, Config{})
 	content := "<script>alert(1)</script>\r\n\ttab & emoji 🦀 \"q\" 'a'\nlast"
-	put(st, &Paste{ID: "clear", Contents: []byte(content), Language: "go", User: "<b>ann</b>", Comment: "<img src=x onerror=alert(1)>", Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	put(st, &paste.Paste{ID: "clear", Contents: []byte(content), Language: "go", User: "<b>ann</b>", Comment: "<img src=x onerror=alert(1)>", Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
 
 	page := getWith(h, "/clear?ln=true", "Accept", browserAccept)
 	body := page.Body.String()
@@ -86,8 +88,8 @@ func TestShowPage(t *testing.T) {
 
 func TestShowLanguage(t *testing.T) {
 	h, st := newTestHandler(t, Config{})
-	put(st, &Paste{ID: "a", Contents: []byte("x"), Language: "go"})
-	put(st, &Paste{ID: "b", Contents: []byte("x"), Language: "nosuchlanguage"})
+	put(st, &paste.Paste{ID: "a", Contents: []byte("x"), Language: "go"})
+	put(st, &paste.Paste{ID: "b", Contents: []byte("x"), Language: "nosuchlanguage"})
 	tests := []struct{ target, hl, files string }{
 		{"/a", "go", "go"},                   // stored
 		{"/a?hl=python", "python", "python"}, // the URL wins
@@ -106,9 +108,9 @@ func TestShowLanguage(t *testing.T) {
 func TestShowRaw(t *testing.T) {
 	h, st := newTestHandler(t, Config{})
 	content := "a\r\n\tb 🦀 <x>\n"
-	put(st, &Paste{ID: "clear", Contents: []byte(content)})
+	put(st, &paste.Paste{ID: "clear", Contents: []byte(content)})
 	env := envelopeOf(t, "secret")
-	put(st, &Paste{ID: "enc", Contents: []byte(env), Encrypted: true, Language: "go"})
+	put(st, &paste.Paste{ID: "enc", Contents: []byte(env), Encrypted: true, Language: "go"})
 
 	raw := getWith(h, "/clear?raw=true", "Accept", browserAccept)
 	if raw.Code != 200 || raw.Body.String() != content || raw.Header().Get("Content-Type") != "text/plain; charset=utf-8" || raw.Header().Get("X-Content-Type-Options") != "nosniff" {
@@ -133,7 +135,7 @@ func TestShowRaw(t *testing.T) {
 
 func TestShowJSON(t *testing.T) {
 	h, st := newTestHandler(t, Config{})
-	put(st, &Paste{ID: "j", Contents: []byte("a\r\n🦀"), Language: "go", User: "ann"})
+	put(st, &paste.Paste{ID: "j", Contents: []byte("a\r\n🦀"), Language: "go", User: "ann"})
 	rec := getWith(h, "/j", "Accept", "application/json")
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" || !strings.Contains(rec.Header().Get("Vary"), "Accept") {
 		t.Fatalf("%d %v", rec.Code, rec.Header())

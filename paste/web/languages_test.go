@@ -1,4 +1,4 @@
-package paste
+package web
 
 import (
 	"io/fs"
@@ -8,28 +8,28 @@ import (
 )
 
 // TestLanguageTableMatchesBundle checks the generated table against the
-// vendored files: run go generate ./paste/ after updating highlight.js.
+// vendored files: run go generate ./paste/web/ after updating highlight.js.
 func TestLanguageTableMatchesBundle(t *testing.T) {
-	files, err := fs.Glob(webFS, "web/static/vendor/hljs/languages/*.min.js")
+	files, err := fs.Glob(assets, "static/vendor/hljs/languages/*.min.js")
 	if err != nil || len(files) < 150 {
 		t.Fatalf("%d language files: %v", len(files), err)
 	}
 	if len(files) != len(languageTable) {
-		t.Fatalf("%d language files, %d in the table: run go generate ./paste/", len(files), len(languageTable))
+		t.Fatalf("%d language files, %d in the table: run go generate ./paste/web/", len(files), len(languageTable))
 	}
 	for _, l := range languageTable {
-		if !slices.Contains(files, "web/static/vendor/hljs/languages/"+l.Name+".min.js") {
+		if !slices.Contains(files, "static/vendor/hljs/languages/"+l.Name+".min.js") {
 			t.Errorf("%s is in the table but not in the bundle", l.Name)
 		}
 		if l.Title == "" {
 			t.Errorf("%s has no title", l.Name)
 		}
 	}
-	v, err := fs.ReadFile(webFS, "web/static/vendor/hljs/VERSION")
+	v, err := fs.ReadFile(assets, "static/vendor/hljs/VERSION")
 	if err != nil || string(v) != hljsVersion+"\n" {
 		t.Errorf("bundle VERSION %q, table from %s", v, hljsVersion)
 	}
-	if _, err := fs.Stat(webFS, "web/static/vendor/hljs/LICENSE"); err != nil {
+	if _, err := fs.Stat(assets, "static/vendor/hljs/LICENSE"); err != nil {
 		t.Error("the bundle's LICENSE is missing")
 	}
 }

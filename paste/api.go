@@ -1,0 +1,12 @@
+package paste
+
+// CreateAnswer is the JSON answer to POST / with Accept: application/json:
+// the new paste's id and the view options the server kept, as the
+// original pasteur answered (options that are off are left out). A client
+// builds the paste's URL from it: /CODE?hl=HL&ln=true, or ?raw=true.
+type CreateAnswer struct {
+	Code string `json:"code"`          // the paste's id
+	HL   string `json:"hl,omitempty"`  // the highlight.js language, "" for none or an unknown one
+	LN   bool   `json:"ln,omitempty"`  // line numbers were asked for
+	Raw  bool   `json:"raw,omitempty"` // the raw view was asked for
+}

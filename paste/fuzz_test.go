@@ -1,0 +1,66 @@
+package paste
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzUnmarshal: a stored document, from any writer of the repository,
+// decodes or is refused; what decodes is UTF-8 and encodes again, and
+// encoding is then stable.
+func FuzzUnmarshal(f *testing.F) {
+	for _, s := range []string{
+		`{"contents":"hi","encrypted":false}`,
+		`{"contents":"a\r\nb\u0000🦀","encrypted":true,"hl":"go","user":"ann","comment":"a fix","created":"2026-11-22T05:00:00Z"}`,
+		`{"contents":"x","created":"2026-11-22T05:00:00.123456789+05:30"}`,
+		`{"contents":"\ud800"}`,
+		`{"contents":"x","created":null,"hl":null}`,
+		`{"contents":1}`, `{}`, `null`, `[]`, ``, `{"contents":"x"} trailing`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Unmarshal("abc", data)
+		if err != nil {
+			return
+		}
+		if p.ID != "abc" || !utf8.Valid(p.Contents) {
+			t.Fatalf("Unmarshal(%q): id %q, contents %q", data, p.ID, p.Contents)
+		}
+		b, err := Marshal(p)
+		if err != nil {
+			t.Fatalf("Unmarshal(%q) decoded %+v that does not encode: %v", data, p, err)
+		}
+		q, err := Unmarshal("abc", b)
+		if err != nil {
+			t.Fatalf("Marshal wrote %q that does not decode: %v", b, err)
+		}
+		if b2, err := Marshal(q); err != nil || !bytes.Equal(b, b2) {
+			t.Fatalf("encoding is not stable: %q then %q, %v", b, b2, err)
+		}
+	})
+}
+
+// FuzzValidID: the id parser accepts exactly 1 to MaxIDLength characters
+// of [A-Za-z0-9], which are safe as a file name and a URL path segment.
+func FuzzValidID(f *testing.F) {
+	for _, s := range []string{"k3x9q2m7a1b0c", "a", "X1z", "", "a/b", "..", "é", "a b", "a\x00", strings.Repeat("z", MaxIDLength), strings.Repeat("z", MaxIDLength+1)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		want := len(id) >= 1 && len(id) <= MaxIDLength
+		for _, c := range id {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+				want = false
+			}
+		}
+		if got := ValidID(id); got != want {
+			t.Fatalf("ValidID(%q) = %v, want %v", id, got, want)
+		}
+		if ValidID(id) && (strings.ContainsAny(id, "/.%?#\\") || id != strings.TrimSpace(id)) {
+			t.Fatalf("ValidID(%q) accepted an unsafe name", id)
+		}
+	})
+}
