@@ -96,12 +96,6 @@ func post(t *testing.T, h http.Handler, fields map[string]string, accept string)
 	return rec
 }
 
-func get(h http.Handler, target string) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
-	return rec
-}
-
 func TestCreateAnswers(t *testing.T) {
 	h, st := newTestHandler(t, Config{})
 	tests := []struct {
