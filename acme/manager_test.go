@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pasteur-dev/pasteur/internal/testlog"
 )
 
 // server is a Manager's ports on loopback: port 80 (HTTPHandler) and
@@ -91,17 +92,6 @@ func handshake(t *testing.T, addr string, p *testPebble) string {
 	return c.ConnectionState().PeerCertificates[0].SerialNumber.Text(16)
 }
 
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
 // TestManagerWithPebble gets certificates from Pebble with each solver,
 // serves them, reuses the cached one after a restart, and renews a
 // short-lived one while serving.
@@ -117,7 +107,7 @@ func TestManagerWithPebble(t *testing.T) {
 		return &Manager{
 			Hosts: []string{"paste.example.test"}, Email: "test@example.test",
 			DirectoryURL: p.dir, HTTPClient: p.client, Solver: s, Cache: cache,
-			Logger: testLogger(t), retryMin: 200 * time.Millisecond,
+			Logger: testlog.New(t), retryMin: 200 * time.Millisecond,
 		}
 	}
 	solvers := []struct {
