@@ -86,9 +86,9 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return "gitsync: " + e.Field + ": " + e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// Validate reports whether c can work, as Open checks it: the remote's URL
-// and protocol, and the credentials for it. The first problem found is a
-// *ConfigError.
+// Validate reports whether the branch, the remote's URL and the
+// credentials for it can work together, as Open checks them (Open also
+// wants Dial with a remote). The first problem found is a *ConfigError.
 func (c *Config) Validate() error {
 	bad := func(field, format string, args ...any) error {
 		return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
@@ -110,9 +110,6 @@ func (c *Config) Validate() error {
 		case "git", "ssh", "http", "https":
 		default:
 			return bad(FieldRemote, "protocol %q is not supported: want git://, ssh:// or user@host:path, https://", protocol)
-		}
-		if c.Dial == nil {
-			return bad(FieldDial, "a remote needs a dial function")
 		}
 	}
 	a := &c.Auth

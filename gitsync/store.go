@@ -85,6 +85,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Remote != "" && cfg.Dial == nil {
+		return nil, &ConfigError{Field: FieldDial, Err: errors.New("a remote needs a dial function")}
+	}
 	cfg.setDefaults()
 	name := plumbing.NewBranchReferenceName(cfg.Branch)
 	s := &Store{
