@@ -242,7 +242,7 @@ func indexPack(f io.ReadSeeker) ([]packObj, plumbing.Hash, error) {
 	if err != nil {
 		return nil, plumbing.ZeroHash, err
 	}
-	x.objs = make([]packObj, 0, min(n, 1<<20))
+	x.objs = make([]packObj, 0, min(n, 1<<14)) // n is a hint: the pack may lie
 	for i := range int(n) {
 		oh, err := x.sc.NextObjectHeader()
 		if err != nil {
