@@ -219,6 +219,14 @@ func TestPackedGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ids := writeGroups(t, r)
+	checkPacks(t, r, dir, ids)
+}
+
+// writeGroups commits mergePacks+3 groups of 5 pastes, and returns their
+// ids.
+func writeGroups(t *testing.T, r *Repo) []string {
+	t.Helper()
 	var ids []string
 	for g := range mergePacks + 3 {
 		var group []*paste.Paste
@@ -238,6 +246,25 @@ func TestPackedGroups(t *testing.T) {
 			t.Fatalf("group %d: %v", g, err)
 		}
 	}
+	return ids
+}
+
+// TestPackedGroupsInMemory: the same, in memory.
+func TestPackedGroupsInMemory(t *testing.T) {
+	r := open(t, "")
+	ids := writeGroups(t, r)
+	tip, _ := r.Ref(master)
+	for _, id := range ids {
+		if data, err := r.Find(tip, id); err != nil || !strings.Contains(string(data), id) {
+			t.Errorf("%s: %.40q %v", id, data, err)
+		}
+	}
+}
+
+// checkPacks checks the packs of the repository in dir, and closes r,
+// which holds it, to read ids from the repository opened again.
+func checkPacks(t *testing.T, r *Repo, dir string, ids []string) {
+	t.Helper()
 	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "pack-*"))
 	// One merged pack and the three since, each with its index.
 	if len(packs) != 2*4 {
