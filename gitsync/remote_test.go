@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
+	"golang.org/x/crypto/ssh"
 )
 
 func git(t *testing.T, dir string, args ...string) string {
@@ -423,5 +425,50 @@ func TestContendedStaysReachable(t *testing.T) {
 	r.status(&st)
 	if _, ok := r.retryIn(now); ok || !st.Reachable || st.Queued != 0 || st.LastError != "" || !st.LastPush.Equal(now) {
 		t.Errorf("after a push: %+v", st)
+	}
+}
+
+// TestSSHAndHTTPS: a store pushes and fetches over ssh (an in-process
+// server running git's own upload-pack and receive-pack) and https (git
+// http-backend), with the credentials of Config.Auth; wrong ones are
+// refused at Open, even with a repository on disk to serve from.
+func TestSSHAndHTTPS(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "pastes.git")
+	gittest.Bare(t, dir, true)
+	key := gittest.NewKey(t)
+	sshd := gittest.StartSSH(t, base, key)
+	web, pool := gittest.StartHTTPS(t, base, "t0ken")
+	sshURL := "ssh://git@" + sshd.Addr + "/pastes.git"
+	pin := ssh.FingerprintSHA256(sshd.HostKey)
+	tests := []struct {
+		name      string
+		url       string
+		auth, bad Auth
+		refused   string
+	}{
+		{"ssh", sshURL, Auth{SSHKey: key, SSHHostKeys: []string{pin}},
+			Auth{SSHKey: key, SSHHostKeys: []string{"SHA256:AAAA"}}, "host key"},
+		{"https", web + "/pastes.git", Auth{Token: "t0ken", RootCAs: pool},
+			Auth{Token: "wrong", RootCAs: pool}, "authentication required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t, tt.url, eager, func(c *Config) { c.Auth = tt.auth })
+			id := "over" + tt.name
+			mustCreate(t, s, &paste.Paste{ID: id, Contents: []byte(tt.name)})
+			git(t, dir, "show", "master:"+path(id))
+			if st := s.Status(); !st.Reachable || st.Unpushed {
+				t.Errorf("status: %+v", st)
+			}
+			if tt.name == "https" {
+				// What the ssh subtest pushed comes with a miss.
+				mustGet(t, s, "overssh")
+			}
+			_, err := openDir(t, tt.url, t.TempDir(), func(c *Config) { c.Auth = tt.bad })
+			if !errors.Is(err, paste.ErrUnavailable) || !strings.Contains(err.Error(), tt.refused) {
+				t.Errorf("Open with wrong credentials: %v, want %q", err, tt.refused)
+			}
+		})
 	}
 }

@@ -1,5 +1,7 @@
 // Package gittest runs the real git for gitsync's tests: commands in a
-// clean environment, bare repositories, and a git daemon on loopback.
+// clean environment, bare repositories, and on loopback, git daemon, an
+// ssh server running git's upload-pack and receive-pack, and git
+// http-backend behind TLS. Nothing here needs root.
 package gittest
 
 import (
