@@ -25,7 +25,8 @@ type Auth struct {
 	// SSHInsecure.
 	SSHHostKeys []string
 
-	// SSHInsecure accepts any host key (tests, first contact).
+	// SSHInsecure accepts any host key (tests, first contact); it
+	// excludes SSHHostKeys.
 	SSHInsecure bool
 
 	// Token is the password of https remotes (a personal access token),

@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
@@ -43,28 +41,24 @@ func mustGet(t *testing.T, s *Store, id string) *paste.Paste {
 	return p
 }
 
+// tipOf is the tip of the store's branch.
+func tipOf(t *testing.T, s *Store) plumbing.Hash {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, err := s.repo.Ref(s.branch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func samePaste(t *testing.T, got, want *paste.Paste) {
 	t.Helper()
 	if got.ID != want.ID || string(got.Contents) != string(want.Contents) ||
 		got.Encrypted != want.Encrypted || got.Language != want.Language {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
-}
-
-// tipCommit returns the commit at the tip of the store's branch.
-func tipCommit(t *testing.T, s *Store) *object.Commit {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h, err := s.repo.ref(s.branch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.repo.commit(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -89,64 +83,17 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := s.Get(context.Background(), "nothere"); !errors.Is(err, paste.ErrNotFound) {
 		t.Errorf("Get missing: %v, want ErrNotFound", err)
 	}
-
-	// The layout: ID[0]/ID[1]/ID, and _/ID for one character.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	root, _ := s.repo.treeOf(tipHash(t, s))
-	for path, id := range map[string]string{"a/b/abcdefghijklm": "abcdefghijklm", "_/z": "z", "z/z/zz": "zz", "Q/9/Q9x": "Q9x"} {
-		if _, ok, err := s.repo.entryAt(root, path); !ok || err != nil {
-			t.Errorf("%s not at %s (%v)", id, path, err)
-		}
-	}
-}
-
-// tipHash is the branch tip; the caller holds s.mu.
-func tipHash(t *testing.T, s *Store) plumbing.Hash {
-	h, err := s.repo.ref(s.branch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-func TestCommitMetadata(t *testing.T) {
-	s := openMemory(t)
-	when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.FixedZone("x", 2*3600))
-	mustCreate(t, s, &paste.Paste{ID: "first", Contents: []byte("a"), User: "alice", Comment: "my snippet", Created: when})
-	c := tipCommit(t, s)
-	if c.Author.Name != "alice" || c.Author.Email != authorEmail || !c.Author.When.Equal(when) {
-		t.Errorf("author %+v", c.Author)
-	}
-	if c.Message != "my snippet\n" || len(c.ParentHashes) != 0 {
-		t.Errorf("message %q, parents %v (want a root commit)", c.Message, c.ParentHashes)
-	}
-
-	mustCreate(t, s, &paste.Paste{ID: "second", Contents: []byte("b"), User: "Eve <e@x>\nparent 0000", Comment: "two\nlines"})
-	c = tipCommit(t, s)
-	if c.Author.Name != "Eve e@x parent 0000" || c.Message != "two lines\n" || len(c.ParentHashes) != 1 {
-		t.Errorf("author %q, message %q, parents %d", c.Author.Name, c.Message, len(c.ParentHashes))
-	}
-	if time.Since(c.Author.When) > time.Minute {
-		t.Errorf("zero Created gave %v, want now", c.Author.When)
-	}
-
-	mustCreate(t, s, &paste.Paste{ID: "third", Contents: []byte("c")})
-	c = tipCommit(t, s)
-	if c.Author.Name != defaultAuthor || c.Message != "Paste third\n" {
-		t.Errorf("author %q, message %q", c.Author.Name, c.Message)
-	}
 }
 
 func TestErrExists(t *testing.T) {
 	s := openMemory(t)
 	mustCreate(t, s, &paste.Paste{ID: "taken", Contents: []byte("1")})
-	before := tipCommit(t, s).Hash
+	before := tipOf(t, s)
 	err := s.Create(context.Background(), &paste.Paste{ID: "taken", Contents: []byte("2")})
 	if !errors.Is(err, paste.ErrExists) {
 		t.Fatalf("second Create: %v, want ErrExists", err)
 	}
-	if got := tipCommit(t, s).Hash; got != before {
+	if got := tipOf(t, s); got != before {
 		t.Errorf("branch moved on ErrExists")
 	}
 	if p := mustGet(t, s, "taken"); string(p.Contents) != "1" {
@@ -174,82 +121,13 @@ func TestInvalid(t *testing.T) {
 	}
 }
 
-// writeOriginal commits files at the root of the branch, as the original
-// pasteur did: one file per paste, named by its id.
-func writeOriginal(t *testing.T, s *Store, files map[string]string) {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	parent := tipHash(t, s)
-	root, err := s.repo.treeOf(parent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fs []file
-	for name, content := range files {
-		h, err := s.repo.putBlob([]byte(content))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs = append(fs, file{path: name, hash: h, mode: filemode.Regular})
-	}
-	tree, err := s.repo.addFiles(root, fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &object.Commit{TreeHash: tree, Author: signature("", time.Now()), Message: "original\n"}
-	c.Committer = c.Author
-	if !parent.IsZero() {
-		c.ParentHashes = []plumbing.Hash{parent}
-	}
-	h, err := s.repo.put(c.Encode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.repo.setRef(s.branch, h); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestFlatLayout(t *testing.T) {
-	s := openMemory(t)
-	writeOriginal(t, s, map[string]string{
-		"AbC":    `{"contents":"original paste","encrypted":false}`,
-		"xY":     `{"contents":"two-character original","encrypted":true}`,
-		"README": "not a paste",
-	})
-	samePaste(t, mustGet(t, s, "AbC"), &paste.Paste{ID: "AbC", Contents: []byte("original paste")})
-	samePaste(t, mustGet(t, s, "xY"), &paste.Paste{ID: "xY", Contents: []byte("two-character original"), Encrypted: true})
-
-	for _, id := range []string{"AbC", "xY"} {
-		if err := s.Create(context.Background(), &paste.Paste{ID: id}); !errors.Is(err, paste.ErrExists) {
-			t.Errorf("Create(%q) over an original paste: %v, want ErrExists", id, err)
-		}
-	}
-
-	// "q" is a file at the root, so "q/r/qrs" cannot be: the new paste
-	// goes where the ID[0:2]/ID layout put it.
-	writeOriginal(t, s, map[string]string{"q": `{"contents":"one","encrypted":false}`})
-	mustCreate(t, s, &paste.Paste{ID: "qrs", Contents: []byte("blocked")})
-	mustCreate(t, s, &paste.Paste{ID: "xYz", Contents: []byte("new")})
-	mustCreate(t, s, &paste.Paste{ID: "Ab", Contents: []byte("new two")})
-	samePaste(t, mustGet(t, s, "xYz"), &paste.Paste{ID: "xYz", Contents: []byte("new")})
-	samePaste(t, mustGet(t, s, "Ab"), &paste.Paste{ID: "Ab", Contents: []byte("new two")})
-	samePaste(t, mustGet(t, s, "qrs"), &paste.Paste{ID: "qrs", Contents: []byte("blocked")})
-	samePaste(t, mustGet(t, s, "AbC"), &paste.Paste{ID: "AbC", Contents: []byte("original paste")})
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	root, _ := s.repo.treeOf(tipHash(t, s))
-	for _, path := range []string{"x/Y/xYz", "A/b/Ab", "AbC", "xY", "q", "qr/qrs"} {
-		if e, ok, err := s.repo.entryAt(root, path); !ok || err != nil || e.Mode != filemode.Regular {
-			t.Errorf("%s: %v %v %v", path, e, ok, err)
-		}
-	}
-}
-
 func TestConcurrentCreates(t *testing.T) {
-	s := openMemory(t)
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	const n = 40
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*n)
@@ -281,29 +159,51 @@ func TestConcurrentCreates(t *testing.T) {
 		}
 	}
 	// At most one commit per paste (concurrent ones share), in a line.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	line, err := s.repo.commitsSince(tipHash(t, s), plumbing.ZeroHash)
-	if err != nil || len(line) > n || len(line) < 1 {
-		t.Errorf("%d commits (%v), want 1..%d", len(line), err, n)
+	gittest.Require(t)
+	commits, _ := strconv.Atoi(strings.TrimSpace(gittest.Git(t, dir, "rev-list", "--count", "--first-parent", "master")))
+	merges := strings.TrimSpace(gittest.Git(t, dir, "rev-list", "--merges", "master"))
+	if commits > n || commits < 1 || merges != "" {
+		t.Errorf("%d commits, merges %q; want 1..%d in a line", commits, merges, n)
 	}
 }
 
-func TestCreateGroup(t *testing.T) {
+// TestGroupExists: a taken id fails alone; the rest of its group is
+// stored, and of two pastes with one id, one is.
+func TestGroupExists(t *testing.T) {
 	s := openMemory(t)
-	ps := []*paste.Paste{{ID: "g1", Contents: []byte("1")}, {ID: "g2", Contents: []byte("2")}}
-	if err := s.create(context.Background(), ps); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ps {
-		samePaste(t, mustGet(t, s, p.ID), p)
-	}
-	if c := tipCommit(t, s); c.Author.Name != defaultAuthor || c.Message != "Pastes g1, g2\n" {
-		t.Errorf("group commit %q %q", c.Author.Name, c.Message)
-	}
-	dup := []*paste.Paste{{ID: "g3"}, {ID: "g3"}}
-	if err := s.create(context.Background(), dup); !errors.Is(err, paste.ErrExists) {
-		t.Errorf("duplicate ids in a group: %v", err)
+	mustCreate(t, s, &paste.Paste{ID: "taken", Contents: []byte("first")})
+	for round := range 5 {
+		fresh := fmt.Sprintf("fresh%d", round)
+		ps := []*paste.Paste{
+			{ID: "taken", Contents: []byte("again")},
+			{ID: fresh, Contents: []byte("a")},
+			{ID: fresh, Contents: []byte("b")},
+			{ID: fresh + "x", Contents: []byte("c")},
+		}
+		errs := make([]error, len(ps))
+		var wg sync.WaitGroup
+		for i, p := range ps {
+			wg.Go(func() { errs[i] = s.Create(context.Background(), p) })
+		}
+		wg.Wait()
+		if !errors.Is(errs[0], paste.ErrExists) || errs[3] != nil {
+			t.Errorf("round %d: taken %v, other %v", round, errs[0], errs[3])
+		}
+		ok := 0
+		for _, i := range []int{1, 2} {
+			switch {
+			case errs[i] == nil:
+				ok++
+				if p := mustGet(t, s, fresh); string(p.Contents) != string(ps[i].Contents) {
+					t.Errorf("round %d: %s holds %q, not the acknowledged %q", round, fresh, p.Contents, ps[i].Contents)
+				}
+			case !errors.Is(errs[i], paste.ErrExists):
+				t.Errorf("round %d: %v", round, errs[i])
+			}
+		}
+		if ok != 1 {
+			t.Errorf("round %d: %d of two pastes with one id stored", round, ok)
+		}
 	}
 }
 
@@ -331,72 +231,13 @@ func TestDiskReopen(t *testing.T) {
 	samePaste(t, mustGet(t, s, want.ID), want)
 
 	// git itself reads the repository, and finds it sound.
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
-	git := func(args ...string) string {
-		out, err := exec.Command("git", append([]string{"--git-dir=" + dir}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
+	gittest.Require(t)
+	git := func(args ...string) string { return gittest.Git(t, dir, args...) }
 	if got := git("show", "pastes:o/n/ondisk12345"); got != `{"contents":"kept","encrypted":false,"hl":"c"}`+"\n" {
 		t.Errorf("git show: %q", got)
 	}
 	git("fsck", "--strict")
 	if got := strings.TrimSpace(git("symbolic-ref", "HEAD")); got != "refs/heads/pastes" {
 		t.Errorf("HEAD is %s", got)
-	}
-}
-
-// TestPackedGroups: groups of pastes are written as packs, merged into one
-// every mergePacks; the repository stays readable, also by git, after a
-// reopen.
-func TestPackedGroups(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(context.Background(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for g := range mergePacks + 3 {
-		var group []*paste.Paste
-		for i := range 5 {
-			id := fmt.Sprintf("pk%02d%d", g, i)
-			ids = append(ids, id)
-			contents := id
-			if i == 0 {
-				contents = strings.Repeat(id, 2000) // deflated in the pack
-			}
-			group = append(group, &paste.Paste{ID: id, Contents: []byte(contents)})
-		}
-		if err := s.create(context.Background(), group); err != nil {
-			t.Fatal(err)
-		}
-	}
-	packs, err := s.repo.disk.packs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// One merged pack and the three since, each with its index.
-	if len(packs) != 2*4 {
-		t.Errorf("%d pack files, want 8: %v", len(packs), packs)
-	}
-	s.Close()
-	s, err = Open(context.Background(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for _, id := range ids {
-		if p := mustGet(t, s, id); !strings.HasPrefix(string(p.Contents), id) || len(p.Contents)%len(id) != 0 {
-			t.Errorf("%s: %q", id, p.Contents)
-		}
-	}
-	if _, err := exec.LookPath("git"); err == nil {
-		if out, err := exec.Command("git", "--git-dir="+dir, "fsck", "--strict").CombinedOutput(); err != nil {
-			t.Errorf("git fsck: %v\n%s", err, out)
-		}
 	}
 }

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -64,18 +62,9 @@ func newCertManager(cfg *serveConfig, network netx.Network, log *slog.Logger) (*
 // acmeHTTPClient returns the client for the CA: it dials through network
 // and trusts the system's roots plus those in caFile.
 func acmeHTTPClient(network netx.Network, caFile string) (*http.Client, error) {
-	roots, err := x509.SystemCertPool()
-	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
-	}
-	if caFile != "" {
-		b, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("--acme-ca-file: %w", err)
-		}
-		if !roots.AppendCertsFromPEM(b) {
-			return nil, fmt.Errorf("--acme-ca-file %s holds no PEM certificate", caFile)
-		}
+	roots, err := certPool(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--acme-ca-file: %w", err)
 	}
 	return &http.Client{
 		Timeout: time.Minute,

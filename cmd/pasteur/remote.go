@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,48 +34,29 @@ func (r *remoteConfig) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&r.caFile, "ca-file", "", "PEM `file` of certificate authorities trusted, besides the system's, for an https --remote")
 }
 
-// check validates the remote's flags against the --remote URL and loads the
-// credentials they name. A password in an https URL moves to the
-// credentials, out of *remote, so that no log line shows it.
+// check loads the credentials the remote's flags name and has gitsync
+// validate them with the --remote URL, mapping its errors to the flags. A
+// password in an https URL moves to the credentials, out of *remote, so
+// that no log line shows it.
 func (r *remoteConfig) check(remote *string) error {
-	scheme := remoteScheme(*remote)
-	if scheme == "https" || scheme == "http" {
-		if u, err := url.Parse(*remote); err == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok {
-				r.auth.Token = pw
-				u.User = url.User(u.User.Username())
-				*remote = u.String()
-			}
+	if u, err := url.Parse(*remote); err == nil && u.User != nil && (u.Scheme == "https" || u.Scheme == "http") {
+		if pw, ok := u.User.Password(); ok {
+			r.auth.Token = pw
+			u.User = url.User(u.User.Username())
+			*remote = u.String()
 		}
 	}
-	sshSet := r.sshKeyFile != "" || r.sshSeed != "" || r.sshAuth != "" || r.sshInsecure
-	httpSet := r.tokenFile != "" || r.caFile != ""
-	switch {
-	case sshSet && scheme != "ssh":
-		return errors.New("--ssh-key, --ssh-seed, --ssh-auth and --ssh-insecure are for an ssh --remote (ssh://user@host/path or user@host:path)")
-	case httpSet && scheme != "https" && scheme != "http":
-		return errors.New("--remote-token-file and --ca-file are for an https --remote")
-	case r.sshKeyFile != "" && r.sshSeed != "":
+	if r.sshKeyFile != "" && r.sshSeed != "" {
 		return errors.New("--ssh-key and --ssh-seed both give the ssh key: choose one")
-	case scheme == "ssh" && r.sshKeyFile == "" && r.sshSeed == "":
-		return errors.New("an ssh --remote needs --ssh-key FILE or --ssh-seed SEED (see pasteur keygen)")
-	case scheme == "ssh" && r.sshAuth == "" && !r.sshInsecure:
-		return errors.New("an ssh --remote needs --ssh-auth SHA256:... (the host key's fingerprint: ssh-keyscan HOST | ssh-keygen -lf -) or --ssh-insecure")
-	case r.sshAuth != "" && r.sshInsecure:
-		return errors.New("--ssh-auth and --ssh-insecure contradict each other")
 	}
 	var err error
 	if r.auth.SSHKey, err = loadSSHKey(r.sshKeyFile, r.sshSeed); err != nil {
 		return err
 	}
 	for _, fp := range strings.Split(r.sshAuth, ",") {
-		if fp = strings.TrimSpace(fp); fp == "" {
-			continue
+		if fp = strings.TrimSpace(fp); fp != "" {
+			r.auth.SSHHostKeys = append(r.auth.SSHHostKeys, fp)
 		}
-		if !strings.HasPrefix(fp, "SHA256:") {
-			return fmt.Errorf("--ssh-auth %q: want SHA256:... as ssh-keygen -lf prints it", fp)
-		}
-		r.auth.SSHHostKeys = append(r.auth.SSHHostKeys, fp)
 	}
 	r.auth.SSHInsecure = r.sshInsecure
 	if r.tokenFile != "" {
@@ -89,20 +69,48 @@ func (r *remoteConfig) check(remote *string) error {
 		}
 	}
 	if r.caFile != "" {
-		roots, err := x509.SystemCertPool()
-		if err != nil || roots == nil {
-			roots = x509.NewCertPool()
-		}
-		b, err := os.ReadFile(r.caFile)
-		if err != nil {
+		if r.auth.RootCAs, err = certPool(r.caFile); err != nil {
 			return fmt.Errorf("--ca-file: %w", err)
 		}
-		if !roots.AppendCertsFromPEM(b) {
-			return fmt.Errorf("--ca-file %s holds no PEM certificate", r.caFile)
-		}
-		r.auth.RootCAs = roots
+	}
+	cfg := gitsync.Config{Remote: *remote, Auth: r.auth}
+	var ce *gitsync.ConfigError
+	if err := cfg.Validate(); errors.As(err, &ce) {
+		return fmt.Errorf("%s: %w", r.flagsFor(ce.Field), ce.Err)
+	} else if err != nil {
+		return err
 	}
 	return nil
+}
+
+// flagsFor names the flags that set a field of gitsync.Config.
+func (r *remoteConfig) flagsFor(field string) string {
+	switch field {
+	case gitsync.FieldSSHKey:
+		switch {
+		case r.sshKeyFile != "":
+			return "--ssh-key"
+		case r.sshSeed != "":
+			return "--ssh-seed"
+		}
+		return "--ssh-key or --ssh-seed (pasteur keygen)"
+	case gitsync.FieldSSHHostKeys:
+		switch {
+		case r.sshAuth != "" && r.sshInsecure:
+			return "--ssh-auth and --ssh-insecure"
+		case r.sshInsecure:
+			return "--ssh-insecure"
+		}
+		return "--ssh-auth"
+	case gitsync.FieldToken:
+		if r.tokenFile == "" {
+			return "--remote (its password)"
+		}
+		return "--remote-token-file"
+	case gitsync.FieldRootCAs:
+		return "--ca-file"
+	}
+	return "--remote"
 }
 
 // loadSSHKey reads the key of --ssh-key, or derives the one of --ssh-seed;
@@ -127,22 +135,4 @@ func loadSSHKey(file, seed string) (crypto.Signer, error) {
 		return k, nil
 	}
 	return nil, nil
-}
-
-// remoteScheme is the protocol of a remote URL: git, ssh (also for the
-// scp-like user@host:path), https, http, file, or "" for none.
-func remoteScheme(remote string) string {
-	if remote == "" {
-		return ""
-	}
-	if i := strings.Index(remote, "://"); i > 0 {
-		return strings.ToLower(remote[:i])
-	}
-	if u, err := url.Parse(remote); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
-		return strings.ToLower(u.Scheme)
-	}
-	if strings.Contains(remote, ":") {
-		return "ssh"
-	}
-	return "file"
 }

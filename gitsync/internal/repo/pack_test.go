@@ -1,4 +1,4 @@
-package gitsync
+package repo
 
 import (
 	"bytes"
@@ -36,8 +36,9 @@ func TestAssemblePack(t *testing.T) {
 	if n := len(entries[2].data); n > 2000 {
 		t.Errorf("the large object takes %d bytes, want it deflated", n)
 	}
+	pack, _ := assemblePack(entries)
 	dst := memory.NewStorage()
-	if err := packfile.UpdateObjectStorage(dst, bytes.NewReader(assemblePack(entries))); err != nil {
+	if err := packfile.UpdateObjectStorage(dst, bytes.NewReader(pack)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(dst.Objects); n != len(objs) {

@@ -1,4 +1,4 @@
-package gitsync
+package repo
 
 import (
 	"errors"
@@ -22,12 +22,12 @@ const (
 	authorEmail   = "pasteur@localhost"
 )
 
-// commitPastes stores pastes in a new commit on parent (ZeroHash: a root
+// CommitPastes stores pastes in a new commit on parent (ZeroHash: a root
 // commit) and returns it. Nothing is written when an id is taken (an error
 // wrapping paste.ErrExists) or a paste cannot be encoded (paste.Marshal's
 // error). One paste is one commit authored by its user; several (grouped
 // writes) make one commit by pasteur.
-func (r *repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, now time.Time) (plumbing.Hash, error) {
+func (r *Repo) CommitPastes(parent plumbing.Hash, pastes []*paste.Paste, now time.Time) (plumbing.Hash, error) {
 	root, err := r.treeOf(parent)
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -116,22 +116,22 @@ func oneLine(s string) string {
 
 // firstParent returns the first parent of commit h, ZeroHash for a root
 // commit or one whose parent is not in the repository.
-func (r *repo) firstParent(h plumbing.Hash) (plumbing.Hash, error) {
+func (r *Repo) firstParent(h plumbing.Hash) (plumbing.Hash, error) {
 	c, err := r.commit(h)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	if len(c.ParentHashes) == 0 || !r.has(c.ParentHashes[0]) {
+	if len(c.ParentHashes) == 0 || !r.Has(c.ParentHashes[0]) {
 		return plumbing.ZeroHash, nil
 	}
 	return c.ParentHashes[0], nil
 }
 
-// mergeBase returns the nearest commit on the first-parent lines of both a
+// MergeBase returns the nearest commit on the first-parent lines of both a
 // and b, ZeroHash when they share none. It walks both lines in turn, so its
 // cost is the distance to the answer, not the length of the history: a
-// is an ancestor of b exactly when mergeBase(a, b) == a.
-func (r *repo) mergeBase(a, b plumbing.Hash) (plumbing.Hash, error) {
+// is an ancestor of b exactly when MergeBase(a, b) == a.
+func (r *Repo) MergeBase(a, b plumbing.Hash) (plumbing.Hash, error) {
 	if a == b {
 		return a, nil
 	}
@@ -163,7 +163,7 @@ func (r *repo) mergeBase(a, b plumbing.Hash) (plumbing.Hash, error) {
 
 // commitsSince returns the commits on the first-parent line from tip back to
 // base (excluded; ZeroHash: to the root), oldest first.
-func (r *repo) commitsSince(tip, base plumbing.Hash) ([]*object.Commit, error) {
+func (r *Repo) commitsSince(tip, base plumbing.Hash) ([]*object.Commit, error) {
 	var line []*object.Commit
 	for h := tip; !h.IsZero() && h != base; {
 		c, err := r.commit(h)
@@ -179,20 +179,20 @@ func (r *repo) commitsSince(tip, base plumbing.Hash) ([]*object.Commit, error) {
 	return line, nil
 }
 
-// replay re-applies onto commit onto the files that the commits from base
+// Replay re-applies onto commit onto the files that the commits from base
 // (excluded) to tip add or change, oldest first, keeping their authors and
 // messages, and returns the new tip. Deletions are not replayed (pasteur
 // never deletes). A file whose path onto already holds with other contents
 // is dropped and logged: it belongs to a commit that was never pushed, so
 // never acknowledged (Create acknowledges a paste only once pushed).
-func (r *repo) replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing.Hash, error) {
+func (r *Repo) Replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing.Hash, error) {
 	line, err := r.commitsSince(tip, base)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
 	for _, c := range line {
 		parentTree := plumbing.ZeroHash
-		if len(c.ParentHashes) > 0 && r.has(c.ParentHashes[0]) {
+		if len(c.ParentHashes) > 0 && r.Has(c.ParentHashes[0]) {
 			if parentTree, err = r.treeOf(c.ParentHashes[0]); err != nil {
 				return plumbing.ZeroHash, err
 			}
@@ -209,7 +209,7 @@ func (r *repo) replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing
 			have, ok, err := r.entryAt(ontoTree, path)
 			switch {
 			case errors.Is(err, errBlocked), err == nil && ok && have.Hash != e.Hash:
-				log.Warn("gitsync: dropping an unpushed file that the remote holds differently",
+				log.Warn("dropping an unpushed file that the remote holds differently",
 					"path", path, "commit", c.Hash.String())
 			case err != nil:
 				return err

@@ -5,161 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-
+	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
+	"golang.org/x/crypto/ssh"
 )
 
-// requireGit skips the test when git is missing, unless PASTEUR_E2E=1.
-func requireGit(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("PASTEUR_E2E") == "1" {
-			t.Fatal("git is required with PASTEUR_E2E=1:", err)
-		}
-		t.Skip("git not installed:", err)
-	}
-}
-
-// gitEnv isolates git from the user's configuration.
-func gitEnv(t *testing.T) []string {
-	home := t.TempDir()
-	return append(os.Environ(),
-		"HOME="+home, "XDG_CONFIG_HOME="+home, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@localhost",
-		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@localhost")
-}
-
-// git runs git in repository dir and returns its output.
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", append([]string{"--git-dir=" + dir}, args...)...)
-	cmd.Env = gitEnv(t)
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("git %v: %v\n%s%s", args, err, out, stderr)
-	}
-	return string(out)
+	return gittest.Git(t, dir, args...)
 }
 
-// daemon is a git daemon serving the bare repositories in base.
-type daemon struct {
-	bin  string
-	base string
-	addr string
-	cmd  *exec.Cmd
-}
-
-// startDaemon runs git daemon on a free loopback port, with pushes enabled.
-func startDaemon(t *testing.T) *daemon {
+// open opens a store on disk that reconciles with url, with cfg's options.
+func open(t *testing.T, url string, opts ...func(*Config)) *Store {
 	t.Helper()
-	requireGit(t)
-	host := &netx.Host{}
-	l, err := host.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-
-	// Run git-daemon itself: "git daemon" would run it as a child, which
-	// killing git by its pid would leave serving.
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &daemon{base: t.TempDir(), addr: "127.0.0.1:" + strconv.Itoa(port),
-		bin: filepath.Join(strings.TrimSpace(string(execPath)), "git-daemon")}
-	d.start(t)
-	t.Cleanup(d.kill)
-	return d
-}
-
-// start runs the daemon, again after kill, on the same port and base.
-func (d *daemon) start(t *testing.T) {
-	t.Helper()
-	_, port, _ := net.SplitHostPort(d.addr)
-	d.cmd = exec.Command(d.bin, "--base-path="+d.base, "--export-all",
-		"--enable=receive-pack", "--reuseaddr", "--listen=127.0.0.1", "--port="+port)
-	d.cmd.Env = gitEnv(t)
-	if testing.Verbose() {
-		d.cmd.Stderr = os.Stderr
-	}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	host := &netx.Host{}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := host.Dial(context.Background(), "tcp", d.addr)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("git daemon does not answer:", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill stops the daemon (by its pid) and waits for it.
-func (d *daemon) kill() {
-	if d.cmd.ProcessState == nil {
-		d.cmd.Process.Kill()
-		d.cmd.Wait()
-	}
-}
-
-// newRemote makes the bare repository name, as the original pasteur's
-// README did: one empty commit on master when withCommit.
-func (d *daemon) newRemote(t *testing.T, name string, withCommit bool) (url, dir string) {
-	t.Helper()
-	dir = filepath.Join(d.base, name)
-	cmd := exec.Command("git", "init", "--quiet", "--bare", "--initial-branch=master", dir)
-	cmd.Env = gitEnv(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	if withCommit {
-		git(t, dir, "read-tree", "--empty")
-		tree := strings.TrimSpace(git(t, dir, "write-tree"))
-		commit := strings.TrimSpace(git(t, dir, "commit-tree", "-m", "Initial commit", tree))
-		git(t, dir, "update-ref", "refs/heads/master", commit)
-	}
-	return "git://" + d.addr + "/" + name, dir
-}
-
-// fsck checks remote dir. git's own empty tree, which the README's recipe
-// leaves unwritten, is written first.
-func fsck(t *testing.T, dir string) {
-	t.Helper()
-	cmd := exec.Command("git", "--git-dir="+dir, "hash-object", "-t", "tree", "-w", "--stdin")
-	cmd.Env = gitEnv(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git hash-object: %v\n%s", err, out)
-	}
-	git(t, dir, "fsck", "--strict")
-}
-
-// open opens a store on disk synced with url.
-func open(t *testing.T, url string) *Store {
-	t.Helper()
-	s, err := openDir(t, url, t.TempDir())
+	s, err := openDir(t, url, t.TempDir(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,22 +33,26 @@ func open(t *testing.T, url string) *Store {
 	return s
 }
 
-func openDir(t *testing.T, url, dir string) (*Store, error) {
+// eager lets every read miss fetch.
+func eager(c *Config) { c.FetchInterval = -1 }
+
+// quickRetry retries the queue within a fraction of a second.
+func quickRetry(c *Config) { c.RetryMin, c.RetryMax = 50*time.Millisecond, 200*time.Millisecond }
+
+func openDir(t *testing.T, url, dir string, opts ...func(*Config)) (*Store, error) {
 	host := &netx.Host{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return Open(ctx, Config{Dir: dir, Remote: url, Dial: host.Dial, Logger: testLogger(t)})
-}
-
-func tipOf(t *testing.T, s *Store) plumbing.Hash {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return tipHash(t, s)
+	cfg := Config{Dir: dir, Remote: url, Dial: host.Dial, Logger: testLogger(t)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return Open(ctx, cfg)
 }
 
 func TestRemoteCreateGet(t *testing.T) {
-	d := startDaemon(t)
-	url, dir := d.newRemote(t, "pastes.git", true)
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
 	s1 := open(t, url)
 	p := &paste.Paste{ID: "abcdefghijklm", Contents: []byte("over the wire\n"), Language: "txt", User: "bob", Comment: "hi"}
 	mustCreate(t, s1, p)
@@ -195,7 +65,7 @@ func TestRemoteCreateGet(t *testing.T) {
 	if got := git(t, dir, "log", "-1", "--skip=1", "--format=%an|%ae|%s", "master"); got != "bob|pasteur@localhost|hi\n" {
 		t.Errorf("remote commit: %q", got)
 	}
-	fsck(t, dir)
+	gittest.Fsck(t, dir)
 
 	// A second store, on an empty directory, reads it after Open's fetch.
 	s2 := open(t, url)
@@ -207,19 +77,18 @@ func TestRemoteCreateGet(t *testing.T) {
 }
 
 func TestMissFetch(t *testing.T) {
-	d := startDaemon(t)
-	url, _ := d.newRemote(t, "pastes.git", true)
-	s1, s2 := open(t, url), open(t, url)
+	d := gittest.StartDaemon(t)
+	url, _ := d.NewRepo(t, "pastes.git", true)
+	lazy := open(t, url, func(c *Config) { c.FetchInterval = time.Hour })
+	s1, s2 := open(t, url, eager), open(t, url)
 
 	p := &paste.Paste{ID: "fromtheother", Contents: []byte("pushed by s2")}
 	mustCreate(t, s2, p)
 
 	// Within the fetch interval a miss does not fetch.
-	s1.fetchInterval = time.Hour
-	if _, err := s1.Get(context.Background(), p.ID); !errors.Is(err, paste.ErrNotFound) {
+	if _, err := lazy.Get(context.Background(), p.ID); !errors.Is(err, paste.ErrNotFound) {
 		t.Fatalf("Get before the interval: %v, want ErrNotFound", err)
 	}
-	s1.fetchInterval = 0
 	samePaste(t, mustGet(t, s1, p.ID), p)
 
 	// s1 now builds on s2's commit: no replay needed.
@@ -230,10 +99,9 @@ func TestMissFetch(t *testing.T) {
 }
 
 func TestAlternatingWriters(t *testing.T) {
-	d := startDaemon(t)
-	url, dir := d.newRemote(t, "pastes.git", true)
-	s1, s2 := open(t, url), open(t, url)
-	s1.fetchInterval, s2.fetchInterval = 0, 0
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	s1, s2 := open(t, url, eager), open(t, url, eager)
 	var ids []string
 	for i := range 6 {
 		s := s1
@@ -248,7 +116,7 @@ func TestAlternatingWriters(t *testing.T) {
 	}
 	files := git(t, dir, "ls-tree", "-r", "--name-only", "master")
 	for _, id := range ids {
-		if !strings.Contains(files, shardPath(id)+"\n") {
+		if !strings.Contains(files, path(id)+"\n") {
 			t.Errorf("%s missing from the remote:\n%s", id, files)
 		}
 	}
@@ -267,9 +135,9 @@ func TestAlternatingWriters(t *testing.T) {
 // TestRemoteDown: without a repository on disk, a paste that cannot be
 // pushed is refused and nothing of it stays; Open fails.
 func TestRemoteDown(t *testing.T) {
-	d := startDaemon(t)
-	url, _ := d.newRemote(t, "pastes.git", true)
-	s, err := openDir(t, url, "")
+	d := gittest.StartDaemon(t)
+	url, _ := d.NewRepo(t, "pastes.git", true)
+	s, err := openDir(t, url, "", eager)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +145,7 @@ func TestRemoteDown(t *testing.T) {
 	mustCreate(t, s, &paste.Paste{ID: "before", Contents: []byte("acknowledged")})
 	before := tipOf(t, s)
 
-	d.kill()
+	d.Kill()
 	err = s.Create(context.Background(), &paste.Paste{ID: "during", Contents: []byte("refused")})
 	if !errors.Is(err, paste.ErrUnavailable) || !strings.Contains(err.Error(), url) {
 		t.Fatalf("Create with the remote down: %v, want ErrUnavailable naming %s", err, url)
@@ -287,7 +155,6 @@ func TestRemoteDown(t *testing.T) {
 		t.Errorf("local branch moved to %s, want %s", got, before)
 	}
 	mustGet(t, s, "before")
-	s.fetchInterval = 0
 	if _, err := s.Get(context.Background(), "during"); !errors.Is(err, paste.ErrUnavailable) {
 		t.Errorf("miss with the remote down: %v, want ErrUnavailable", err)
 	}
@@ -308,17 +175,16 @@ func TestRemoteDown(t *testing.T) {
 // when the remote comes back: by the retry loop while running, and by Open
 // after a restart.
 func TestQueue(t *testing.T) {
-	d := startDaemon(t)
-	url, dir := d.newRemote(t, "pastes.git", true)
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
 	local := t.TempDir()
-	s, err := openDir(t, url, local)
+	s, err := openDir(t, url, local, quickRetry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.retryMin, s.retryMax = 50*time.Millisecond, 200*time.Millisecond
 	mustCreate(t, s, &paste.Paste{ID: "before", Contents: []byte("pushed")})
 
-	d.kill()
+	d.Kill()
 	mustCreate(t, s, &paste.Paste{ID: "queued1", Contents: []byte("1")})
 	mustCreate(t, s, &paste.Paste{ID: "queued2", Contents: []byte("2")})
 	if st := s.Status(); st.Reachable || st.Queued != 2 || !st.Unpushed {
@@ -330,10 +196,10 @@ func TestQueue(t *testing.T) {
 	mustGet(t, s, "queued1")
 
 	// The remote comes back: the loop pushes the queue.
-	d.start(t)
+	d.Start(t)
 	waitFor(t, 10*time.Second, func() bool { return s.Status().Reachable })
 	for _, id := range []string{"before", "queued1", "queued2"} {
-		git(t, dir, "show", "master:"+shardPath(id))
+		git(t, dir, "show", "master:"+path(id))
 	}
 	if st := s.Status(); st.Queued != 0 || st.Unpushed {
 		t.Errorf("status after the push: %+v", st)
@@ -342,7 +208,7 @@ func TestQueue(t *testing.T) {
 	// Down again; a restart while down opens on the local repository;
 	// another writer pushes meanwhile; the next Open with the remote up
 	// replays and pushes.
-	d.kill()
+	d.Kill()
 	mustCreate(t, s, &paste.Paste{ID: "queued3", Contents: []byte("3")})
 	s.Close()
 	s, err = openDir(t, url, local)
@@ -352,7 +218,7 @@ func TestQueue(t *testing.T) {
 	mustGet(t, s, "queued3")
 	mustCreate(t, s, &paste.Paste{ID: "queued4", Contents: []byte("4")})
 	s.Close()
-	d.start(t)
+	d.Start(t)
 	other := open(t, url)
 	mustCreate(t, other, &paste.Paste{ID: "other", Contents: []byte("o")})
 	s, err = openDir(t, url, local)
@@ -361,19 +227,19 @@ func TestQueue(t *testing.T) {
 	}
 	defer s.Close()
 	for _, id := range []string{"before", "queued1", "queued2", "queued3", "queued4", "other"} {
-		git(t, dir, "show", "master:"+shardPath(id))
+		git(t, dir, "show", "master:"+path(id))
 	}
 	if tipOf(t, s).String() != strings.TrimSpace(git(t, dir, "rev-parse", "master")) {
 		t.Error("local and remote differ after Open")
 	}
-	fsck(t, dir)
+	gittest.Fsck(t, dir)
 }
 
 // TestGrouping: concurrent pastes share commits and pushes, and each is
 // acknowledged only once on the remote.
 func TestGrouping(t *testing.T) {
-	d := startDaemon(t)
-	url, dir := d.newRemote(t, "pastes.git", true)
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
 	s := open(t, url)
 	const n = 200
 	errs := make(chan error, n)
@@ -383,7 +249,7 @@ func TestGrouping(t *testing.T) {
 			err := s.Create(context.Background(), &paste.Paste{ID: id, Contents: []byte(id)})
 			if err == nil {
 				// Acknowledged: it must be on the remote now.
-				cmd := exec.Command("git", "--git-dir="+dir, "cat-file", "-e", "master:"+shardPath(id))
+				cmd := exec.Command("git", "--git-dir="+dir, "cat-file", "-e", "master:"+path(id))
 				if out, cerr := cmd.CombinedOutput(); cerr != nil {
 					err = fmt.Errorf("%s acknowledged but not on the remote: %v %s", id, cerr, out)
 				}
@@ -402,27 +268,7 @@ func TestGrouping(t *testing.T) {
 	if files != n || commits >= n || commits < 1 {
 		t.Errorf("%d files in %d commits, want %d in fewer", files, commits, n)
 	}
-	fsck(t, dir)
-}
-
-// TestGroupExists: a taken id fails alone; the rest of its group is stored.
-func TestGroupExists(t *testing.T) {
-	s := openMemory(t)
-	mustCreate(t, s, &paste.Paste{ID: "taken", Contents: []byte("first")})
-	group := []*request{
-		{p: &paste.Paste{ID: "taken", Contents: []byte("again")}, done: make(chan error, 1)},
-		{p: &paste.Paste{ID: "fresh", Contents: []byte("new")}, done: make(chan error, 1)},
-		{p: &paste.Paste{ID: "fresh", Contents: []byte("twice")}, done: make(chan error, 1)},
-	}
-	s.writeGroup(context.Background(), group)
-	for i, want := range []error{paste.ErrExists, nil, paste.ErrExists} {
-		if err := <-group[i].done; !errors.Is(err, want) && err != want {
-			t.Errorf("request %d: %v, want %v", i, err, want)
-		}
-	}
-	if p := mustGet(t, s, "fresh"); string(p.Contents) != "new" {
-		t.Errorf("fresh: %q", p.Contents)
-	}
+	gittest.Fsck(t, dir)
 }
 
 func waitFor(t *testing.T, timeout time.Duration, ok func() bool) {
@@ -437,8 +283,8 @@ func waitFor(t *testing.T, timeout time.Duration, ok func() bool) {
 }
 
 func TestEmptyRemote(t *testing.T) {
-	d := startDaemon(t)
-	url, dir := d.newRemote(t, "empty.git", false)
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "empty.git", false)
 	s1 := open(t, url)
 	mustCreate(t, s1, &paste.Paste{ID: "firstever", Contents: []byte("root")})
 	if got := git(t, dir, "show", "master:f/i/firstever"); !strings.Contains(got, "root") {
@@ -452,8 +298,8 @@ func TestEmptyRemote(t *testing.T) {
 }
 
 func TestRemoteNotServed(t *testing.T) {
-	d := startDaemon(t)
-	url := "git://" + d.addr + "/nosuch.git"
+	d := gittest.StartDaemon(t)
+	url := "git://" + d.Addr + "/nosuch.git"
 	_, err := openDir(t, url, "")
 	if !errors.Is(err, paste.ErrUnavailable) || !strings.Contains(err.Error(), url) {
 		t.Errorf("Open on a missing repository: %v", err)
@@ -465,8 +311,8 @@ func TestRemoteNotServed(t *testing.T) {
 // acknowledged, as their push failed) are replayed onto the remote's tip and
 // pushed by the next Open.
 func TestOpenReplays(t *testing.T) {
-	d := startDaemon(t)
-	url, dir := d.newRemote(t, "pastes.git", true)
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
 	local := t.TempDir()
 	s1, err := openDir(t, url, local)
 	if err != nil {
@@ -476,18 +322,15 @@ func TestOpenReplays(t *testing.T) {
 
 	// Two local commits that never reached the remote, one of them with an
 	// id that the other writer takes meanwhile.
-	s1.mu.Lock()
+	d.Kill()
 	for _, p := range []*paste.Paste{{ID: "unpushed1", Contents: []byte("1")}, {ID: "clash", Contents: []byte("mine")}} {
-		tip, err := s1.repo.commitPastes(tipHash(t, s1), []*paste.Paste{p}, time.Now())
-		if err == nil {
-			err = s1.repo.setRef(s1.branch, tip)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		mustCreate(t, s1, p)
 	}
-	s1.mu.Unlock()
+	if st := s1.Status(); st.Queued != 2 {
+		t.Errorf("status: %+v", st)
+	}
 	s1.Close()
+	d.Start(t)
 
 	s2 := open(t, url)
 	mustCreate(t, s2, &paste.Paste{ID: "other", Contents: []byte("2")})
@@ -502,19 +345,19 @@ func TestOpenReplays(t *testing.T) {
 		if p := mustGet(t, s1, id); string(p.Contents) != want {
 			t.Errorf("%s: %q, want %q", id, p.Contents, want)
 		}
-		if got := git(t, dir, "show", "master:"+shardPath(id)); !strings.Contains(got, want) {
+		if got := git(t, dir, "show", "master:"+path(id)); !strings.Contains(got, want) {
 			t.Errorf("remote %s: %q", id, got)
 		}
 	}
 	if tipOf(t, s1).String() != strings.TrimSpace(git(t, dir, "rev-parse", "master")) {
 		t.Error("local and remote differ after Open")
 	}
-	fsck(t, dir)
+	gittest.Fsck(t, dir)
 }
 
 func TestConcurrentRemoteCreates(t *testing.T) {
-	d := startDaemon(t)
-	url, dir := d.newRemote(t, "pastes.git", true)
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
 	s1, s2 := open(t, url), open(t, url)
 	const n = 5
 	errs := make(chan error, 2*n)
@@ -536,6 +379,14 @@ func TestConcurrentRemoteCreates(t *testing.T) {
 	}
 }
 
+// path is where paste id is in the tree (docs/FORMAT.md).
+func path(id string) string {
+	if len(id) < 2 {
+		return "_/" + id
+	}
+	return id[:1] + "/" + id[1:2] + "/" + id
+}
+
 // testLogger logs to the test's log.
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -550,27 +401,74 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // TestContendedStaysReachable: losing the race to other writers again and
-// again is not the remote being down: /healthz keeps "reachable", a retry
-// is due soon, and it pushes the queue.
+// again is not the remote being down: /healthz keeps "reachable", and a
+// push of the queue is due soon. Being down backs off, doubling up to the
+// maximum.
 func TestContendedStaysReachable(t *testing.T) {
-	d := startDaemon(t)
-	url, dir := d.newRemote(t, "pastes.git", true)
-	s, err := openDir(t, url, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := remoteState{retryMin: time.Second, retryMax: 3 * time.Second}
+	r.failed(fmt.Errorf("%w: lost %d times", errRejected, maxAttempts), now)
+	var st Status
+	r.status(&st)
+	if d, ok := r.retryIn(now); !st.Reachable || !ok || d > 2*contendedPause || st.NextTry.IsZero() {
+		t.Errorf("after contention: %+v, retry in %s", st, d)
 	}
-	defer s.Close()
-	mustCreate(t, s, &paste.Paste{ID: "first", Contents: []byte("1")})
+	for _, want := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second} {
+		r.failed(errors.New("connection refused"), now)
+		if d, ok := r.retryIn(now); !ok || d != want || r.reachable() {
+			t.Errorf("retry in %s (%v), want %s", d, ok, want)
+		}
+	}
+	r.addQueued(2)
+	r.pushed(now)
+	st = Status{}
+	r.status(&st)
+	if _, ok := r.retryIn(now); ok || !st.Reachable || st.Queued != 0 || st.LastError != "" || !st.LastPush.Equal(now) {
+		t.Errorf("after a push: %+v", st)
+	}
+}
 
-	s.failed(fmt.Errorf("%w: lost %d times", errRejected, maxAttempts))
-	st := s.Status()
-	if !st.Reachable || st.NextTry.IsZero() || time.Until(st.NextTry) > 2*contendedPause {
-		t.Errorf("status after contention: %+v", st)
+// TestSSHAndHTTPS: a store pushes and fetches over ssh (an in-process
+// server running git's own upload-pack and receive-pack) and https (git
+// http-backend), with the credentials of Config.Auth; wrong ones are
+// refused at Open, even with a repository on disk to serve from.
+func TestSSHAndHTTPS(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "pastes.git")
+	gittest.Bare(t, dir, true)
+	key := gittest.NewKey(t)
+	sshd := gittest.StartSSH(t, base, key)
+	web, pool := gittest.StartHTTPS(t, base, "t0ken")
+	sshURL := "ssh://git@" + sshd.Addr + "/pastes.git"
+	pin := ssh.FingerprintSHA256(sshd.HostKey)
+	tests := []struct {
+		name      string
+		url       string
+		auth, bad Auth
+		refused   string
+	}{
+		{"ssh", sshURL, Auth{SSHKey: key, SSHHostKeys: []string{pin}},
+			Auth{SSHKey: key, SSHHostKeys: []string{"SHA256:AAAA"}}, "host key"},
+		{"https", web + "/pastes.git", Auth{Token: "t0ken", RootCAs: pool},
+			Auth{Token: "wrong", RootCAs: pool}, "authentication required"},
 	}
-	s.kick <- struct{}{} // the loop rearms its retry timer
-	waitFor(t, 10*time.Second, func() bool { return s.Status().NextTry.IsZero() })
-	if st := s.Status(); !st.Reachable || st.LastError != "" {
-		t.Errorf("status after the retry: %+v", st)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t, tt.url, eager, func(c *Config) { c.Auth = tt.auth })
+			id := "over" + tt.name
+			mustCreate(t, s, &paste.Paste{ID: id, Contents: []byte(tt.name)})
+			git(t, dir, "show", "master:"+path(id))
+			if st := s.Status(); !st.Reachable || st.Unpushed {
+				t.Errorf("status: %+v", st)
+			}
+			if tt.name == "https" {
+				// What the ssh subtest pushed comes with a miss.
+				mustGet(t, s, "overssh")
+			}
+			_, err := openDir(t, tt.url, t.TempDir(), func(c *Config) { c.Auth = tt.bad })
+			if !errors.Is(err, paste.ErrUnavailable) || !strings.Contains(err.Error(), tt.refused) {
+				t.Errorf("Open with wrong credentials: %v, want %q", err, tt.refused)
+			}
+		})
 	}
-	git(t, dir, "show", "master:"+shardPath("first"))
 }

@@ -1,4 +1,4 @@
-package gitsync
+package repo
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ type file struct {
 // entryAt returns the entry at path in tree root (ZeroHash: the empty tree),
 // and whether there is one. The error wraps errBlocked when a directory of
 // path is a file.
-func (r *repo) entryAt(root plumbing.Hash, path string) (object.TreeEntry, bool, error) {
+func (r *Repo) entryAt(root plumbing.Hash, path string) (object.TreeEntry, bool, error) {
 	h := root
 	for {
 		if h.IsZero() {
@@ -58,7 +58,7 @@ func (r *repo) entryAt(root plumbing.Hash, path string) (object.TreeEntry, bool,
 // addFiles stores the tree made of tree base (ZeroHash: the empty tree) and
 // files, and returns its hash. Every path must be free: one already taken is
 // an error wrapping paste.ErrExists, one under a file wraps errBlocked.
-func (r *repo) addFiles(base plumbing.Hash, files []file) (plumbing.Hash, error) {
+func (r *Repo) addFiles(base plumbing.Hash, files []file) (plumbing.Hash, error) {
 	var entries []object.TreeEntry
 	if !base.IsZero() {
 		t, err := r.tree(base)
@@ -122,7 +122,7 @@ func (r *repo) addFiles(base plumbing.Hash, files []file) (plumbing.Hash, error)
 // holds with other contents (either tree may be ZeroHash, the empty tree),
 // descending into changed directories, which fn sees too. Entries that from
 // holds and to lacks are not reported.
-func (r *repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path string, e object.TreeEntry) error) error {
+func (r *Repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path string, e object.TreeEntry) error) error {
 	if from == to {
 		return nil
 	}

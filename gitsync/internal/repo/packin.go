@@ -1,4 +1,4 @@
-package gitsync
+package repo
 
 import (
 	"bufio"
@@ -29,11 +29,10 @@ import (
 // the bottom of its chain up), and only the chain of bases above the
 // delta being resolved is held in memory.
 
-// packIn is a received packfile, not yet in the repository: in memory for
+// Received is a received packfile, not yet in the repository: in memory for
 // a repository in memory, else a pack and its index in temporary files in
-// objects/, out of the sight of disk.syncNewPacks, which may list
-// objects/pack meanwhile.
-type packIn struct {
+// objects/, out of go-git's sight until Add.
+type Received struct {
 	mem, memIdx []byte        // in memory: the pack and its index
 	dir         string        // objects; "" in memory
 	pack, idx   string        // the temporary files
@@ -41,9 +40,12 @@ type packIn struct {
 	size        int64
 }
 
-// receive reads a packfile from rd. It touches no state of r but the
+// Size is the pack's size in bytes.
+func (p *Received) Size() int64 { return p.size }
+
+// Receive reads a packfile from rd, and indexes it. It touches no state of r but the
 // files it creates, so it may run without the lock that guards r.
-func (r *repo) receive(rd io.Reader) (*packIn, error) {
+func (r *Repo) Receive(rd io.Reader) (*Received, error) {
 	if r.disk == nil {
 		b, err := io.ReadAll(rd)
 		if err != nil {
@@ -57,19 +59,19 @@ func (r *repo) receive(rd io.Reader) (*packIn, error) {
 		if err := writeIdx(&idx, objs, sum); err != nil {
 			return nil, err
 		}
-		return &packIn{mem: b, memIdx: idx.Bytes(), sum: sum, size: int64(len(b))}, nil
+		return &Received{mem: b, memIdx: idx.Bytes(), sum: sum, size: int64(len(b))}, nil
 	}
-	p := &packIn{dir: filepath.Join(r.disk.dir, "objects")}
-	if err := p.write(rd); err != nil {
-		p.discard()
+	p := &Received{dir: filepath.Join(r.disk.dir, "objects")}
+	if err := p.write(rd, nil); err != nil {
+		p.Discard()
 		return nil, err
 	}
 	return p, nil
 }
 
 // write saves the pack from rd in a temporary file, fsynced, and its index
-// in another.
-func (p *packIn) write(rd io.Reader) error {
+// (idx, or when nil, the one indexPack makes) in another.
+func (p *Received) write(rd io.Reader, idx []byte) error {
 	f, err := os.CreateTemp(p.dir, "tmp_pack_")
 	if err != nil {
 		return err
@@ -85,14 +87,21 @@ func (p *packIn) write(rd io.Reader) error {
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
+	if idx == nil {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		objs, sum, err := indexPack(f)
+		if err != nil {
+			return fmt.Errorf("index pack: %w", err)
+		}
+		p.sum = sum
+		var b bytes.Buffer
+		if err := writeIdx(&b, objs, sum); err != nil {
+			return err
+		}
+		idx = b.Bytes()
 	}
-	objs, sum, err := indexPack(f)
-	if err != nil {
-		return fmt.Errorf("index pack: %w", err)
-	}
-	p.sum = sum
 
 	x, err := os.CreateTemp(p.dir, "tmp_idx_")
 	if err != nil {
@@ -100,7 +109,7 @@ func (p *packIn) write(rd io.Reader) error {
 	}
 	defer x.Close()
 	p.idx = x.Name()
-	if err := writeIdx(x, objs, p.sum); err != nil {
+	if _, err := x.Write(idx); err != nil {
 		return err
 	}
 	if err := x.Chmod(0o444); err != nil {
@@ -109,7 +118,7 @@ func (p *packIn) write(rd io.Reader) error {
 	return x.Sync()
 }
 
-// removeTemp removes what receive left in the objects directory of the
+// removeTemp removes what Receive left in the objects directory of the
 // repository in dir when the process ended before add.
 func removeTemp(dir string) {
 	for _, pattern := range []string{"tmp_pack_*", "tmp_idx_*"} {
@@ -120,8 +129,8 @@ func removeTemp(dir string) {
 	}
 }
 
-// discard removes the temporary files of p, if any are left.
-func (p *packIn) discard() {
+// Discard removes the temporary files of p, if any are left.
+func (p *Received) Discard() {
 	for _, name := range []string{p.pack, p.idx} {
 		if name != "" {
 			_ = os.Remove(name)
@@ -129,13 +138,23 @@ func (p *packIn) discard() {
 	}
 }
 
-// add stores the objects of p in the repository, durably, and removes its
+// Add stores the objects of p in the repository, durably, and removes its
 // temporary files.
-func (r *repo) add(p *packIn) error {
-	if p.dir == "" {
-		return r.addInMemory(p)
+func (r *Repo) Add(p *Received) error {
+	if err := r.install(p); err != nil {
+		return err
 	}
-	defer p.discard()
+	r.fs.Reindex()
+	return nil
+}
+
+// install puts the pack and index of p in objects/pack, durably, where
+// go-git finds them when it next lists the packs.
+func (r *Repo) install(p *Received) error {
+	if p.dir == "" {
+		return r.installInMemory(p)
+	}
+	defer p.Discard()
 	dir := filepath.Join(p.dir, "pack")
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
@@ -154,20 +173,16 @@ func (r *repo) add(p *packIn) error {
 	if err := os.Rename(p.pack, base+".pack"); err != nil {
 		return err
 	}
-	if err := syncPath(dir); err != nil {
+	if err := fsyncPath(dir); err != nil {
 		return err
 	}
-	if err := syncPath(p.dir); err != nil {
-		return err
-	}
-	r.fs.Reindex()
-	return nil
+	return fsyncPath(p.dir)
 }
 
-// addInMemory stores the pack and index of p as files of the repository in
+// installInMemory stores the pack and index of p as files of the repository in
 // memory.
-func (r *repo) addInMemory(p *packIn) error {
-	base := r.files.Join("objects", "pack", "pack-"+p.sum.String())
+func (r *Repo) installInMemory(p *Received) error {
+	base := r.packPath(p.sum)
 	if _, err := r.files.Stat(base + ".pack"); err == nil {
 		return nil
 	}
@@ -179,7 +194,6 @@ func (r *repo) addInMemory(p *packIn) error {
 			return err
 		}
 	}
-	r.fs.Reindex()
 	return nil
 }
 
@@ -228,7 +242,7 @@ func indexPack(f io.ReadSeeker) ([]packObj, plumbing.Hash, error) {
 	if err != nil {
 		return nil, plumbing.ZeroHash, err
 	}
-	x.objs = make([]packObj, 0, min(n, 1<<20))
+	x.objs = make([]packObj, 0, min(n, 1<<14)) // n is a hint: the pack may lie
 	for i := range int(n) {
 		oh, err := x.sc.NextObjectHeader()
 		if err != nil {

@@ -1,4 +1,4 @@
-package gitsync
+package repo
 
 import (
 	"errors"
@@ -52,9 +52,31 @@ func pastePaths(id string) []string {
 	return []string{shardPath(id), twoPath(id), id}
 }
 
+// Free returns nil when a paste named id can be added to commit (ZeroHash:
+// none yet), or an error wrapping paste.ErrExists when the id is taken
+// there, in any layout.
+func (r *Repo) Free(commit plumbing.Hash, id string) error {
+	root, err := r.treeOf(commit)
+	if err != nil {
+		return err
+	}
+	_, err = r.placePaste(root, id)
+	return err
+}
+
+// Find returns the stored form of paste id in commit, in any layout, or an
+// error wrapping paste.ErrNotFound.
+func (r *Repo) Find(commit plumbing.Hash, id string) ([]byte, error) {
+	root, err := r.treeOf(commit)
+	if err != nil {
+		return nil, err
+	}
+	return r.findPaste(root, id)
+}
+
 // placePaste returns the path for a new paste named id in tree root, or an
 // error wrapping paste.ErrExists when the id is taken in any layout.
-func (r *repo) placePaste(root plumbing.Hash, id string) (string, error) {
+func (r *Repo) placePaste(root plumbing.Hash, id string) (string, error) {
 	place := ""
 	for _, path := range pastePaths(id) {
 		e, ok, err := r.entryAt(root, path)
@@ -77,7 +99,7 @@ func (r *repo) placePaste(root plumbing.Hash, id string) (string, error) {
 
 // findPaste returns the stored form of paste id in tree root, in any
 // layout, or an error wrapping paste.ErrNotFound.
-func (r *repo) findPaste(root plumbing.Hash, id string) ([]byte, error) {
+func (r *Repo) findPaste(root plumbing.Hash, id string) ([]byte, error) {
 	for _, path := range pastePaths(id) {
 		e, ok, err := r.entryAt(root, path)
 		if errors.Is(err, errBlocked) || err == nil && (!ok || !e.Mode.IsFile()) {
@@ -92,7 +114,7 @@ func (r *repo) findPaste(root plumbing.Hash, id string) ([]byte, error) {
 }
 
 // blob reads blob h.
-func (r *repo) blob(h plumbing.Hash) ([]byte, error) {
+func (r *Repo) blob(h plumbing.Hash) ([]byte, error) {
 	o, err := r.st.EncodedObject(plumbing.BlobObject, h)
 	if err != nil {
 		return nil, err

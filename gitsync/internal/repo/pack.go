@@ -1,4 +1,4 @@
-package gitsync
+package repo
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -80,8 +81,8 @@ func (e *entryEncoder) writer(deflate bool) (*zlib.Writer, error) {
 }
 
 // assemblePack returns the packfile of entries, each object once, in the
-// order given.
-func assemblePack(entries []packEntry) []byte {
+// order given, and its objects as the index describes them.
+func assemblePack(entries []packEntry) ([]byte, []packObj) {
 	seen := make(map[plumbing.Hash]bool, len(entries))
 	size := 12 + sha1.Size
 	for _, e := range entries {
@@ -94,13 +95,15 @@ func assemblePack(entries []packEntry) []byte {
 	pack = append(pack, "PACK"...)
 	pack = binary.BigEndian.AppendUint32(pack, 2)
 	pack = binary.BigEndian.AppendUint32(pack, uint32(len(seen)))
+	objs := make([]packObj, 0, len(seen))
 	clear(seen)
 	for _, e := range entries {
 		if !seen[e.hash] {
 			seen[e.hash] = true
+			objs = append(objs, packObj{off: int64(len(pack)), hash: e.hash, crc: crc32.ChecksumIEEE(e.data)})
 			pack = append(pack, e.data...)
 		}
 	}
 	sum := sha1.Sum(pack)
-	return append(pack, sum[:]...)
+	return append(pack, sum[:]...), objs
 }

@@ -1,4 +1,4 @@
-package gitsync
+package transport
 
 import (
 	"crypto/tls"
@@ -12,7 +12,7 @@ import (
 // newHTTPTransport returns go-git's smart-HTTP transport on a client that
 // dials with dial and trusts auth.RootCAs, and the basic-auth credentials of
 // ep (whose password it removes, so that no message shows it).
-func newHTTPTransport(ep *transport.Endpoint, dial dialFunc, auth Auth) (transport.Transport, transport.AuthMethod) {
+func newHTTPTransport(ep *transport.Endpoint, dial DialFunc, auth Auth) (transport.Transport, transport.AuthMethod) {
 	client := &http.Client{
 		Transport: &http.Transport{
 			DialContext:           dial,

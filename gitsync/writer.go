@@ -11,7 +11,7 @@ import (
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
-// Grouping and the durability queue.
+// The writer loop: groups, and the queue.
 //
 // One goroutine, the writer loop, moves the branch for Create. It takes the
 // pastes that wait for it, up to maxGroup, commits them in one commit and
@@ -29,12 +29,10 @@ import (
 // pushed is refused (ErrUnavailable) and its commit rolled back.
 
 const (
-	defaultMaxGroup   = 256
-	defaultAckTimeout = 10 * time.Second
-	retryMin          = time.Second
-	retryMax          = time.Minute
-	groupLinger       = time.Millisecond
-	groupWait         = 5 * time.Millisecond
+	groupLinger = time.Millisecond
+	groupWait   = 5 * time.Millisecond
+	// pushTimeout bounds a push of the queue.
+	pushTimeout = time.Minute
 )
 
 // request is one Create waiting for the writer loop.
@@ -50,22 +48,21 @@ func (s *Store) loop(ctx context.Context) {
 	retry.Stop()
 	for {
 		select {
-		case r := <-s.reqs:
+		case r := <-s.waiting:
 			s.writeGroup(ctx, s.gather(r))
 		case <-retry.C:
-			s.retryPush(ctx)
-		case <-s.kick:
+			s.pushQueue(ctx)
 		case <-ctx.Done():
 			for {
 				select {
-				case r := <-s.reqs:
+				case r := <-s.waiting:
 					r.done <- errClosed
 				default:
 					return
 				}
 			}
 		}
-		if d, ok := s.retryIn(); ok {
+		if d, ok := s.state.retryIn(time.Now()); ok {
 			retry.Reset(d)
 		} else {
 			retry.Stop()
@@ -87,14 +84,14 @@ func (s *Store) gather(first *request) []*request {
 	defer deadline.Stop()
 	for len(group) < s.maxGroup {
 		select {
-		case r := <-s.reqs:
+		case r := <-s.waiting:
 			group = append(group, r)
 			continue
 		default:
 		}
 		linger := time.NewTimer(groupLinger)
 		select {
-		case r := <-s.reqs:
+		case r := <-s.waiting:
 			group = append(group, r)
 			linger.Stop()
 			continue
@@ -124,7 +121,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	s.mu.Unlock()
 	t1 := time.Now()
 	defer func() {
-		s.log.Debug("gitsync: group", "pastes", len(accepted), "commit", t1.Sub(t0).String(), "push", time.Since(t1).String())
+		s.log.Debug("group", "pastes", len(accepted), "commit", t1.Sub(t0).String(), "push", time.Since(t1).String())
 	}()
 	answer := func(err error) {
 		for _, r := range accepted {
@@ -135,7 +132,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 		answer(err)
 		return
 	}
-	if s.durable && !s.reachable() {
+	if s.durable && !s.state.reachable() {
 		s.queued(len(accepted), nil)
 		answer(nil)
 		return
@@ -145,8 +142,8 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	defer cancel()
 	err = s.push(pctx, tip)
 	if errors.Is(err, errRejected) {
-		s.log.Info("gitsync: the remote moved; fetching to replay", "remote", s.remote.name)
-		err = s.sync(pctx)
+		s.log.Info("the remote moved; fetching to replay", "remote", s.remote.Name())
+		err = s.reconcile(pctx)
 	}
 	if err == nil {
 		s.pushed()
@@ -160,16 +157,16 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	}
 	// Not durable: forget the commit (and any replay of it).
 	s.mu.Lock()
-	back, rerr := s.repo.ref(s.remote.tracking)
+	back, rerr := s.repo.Ref(s.tracking)
 	if rerr == nil {
 		if back.IsZero() {
 			back = parent
 		}
-		rerr = s.repo.setRef(s.branch, back)
+		rerr = s.repo.SetRef(s.branch, back)
 	}
 	s.mu.Unlock()
 	if rerr != nil {
-		s.log.Error("gitsync: roll back after a failed push", "err", rerr)
+		s.log.Error("roll back after a failed push", "err", rerr)
 	}
 	s.failed(err)
 	answer(s.unavailable("push", err))
@@ -182,17 +179,13 @@ func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip 
 	if s.closed {
 		return group, parent, tip, errClosed
 	}
-	if parent, err = s.repo.ref(s.branch); err != nil {
-		return group, parent, tip, err
-	}
-	root, err := s.repo.treeOf(parent)
-	if err != nil {
+	if parent, err = s.repo.Ref(s.branch); err != nil {
 		return group, parent, tip, err
 	}
 	seen := make(map[string]bool, len(group))
 	var pastes []*paste.Paste
 	for _, r := range group {
-		_, perr := s.repo.placePaste(root, r.p.ID)
+		perr := s.repo.Free(parent, r.p.ID)
 		if perr == nil && seen[r.p.ID] {
 			perr = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
 		}
@@ -210,10 +203,10 @@ func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip 
 	if len(pastes) == 0 {
 		return nil, parent, tip, nil
 	}
-	if tip, err = s.repo.commitPastes(parent, pastes, time.Now()); err != nil {
+	if tip, err = s.repo.CommitPastes(parent, pastes, time.Now()); err != nil {
 		return accepted, parent, tip, err
 	}
-	return accepted, parent, tip, s.repo.setRef(s.branch, tip)
+	return accepted, parent, tip, s.repo.SetRef(s.branch, tip)
 }
 
 // answerReplayed answers the requests of a pushed group. When the push
@@ -221,15 +214,11 @@ func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip 
 // tip), a paste whose id that writer took was dropped: it gets ErrExists.
 func (s *Store) answerReplayed(accepted []*request, tip plumbing.Hash) {
 	s.mu.Lock()
-	now, err := s.repo.ref(s.branch)
-	var root plumbing.Hash
-	if err == nil && now != tip {
-		root, err = s.repo.treeOf(now)
-	}
+	now, err := s.repo.Ref(s.branch)
 	errs := make([]error, len(accepted))
 	if err == nil && now != tip {
 		for i, r := range accepted {
-			data, ferr := s.repo.findPaste(root, r.p.ID)
+			data, ferr := s.repo.Find(now, r.p.ID)
 			want, _ := paste.Marshal(r.p)
 			if ferr != nil || string(data) != string(want) {
 				errs[i] = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
@@ -245,25 +234,25 @@ func (s *Store) answerReplayed(accepted []*request, tip plumbing.Hash) {
 	}
 }
 
-// retryPush syncs with the remote, pushing the queue.
-func (s *Store) retryPush(ctx context.Context) {
+// pushQueue reconciles with the remote, which pushes the queue.
+func (s *Store) pushQueue(ctx context.Context) {
 	if err := s.lockWriter(ctx); err != nil {
 		return
 	}
 	defer s.unlockWriter()
-	sctx, cancel := context.WithTimeout(ctx, ioTimeout)
+	rctx, cancel := context.WithTimeout(ctx, pushTimeout)
 	defer cancel()
-	if err := s.sync(sctx); err != nil {
+	if err := s.reconcile(rctx); err != nil {
 		s.failed(err)
 		if errors.Is(err, errRejected) {
-			s.log.Info("gitsync: other writers keep pushing first; the queue is pushed again soon",
-				"remote", s.remote.name)
+			s.log.Info("other writers keep pushing first; the queue is pushed again soon",
+				"remote", s.remote.Name())
 			return
 		}
-		s.log.Warn("gitsync: the remote is still unreachable; pastes stay queued",
-			"remote", s.remote.name, "err", err, "next_try_in", s.retryDelay().String())
+		s.log.Warn("the remote is still unreachable; pastes stay queued",
+			"remote", s.remote.Name(), "err", err, "next_try_in", s.state.backoff().String())
 		return
 	}
 	s.pushed()
-	s.log.Info("gitsync: the remote is reachable again; the queue is pushed", "remote", s.remote.name)
+	s.log.Info("the remote is reachable again; the queue is pushed", "remote", s.remote.Name())
 }

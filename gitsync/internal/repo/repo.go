@@ -1,11 +1,23 @@
-package gitsync
+// Package repo is pasteur's local Git repository: pastes written as blobs,
+// trees and commits on one branch with go-git's plumbing, in the layout of
+// docs/FORMAT.md, made durable with fsync on disk; commits replayed onto
+// another line of history; the packs pushed, and the packs fetched, which
+// it indexes itself.
+//
+// Objects written between two flushes are kept in memory (batch.go) and
+// written as one pack of pasteur's own encoding (pack.go) with the index
+// pasteur writes, as it does for fetched packs (packin.go): go-git's
+// storage never writes a pack here, and never fsyncs (disk.go).
+package repo
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/go-git/go-billy/v5"
@@ -14,31 +26,30 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// repo is the local repository: go-git's storage, plus what makes its writes
-// durable on disk. It is not safe for concurrent use: Store.mu guards it, and
-// it is never used across network I/O.
-type repo struct {
+// Repo is the local repository: go-git's storage, plus what makes its
+// writes durable on disk. It is not safe for concurrent use; its owner
+// guards it, and does not hold it across network I/O.
+type Repo struct {
 	st         storage.Storer // through batch
 	fs         *filesystem.Storage
 	files      billy.Filesystem // fs's: the directory, or one in memory
-	batch      *batch           // objects written since the last sync
+	batch      *batch           // objects written since the last flush
 	disk       *disk            // fsyncs; nil in memory
-	small      []smallPack      // packs written by sync since the last merge
+	small      []smallPack      // packs written by flush since the last merge
 	smallBytes int              // their size
 	trees      map[plumbing.Hash]*object.Tree
 }
 
-// openRepo opens the bare repository in dir, or creates it with HEAD on
+// Open opens the bare repository in dir, or creates it with HEAD on
 // branch; dir "" is a repository in memory (the same files, on an
 // in-memory filesystem, without fsync).
-func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
-	r := &repo{trees: make(map[plumbing.Hash]*object.Tree)}
+func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
+	r := &Repo{trees: make(map[plumbing.Hash]*object.Tree)}
 	if dir == "" {
 		r.files = memfs.New()
 	} else {
@@ -55,31 +66,29 @@ func openRepo(dir string, branch plumbing.ReferenceName) (*repo, error) {
 	}
 	// Packs stay open between reads: go-git otherwise opens the pack file
 	// again for every object it reads from it.
-	r.fs = filesystem.NewStorageWithOptions(r.files, cache.NewObjectLRUDefault(),
-		filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
-	r.batch = newBatch(r.fs)
+	objects := cache.NewObjectLRUDefault()
+	r.fs = filesystem.NewStorageWithOptions(r.files, objects, filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
+	r.batch = newBatch(r.fs, objects)
 	r.st = r.batch
 	_, err := r.st.Reference(plumbing.HEAD)
 	if err == nil {
 		return r, nil
 	}
 	if !errors.Is(err, plumbing.ErrReferenceNotFound) {
-		r.close()
+		r.Close()
 		return nil, err
 	}
 	if err := r.init(branch); err != nil {
-		r.close()
+		r.Close()
 		return nil, fmt.Errorf("init: %w", err)
 	}
 	return r, nil
 }
 
 // init makes an empty bare repository, as git init --bare does.
-func (r *repo) init(branch plumbing.ReferenceName) error {
-	if r.fs != nil {
-		if err := r.fs.Init(); err != nil {
-			return err
-		}
+func (r *Repo) init(branch plumbing.ReferenceName) error {
+	if err := r.fs.Init(); err != nil {
+		return err
 	}
 	cfg := config.NewConfig()
 	cfg.Core.IsBare = true
@@ -90,20 +99,22 @@ func (r *repo) init(branch plumbing.ReferenceName) error {
 		return err
 	}
 	if r.disk != nil {
-		return r.disk.syncAll()
+		return r.disk.fsyncAll()
 	}
 	return nil
 }
 
-func (r *repo) close() error {
-	if r.fs != nil {
-		return r.fs.Close()
+// Close closes the repository's files.
+func (r *Repo) Close() error {
+	err := r.batch.closePacks()
+	if cerr := r.fs.Close(); err == nil {
+		err = cerr
 	}
-	return nil
+	return err
 }
 
-// ref returns the commit ref name points at, ZeroHash when there is none.
-func (r *repo) ref(name plumbing.ReferenceName) (plumbing.Hash, error) {
+// Ref returns the commit ref name points at, ZeroHash when there is none.
+func (r *Repo) Ref(name plumbing.ReferenceName) (plumbing.Hash, error) {
 	ref, err := r.st.Reference(name)
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return plumbing.ZeroHash, nil
@@ -114,10 +125,10 @@ func (r *repo) ref(name plumbing.ReferenceName) (plumbing.Hash, error) {
 	return ref.Hash(), nil
 }
 
-// setRef durably points ref name at h, or deletes it when h is ZeroHash,
+// SetRef durably points ref name at h, or deletes it when h is ZeroHash,
 // after making the objects written so far durable.
-func (r *repo) setRef(name plumbing.ReferenceName, h plumbing.Hash) error {
-	if err := r.sync(); err != nil {
+func (r *Repo) SetRef(name plumbing.ReferenceName, h plumbing.Hash) error {
+	if err := r.flush(); err != nil {
 		return err
 	}
 	switch {
@@ -126,7 +137,7 @@ func (r *repo) setRef(name plumbing.ReferenceName, h plumbing.Hash) error {
 			return err
 		}
 		if r.disk != nil {
-			return r.disk.syncRefDir(name)
+			return r.disk.fsyncRefDir(name)
 		}
 		return nil
 	case r.disk != nil:
@@ -136,7 +147,7 @@ func (r *repo) setRef(name plumbing.ReferenceName, h plumbing.Hash) error {
 	}
 }
 
-// Objects written between two syncs (a commit, or a group's) become one
+// Objects written between two flushes (a commit, or a group's) become one
 // pack when they are more than looseMax, else loose files. Packs written so
 // are merged into one every mergePacks, or once they hold mergeBytes, so
 // that they do not pile up; their entries wait in memory till then.
@@ -150,10 +161,10 @@ const (
 	maxCachedTrees = 2048
 )
 
-// sync makes the objects written so far durable: loose objects, or one
+// flush makes the objects written so far durable: loose objects, or one
 // packfile, fsynced.
-func (r *repo) sync() error {
-	if r.batch == nil || len(r.batch.order) == 0 {
+func (r *Repo) flush() error {
+	if len(r.batch.order) == 0 {
 		return nil
 	}
 	if len(r.batch.order) <= looseMax {
@@ -163,7 +174,7 @@ func (r *repo) sync() error {
 			}
 		}
 		if r.disk != nil {
-			if err := r.disk.syncObjects(r.batch.order); err != nil {
+			if err := r.disk.fsyncObjects(r.batch.order); err != nil {
 				return err
 			}
 		}
@@ -174,12 +185,11 @@ func (r *repo) sync() error {
 	if err != nil {
 		return err
 	}
-	pack := assemblePack(entries)
-	added, err := r.putPack(pack)
-	if err != nil {
+	pack, objs := assemblePack(entries)
+	if err := r.putPack(pack, objs, true); err != nil {
 		return err
 	}
-	r.small = append(r.small, smallPack{packs: added, entries: entries})
+	r.small = append(r.small, smallPack{sum: packSum(pack), entries: entries})
 	r.smallBytes += len(pack)
 	r.batch.reset(pack)
 	if len(r.small) >= mergePacks || r.smallBytes >= mergeBytes {
@@ -188,42 +198,45 @@ func (r *repo) sync() error {
 	return nil
 }
 
-// smallPack is a pack that sync wrote, and its entries.
+// smallPack is a pack that flush wrote, and its entries.
 type smallPack struct {
-	packs   []plumbing.Hash
+	sum     plumbing.Hash
 	entries []packEntry
 }
 
-// mergeSmall writes the objects of the packs sync wrote into one pack,
+// mergeSmall writes the objects of the packs flush wrote into one pack,
 // fsynced, and then deletes those packs.
-func (r *repo) mergeSmall() error {
+func (r *Repo) mergeSmall() error {
 	var entries []packEntry
 	for _, p := range r.small {
 		entries = append(entries, p.entries...)
 	}
-	if _, err := r.putPack(assemblePack(entries)); err != nil {
+	pack, objs := assemblePack(entries)
+	if err := r.putPack(pack, objs, false); err != nil {
+		return fmt.Errorf("merge packs: %w", err)
+	}
+	if err := r.batch.closePacks(); err != nil {
 		return fmt.Errorf("merge packs: %w", err)
 	}
 	for _, p := range r.small {
-		for _, h := range p.packs {
-			if err := r.fs.DeleteOldObjectPackAndIndex(h, time.Time{}); err != nil {
-				return fmt.Errorf("merge packs: %w", err)
-			}
+		if err := r.fs.DeleteOldObjectPackAndIndex(p.sum, time.Time{}); err != nil {
+			return fmt.Errorf("merge packs: %w", err)
 		}
 	}
 	clear(r.small)
 	r.small, r.smallBytes = r.small[:0], 0
+	// go-git reads the merged pack from here on, as every pack it finds.
 	r.fs.Reindex()
 	return nil
 }
 
-// has reports whether object h is in the repository.
-func (r *repo) has(h plumbing.Hash) bool {
+// Has reports whether object h is in the repository.
+func (r *Repo) Has(h plumbing.Hash) bool {
 	return r.st.HasEncodedObject(h) == nil
 }
 
 // put stores an object made by encode (object.Tree.Encode, ...).
-func (r *repo) put(encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
+func (r *Repo) put(encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
 	o := r.st.NewEncodedObject()
 	if err := encode(o); err != nil {
 		return plumbing.ZeroHash, err
@@ -232,7 +245,7 @@ func (r *repo) put(encode func(plumbing.EncodedObject) error) (plumbing.Hash, er
 }
 
 // putBlob stores data as a blob.
-func (r *repo) putBlob(data []byte) (plumbing.Hash, error) {
+func (r *Repo) putBlob(data []byte) (plumbing.Hash, error) {
 	return r.put(func(o plumbing.EncodedObject) error {
 		o.SetType(plumbing.BlobObject)
 		w, err := o.Writer()
@@ -246,34 +259,52 @@ func (r *repo) putBlob(data []byte) (plumbing.Hash, error) {
 	})
 }
 
-// putPack stores the objects of a packfile, and returns the packs it
-// added.
-func (r *repo) putPack(pack []byte) ([]plumbing.Hash, error) {
-	var before map[string]bool
+// putPack stores a packfile that pasteur assembled, whose objects are objs
+// (in the pack's order), with the index pasteur writes for it, durably.
+// With read, the batch reads the pack until the next merge: go-git's
+// storage knows only the packs it found when it last listed them.
+func (r *Repo) putPack(pack []byte, objs []packObj, read bool) error {
+	sum := packSum(pack)
+	slices.SortFunc(objs, byHash)
+	var idx bytes.Buffer
+	if err := writeIdx(&idx, objs, sum); err != nil {
+		return err
+	}
+	p := &Received{mem: pack, memIdx: idx.Bytes(), sum: sum, size: int64(len(pack))}
 	if r.disk != nil {
-		var err error
-		if before, err = r.disk.packs(); err != nil {
-			return nil, err
+		p = &Received{dir: filepath.Join(r.disk.dir, "objects"), sum: sum}
+		if err := p.write(bytes.NewReader(pack), idx.Bytes()); err != nil {
+			p.Discard()
+			return err
 		}
 	}
-	// go-git's PackfileWriter writes the pack and its index.
-	if err := packfile.UpdateObjectStorage(r.fs, bytes.NewReader(pack)); err != nil {
-		return nil, err
+	if err := r.install(p); err != nil {
+		return err
 	}
-	if r.disk != nil {
-		return r.disk.syncNewPacks(before)
+	if !read {
+		return nil
 	}
-	// A pack is named after its checksum, its last 20 bytes.
-	return []plumbing.Hash{plumbing.Hash(pack[len(pack)-20:])}, nil
+	return r.batch.readPack(r.files, r.packPath(sum), idx.Bytes())
+}
+
+// packSum is the checksum of a packfile, its last 20 bytes, which names it.
+func packSum(pack []byte) plumbing.Hash {
+	return plumbing.Hash(pack[len(pack)-sha1.Size:])
+}
+
+// packPath is the path of pack sum in the repository's files, without its
+// extension.
+func (r *Repo) packPath(sum plumbing.Hash) string {
+	return r.files.Join("objects", "pack", "pack-"+sum.String())
 }
 
 // commit reads commit h.
-func (r *repo) commit(h plumbing.Hash) (*object.Commit, error) {
+func (r *Repo) commit(h plumbing.Hash) (*object.Commit, error) {
 	return object.GetCommit(r.st, h)
 }
 
 // treeOf returns the tree of commit h, ZeroHash for no commit.
-func (r *repo) treeOf(h plumbing.Hash) (plumbing.Hash, error) {
+func (r *Repo) treeOf(h plumbing.Hash) (plumbing.Hash, error) {
 	if h.IsZero() {
 		return plumbing.ZeroHash, nil
 	}
@@ -285,7 +316,7 @@ func (r *repo) treeOf(h plumbing.Hash) (plumbing.Hash, error) {
 }
 
 // tree reads tree h, through the cache of decoded trees.
-func (r *repo) tree(h plumbing.Hash) (*object.Tree, error) {
+func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
 	if t, ok := r.trees[h]; ok {
 		return t, nil
 	}
@@ -300,7 +331,7 @@ func (r *repo) tree(h plumbing.Hash) (*object.Tree, error) {
 // cacheTree keeps tree t, whose hash is h, decoded. The cache is emptied
 // when full: the trees a commit reads (the root, the 36 directories under
 // it and the leaves its pastes go to) come back at once.
-func (r *repo) cacheTree(h plumbing.Hash, t *object.Tree) {
+func (r *Repo) cacheTree(h plumbing.Hash, t *object.Tree) {
 	if len(r.trees) >= maxCachedTrees {
 		clear(r.trees)
 	}

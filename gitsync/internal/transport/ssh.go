@@ -1,4 +1,4 @@
-package gitsync
+package transport
 
 import (
 	"bytes"
@@ -15,21 +15,18 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// errHostKey: an ssh remote presented a host key that is not pinned.
-var errHostKey = errors.New("ssh host key not trusted")
-
 // sshTransport is a go-git transport.Transport for ssh remotes: one ssh
 // connection per session, made over dial, running git-upload-pack or
 // git-receive-pack as git does ("git-upload-pack 'path'"); the exchange
 // then is the one of git://.
 type sshTransport struct {
-	dial   dialFunc
+	dial   DialFunc
 	config ssh.ClientConfig
 }
 
-func newSSHTransport(dial dialFunc, auth Auth) (*sshTransport, error) {
+func newSSHTransport(dial DialFunc, auth Auth) (*sshTransport, error) {
 	if auth.SSHKey == nil {
-		return nil, errors.New("an ssh remote needs a key (--ssh-key or --ssh-seed)")
+		return nil, errors.New("an ssh remote needs a key to sign in with")
 	}
 	signer, err := ssh.NewSignerFromSigner(auth.SSHKey)
 	if err != nil {
@@ -43,20 +40,20 @@ func newSSHTransport(dial dialFunc, auth Auth) (*sshTransport, error) {
 		pins := make(map[string]bool)
 		for _, p := range auth.SSHHostKeys {
 			if !strings.HasPrefix(p, "SHA256:") {
-				return nil, fmt.Errorf("host key fingerprint %q: want SHA256:... (ssh-keygen -lf KEY.pub)", p)
+				return nil, fmt.Errorf("host key fingerprint %q: want SHA256:... as ssh-keygen -lf prints it", p)
 			}
 			pins[strings.TrimRight(p, "=")] = true
 		}
 		t.config.HostKeyCallback = func(host string, _ net.Addr, key ssh.PublicKey) error {
 			if fp := ssh.FingerprintSHA256(key); !pins[fp] {
-				return fmt.Errorf("%w: %s presented %s %s", errHostKey, host, key.Type(), fp)
+				return fmt.Errorf("%w: %s presented %s %s", ErrHostKey, host, key.Type(), fp)
 			}
 			return nil
 		}
 	case auth.SSHInsecure:
 		t.config.HostKeyCallback = ssh.InsecureIgnoreHostKey()
 	default:
-		return nil, errors.New("an ssh remote needs its host key's fingerprint (--ssh-auth SHA256:...) or --ssh-insecure")
+		return nil, errors.New("an ssh remote needs its host key's fingerprint, or to accept any host key")
 	}
 	return t, nil
 }

@@ -1,4 +1,4 @@
-package gitsync
+package transport
 
 import (
 	"bufio"
@@ -18,10 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
-// dialFunc connects to addr ("host:port") over network ("tcp"), as
+// DialFunc connects to addr ("host:port") over network ("tcp"), as
 // netx.Network.Dial does.
-type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
 const (
 	gitDefaultPort = 9418
 	// ioTimeout bounds each read and write on a remote connection, so that
@@ -36,7 +34,7 @@ const (
 // advertised references, then the exchange of git-upload-pack or
 // git-receive-pack.
 type gitTransport struct {
-	dial dialFunc
+	dial DialFunc
 }
 
 // NewUploadPackSession implements transport.Transport.

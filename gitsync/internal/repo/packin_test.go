@@ -1,15 +1,16 @@
-package gitsync
+package repo
 
 import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 )
 
 // deltaPack makes a repository whose history deltifies (a file edited in
@@ -17,9 +18,9 @@ import (
 // options opts, and its objects.
 func deltaPack(t *testing.T, opts ...string) ([]byte, []plumbing.Hash) {
 	t.Helper()
-	requireGit(t)
+	gittest.Require(t)
 	dir := filepath.Join(t.TempDir(), "src.git")
-	gitRun(t, "", "init", "--quiet", "--bare", dir)
+	gittest.Run(t, "", "init", "--quiet", "--bare", dir)
 	var in strings.Builder
 	var text strings.Builder
 	for i := range 40 {
@@ -28,11 +29,11 @@ func deltaPack(t *testing.T, opts ...string) ([]byte, []plumbing.Hash) {
 		fmt.Fprintf(&in, "M 100644 inline f\ndata %d\n%s\n", text.Len(), text.String())
 		fmt.Fprintf(&in, "M 100644 inline d/%d\ndata 1\n%d\n\n", i, i%10)
 	}
-	gitRun(t, in.String(), "--git-dir="+dir, "fast-import", "--quiet")
-	git(t, dir, "repack", "-adfq")
-	pack := []byte(gitRun(t, "master\n", append([]string{"--git-dir=" + dir, "pack-objects", "--stdout", "--revs", "-q"}, opts...)...))
+	gittest.Run(t, in.String(), "--git-dir="+dir, "fast-import", "--quiet")
+	gittest.Git(t, dir, "repack", "-adfq")
+	pack := []byte(gittest.Run(t, "master\n", append([]string{"--git-dir=" + dir, "pack-objects", "--stdout", "--revs", "-q"}, opts...)...))
 	var objs []plumbing.Hash
-	for _, line := range strings.Split(strings.TrimSpace(git(t, dir, "rev-list", "--objects", "master")), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(gittest.Git(t, dir, "rev-list", "--objects", "master")), "\n") {
 		objs = append(objs, plumbing.NewHash(line[:40]))
 	}
 	return pack, objs
@@ -64,14 +65,14 @@ func TestReceive(t *testing.T) {
 			if !tt.memory {
 				dir = t.TempDir()
 			}
-			r, err := openRepo(dir, plumbing.NewBranchReferenceName("master"))
+			r, err := Open(dir, plumbing.NewBranchReferenceName("master"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.close()
-			in, err := r.receive(bytes.NewReader(tt.pack))
+			defer r.Close()
+			in, err := r.Receive(bytes.NewReader(tt.pack))
 			if err == nil {
-				err = r.add(in)
+				err = r.Add(in)
 			}
 			if !tt.ok {
 				if err == nil {
@@ -88,7 +89,7 @@ func TestReceive(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, h := range objs {
-				if !r.has(h) {
+				if !r.Has(h) {
 					t.Fatalf("object %s missing", h)
 				}
 			}
@@ -104,7 +105,7 @@ func TestReceive(t *testing.T) {
 			if err := os.WriteFile(pack, tt.pack, 0o666); err != nil {
 				t.Fatal(err)
 			}
-			gitRun(t, "", "index-pack", pack)
+			gittest.Run(t, "", "index-pack", pack)
 			want, _ := os.ReadFile(strings.TrimSuffix(pack, ".pack") + ".idx")
 			got, _ := os.ReadFile(ours[0])
 			if !bytes.Equal(got, want) {
@@ -112,19 +113,4 @@ func TestReceive(t *testing.T) {
 			}
 		})
 	}
-}
-
-// gitRun runs git with args and stdin, and returns its output.
-func gitRun(t *testing.T, stdin string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Env = gitEnv(t)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, stderr.Bytes())
-	}
-	return string(out)
 }

@@ -1,0 +1,197 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Fetch is an exchange with git-upload-pack: the remote's references, then
+// at most one pack. It is not safe for concurrent use.
+type Fetch struct {
+	sess transport.UploadPackSession
+	adv  *packp.AdvRefs
+}
+
+// Fetch opens a fetch and reads the remote's references. A remote without
+// any commit is an error wrapping ErrNoBranch.
+func (r *Remote) Fetch(ctx context.Context) (*Fetch, error) {
+	sess, err := r.tr.NewUploadPackSession(r.ep, r.auth)
+	if err != nil {
+		return nil, err
+	}
+	adv, err := sess.AdvertisedReferencesContext(ctx)
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		err = ErrNoBranch
+	}
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return &Fetch{sess: sess, adv: adv}, nil
+}
+
+// Tip returns the commit the remote's branch points at, ZeroHash when it
+// has no such branch.
+func (f *Fetch) Tip(branch plumbing.ReferenceName) (plumbing.Hash, error) {
+	return advertised(f.adv, branch)
+}
+
+// Pack asks for the history of want, telling the remote the commits that
+// haves name, and returns the packfile it sends, as it arrives. Closing it
+// ends the exchange.
+func (f *Fetch) Pack(ctx context.Context, want plumbing.Hash, haves []plumbing.Hash) (io.ReadCloser, error) {
+	req := packp.NewUploadPackRequest()
+	caps := f.adv.Capabilities
+	sb := capability.Capability("")
+	switch {
+	case caps.Supports(capability.Sideband64k):
+		sb = capability.Sideband64k
+	case caps.Supports(capability.Sideband):
+		sb = capability.Sideband
+	}
+	for _, c := range []capability.Capability{sb, capability.OFSDelta, capability.NoProgress} {
+		if c != "" && caps.Supports(c) {
+			if err := req.Capabilities.Set(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if caps.Supports(capability.Agent) {
+		if err := req.Capabilities.Set(capability.Agent, capability.DefaultAgent()); err != nil {
+			return nil, err
+		}
+	}
+	req.Wants = []plumbing.Hash{want}
+	req.Haves = haves
+
+	res, err := f.sess.UploadPack(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	switch sb {
+	case capability.Sideband64k:
+		return readCloser{sideband.NewDemuxer(sideband.Sideband64k, res), res}, nil
+	case capability.Sideband:
+		return readCloser{sideband.NewDemuxer(sideband.Sideband, res), res}, nil
+	}
+	return res, nil
+}
+
+// Close ends the exchange.
+func (f *Fetch) Close() error { return f.sess.Close() }
+
+// readCloser reads from Reader and closes Closer.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// Push is an exchange with git-receive-pack: the remote's references, then
+// at most one update. It is not safe for concurrent use.
+type Push struct {
+	sess transport.ReceivePackSession
+	adv  *packp.AdvRefs
+}
+
+// Push opens a push and reads the remote's references.
+func (r *Remote) Push(ctx context.Context) (*Push, error) {
+	sess, err := r.tr.NewReceivePackSession(r.ep, r.auth)
+	if err != nil {
+		return nil, err
+	}
+	adv, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return &Push{sess: sess, adv: adv}, nil
+}
+
+// Tip returns the commit the remote's branch points at, ZeroHash when it
+// has no such branch.
+func (p *Push) Tip(branch plumbing.ReferenceName) (plumbing.Hash, error) {
+	return advertised(p.adv, branch)
+}
+
+// Refs returns the commits the remote's references point at.
+func (p *Push) Refs() ([]plumbing.Hash, error) {
+	refs, err := p.adv.AllReferences()
+	if err != nil {
+		return nil, err
+	}
+	iter, err := refs.IterReferences()
+	if err != nil {
+		return nil, err
+	}
+	var out []plumbing.Hash
+	err = iter.ForEach(func(ref *plumbing.Reference) error {
+		if ref.Type() == plumbing.HashReference {
+			out = append(out, ref.Hash())
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RefDeltas reports whether a pack for the remote must not hold offset
+// deltas.
+func (p *Push) RefDeltas() bool { return !p.adv.Capabilities.Supports(capability.OFSDelta) }
+
+// Send moves the remote branch from old (ZeroHash: no branch) to tip,
+// sending pack, which holds the objects it lacks. A refusal because the
+// branch moved since it was advertised is an error wrapping ErrRejected.
+func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip plumbing.Hash, pack []byte) error {
+	if !p.adv.Capabilities.Supports(capability.ReportStatus) {
+		return errors.New("the remote does not offer report-status")
+	}
+	req := packp.NewReferenceUpdateRequest()
+	if err := req.Capabilities.Set(capability.ReportStatus); err != nil {
+		return err
+	}
+	if p.adv.Capabilities.Supports(capability.Agent) {
+		if err := req.Capabilities.Set(capability.Agent, capability.DefaultAgent()); err != nil {
+			return err
+		}
+	}
+	req.Commands = []*packp.Command{{Name: branch, Old: old, New: tip}}
+	req.Packfile = io.NopCloser(bytes.NewReader(pack))
+	rs, err := p.sess.ReceivePack(ctx, req)
+	if err != nil {
+		if rs != nil && rs.UnpackStatus == "ok" {
+			// The remote refused the update: it moved since it
+			// advertised old.
+			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// Close ends the exchange.
+func (p *Push) Close() error { return p.sess.Close() }
+
+// advertised returns the commit that the remote advertises for name,
+// ZeroHash when none.
+func advertised(ar *packp.AdvRefs, name plumbing.ReferenceName) (plumbing.Hash, error) {
+	refs, err := ar.AllReferences()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	ref, err := refs.Reference(name)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return plumbing.ZeroHash, nil
+	}
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return ref.Hash(), nil
+}
