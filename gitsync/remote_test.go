@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
+	"github.com/pasteur-dev/pasteur/internal/testlog"
 	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
 	"golang.org/x/crypto/ssh"
@@ -43,7 +43,7 @@ func openDir(t *testing.T, url, dir string, opts ...func(*Config)) (*Store, erro
 	host := &netx.Host{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := Config{Dir: dir, Remote: url, Dial: host.Dial, Logger: testLogger(t)}
+	cfg := Config{Dir: dir, Remote: url, Dial: host.Dial, Logger: testlog.New(t)}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -385,19 +385,6 @@ func path(id string) string {
 		return "_/" + id
 	}
 	return id[:1] + "/" + id[1:2] + "/" + id
-}
-
-// testLogger logs to the test's log.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
 }
 
 // TestContendedStaysReachable: losing the race to other writers again and

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/paste/pastetest"
 )
 
 func openMemory(t *testing.T) *Store {
@@ -240,4 +241,22 @@ func TestDiskReopen(t *testing.T) {
 	if got := strings.TrimSpace(git("symbolic-ref", "HEAD")); got != "refs/heads/pastes" {
 		t.Errorf("HEAD is %s", got)
 	}
+}
+
+// TestStoreContract: the git store, in memory and on disk, keeps
+// paste.Store's contract.
+func TestStoreContract(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		pastetest.TestStore(t, func(t *testing.T) paste.Store { return openMemory(t) })
+	})
+	t.Run("disk", func(t *testing.T) {
+		pastetest.TestStore(t, func(t *testing.T) paste.Store {
+			s, err := Open(context.Background(), Config{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		})
+	})
 }
