@@ -2,7 +2,6 @@ package gitsync
 
 import (
 	"context"
-
 	"fmt"
 	"log/slog"
 	"net"
