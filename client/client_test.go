@@ -216,6 +216,10 @@ func TestParseFragment(t *testing.T) {
 		{"L0", "L0", 0, 0},
 		{"L07", "L07", 0, 0},
 		{key + "-L", key + "-L", 0, 0},
+		{originalFragment, originalFragment, 0, 0},
+		{originalFragment + "-L3", originalFragment, 3, 3},
+		{originalFragment + "-L3-L5", originalFragment, 3, 5},
+		{originalFragment[:60] + "-L3", originalFragment[:60], 3, 3}, // cut short: fails as a wrong key
 	}
 	for _, tt := range tests {
 		k, from, to := ParseFragment(tt.in)

@@ -3,6 +3,8 @@ package client
 import (
 	"strconv"
 	"strings"
+
+	"github.com/pasteur-dev/pasteur/seal"
 )
 
 // keyLen is the length of a key in a fragment: 32 bytes in base64url.
@@ -14,7 +16,19 @@ const keyLen = 43
 // that it fails as a wrong key.
 //
 //	KEY  KEY-L12  KEY-L12-L20  L12  L12-L20
+//
+// The original pasteur's key (base64 of a JSON Web Key, standard alphabet,
+// which has no '-') is read too, alone or followed by -L12 or -L12-L20 as
+// pasteur's page writes line selections.
 func ParseFragment(f string) (key string, from, to int) {
+	if i := strings.Index(f, "-L"); i > 0 && isLegacyKey(f[:i]) {
+		if from, to, ok := parseLines(f[i+1:]); ok {
+			return f[:i], from, to
+		}
+	}
+	if isLegacyKey(f) {
+		return f, 0, 0
+	}
 	rest := f
 	if len(f) >= keyLen && isKey(f[:keyLen]) && (len(f) == keyLen || f[keyLen] == '-' || f[keyLen] == 'L') {
 		key, rest = f[:keyLen], strings.TrimPrefix(f[keyLen:], "-")
@@ -52,6 +66,12 @@ func lineNumber(n, whole string) (int, bool) {
 	}
 	v, err := strconv.Atoi(n)
 	return v, err == nil && v > 0
+}
+
+// isLegacyKey reports whether s is the original's key: longer than
+// pasteur's and of base64's standard alphabet, it says so when decoded.
+func isLegacyKey(s string) bool {
+	return len(s) > keyLen && !strings.ContainsAny(s, "-_") && seal.IsLegacyKey(s)
 }
 
 func isKey(s string) bool {

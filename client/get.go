@@ -57,27 +57,40 @@ func (c *Client) Get(ctx context.Context, pasteURL string, opt GetOptions) (*Pas
 	if loc.Key == "" {
 		return nil, fmt.Errorf("get %s: %w", loc.ID, ErrNoKey)
 	}
-	key, err := seal.ParseKey(loc.Key)
-	if err != nil {
-		return nil, fmt.Errorf("get %s: the URL's #key: %w", loc.ID, err)
-	}
-	env, err := seal.Parse(*rec.Contents)
-	if err != nil {
+	if p.Text, err = open(*rec.Contents, loc.Key, opt); err != nil {
 		return nil, fmt.Errorf("get %s: %w", loc.ID, err)
+	}
+	return p, nil
+}
+
+// open decrypts contents with the fragment's key: a pasteur envelope, or
+// the original pasteur's hex ciphertext with its JWK key.
+func open(contents, fragmentKey string, opt GetOptions) ([]byte, error) {
+	if seal.IsLegacy(contents) {
+		key, err := seal.ParseLegacyKey(fragmentKey)
+		if err != nil {
+			return nil, fmt.Errorf("the URL's #key: %w", err)
+		}
+		return seal.OpenLegacy(contents, key)
+	}
+	key, err := seal.ParseKey(fragmentKey)
+	if err != nil {
+		return nil, fmt.Errorf("the URL's #key: %w", err)
+	}
+	env, err := seal.Parse(contents)
+	if err != nil {
+		return nil, err
 	}
 	var password string
 	if env.NeedsPassword() {
 		if opt.Password == nil {
-			return nil, fmt.Errorf("get %s: %w", loc.ID, seal.ErrPasswordRequired)
+			return nil, seal.ErrPasswordRequired
 		}
 		if password, err = opt.Password(); err != nil {
-			return nil, fmt.Errorf("get %s: password: %w", loc.ID, err)
+			return nil, fmt.Errorf("password: %w", err)
 		}
 	}
-	if p.Text, err = seal.Open(*rec.Contents, key, password); err != nil {
-		return nil, fmt.Errorf("get %s: %w", loc.ID, err)
-	}
-	return p, nil
+	return seal.Open(contents, key, password)
 }
 
 // Location is a paste's URL, taken apart.

@@ -44,15 +44,15 @@ func FuzzUnmarshal(f *testing.F) {
 }
 
 // FuzzValidID: the id parser accepts exactly 1 to MaxIDLength characters
-// of [A-Za-z0-9], which are safe as a file name and a URL path segment.
+// of [A-Za-z0-9_-], which are safe as a file name and a URL path segment.
 func FuzzValidID(f *testing.F) {
-	for _, s := range []string{"k3x9q2m7a1b0c", "a", "X1z", "", "a/b", "..", "é", "a b", "a\x00", strings.Repeat("z", MaxIDLength), strings.Repeat("z", MaxIDLength+1)} {
+	for _, s := range []string{"k3x9q2m7a1b0c", "a", "X1z", "a_-Z", "-", "_", "", "a/b", "..", "é", "a b", "a\x00", strings.Repeat("z", MaxIDLength), strings.Repeat("z", MaxIDLength+1)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
 		want := len(id) >= 1 && len(id) <= MaxIDLength
 		for _, c := range id {
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
 				want = false
 			}
 		}

@@ -42,15 +42,16 @@ func NewID(n int) (string, error) {
 func IDBits(n int) float64 { return float64(n) * math.Log2(float64(len(idAlphabet))) }
 
 // ValidID reports whether id can name a paste: 1 to MaxIDLength characters
-// of [A-Za-z0-9]. Upper case is accepted so that repositories written by the
-// original pasteur (3 characters of [A-Za-z0-9]) keep working.
+// of [A-Za-z0-9_-]. That is every id the original pasteur wrote: 3
+// characters of [A-Za-z0-9] by default in its git era, [A-Za-z0-9_-] in its
+// newest version. NewID writes the lower-case subset only.
 func ValidID(id string) bool {
 	if len(id) == 0 || len(id) > MaxIDLength {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
 			return false
 		}
 	}

@@ -20,3 +20,17 @@ func TestNewID(t *testing.T) {
 		}
 	}
 }
+
+// TestValidIDOriginal: every id the original pasteur could write is read.
+func TestValidIDOriginal(t *testing.T) {
+	for _, id := range []string{"abc", "Ab3", "ZZZ", "x_-Z", "-abc", "_", "a"} {
+		if !ValidID(id) {
+			t.Errorf("ValidID(%q) = false", id)
+		}
+	}
+	for _, id := range []string{"a.b", "a/b", "a b", "a~", "é"} {
+		if ValidID(id) {
+			t.Errorf("ValidID(%q) = true", id)
+		}
+	}
+}
