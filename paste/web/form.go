@@ -89,11 +89,19 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 		}
 		return q.Get(k)
 	}
+	// ln and raw are on when present without a value, as the original
+	// read them.
+	flag := func(k string) bool {
+		if v, ok := fields[k]; ok {
+			return v == "" || isOn(v)
+		}
+		return queryOn(q, k)
+	}
 	sub := &submission{
 		paste:     body,
 		language:  h.language(pick("hl")),
-		lines:     isOn(pick("ln")),
-		raw:       isOn(pick("raw")),
+		lines:     flag("ln"),
+		raw:       flag("raw"),
 		encrypted: isOn(pick("encrypted")),
 		user:      cleanText(pick("user"), maxUser),
 		comment:   cleanText(pick("comment"), maxComment),
@@ -218,6 +226,14 @@ func isOn(v string) bool {
 		return true
 	}
 	return false
+}
+
+// queryOn reads an option of the query string: on when present with no
+// value (?raw, as the original's links and habits write it), or with a
+// value isOn takes; ?raw=false is off.
+func queryOn(q url.Values, k string) bool {
+	v, ok := q[k]
+	return ok && len(v) > 0 && (v[0] == "" || isOn(v[0]))
 }
 
 // language returns the highlight.js name for hl, a name or an alias in

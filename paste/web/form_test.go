@@ -104,8 +104,13 @@ func TestCreateFields(t *testing.T) {
 				t.Errorf("url %s", u)
 			}
 		}},
-		{"ln off", map[string]string{"paste": "x", "ln": "off", "raw": ""}, "", func(t *testing.T, p *paste.Paste, u string) {
+		{"ln off", map[string]string{"paste": "x", "ln": "off", "raw": "false"}, "", func(t *testing.T, p *paste.Paste, u string) {
 			if strings.Contains(u, "?") {
+				t.Errorf("url %s", u)
+			}
+		}},
+		{"present without a value is on", map[string]string{"paste": "x", "raw": ""}, "?ln", func(t *testing.T, p *paste.Paste, u string) {
+			if !strings.HasSuffix(u, "?ln=true&raw=true") {
 				t.Errorf("url %s", u)
 			}
 		}},

@@ -118,7 +118,7 @@ func checkLine(t *testing.T, name, v string, max int) {
 
 // FuzzShow: GET /ID answers any id, query and Accept header without a
 // server error, and the query counts only through the options it names
-// (hl, ln, raw): the answer equals the one to the same options written
+// (hl, ln, raw, format): the answer equals the one to the same options written
 // plainly, so nothing else of the query reaches the page. (Redirects to a
 // clean path are ServeMux's and keep the query.)
 func FuzzShow(f *testing.F) {
@@ -135,6 +135,10 @@ func FuzzShow(f *testing.F) {
 		{"a/b", "", ""},
 		{"..", "hl=;;", ""},
 		{"clear", "hl=go&hl=rust&ln=off&ln=on", ""},
+		{"clear", "raw", ""},
+		{"clear", "ln&raw=", browserAccept},
+		{"clear", "format=json", ""},
+		{"sealed", "raw&format=json", "*/*"},
 	} {
 		f.Add(s.id, s.query, s.accept)
 	}
@@ -162,9 +166,12 @@ func FuzzShow(f *testing.F) {
 			plain.Set("hl", hl)
 		}
 		for _, k := range []string{"ln", "raw"} {
-			if isOn(q.Get(k)) {
+			if queryOn(q, k) {
 				plain.Set(k, "true")
 			}
+		}
+		if q.Get("format") == "json" {
+			plain.Set("format", "json")
 		}
 		want := serve(id, plain.Encode(), accept)
 		if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {

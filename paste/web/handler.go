@@ -7,6 +7,7 @@
 package web
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"html/template"
@@ -28,6 +29,16 @@ type Config struct {
 	Logger   *slog.Logger
 	MaxSize  int64 // largest paste in bytes; paste.DefaultMaxSize when 0
 	IDLength int   // length of new ids; paste.DefaultIDLength when 0
+
+	// Title and Subtitle head the pages, as the original's --title and
+	// --subtitle did; "pasteur" and a line saying what it does when "".
+	Title, Subtitle string
+
+	// JSONAnswers makes POST / answer JSON whatever the request accepts,
+	// as the original did, with ln and raw always present and
+	// Access-Control-Allow-Origin: *: a drop-in for its clients. Otherwise
+	// JSON is for Accept: application/json or ?format=json.
+	JSONAnswers bool
 }
 
 // Handler serves the paste website: the form at /, pastes at /ID (as a
@@ -37,10 +48,14 @@ type Handler struct {
 	log      *slog.Logger
 	maxSize  int64
 	idLength int
+	title    string
+	subtitle string
 	langs    *Languages
 	pages    *template.Template
 	mux      *http.ServeMux
 	now      func() time.Time
+
+	jsonAnswers bool
 }
 
 // NewHandler returns the website's handler.
@@ -53,8 +68,12 @@ func NewHandler(cfg Config) (*Handler, error) {
 		log:      cfg.Logger,
 		maxSize:  cfg.MaxSize,
 		idLength: cfg.IDLength,
+		title:    cmp.Or(cfg.Title, "pasteur"),
+		subtitle: cmp.Or(cfg.Subtitle, "paste text, share the link"),
 		langs:    newLanguages(),
 		now:      time.Now,
+
+		jsonAnswers: cfg.JSONAnswers,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -11,13 +11,15 @@ import (
 
 // formView is what index.html shows.
 type formView struct {
-	Languages []Language // for the chooser, by title
-	MaxSize   int64      // the largest paste, in bytes
+	Title, Subtitle string     // the heading
+	Languages       []Language // for the chooser, by title
+	MaxSize         int64      // the largest paste, in bytes
 }
 
 // pasteView is what paste.html and raw.html show. The page script
 // highlights, numbers lines and, for an encrypted paste, decrypts first.
 type pasteView struct {
+	Title         string // the site's, in the heading
 	ID            string
 	Language      string   // highlight.js name, "" for none
 	LanguageTitle string   // its display name
@@ -35,6 +37,7 @@ type pasteView struct {
 // pageOf prepares a paste for its page, in language lang ("" for none).
 func (h *Handler) pageOf(p *paste.Paste, lang string, numbers bool) *pasteView {
 	v := &pasteView{
+		Title:     h.title,
 		ID:        p.ID,
 		Numbers:   numbers,
 		Encrypted: p.Encrypted,

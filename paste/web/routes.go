@@ -17,7 +17,7 @@ const idAttempts = 8
 
 // form serves the page with the paste form.
 func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, "index.html", &formView{Languages: h.langs.All(), MaxSize: h.maxSize})
+	h.render(w, r, "index.html", &formView{Title: h.title, Subtitle: h.subtitle, Languages: h.langs.All(), MaxSize: h.maxSize})
 }
 
 // create stores a submitted paste and answers where it lives: JSON for
@@ -69,7 +69,13 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	}
 	accept := r.Header.Get("Accept")
 	switch {
-	case strings.Contains(accept, "application/json"):
+	case h.jsonAnswers:
+		// The original's answer, as its clients read it: always JSON,
+		// ln and raw always present, readable from any origin.
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		_ = json.NewEncoder(w).Encode(originalAnswer{Code: p.ID, HL: sub.language, LN: sub.lines, Raw: sub.raw})
+	case wantsJSON(r):
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(paste.CreateAnswer{Code: p.ID, HL: sub.language, LN: sub.lines, Raw: sub.raw})
 	case strings.Contains(accept, "text/html"):
@@ -78,6 +84,22 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, baseURL(r)+loc)
 	}
+}
+
+// originalAnswer is the git-era original's answer to POST /: ln and raw
+// are always there.
+type originalAnswer struct {
+	Code string `json:"code"`
+	HL   string `json:"hl,omitempty"`
+	LN   bool   `json:"ln"`
+	Raw  bool   `json:"raw"`
+}
+
+// wantsJSON reports whether the client asks for a JSON answer: with
+// Accept: application/json, or ?format=json for clients that cannot set
+// headers.
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json") || r.URL.Query().Get("format") == "json"
 }
 
 // baseURL is the scheme and host the client used to reach us.
@@ -90,7 +112,10 @@ func baseURL(r *http.Request) string {
 }
 
 // show answers GET /ID: the stored paste as JSON for Accept:
-// application/json, the exact text for ?raw=true, and the page otherwise.
+// application/json (or ?format=json), the exact text for ?raw=true (or
+// ?raw), and the page otherwise. The JSON and the text may be read from
+// any origin: they are public, and an answer to "*" is never one to a
+// request with credentials.
 // The server cannot produce the text of an encrypted paste: its raw form is
 // a page that decrypts it in the browser, or a refusal for clients that do
 // not take HTML.
@@ -108,17 +133,19 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
 	q := r.URL.Query()
 	accept := r.Header.Get("Accept")
-	switch raw := isOn(q.Get("raw")); {
-	case strings.Contains(accept, "application/json"):
+	switch raw := queryOn(q, "raw"); {
+	case wantsJSON(r):
 		b, err := paste.Marshal(p)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		_, _ = w.Write(b)
 	case raw && !p.Encrypted:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		http.ServeContent(w, r, "", p.Created, bytes.NewReader(p.Contents))
 	case raw && strings.Contains(accept, "text/html"):
 		h.render(w, r, "raw.html", h.pageOf(p, "", false))
@@ -129,7 +156,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		if lang == "" {
 			lang = h.language(p.Language)
 		}
-		h.render(w, r, "paste.html", h.pageOf(p, lang, isOn(q.Get("ln"))))
+		h.render(w, r, "paste.html", h.pageOf(p, lang, queryOn(q, "ln")))
 	}
 }
 
