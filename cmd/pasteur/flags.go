@@ -17,6 +17,7 @@ const serveUsage = `Usage: pasteur [flags]               serve
        pasteur put [flags] [FILE|-]  paste a file, print its URL (put --help)
        pasteur get [flags] URL       print a paste (get --help)
        pasteur keygen [flags]        make the ssh key for an ssh --remote
+       pasteur migrate --data DIR    move the original's root pastes to ID[0]/ID[1]/ID
 
 A pastebin that saves every paste into a Git repository.
 
@@ -41,6 +42,7 @@ type serveConfig struct {
 	logLevel slog.Level
 	https    httpsConfig
 	git      remoteConfig // credentials of the remote
+	compat   compatConfig // the original's flags (compatflags.go)
 }
 
 // parseServeFlags reads the server's flags. Both -name and --name work.
@@ -69,9 +71,14 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs.Int64Var(&c.cache, "cache", 64<<20, "`bytes` of recently read pastes kept in memory (0 turns the cache off)")
 	c.https.addFlags(fs)
 	c.git.addFlags(fs)
+	c.compat.addFlags(fs, &c.https.hostname)
 	fs.StringVar(&c.debug, "debug-addr", "", "serve profiles and counters on this loopback `address` (e.g. 127.0.0.1:6060), for benchmarks")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+	err := fs.Parse(args)
+	if helpAsked(args) {
+		err = flag.ErrHelp
+	}
+	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(help, serveUsage)
 		fs.SetOutput(help)
 		fs.PrintDefaults()
@@ -82,7 +89,6 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	var err error
 	if ipv4 != "" {
 		if c.ipv4, err = netip.ParsePrefix(ipv4); err != nil || !c.ipv4.Addr().Is4() {
 			return nil, fmt.Errorf("--ipv4 %q: want an IPv4 address with its prefix length, like 10.0.0.3/24", ipv4)

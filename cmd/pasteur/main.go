@@ -25,7 +25,7 @@ func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// dispatch runs the subcommand args name (put, get, keygen) or, without
+// dispatch runs the subcommand args name (put, get, keygen, migrate) or, without
 // one, the server, and returns the exit status.
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
@@ -36,6 +36,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runGet(args[1:], stdin, stdout, stderr)
 		case "keygen":
 			return runKeygen(args[1:], stdout, stderr)
+		case "migrate":
+			return runMigrate(args[1:], stdout, stderr)
 		}
 	}
 	return run(args, stdout, stderr)

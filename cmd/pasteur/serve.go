@@ -71,6 +71,10 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		Logger:   log.With("component", "http"),
 		MaxSize:  cfg.maxSize,
 		IDLength: cfg.length,
+
+		Title:       cfg.compat.title,
+		Subtitle:    cfg.compat.subtitle,
+		JSONAnswers: cfg.compat.jsonAnswers,
 	})
 	if err != nil {
 		return err
