@@ -2,6 +2,7 @@
 // password asked for in the page's unlock form when the paste has one, and
 // a clear message for each way it can fail.
 import * as seal from "./seal.js";
+import { isLegacy, openLegacy } from "./legacy.js";
 
 // Messages shown for each failure.
 const MESSAGES = {
@@ -26,13 +27,15 @@ export function showStatus(message, kind = "error") {
 
 // openEnvelope decrypts envelope with key, asking for the password in the
 // #unlock form when the paste needs one, and resolves to the text. It
-// resolves to null, having said why on the page, when it cannot.
+// resolves to null, having said why on the page, when it cannot. The
+// original pasteur's pastes (hex, with its JWK key in the link) open too.
 export async function openEnvelope(envelope, key) {
   try {
     if (!key) {
       showStatus(MESSAGES.nokey);
       return null;
     }
+    if (isLegacy(envelope)) return await openLegacy(envelope, key);
     seal.parseKey(key);
     if (!seal.needsPassword(envelope)) {
       return seal.decodeText(await seal.open(envelope, key, ""));
