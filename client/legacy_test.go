@@ -53,3 +53,22 @@ func TestGetOriginal(t *testing.T) {
 		t.Errorf("a pasteur key for an original paste: %v", err)
 	}
 }
+
+// FuzzParseFragment: any fragment parses without panicking into a key
+// that is a prefix of it (all of it, or all but a final dash, when it
+// names no lines) and an ordered line range.
+func FuzzParseFragment(f *testing.F) {
+	for _, s := range []string{"", "L1", "L2-L9", originalFragment, originalFragment + "-L3-L5", originalFragment[:60] + "-L3",
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8-L12", "e30=-L1", "-L", "%3D"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		key, from, to := ParseFragment(s)
+		if !strings.HasPrefix(s, key) || from > to || from < 0 || (from == 0) != (to == 0) {
+			t.Fatalf("ParseFragment(%q) = %q, %d, %d", s, key, from, to)
+		}
+		if from == 0 && key != s && key+"-" != s {
+			t.Fatalf("ParseFragment(%q) = %q with no lines: the key is not all of it", s, key)
+		}
+	})
+}
