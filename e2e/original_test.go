@@ -177,6 +177,14 @@ func TestOriginalRepository(t *testing.T) {
 	}
 	stop()
 
+	// 5. -h NAME is --hostname; -h alone is --help.
+	if help := runBin(t, bin, "-h"); !strings.Contains(help, "-hostname") || !strings.Contains(help, "-title") {
+		t.Errorf("pasteur -h:\n%s", help)
+	}
+	if out, err := exec.Command(bin, "-h", "paste.example.org", "--data", filepath.Join(tmp, "unused")).CombinedOutput(); err == nil || !strings.Contains(string(out), "--hostname") {
+		t.Errorf("pasteur -h NAME without --https: %v %s", err, out)
+	}
+
 	// 6. pasteur migrate moves the flat files in one commit, ids and blobs
 	// unchanged; the server pushes it when it starts again.
 	before := git(t, data, "ls-tree", "-r", "master")
