@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
 
 // TestOriginalRepository is issue 14: someone who ran the original
@@ -33,43 +35,8 @@ func TestOriginalRepository(t *testing.T) {
 	defer c.checkQuiet(t)
 	b := c.tab(t)
 
-	// The original's encrypted pastes, made in the browser its way.
-	b.do(chromedp.Navigate(originalPage(t)))
-	text := "package main\n\nfunc main() {\n\tprintln(\"héllo, 🦀\")\r\n}\n"
-	fixed := b.encryptOriginal(text, nil, "")
-	newest := b.encryptOriginal(text+"// newest\n", nil, "random")
-
-	// Its repository: one commit per paste by git-kv, flat files. A clear
-	// paste has no "encrypted" (its encoder left out the default).
-	tmp := t.TempDir()
-	bare := filepath.Join(tmp, "orig.git")
-	doc := func(contents string, encrypted bool) string {
-		b, _ := json.Marshal(map[string]any{"contents": contents, "encrypted": encrypted})
-		if !encrypted {
-			b, _ = json.Marshal(map[string]any{"contents": contents})
-		}
-		return string(b)
-	}
-	pastes := []struct{ id, doc string }{
-		{"Ab3", doc("git era\r\nclear paste\n", false)},
-		{"x_-Z", doc("newest alphabet\n", false)},
-		{"Enc", doc(fixed.Contents, true)},
-		{"Nw1", doc(newest.Contents, true)},
-	}
-	var imp bytes.Buffer
-	for i, p := range pastes {
-		fmt.Fprintf(&imp, "commit refs/heads/master\ncommitter Git KV <git-noreply@robur.coop> %d +0000\ndata 20\nCommitted by git-kv\n", 1700000000+i)
-		fmt.Fprintf(&imp, "M 100644 inline %s\ndata %d\n%s\n", p.id, len(p.doc), p.doc)
-	}
-	git(t, "", "init", "-q", "--bare", "-b", "master", bare)
-	fi := exec.Command("git", "--git-dir="+bare, "fast-import", "--quiet")
-	fi.Stdin = &imp
-	if out, err := fi.CombinedOutput(); err != nil {
-		t.Fatalf("git fast-import: %v\n%s", err, out)
-	}
-	if log := git(t, bare, "log", "--format=%an <%ae> %s", "master"); strings.Count(log, "Git KV <git-noreply@robur.coop> Committed by git-kv") != 4 {
-		t.Fatalf("history:\n%s", log)
-	}
+	o := newOriginal(t, b)
+	tmp, bare, text, fixed, newest, pastes := o.dir, o.bare, o.text, o.fixed, o.newest, o.pastes
 
 	gitPort := strconv.Itoa(freePort(t))
 	daemon := exec.Command("git", "daemon", "--listen=127.0.0.1", "--port="+gitPort, "--base-path="+tmp,
@@ -230,6 +197,110 @@ func TestOriginalRepository(t *testing.T) {
 	if err := json.Unmarshal(resp.body, &orig); err != nil || orig["ln"] != false || orig["raw"] != false || orig["hl"] != "ocaml" ||
 		resp.header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("--json-answers: %s %v %v", resp.body, resp.header, err)
+	}
+}
+
+// original is a repository as the git-era original wrote it.
+type original struct {
+	dir, bare     string // bare is dir/orig.git
+	text          string // the text of both encrypted pastes (newest's ends with "// newest\n")
+	fixed, newest legacyPaste
+	pastes        []struct{ id, doc string }
+}
+
+// newOriginal makes the original's encrypted pastes in the tab, its way,
+// and its repository with real git: one commit per paste by git-kv, flat
+// files. A clear paste has no "encrypted" (its encoder left out the
+// default).
+func newOriginal(t *testing.T, b *tab) *original {
+	t.Helper()
+	b.do(chromedp.Navigate(originalPage(t)))
+	o := &original{dir: t.TempDir(), text: "package main\n\nfunc main() {\n\tprintln(\"héllo, 🦀\")\r\n}\n"}
+	o.bare = filepath.Join(o.dir, "orig.git")
+	o.fixed = b.encryptOriginal(o.text, nil, "")
+	o.newest = b.encryptOriginal(o.text+"// newest\n", nil, "random")
+	doc := func(contents string, encrypted bool) string {
+		b, _ := json.Marshal(map[string]any{"contents": contents, "encrypted": encrypted})
+		if !encrypted {
+			b, _ = json.Marshal(map[string]any{"contents": contents})
+		}
+		return string(b)
+	}
+	o.pastes = []struct{ id, doc string }{
+		{"Ab3", doc("git era\r\nclear paste\n", false)},
+		{"x_-Z", doc("newest alphabet\n", false)},
+		{"Enc", doc(o.fixed.Contents, true)},
+		{"Nw1", doc(o.newest.Contents, true)},
+	}
+	var imp bytes.Buffer
+	for i, p := range o.pastes {
+		fmt.Fprintf(&imp, "commit refs/heads/master\ncommitter Git KV <git-noreply@robur.coop> %d +0000\ndata 20\nCommitted by git-kv\n", 1700000000+i)
+		fmt.Fprintf(&imp, "M 100644 inline %s\ndata %d\n%s\n", p.id, len(p.doc), p.doc)
+	}
+	git(t, "", "init", "-q", "--bare", "-b", "master", o.bare)
+	fi := exec.Command("git", "--git-dir="+o.bare, "fast-import", "--quiet")
+	fi.Stdin = &imp
+	if out, err := fi.CombinedOutput(); err != nil {
+		t.Fatalf("git fast-import: %v\n%s", err, out)
+	}
+	if log := git(t, o.bare, "log", "--format=%an <%ae> %s", "master"); strings.Count(log, "Git KV <git-noreply@robur.coop> Committed by git-kv") != 4 {
+		t.Fatalf("history:\n%s", log)
+	}
+	return o
+}
+
+// TestOriginalRepositoryTap: the same repository in the deployment of the
+// README: git daemon on the bridge, pasteur on tap100 with its own stack
+// and --json-answers. From the bridge, curl reads its ids and URLs and
+// posts as its clients did, and pasteur get opens its encrypted links.
+func TestOriginalRepositoryTap(t *testing.T) {
+	require(t, true, "git", "curl", "chromium")
+	bin := buildPasteur(t)
+	c := newChrome(t)
+	o := newOriginal(t, c.tab(t))
+	bed, err := testbed.New("orig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bed.Close)
+	startPeer(t, bed, testbed.BridgeAddr+":9418", "git", "daemon", "--listen="+testbed.BridgeAddr, "--base-path="+o.dir,
+		"--export-all", "--enable=receive-pack", "--reuseaddr", "--informative-errors")
+	startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur", args: []string{"--remote", "git://" + testbed.BridgeAddr + "/orig.git",
+		"--data", filepath.Join(o.dir, "data"), "--json-answers"}})
+	base := "http://" + testbed.TapAddr + ":4343"
+	curl := func(args ...string) string {
+		t.Helper()
+		out, err := bed.Run(bed.Bridge, append([]string{"curl", "-sS", "--fail-with-body", "-m", "20"}, args...)...)
+		if err != nil {
+			t.Fatalf("curl %v: %v", args, err)
+		}
+		return out
+	}
+	if got := curl(base + "/x_-Z?raw"); got != "newest alphabet\n" {
+		t.Errorf("?raw on an id of the newest alphabet: %q", got)
+	}
+	if got := curl(base + "/Ab3?raw"); got != "git era\r\nclear paste\n" {
+		t.Errorf("?raw: %q", got)
+	}
+	if page := curl(base + "/Ab3?ln"); !strings.Contains(page, `data-ln="true"`) {
+		t.Error("?ln does not number lines")
+	}
+	for link, want := range map[string]string{base + "/Enc#" + o.fixed.Fragment: o.text, base + "/Nw1#" + o.newest.Fragment: o.text + "// newest\n"} {
+		out, err := bed.Run(bed.Bridge, bin, "get", link)
+		if err != nil || out != want {
+			t.Errorf("pasteur get %s: %q, %v", link, out, err)
+		}
+	}
+	// The original's client: curl -F with no Accept gets its JSON.
+	out := curl("-i", "-F", "paste=from the original's client", "-F", "ln=on", base+"/")
+	head, body, _ := strings.Cut(out, "\r\n\r\n")
+	var a map[string]any
+	if err := json.Unmarshal([]byte(body), &a); err != nil || a["ln"] != true || a["raw"] != false ||
+		!strings.Contains(strings.ToLower(head), "access-control-allow-origin: *") {
+		t.Fatalf("POST answer:\n%s", out)
+	}
+	if id, _ := a["code"].(string); pathOf(t, o.bare, id) != id[:1]+"/"+id[1:2]+"/"+id {
+		t.Errorf("new paste %s not in ID[0]/ID[1]/ID", id)
 	}
 }
 
