@@ -19,8 +19,10 @@ import (
 // The root stays small however many pastes there are: at 100,000 pastes a
 // commit writes about 5 KB of trees, where the ID[0:2]/ID layout wrote a
 // root of 1,296 entries (38 KB) each time; see docs/FORMAT.md and
-// BENCHMARKS.md. A one-character id is "_/ID" ('_' is in no id, so no
-// directory of the layout is named so).
+// BENCHMARKS.md. A one-character id is "_/ID". Ids pasteur makes have no
+// '_', but the original's newest alphabet has: a file "_/a" (the paste
+// "a") where the paste "_a" needs the directory "_/a" is a blocked path,
+// handled as below.
 //
 // Two older layouts are read too, and their files keep their ids: the
 // original pasteur's, every paste at the root as the file ID, and
