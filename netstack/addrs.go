@@ -112,7 +112,7 @@ func (s *Stack) Addrs() []netip.Addr {
 	var out []netip.Addr
 	for _, pa := range s.stack.AllAddresses()[nicID] {
 		ip := netipFrom(pa.AddressWithPrefix.Address)
-		if !ip.IsValid() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
+		if !ip.IsGlobalUnicast() { // not link-local, broadcast, 0.0.0.0
 			continue
 		}
 		if s.stack.CheckLocalAddress(nicID, pa.Protocol, pa.AddressWithPrefix.Address) == 0 {

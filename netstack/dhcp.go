@@ -209,6 +209,7 @@ func (s *Stack) exchange(conn *gonet.UDPConn, msg *dhcpv4.DHCPv4, to netip.Addr,
 	dst := &net.UDPAddr{IP: to.AsSlice(), Port: dhcpServerPort}
 	buf := make([]byte, 1500)
 	for wait := dhcpFirstWait; ; wait = min(2*wait, dhcpMaxWait) {
+		s.log.Debug("netstack: DHCP send", "type", msg.MessageType(), "to", dst)
 		if _, err := conn.WriteTo(msg.ToBytes(), dst); err != nil {
 			return nil, err
 		}
@@ -225,6 +226,9 @@ func (s *Stack) exchange(conn *gonet.UDPConn, msg *dhcpv4.DHCPv4, to netip.Addr,
 			}
 			if err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+						return nil, context.DeadlineExceeded
+					}
 					break // resend
 				}
 				return nil, err
