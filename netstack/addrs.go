@@ -143,9 +143,13 @@ func (s *Stack) WaitAddresses(ctx context.Context) error {
 	for {
 		s.dyn.mu.Lock()
 		changed := s.dyn.changed
-		ready := (!s.cfg.DHCP || s.dyn.lease.IsValid()) && (!s.cfg.AcceptRA || len(s.dyn.slaac) > 0)
+		lease, slaac := s.dyn.lease, slices.Clone(s.dyn.slaac)
 		s.dyn.mu.Unlock()
-		if ready && (!s.cfg.Addr6.IsValid() || slices.Contains(s.Addrs(), s.cfg.Addr6.Addr())) {
+		have := s.Addrs()
+		ready := (!s.cfg.DHCP || lease.IsValid()) &&
+			(!s.cfg.Addr6.IsValid() || slices.Contains(have, s.cfg.Addr6.Addr())) &&
+			(!s.cfg.AcceptRA || slices.ContainsFunc(slaac, func(p netip.Prefix) bool { return slices.Contains(have, p.Addr()) }))
+		if ready {
 			return nil
 		}
 		select {

@@ -45,7 +45,7 @@ var errNAK = errors.New("refused by the server (DHCPNAK)")
 // again.
 func (s *Stack) runDHCP() {
 	defer s.wg.Done()
-	log := s.log.With("component", "dhcp")
+	log := s.log
 	pause := time.Second
 	for s.ctx.Err() == nil {
 		l, err := s.acquireLease()
@@ -112,7 +112,7 @@ func (s *Stack) acquireLease() (lease, error) {
 // broadcast from its rebinding time, until the Stack closes (nil) or the
 // lease is lost: refused or expired. l is updated at each renewal.
 func (s *Stack) keepLease(l *lease) error {
-	log := s.log.With("component", "dhcp")
+	log := s.log
 	conn, err := s.dhcpConn()
 	if err != nil {
 		return err
