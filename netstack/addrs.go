@@ -124,17 +124,6 @@ func (s *Stack) Addrs() []netip.Addr {
 	return out
 }
 
-// hasFamily reports whether the Stack has a usable address of ip's family
-// to send from.
-func (s *Stack) hasFamily(ip netip.Addr) bool {
-	for _, a := range s.Addrs() {
-		if a.Is4() == ip.Is4() {
-			return true
-		}
-	}
-	return false
-}
-
 // WaitAddresses waits until every source of addresses in the Config has
 // given one: the static addresses (once duplicate address detection has
 // passed), the DHCP lease, a SLAAC address. It returns nil then, or ctx's

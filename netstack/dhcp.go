@@ -72,8 +72,11 @@ func (s *Stack) runDHCP() {
 	}
 }
 
-// acquireLease runs DISCOVER, OFFER, REQUEST, ACK from no address.
+// acquireLease runs DISCOVER, OFFER, REQUEST, ACK from no address, for
+// up to two minutes.
 func (s *Stack) acquireLease() (lease, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, 2*dhcpMaxWait)
+	defer cancel()
 	// Until the lease, the NIC sends from 0.0.0.0, as RFC 2131 wants.
 	any := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: header.IPv4Any.WithPrefix()}
 	if err := s.stack.AddProtocolAddress(nicID, any, stack.AddressProperties{}); err != nil {
@@ -90,7 +93,7 @@ func (s *Stack) acquireLease() (lease, error) {
 	if err != nil {
 		return lease{}, err
 	}
-	offer, err := s.exchange(conn, discover, broadcast4, dhcpv4.MessageTypeOffer, s.ctx)
+	offer, err := s.exchange(ctx, conn, discover, broadcast4, dhcpv4.MessageTypeOffer)
 	if err != nil {
 		return lease{}, fmt.Errorf("discover: %w", err)
 	}
@@ -101,7 +104,7 @@ func (s *Stack) acquireLease() (lease, error) {
 	if err != nil {
 		return lease{}, err
 	}
-	ack, err := s.exchange(conn, request, broadcast4, dhcpv4.MessageTypeAck, s.ctx)
+	ack, err := s.exchange(ctx, conn, request, broadcast4, dhcpv4.MessageTypeAck)
 	if err != nil {
 		return lease{}, fmt.Errorf("request %s: %w", offer.YourIPAddr, err)
 	}
@@ -137,7 +140,7 @@ func (s *Stack) keepLease(l *lease) error {
 			req, err := dhcpv4.NewRenewFromAck(l.ack, dhcpv4.WithTransactionID(newXID()), clientID(s.cfg.MAC))
 			var ack *dhcpv4.DHCPv4
 			if err == nil {
-				ack, err = s.exchange(conn, req, to, dhcpv4.MessageTypeAck, ctx)
+				ack, err = s.exchange(ctx, conn, req, to, dhcpv4.MessageTypeAck)
 			}
 			cancel()
 			if s.ctx.Err() != nil {
@@ -205,7 +208,7 @@ func (s *Stack) dhcpConn() (*gonet.UDPConn, error) {
 // exchange sends msg to server port 67 at to and returns the first answer
 // to it of type want, resending with doubling waits until ctx ends. A
 // DHCPNAK ends it with errNAK.
-func (s *Stack) exchange(conn *gonet.UDPConn, msg *dhcpv4.DHCPv4, to netip.Addr, want dhcpv4.MessageType, ctx context.Context) (*dhcpv4.DHCPv4, error) {
+func (s *Stack) exchange(ctx context.Context, conn *gonet.UDPConn, msg *dhcpv4.DHCPv4, to netip.Addr, want dhcpv4.MessageType) (*dhcpv4.DHCPv4, error) {
 	dst := &net.UDPAddr{IP: to.AsSlice(), Port: dhcpServerPort}
 	buf := make([]byte, 1500)
 	for wait := dhcpFirstWait; ; wait = min(2*wait, dhcpMaxWait) {
