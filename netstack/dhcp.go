@@ -58,6 +58,9 @@ func (s *Stack) runDHCP() {
 			continue
 		}
 		pause = time.Second
+		if s.ctx.Err() != nil {
+			return
+		}
 		if err := s.applyLease(l); err != nil {
 			log.Error("netstack: cannot use the DHCP lease", "err", err)
 			sleep(s.ctx, dhcpMaxPause)
