@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -161,4 +162,31 @@ type tWriter struct{ t *testing.T }
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestCloseStopsDHCP: Close ends the DHCP client with the rest.
+func TestCloseStopsDHCP(t *testing.T) {
+	exerciseDHCP(t) // warm up, as in TestCloseStopsEverything
+	before := runtime.NumGoroutine()
+	exerciseDHCP(t)
+	waitFor(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// exerciseDHCP starts a DHCP server and a client, waits for the lease and
+// closes both.
+func exerciseDHCP(t *testing.T) {
+	t.Helper()
+	la, lb := framePipe(false)
+	a, err := New(la, Config{Addr: netip.PrefixFrom(addrA, 24)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startDHCPServer(t, a, time.Hour)
+	b, err := New(lb, Config{DHCP: true, AcceptRA: true, MAC: net.HardwareAddr{0x02, 0, 0, 0, 0, 0x51}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a lease", func() bool { return len(b.Addrs()) > 0 })
+	b.Close()
+	a.Close()
 }
