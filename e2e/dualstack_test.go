@@ -46,7 +46,7 @@ func TestTapIPv6Only(t *testing.T) {
 // TestTapDHCPOnly: the IPv4 address, gateway and DNS server come from
 // dnsmasq's DHCP; pasteur logs the lease.
 func TestTapDHCPOnly(t *testing.T) {
-	require(t, true, "git", "strace", "curl", "dnsmasq")
+	require(t, true, "git", "strace", "curl", "/usr/sbin/dnsmasq")
 	bin := buildPasteur(t)
 	tmp := t.TempDir()
 	bare := newBareRepo(t, tmp, "pasteur")
@@ -75,7 +75,7 @@ func TestTapDHCPOnly(t *testing.T) {
 // name has A and AAAA records, and Happy Eyeballs takes IPv6. Both
 // addresses serve, and both come back the same after a restart.
 func TestTapDualStack(t *testing.T) {
-	require(t, true, "git", "strace", "curl", "dnsmasq")
+	require(t, true, "git", "strace", "curl", "/usr/sbin/dnsmasq")
 	bin := buildPasteur(t)
 	tmp := t.TempDir()
 	bare := newBareRepo(t, tmp, "pasteur")

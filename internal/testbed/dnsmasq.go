@@ -31,7 +31,11 @@ type Dnsmasq struct {
 // for them. Close stops it.
 func (b *Bed) StartDnsmasq(dir string, hosts map[string][]string) (*Dnsmasq, error) {
 	d := &Dnsmasq{leases: filepath.Join(dir, "dnsmasq.leases")}
-	args := []string{"dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null",
+	bin, err := exec.LookPath("dnsmasq")
+	if err != nil {
+		bin = "/usr/sbin/dnsmasq" // Debian's, when sbin is not on PATH
+	}
+	args := []string{bin, "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null",
 		"--user=root", "--pid-file=" + filepath.Join(dir, "dnsmasq.pid"),
 		"--interface=br1", "--bind-interfaces", "--no-resolv", "--no-hosts",
 		"--dhcp-leasefile=" + d.leases,
