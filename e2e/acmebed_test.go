@@ -115,7 +115,8 @@ func (b *acmeBed) startBIND(t *testing.T) {
 ns	IN A %[2]s
 paste	IN A %[3]s
 other	IN A %[2]s
-`, zone, testbed.BridgeAddr, testbed.TapAddr))
+paste6	IN AAAA %[4]s
+`, zone, testbed.BridgeAddr, testbed.TapAddr, testbed.TapAddr6))
 	writeFile(t, filepath.Join(dir, "named.conf"), fmt.Sprintf(`options {
 	directory "%[1]s";
 	pid-file none;

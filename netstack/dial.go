@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/waiter"
 
 	"github.com/pasteur-dev/pasteur/netx"
 )
@@ -19,8 +23,9 @@ import (
 var _ netx.Network = (*Stack)(nil)
 
 // Listen announces on the local address over TCP, as net.Listen does.
-// network must be "tcp" or "tcp4"; address is "host:port", where the host is
-// empty, 0.0.0.0 or the Stack's address, and port 0 picks a free port (see
+// network is "tcp", "tcp4" or "tcp6"; address is "host:port", where the
+// host is one of the Stack's addresses or empty, 0.0.0.0 or :: for all of
+// them ("tcp" then takes both families), and port 0 picks a free port (see
 // the listener's Addr). Once the listener or the Stack is closed, Accept
 // returns an error that wraps net.ErrClosed.
 func (s *Stack) Listen(network, address string) (net.Listener, error) {
@@ -30,8 +35,8 @@ func (s *Stack) Listen(network, address string) (net.Listener, error) {
 	if s.closed.Load() {
 		return nil, fail(net.ErrClosed)
 	}
-	if network != "tcp" && network != "tcp4" {
-		return nil, fail(errors.New(`unsupported network (want "tcp" or "tcp4")`))
+	if network != "tcp" && network != "tcp4" && network != "tcp6" {
+		return nil, fail(errors.New(`unsupported network (want "tcp", "tcp4" or "tcp6")`))
 	}
 	host, service, err := net.SplitHostPort(address)
 	if err != nil {
@@ -42,26 +47,54 @@ func (s *Stack) Listen(network, address string) (net.Listener, error) {
 		return nil, fail(err)
 	}
 	local := tcpip.FullAddress{Port: uint16(port)}
+	proto, v6only := ipv6.ProtocolNumber, network == "tcp6"
+	if network == "tcp4" {
+		proto = ipv4.ProtocolNumber
+	}
 	if host != "" {
-		ip, err := parseIPv4(host)
-		if err != nil {
-			return nil, fail(err)
+		ip, err := netip.ParseAddr(host)
+		if err != nil || ip.Zone() != "" {
+			return nil, fail(fmt.Errorf("%q is not an IP address", host))
+		}
+		ip = ip.Unmap()
+		if network == "tcp4" && !ip.Is4() || network == "tcp6" && ip.Is4() {
+			return nil, fail(fmt.Errorf("%s is not an address of network %s", host, network))
 		}
 		if !ip.IsUnspecified() {
-			local.Addr = tcpip.AddrFrom4(ip.As4())
+			local.Addr, proto = addrFrom(ip), protocolOf(ip)
 		}
 	}
-	ln, err := gonet.ListenTCP(s.stack, local, ipv4.ProtocolNumber)
-	if err != nil {
-		return nil, fail(err)
+	var wq waiter.Queue
+	ep, terr := s.stack.NewEndpoint(tcp.ProtocolNumber, proto, &wq)
+	if terr != nil {
+		return nil, fail(errors.New(terr.String()))
 	}
+	if proto == ipv6.ProtocolNumber {
+		ep.SocketOptions().SetV6Only(v6only)
+	}
+	if terr := ep.Bind(local); terr != nil {
+		ep.Close()
+		return nil, fail(errors.New(terr.String()))
+	}
+	if terr := ep.Listen(listenBacklog); terr != nil {
+		ep.Close()
+		return nil, fail(errors.New(terr.String()))
+	}
+	ln := gonet.NewTCPListener(s.stack, &wq, ep)
 	return &listener{TCPListener: ln, stack: s, addr: ln.Addr()}, nil
 }
 
-// Dial connects to address ("host:port") over network ("tcp", "tcp4", "udp"
-// or "udp4"), as net.Dialer.DialContext does. A host name is resolved by the
-// Stack's DNS server, IPv4 only; each address found is tried in turn. ctx
-// bounds the whole dial, resolution included.
+// listenBacklog is the length of a listener's queue of connections not
+// yet accepted.
+const listenBacklog = 1024
+
+// Dial connects to address ("host:port") over network ("tcp", "tcp4",
+// "tcp6", "udp", "udp4" or "udp6"), as net.Dialer.DialContext does. A host
+// name is resolved by the Stack's DNS server (A and AAAA records, as the
+// network allows); when it has addresses of both families, TCP tries them
+// the Happy Eyeballs way (RFC 8305): IPv6 first, IPv4 300 ms later or as
+// soon as IPv6 fails, and the first connection made wins. ctx bounds the
+// whole dial, resolution included.
 func (s *Stack) Dial(ctx context.Context, network, address string) (net.Conn, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("netstack: dial %s %s: %w", network, address, err)
@@ -70,12 +103,15 @@ func (s *Stack) Dial(ctx context.Context, network, address string) (net.Conn, er
 		return nil, fail(net.ErrClosed)
 	}
 	var udp bool
+	family := "ip"
 	switch network {
-	case "tcp", "tcp4":
-	case "udp", "udp4":
+	case "tcp", "tcp4", "tcp6":
+		family += strings.TrimPrefix(network, "tcp")
+	case "udp", "udp4", "udp6":
 		udp = true
+		family += strings.TrimPrefix(network, "udp")
 	default:
-		return nil, fail(errors.New(`unsupported network (want "tcp", "tcp4", "udp" or "udp4")`))
+		return nil, fail(errors.New(`unsupported network (want "tcp", "tcp4", "tcp6", "udp", "udp4" or "udp6")`))
 	}
 	host, service, err := net.SplitHostPort(address)
 	if err != nil {
@@ -85,54 +121,41 @@ func (s *Stack) Dial(ctx context.Context, network, address string) (net.Conn, er
 	if err != nil {
 		return nil, fail(err)
 	}
-	ips, err := s.lookup(ctx, host)
+	ips, err := s.lookup(ctx, host, family)
 	if err != nil {
 		return nil, fail(err)
 	}
-	var first error
-	for _, ip := range ips {
-		remote := tcpip.FullAddress{Addr: tcpip.AddrFrom4(ip.As4()), Port: uint16(port)}
-		c, err := s.dialOne(ctx, udp, remote)
-		if err == nil {
-			return c, nil
-		}
-		if first == nil {
-			first = err
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, fail(first)
-}
-
-// dialOne connects to one address.
-func (s *Stack) dialOne(ctx context.Context, udp bool, remote tcpip.FullAddress) (net.Conn, error) {
-	// Return no typed nil pointer inside a non-nil net.Conn.
+	ips = s.preferUsable(ips)
+	var c net.Conn
 	if udp {
-		c, err := gonet.DialUDP(s.stack, nil, &remote, ipv4.ProtocolNumber)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
+		c, err = s.dialUDP(ips[0], uint16(port))
+	} else {
+		c, err = s.dialTCP(ctx, ips, uint16(port))
 	}
-	c, err := gonet.DialContextTCP(ctx, s.stack, remote, ipv4.ProtocolNumber)
 	if err != nil {
-		return nil, err
+		return nil, fail(err)
 	}
 	return c, nil
 }
 
-// parseIPv4 parses an IPv4 address (or an IPv4-mapped IPv6 one).
-func parseIPv4(host string) (netip.Addr, error) {
-	ip, err := netip.ParseAddr(host)
+// dialUDP "connects" a UDP socket to ip:port.
+func (s *Stack) dialUDP(ip netip.Addr, port uint16) (net.Conn, error) {
+	remote := tcpip.FullAddress{Addr: addrFrom(ip), Port: port, NIC: nicID}
+	c, err := gonet.DialUDP(s.stack, nil, &remote, protocolOf(ip))
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("%q is not an IP address", host)
+		return nil, err // no typed nil pointer inside a non-nil net.Conn
 	}
-	if ip = ip.Unmap(); !ip.Is4() {
-		return netip.Addr{}, fmt.Errorf("%s is not an IPv4 address (the stack has IPv4 only)", host)
+	return c, nil
+}
+
+// dialOneTCP connects to one address.
+func (s *Stack) dialOneTCP(ctx context.Context, ip netip.Addr, port uint16) (net.Conn, error) {
+	remote := tcpip.FullAddress{Addr: addrFrom(ip), Port: port, NIC: nicID}
+	c, err := gonet.DialContextTCP(ctx, s.stack, remote, protocolOf(ip))
+	if err != nil {
+		return nil, err
 	}
-	return ip, nil
+	return c, nil
 }
 
 // listener is a TCP listener whose Accept reports net.ErrClosed once the

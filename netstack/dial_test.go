@@ -15,11 +15,17 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 )
 
-// listenUDPForTest returns a UDP socket bound to port on every address of s.
-func (s *Stack) listenUDPForTest(port uint16) (*gonet.UDPConn, error) {
-	return gonet.DialUDP(s.stack, &tcpip.FullAddress{Port: port}, nil, ipv4.ProtocolNumber)
+// listenUDPForTest returns a UDP socket bound to port on every IPv4
+// address of s, or with v6 every IPv6 one.
+func (s *Stack) listenUDPForTest(port uint16, v6 ...bool) (*gonet.UDPConn, error) {
+	proto := ipv4.ProtocolNumber
+	if len(v6) > 0 && v6[0] {
+		proto = ipv6.ProtocolNumber
+	}
+	return gonet.DialUDP(s.stack, &tcpip.FullAddress{Port: port}, nil, proto)
 }
 
 func TestHTTP(t *testing.T) {
@@ -92,8 +98,8 @@ func TestDialErrors(t *testing.T) {
 		network, address, want string
 	}{
 		{"unix", "/tmp/sock", "unsupported network"},
-		{"tcp6", "[fd00::1]:80", "unsupported network"},
-		{"tcp", "[fd00::1]:80", "not an IPv4 address"},
+		{"tcp4", "[fd00::1]:80", "not an address of network ip4"},
+		{"tcp", "[fe80::1%eth0]:80", "zones"},
 		{"tcp", "10.0.0.1", "missing port"},
 		{"tcp", "10.0.0.1:80", "refused"}, // a is up but not listening
 	}
@@ -126,7 +132,8 @@ func TestListenErrors(t *testing.T) {
 		network, address, want string
 	}{
 		{"udp", ":53", "unsupported network"},
-		{"tcp", "[::]:80", "not an IPv4 address"},
+		{"tcp4", "[::]:80", "not an address of network tcp4"},
+		{"tcp6", "10.0.0.1:80", "not an address of network tcp6"},
 		{"tcp", "localhost:80", "not an IP address"},
 		{"tcp", "80", "missing port"},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,9 +13,9 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// serveDNS answers A queries for the names in zone on conn until conn is
-// closed, counting the queries it gets. Unknown names get NXDOMAIN.
-func serveDNS(conn net.PacketConn, zone map[string][4]byte, queries *atomic.Int64) {
+// serveDNS answers A and AAAA queries for the names in zone on conn until
+// conn is closed, counting the queries it gets. Unknown names get NXDOMAIN.
+func serveDNS(conn net.PacketConn, zone map[string][]netip.Addr, queries *atomic.Int64) {
 	buf := make([]byte, 1500)
 	for {
 		n, from, err := conn.ReadFrom(buf)
@@ -33,15 +34,21 @@ func serveDNS(conn net.PacketConn, zone map[string][4]byte, queries *atomic.Int6
 		queries.Add(1)
 		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
 		b.EnableCompression()
-		ip, known := zone[q.Name.String()]
+		ips, known := zone[q.Name.String()]
 		if !known {
 			b = dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RCode: dnsmessage.RCodeNameError})
 		}
 		b.StartQuestions()
 		b.Question(q)
 		b.StartAnswers()
-		if known && q.Type == dnsmessage.TypeA {
-			b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: ip})
+		for _, ip := range ips {
+			rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
+			switch {
+			case ip.Is4() && q.Type == dnsmessage.TypeA:
+				b.AResource(rh, dnsmessage.AResource{A: ip.As4()})
+			case ip.Is6() && q.Type == dnsmessage.TypeAAAA:
+				b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: ip.As16()})
+			}
 		}
 		msg, err := b.Finish()
 		if err != nil {
@@ -59,7 +66,7 @@ func TestResolveThroughStack(t *testing.T) {
 	}
 	defer dns.Close()
 	var queries atomic.Int64
-	go serveDNS(dns, map[string][4]byte{"name.test.": {10, 0, 0, 1}}, &queries)
+	go serveDNS(dns, map[string][]netip.Addr{"name.test.": {addrA}}, &queries)
 
 	ln, err := p.a.Listen("tcp", ":4343")
 	if err != nil {

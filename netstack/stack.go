@@ -1,26 +1,32 @@
 // Package netstack is a userspace TCP/IP stack (gVisor's netstack) that runs
 // on an Ethernet frame device, such as a TAP device from package tap.
 //
-// A Stack has one IPv4 address, an optional default gateway and a DNS
-// server; it answers ARP and ping, and serves TCP and UDP through plain
-// net.Listener and net.Conn values. It implements netx.Network, so the rest
-// of pasteur uses it exactly as it would use the host's sockets:
+// A Stack has IPv4, IPv6 or both: static addresses with their gateways, an
+// IPv4 address leased by DHCP (renewed in the background), and IPv6
+// addresses made by SLAAC from router advertisements. It answers ARP,
+// neighbour discovery and ping, and serves TCP and UDP through plain
+// net.Listener and net.Conn values; listeners on the unspecified address
+// take both families. It implements netx.Network, so the rest of pasteur
+// uses it exactly as it would use the host's sockets:
 //
 //	dev, err := tap.OpenOffload("tap100") // or tap.Open, without offloads
 //	...
 //	mtu, _ := dev.MTU()
 //	s, err := netstack.New(dev, netstack.Config{
-//		Addr:    netip.MustParsePrefix("10.0.0.3/24"),
-//		Gateway: netip.MustParseAddr("10.0.0.1"),
-//		MTU:     mtu,
-//		Logger:  logger,
+//		Addr:     netip.MustParsePrefix("10.0.0.3/24"),
+//		Gateway:  netip.MustParseAddr("10.0.0.1"),
+//		Addr6:    netip.MustParsePrefix("fd00::3/64"),
+//		Gateway6: netip.MustParseAddr("fd00::1"),
+//		MTU:      mtu,
+//		Logger:   logger,
 //	})
 //	...
 //	defer s.Close()
 //	ln, err := s.Listen("tcp", ":443")
 //
 // The host's IP stack is never used: names are resolved by DNS queries sent
-// through the Stack itself.
+// through the Stack itself, for A and AAAA records, and a name with both is
+// dialled the Happy Eyeballs way (RFC 8305).
 //
 // On a link with virtio-net headers (Link.VnetHdr), the Stack hands the
 // device TCP segments of up to 64 KiB with a partial checksum, which the
@@ -30,6 +36,7 @@
 package netstack
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +53,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
@@ -55,25 +63,56 @@ import (
 // nicID is the Stack's only network interface.
 const nicID tcpip.NICID = 1
 
-// Config configures a Stack.
+// Config configures a Stack. At least one of Addr, Addr6, DHCP and
+// AcceptRA must be set.
 type Config struct {
-	// Addr is the Stack's IPv4 address and subnet, e.g. 10.0.0.3/24.
-	// Addresses in the subnet are reached directly on the link.
+	// Addr is the Stack's static IPv4 address and subnet, e.g.
+	// 10.0.0.3/24. Addresses in the subnet are reached directly on the
+	// link. The zero Prefix means no static IPv4 address.
 	Addr netip.Prefix
 
-	// Gateway is the IPv4 router for addresses outside the subnet. If it
-	// is the zero Addr, the Stack has no default route.
+	// Gateway is the IPv4 router for addresses outside Addr's subnet. If
+	// it is the zero Addr, the Stack has no static IPv4 default route.
 	Gateway netip.Addr
 
-	// DNS is the IPv4 address of the DNS server (port 53) that resolves
-	// host names. If it is the zero Addr, the Gateway is used.
+	// Addr6 is the Stack's static IPv6 address and prefix, e.g.
+	// fd00::3/64. The zero Prefix means none.
+	Addr6 netip.Prefix
+
+	// Gateway6 is the IPv6 router for addresses outside Addr6's prefix
+	// (a link-local router address works too). Zero means none.
+	Gateway6 netip.Addr
+
+	// DHCP asks a DHCPv4 server for the IPv4 address, subnet, gateway
+	// and DNS server, and keeps the lease renewed. When the lease runs
+	// out unrenewed, its address is removed (nothing is served on it)
+	// and the Stack asks again. Not with Addr.
+	DHCP bool
+
+	// AcceptRA takes IPv6 addresses (SLAAC, from the MAC address, so the
+	// same across restarts), routes and DNS servers from the router
+	// advertisements on the link.
+	AcceptRA bool
+
+	// DNS is the address of the DNS server (port 53), IPv4 or IPv6, that
+	// resolves host names. If it is the zero Addr, the Stack uses the
+	// one DHCP named, else one a router advertised, else Gateway, else
+	// Gateway6.
 	DNS netip.Addr
+
+	// MAC is the Stack's Ethernet address. It should stay the same
+	// across restarts: the neighbours' caches and the DHCP server
+	// remember it, and SLAAC addresses are made from it. If it is nil, it
+	// is derived from Addr (02:00:a:b:c:d), else from the last four bytes
+	// of Addr6; with neither, it is required.
+	MAC net.HardwareAddr
 
 	// MTU is the largest IP packet the link carries, Ethernet header
 	// excluded (a TAP device's MTU). Zero means 1500.
 	MTU int
 
-	// Logger receives link errors. Nil means no logging.
+	// Logger receives link errors and what DHCP and router
+	// advertisements configured. Nil means no logging.
 	Logger *slog.Logger
 }
 
@@ -84,10 +123,15 @@ type Stack struct {
 	link     Link
 	ep       *endpoint
 	stack    *stack.Stack
-	resolver *net.Resolver
+	resolver *net.Resolver // for service names only
 	log      *slog.Logger
 
-	wg        sync.WaitGroup // the link loops
+	ctx    context.Context // ends when the Stack closes
+	cancel context.CancelFunc
+
+	dyn dynamic // what DHCP and router advertisements configured
+
+	wg        sync.WaitGroup // the link loops and the DHCP client
 	lastErr   atomic.Pointer[string]
 	closeOnce sync.Once
 	closeErr  error
@@ -100,8 +144,8 @@ type Stack struct {
 
 // New starts a Stack on link, an Ethernet device such as a *tap.Device. The
 // Stack owns link from then on and closes it in Close (if New fails, link is
-// left open). The Stack's MAC address is derived from its IPv4 address
-// (02:00:a:b:c:d), so that it stays the same across restarts.
+// left open). With DHCP or AcceptRA, addresses come later: see
+// WaitAddresses.
 func New(link Link, cfg Config) (*Stack, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -109,89 +153,114 @@ func New(link Link, cfg Config) (*Stack, error) {
 	if cfg.MTU == 0 {
 		cfg.MTU = 1500
 	}
-	if !cfg.DNS.IsValid() {
-		cfg.DNS = cfg.Gateway
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MAC == nil {
+		cfg.MAC = macFor(cfg)
+	}
 
-	ipstack := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
+	s := &Stack{
+		cfg:  cfg,
+		link: link,
+		log:  cfg.Logger.With("mac", cfg.MAC.String()),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.dyn.changed = make(chan struct{})
+	s.stack = stack.New(stack.Options{
+		NetworkProtocols: []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol, ipv6.NewProtocolWithOptions(ipv6.Options{
+			NDPConfigs:       ndpConfigs(cfg.AcceptRA),
+			AutoGenLinkLocal: cfg.hasIPv6(),
+			NDPDisp:          (*ndpDispatcher)(s),
+			DADConfigs:       stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: time.Second},
+		})},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		HandleLocal:        true,
 	})
-	s := &Stack{
-		cfg:   cfg,
-		link:  link,
-		stack: ipstack,
-		log:   cfg.Logger.With("addr", cfg.Addr.String()),
-	}
 	// The endpoint carries whole frames, so its MTU counts the Ethernet
 	// header; ethernet.Endpoint subtracts it again for the IP layer.
 	s.ep = &endpoint{
 		link:    link,
 		vnet:    link.VnetHdr(),
 		mtu:     uint32(cfg.MTU + header.EthernetMinimumSize),
-		addr:    macFor(cfg.Addr.Addr()),
+		addr:    tcpip.LinkAddress(cfg.MAC),
 		s:       s,
 		queue:   make(chan *stack.PacketBuffer, queueLen),
 		quit:    make(chan struct{}),
 		written: make(chan struct{}),
 	}
-	if err := configure(ipstack, ethernet.New(s.ep), cfg); err != nil {
-		ipstack.Destroy()
+	if err := s.configure(ethernet.New(s.ep)); err != nil {
+		s.stack.Destroy()
+		s.cancel()
 		return nil, err
 	}
-	s.resolver = s.newResolver()
+	s.resolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("netstack: service names only")
+	}}
 	s.wg.Add(2)
 	go s.ep.readLoop()
 	go s.ep.writeLoop()
+	if cfg.DHCP {
+		s.wg.Add(1)
+		go s.runDHCP()
+	}
 	return s, nil
 }
+
+// hasIPv6 reports whether the Stack takes part in IPv6.
+func (cfg *Config) hasIPv6() bool { return cfg.Addr6.IsValid() || cfg.AcceptRA }
 
 // check reports what is wrong with cfg, if anything.
 func (cfg *Config) check() error {
 	switch {
-	case !cfg.Addr.IsValid() || !cfg.Addr.Addr().Is4():
+	case !cfg.Addr.IsValid() && !cfg.Addr6.IsValid() && !cfg.DHCP && !cfg.AcceptRA:
+		return errors.New("netstack: no address: want a static IPv4 or IPv6 address, DHCP or router advertisements")
+	case cfg.Addr.IsValid() && !cfg.Addr.Addr().Is4():
 		return fmt.Errorf("netstack: address %v is not an IPv4 prefix such as 10.0.0.3/24", cfg.Addr)
+	case cfg.Addr6.IsValid() && (!cfg.Addr6.Addr().Is6() || cfg.Addr6.Addr().Is4In6()):
+		return fmt.Errorf("netstack: address %v is not an IPv6 prefix such as fd00::3/64", cfg.Addr6)
+	case cfg.Addr.IsValid() && cfg.DHCP:
+		return errors.New("netstack: a static IPv4 address and DHCP exclude each other")
 	case cfg.Gateway.IsValid() && !cfg.Gateway.Is4():
 		return fmt.Errorf("netstack: gateway %v is not an IPv4 address", cfg.Gateway)
-	case cfg.DNS.IsValid() && !cfg.DNS.Is4():
-		return fmt.Errorf("netstack: DNS server %v is not an IPv4 address", cfg.DNS)
-	case cfg.MTU != 0 && (cfg.MTU < 576 || cfg.MTU > 65535-header.EthernetMinimumSize):
-		return fmt.Errorf("netstack: MTU %d out of range [576, %d]", cfg.MTU, 65535-header.EthernetMinimumSize)
+	case cfg.Gateway.IsValid() && !cfg.Addr.IsValid():
+		return errors.New("netstack: an IPv4 gateway needs a static IPv4 address")
+	case cfg.Gateway6.IsValid() && (!cfg.Gateway6.Is6() || cfg.Gateway6.Is4In6()):
+		return fmt.Errorf("netstack: gateway %v is not an IPv6 address", cfg.Gateway6)
+	case cfg.Gateway6.IsValid() && !cfg.Addr6.IsValid():
+		return errors.New("netstack: an IPv6 gateway needs a static IPv6 address")
+	case cfg.DNS.IsValid() && cfg.DNS.Is4In6():
+		return fmt.Errorf("netstack: DNS server %v: write it as an IPv4 address", cfg.DNS)
+	case cfg.MAC != nil && (len(cfg.MAC) != 6 || cfg.MAC[0]&1 != 0):
+		return fmt.Errorf("netstack: MAC address %v is not a unicast Ethernet address", cfg.MAC)
+	case cfg.MAC == nil && !cfg.Addr.IsValid() && !cfg.Addr6.IsValid():
+		return errors.New("netstack: without a static address, a MAC address is needed")
+	case cfg.MTU != 0 && (cfg.MTU < 1280 && cfg.hasIPv6() || cfg.MTU < 576 || cfg.MTU > 65535-header.EthernetMinimumSize):
+		return fmt.Errorf("netstack: MTU %d out of range [576 (1280 with IPv6), %d]", cfg.MTU, 65535-header.EthernetMinimumSize)
 	}
 	return nil
 }
 
-// configure adds the NIC, its address and its routes to s.
-func configure(s *stack.Stack, link stack.LinkEndpoint, cfg Config) error {
-	if err := setTCPOptions(s); err != nil {
+// configure adds the NIC, its static addresses and their routes.
+func (s *Stack) configure(link stack.LinkEndpoint) error {
+	if err := setTCPOptions(s.stack); err != nil {
 		return err
 	}
-	if err := s.CreateNIC(nicID, link); err != nil {
+	if err := s.stack.CreateNIC(nicID, link); err != nil {
 		return fmt.Errorf("netstack: create NIC: %s", err)
 	}
-	addr := tcpip.ProtocolAddress{
-		Protocol: ipv4.ProtocolNumber,
-		AddressWithPrefix: tcpip.AddressWithPrefix{
-			Address:   tcpip.AddrFrom4(cfg.Addr.Addr().As4()),
-			PrefixLen: cfg.Addr.Bits(),
-		},
+	for _, a := range []struct {
+		addr netip.Prefix
+		gw   netip.Addr
+	}{{s.cfg.Addr, s.cfg.Gateway}, {s.cfg.Addr6, s.cfg.Gateway6}} {
+		if !a.addr.IsValid() {
+			continue
+		}
+		if err := s.addAddress(a.addr); err != nil {
+			return err
+		}
+		s.addRoutes(a.addr, a.gw)
 	}
-	if err := s.AddProtocolAddress(nicID, addr, stack.AddressProperties{}); err != nil {
-		return fmt.Errorf("netstack: add address %v: %s", cfg.Addr, err)
-	}
-	routes := []tcpip.Route{{Destination: addr.AddressWithPrefix.Subnet(), NIC: nicID}}
-	if cfg.Gateway.IsValid() {
-		routes = append(routes, tcpip.Route{
-			Destination: header.IPv4EmptySubnet,
-			Gateway:     tcpip.AddrFrom4(cfg.Gateway.As4()),
-			NIC:         nicID,
-		})
-	}
-	s.SetRouteTable(routes)
 	return nil
 }
 
@@ -218,12 +287,8 @@ func setTCPOptions(s *stack.Stack) error {
 	return nil
 }
 
-// macFor returns the locally administered MAC address 02:00:a:b:c:d for the
-// IPv4 address a.b.c.d.
-func macFor(ip netip.Addr) tcpip.LinkAddress {
-	a := ip.As4()
-	return tcpip.LinkAddress([]byte{0x02, 0x00, a[0], a[1], a[2], a[3]})
-}
+// errClosed is returned by the methods of a closed Stack.
+var errClosed = fmt.Errorf("netstack: %w", net.ErrClosed)
 
 // Close shuts the Stack down: open connections and listeners are aborted,
 // the link loops stop and the link is closed. It returns the link's Close
@@ -231,6 +296,7 @@ func macFor(ip netip.Addr) tcpip.LinkAddress {
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.cancel()
 		// Destroy first, so that aborted connections can still send their
 		// resets.
 		s.stack.Destroy()

@@ -263,11 +263,18 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no address", Config{}, "not an IPv4 prefix"},
-		{"IPv6 address", Config{Addr: netip.MustParsePrefix("fd00::3/64")}, "not an IPv4 prefix"},
+		{"no address", Config{}, "no address"},
+		{"IPv6 as IPv4", Config{Addr: netip.MustParsePrefix("fd00::3/64")}, "not an IPv4 prefix"},
+		{"IPv4 as IPv6", Config{Addr6: prefix}, "not an IPv6 prefix"},
 		{"IPv6 gateway", Config{Addr: prefix, Gateway: netip.MustParseAddr("fd00::1")}, "gateway"},
-		{"IPv6 DNS", Config{Addr: prefix, DNS: netip.MustParseAddr("fd00::1")}, "DNS"},
+		{"IPv4 gateway6", Config{Addr6: netip.MustParsePrefix("fd00::3/64"), Gateway6: netip.MustParseAddr("10.0.0.1")}, "gateway"},
+		{"gateway without address", Config{Addr6: netip.MustParsePrefix("fd00::3/64"), Gateway: netip.MustParseAddr("10.0.0.1")}, "needs a static IPv4"},
+		{"static and DHCP", Config{Addr: prefix, DHCP: true}, "exclude"},
+		{"DHCP without MAC", Config{DHCP: true}, "MAC"},
+		{"multicast MAC", Config{DHCP: true, MAC: net.HardwareAddr{1, 0, 0, 0, 0, 1}}, "MAC"},
+		{"mapped DNS", Config{Addr: prefix, DNS: netip.MustParseAddr("::ffff:10.0.0.1")}, "DNS"},
 		{"tiny MTU", Config{Addr: prefix, MTU: 100}, "MTU"},
+		{"IPv6 MTU", Config{Addr6: netip.MustParsePrefix("fd00::3/64"), MTU: 1000}, "MTU"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,8 +292,16 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestMAC(t *testing.T) {
-	got := macFor(netip.MustParseAddr("10.0.0.3"))
-	if want := "02:00:0a:00:00:03"; got.String() != want {
-		t.Errorf("macFor(10.0.0.3) = %v, want %s", got, want)
+	for _, tt := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Addr: netip.MustParsePrefix("10.0.0.3/24")}, "02:00:0a:00:00:03"},
+		{Config{Addr: netip.MustParsePrefix("10.0.0.3/24"), Addr6: netip.MustParsePrefix("fd00::3/64")}, "02:00:0a:00:00:03"},
+		{Config{Addr6: netip.MustParsePrefix("fd00::a:b0c:d/64")}, "02:00:0b:0c:00:0d"},
+	} {
+		if got := macFor(tt.cfg); got.String() != tt.want {
+			t.Errorf("macFor(%v, %v) = %v, want %s", tt.cfg.Addr, tt.cfg.Addr6, got, tt.want)
+		}
 	}
 }

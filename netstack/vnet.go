@@ -3,6 +3,7 @@ package netstack
 import (
 	"encoding/binary"
 
+	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
@@ -49,24 +50,32 @@ func putVnetHdr(h []byte, pkt *stack.PacketBuffer) {
 
 // checkInbound reports whether an inbound frame with virtio-net header h
 // may go to a stack that trusts checksums (CapabilityRXChecksumOffload):
-// the IPv4 header checksum must hold, and the TCP or UDP checksum too
-// unless the kernel vouches for it (NEEDS_CSUM: it is partial and the
-// kernel's own; DATA_VALID: the kernel checked it). Frames that are not
-// IPv4 (ARP) pass as they are. Unchecked by the stack, a frame that fails
-// here is dropped.
+// for IPv4, the header checksum must hold; for IPv4 and IPv6, the TCP or
+// UDP checksum too, unless the kernel vouches for it (NEEDS_CSUM: it is
+// partial and the kernel's own; DATA_VALID: the kernel checked it). Other
+// frames (ARP) and protocols (ICMP, ICMPv6: the stack checks those itself)
+// pass as they are. Unchecked by the stack, a frame that fails here is
+// dropped.
 func checkInbound(h, frame []byte) bool {
 	if len(frame) < header.EthernetMinimumSize {
 		return false
 	}
-	eth := header.Ethernet(frame)
-	if eth.Type() != header.IPv4ProtocolNumber {
-		return true
+	vouched := h[0]&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0
+	switch header.Ethernet(frame).Type() {
+	case header.IPv4ProtocolNumber:
+		return checkIPv4(frame[header.EthernetMinimumSize:], vouched)
+	case header.IPv6ProtocolNumber:
+		return checkIPv6(frame[header.EthernetMinimumSize:], vouched)
 	}
-	ip := header.IPv4(frame[header.EthernetMinimumSize:])
+	return true
+}
+
+// checkIPv4 checks an IPv4 packet for checkInbound.
+func checkIPv4(ip header.IPv4, vouched bool) bool {
 	if !ip.IsValid(len(ip)) || !ip.IsChecksumValid() {
 		return false
 	}
-	if h[0]&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0 {
+	if vouched {
 		return true
 	}
 	if ip.More() || ip.FragmentOffset() != 0 {
@@ -75,7 +84,40 @@ func checkInbound(h, frame []byte) bool {
 		return true
 	}
 	payload := ip[ip.HeaderLength():ip.TotalLength()]
-	switch ip.TransportProtocol() {
+	return checkTransport(ip.TransportProtocol(), ip.SourceAddress(), ip.DestinationAddress(), payload, false)
+}
+
+// checkIPv6 checks an IPv6 packet for checkInbound, past its hop-by-hop,
+// routing and destination options headers.
+func checkIPv6(ip header.IPv6, vouched bool) bool {
+	if !ip.IsValid(len(ip)) {
+		return false
+	}
+	if vouched {
+		return true
+	}
+	next := ip.NextHeader()
+	rest := ip[header.IPv6MinimumSize : header.IPv6MinimumSize+int(ip.PayloadLength())]
+	for {
+		switch next {
+		case uint8(header.IPv6HopByHopOptionsExtHdrIdentifier), uint8(header.IPv6RoutingExtHdrIdentifier),
+			uint8(header.IPv6DestinationOptionsExtHdrIdentifier):
+			if len(rest) < 8 || len(rest) < (int(rest[1])+1)*8 {
+				return false
+			}
+			next, rest = rest[0], rest[(int(rest[1])+1)*8:]
+		case uint8(header.IPv6FragmentExtHdrIdentifier):
+			return true // as for IPv4 fragments
+		default:
+			return checkTransport(tcpip.TransportProtocolNumber(next), ip.SourceAddress(), ip.DestinationAddress(), rest, true)
+		}
+	}
+}
+
+// checkTransport checks the TCP or UDP checksum of payload; other
+// protocols pass. A UDP datagram without a checksum passes over IPv4 only.
+func checkTransport(proto tcpip.TransportProtocolNumber, src, dst tcpip.Address, payload []byte, v6 bool) bool {
+	switch proto {
 	case header.TCPProtocolNumber:
 		if len(payload) < header.TCPMinimumSize {
 			return false
@@ -85,11 +127,11 @@ func checkInbound(h, frame []byte) bool {
 			return false
 		}
 		if header.UDP(payload).Checksum() == 0 {
-			return true // no checksum
+			return !v6 // IPv4: no checksum; IPv6: one is required
 		}
 	default:
 		return true // ICMP and others carry their own, checked by the stack
 	}
-	xsum := header.PseudoHeaderChecksum(ip.TransportProtocol(), ip.SourceAddress(), ip.DestinationAddress(), uint16(len(payload)))
+	xsum := header.PseudoHeaderChecksum(proto, src, dst, uint16(len(payload)))
 	return checksum.Checksum(payload, xsum) == 0xffff
 }

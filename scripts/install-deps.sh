@@ -3,7 +3,7 @@
 # when they are missing. Extra command names may be given as arguments.
 set -eu
 need=""
-for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft "$@"; do
+for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft dnsmasq "$@"; do
 	command -v "$cmd" >/dev/null 2>&1 && continue
 	case "$cmd" in
 	ip) pkg=iproute2 ;;
@@ -12,6 +12,7 @@ for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft
 	named | tsig-keygen) pkg=bind9 ;;
 	dig) pkg=bind9-dnsutils ;;
 	nft) pkg=nftables ;;            # packet loss in the e2e tests (no sch_netem here)
+	dnsmasq) pkg=dnsmasq-base ;;    # DHCP, router advertisements and DNS of the e2e tests (no service)
 	*) pkg=$cmd ;;
 	esac
 	need="$need $pkg"

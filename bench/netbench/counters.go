@@ -67,7 +67,7 @@ func fetchStats(bed *testbed.Bed, t target, gc bool) (debugStats, error) {
 // readCounters reads t's counters now.
 func readCounters(bed *testbed.Bed, t target) (counters, error) {
 	var c counters
-	if t.name == "netstack" {
+	if strings.HasPrefix(t.name, "netstack") {
 		st, err := fetchStats(bed, t, false)
 		if err != nil {
 			return c, err

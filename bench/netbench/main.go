@@ -2,12 +2,14 @@
 // mode) against the same binary on the kernel's sockets, in one run, on the
 // deployment's topology built in network namespaces (package testbed):
 //
-//	client (wrk, in the bridge namespace, on br1 10.0.0.1)
-//	  ├── tap100 ── pasteur --tap (gVisor netstack, 10.0.0.3)
+//	client (wrk, in the bridge namespace, on br1 10.0.0.1 and fd00::1)
+//	  ├── tap100 ── pasteur --tap (gVisor netstack, 10.0.0.3 and fd00::3)
 //	  └── veth   ── namespace "sock": pasteur on kernel sockets (10.0.0.4)
 //
 // It prints small GET /ID requests/s and the MB/s of a 10 MB raw paste
-// download for each, and the ratio netstack/kernel; for each figure the
+// download for each, and the ratio netstack/kernel; the netstack server is
+// measured over IPv4 and over IPv6 ("netstack6"), with the ratio of the two
+// from the same run; for each figure the
 // servers' TCP retransmits and link drops, their peak resident memory under
 // load, and the top of a CPU profile of each; and the memory that 1,000 idle
 // keep-alive connections cost each server. Runs alternate between the two
@@ -73,6 +75,13 @@ func main() {
 	}
 }
 
+// served is a server process and where it is measured.
+type served struct {
+	t    target
+	args []string
+	pid  int
+}
+
 type target struct {
 	name string
 	base string // http://addr:port
@@ -109,13 +118,9 @@ func run(o options) error {
 	}
 	common := []string{"--max-size", "16777216", "--log-level", "warn", "--debug-addr", debugAddr}
 	common = append(common, strings.Fields(o.extra)...)
-	servers := []struct {
-		t    target
-		args []string
-		pid  int
-	}{
+	servers := []served{
 		{t: target{"kernel", "http://" + sockAddr + ":4343", sockNS, "vbsock"}, args: append([]string{"--bind", sockAddr, "--data", filepath.Join(tmp, "sock")}, common...)},
-		{t: target{"netstack", "http://" + testbed.TapAddr + ":4343", bed.Bridge, testbed.Tap}, args: append([]string{"--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix, "--ipv4-gateway", testbed.BridgeAddr, "--data", filepath.Join(tmp, "tap"), fmt.Sprintf("--tap-offload=%v", o.offload)}, common...)},
+		{t: target{"netstack", "http://" + testbed.TapAddr + ":4343", bed.Bridge, testbed.Tap}, args: append([]string{"--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix, "--ipv4-gateway", testbed.BridgeAddr, "--ipv6", testbed.TapAddr6 + testbed.Prefix6, "--data", filepath.Join(tmp, "tap"), fmt.Sprintf("--tap-offload=%v", o.offload)}, common...)},
 	}
 	profDir := o.profiles
 	if profDir == "" {
@@ -142,6 +147,11 @@ func run(o options) error {
 			return err
 		}
 		s.pid = serverPID(cmd.Process.Pid)
+	}
+	// The netstack server again, over IPv6.
+	targets := append(servers[:len(servers):len(servers)], served{
+		t: target{"netstack6", "http://[" + testbed.TapAddr6 + "]:4343", bed.Bridge, testbed.Tap}, pid: servers[1].pid})
+	for _, s := range targets {
 		hostPort := strings.TrimPrefix(s.t.base, "http://")
 		if err := bed.WaitTCP(bed.Bridge, hostPort, 30*time.Second); err != nil {
 			return err
@@ -175,14 +185,14 @@ func run(o options) error {
 		}
 	}
 
-	for _, s := range servers {
+	for _, s := range targets {
 		if large[s.t.name], err = pasteFile(bed, s.t.base, big, ""); err != nil {
 			return err
 		}
 	}
 
 	pids := map[string]int{}
-	for _, s := range servers {
+	for _, s := range targets {
 		pids[s.t.name] = s.pid
 	}
 	var tops []string
@@ -191,7 +201,7 @@ func run(o options) error {
 		total := map[string]counters{}
 		rss := sampleRSS(pids)
 		for r := 0; r < rounds; r++ {
-			for _, s := range servers {
+			for _, s := range targets {
 				c0, err := readCounters(bed, s.t)
 				if err != nil {
 					return err
@@ -219,13 +229,15 @@ func run(o options) error {
 				total[s.t.name] = total[s.t.name].add(d)
 				v := f.pick(res)
 				sums[s.t.name] += v
-				fmt.Printf("  %-20s %-8s round %d: %10.1f %s (%d errors; %v)\n", f.name, s.t.name, r+1, v, f.unit, res.errors, d)
+				fmt.Printf("  %-20s %-9s round %d: %10.1f %s (%d errors; %v)\n", f.name, s.t.name, r+1, v, f.unit, res.errors, d)
 			}
 		}
 		peaks := rss.peaks()
 		k, n := sums["kernel"]/float64(rounds), sums["netstack"]/float64(rounds)
 		fmt.Printf("%-20s kernel %10.1f %s  netstack %10.1f %s  ratio netstack/kernel %.2fx\n", f.name, k, f.unit, n, f.unit, n/k)
-		fmt.Printf("%-20s kernel: %v; netstack: %v\n", "", total["kernel"], total["netstack"])
+		n6 := sums["netstack6"] / float64(rounds)
+		fmt.Printf("%-20s netstack over IPv6 %10.1f %s  ratio IPv6/IPv4 %.2fx\n", "", n6, f.unit, n6/n)
+		fmt.Printf("%-20s kernel: %v; netstack: %v; netstack6: %v\n", "", total["kernel"], total["netstack"], total["netstack6"])
 		fmt.Printf("%-20s peak RSS kernel %.1f MiB  netstack %.1f MiB  ratio %.2fx\n", "", float64(peaks["kernel"])/1024, float64(peaks["netstack"])/1024, float64(peaks["netstack"])/float64(peaks["kernel"]))
 	}
 	for _, t := range tops {

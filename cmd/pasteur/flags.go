@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"strings"
 
 	"github.com/pasteur-dev/pasteur/paste"
@@ -29,9 +28,7 @@ type serveConfig struct {
 	tap      string
 	offload  bool
 	debug    string
-	ipv4     netip.Prefix
-	gateway  netip.Addr
-	dns      netip.Addr
+	net      tapNetConfig // the TAP stack's addresses
 	remote   string
 	port     int
 	bind     string
@@ -52,12 +49,10 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs := flag.NewFlagSet("pasteur", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	var ipv4, gateway, dns, level string
-	fs.StringVar(&c.tap, "tap", "", "run on a userspace TCP/IP stack over this TAP `device` (e.g. tap100) instead of the host's sockets; needs --ipv4")
+	var level string
+	fs.StringVar(&c.tap, "tap", "", "run on a userspace TCP/IP stack over this TAP `device` (e.g. tap100) instead of the host's sockets; needs --ipv4, --ipv6, --dhcp or --accept-router-advertisements")
 	fs.BoolVar(&c.offload, "tap-offload", true, "open the TAP device with checksum and TCP segmentation offloads (IFF_VNET_HDR); false for plain frames")
-	fs.StringVar(&ipv4, "ipv4", "", "the stack's IPv4 address and prefix in TAP mode (e.g. 10.0.0.3/24)")
-	fs.StringVar(&gateway, "ipv4-gateway", "", "the default gateway in TAP mode (e.g. 10.0.0.1)")
-	fs.StringVar(&dns, "dns-server", "", "DNS server `IP` that resolves host names in TAP mode (default: the gateway)")
+	c.net.addFlags(fs)
 	for _, n := range []string{"r", "remote"} {
 		fs.StringVar(&c.remote, n, "", "Git `URL` to push every paste to and fetch from: git://host/repo, ssh://git@host/repo or git@host:repo (see --ssh-*), https://host/repo (see --remote-token-file); none by default")
 	}
@@ -89,32 +84,13 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	if ipv4 != "" {
-		if c.ipv4, err = netip.ParsePrefix(ipv4); err != nil || !c.ipv4.Addr().Is4() {
-			return nil, fmt.Errorf("--ipv4 %q: want an IPv4 address with its prefix length, like 10.0.0.3/24", ipv4)
-		}
-	}
-	if gateway != "" {
-		if c.gateway, err = netip.ParseAddr(gateway); err != nil || !c.gateway.Is4() {
-			return nil, fmt.Errorf("--ipv4-gateway %q: want an IPv4 address, like 10.0.0.1", gateway)
-		}
-		if c.ipv4.IsValid() && !c.ipv4.Masked().Contains(c.gateway) {
-			return nil, fmt.Errorf("--ipv4-gateway %s is outside --ipv4 %s", c.gateway, c.ipv4)
-		}
-	}
-	if dns != "" {
-		if c.dns, err = netip.ParseAddr(dns); err != nil || !c.dns.Is4() {
-			return nil, fmt.Errorf("--dns-server %q: want an IPv4 address", dns)
-		}
+	if err := c.net.check(c.tap); err != nil {
+		return nil, err
 	}
 	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	switch {
-	case c.tap != "" && !c.ipv4.IsValid():
-		return nil, errors.New("--tap needs --ipv4 (e.g. --ipv4 10.0.0.3/24)")
-	case c.tap == "" && (ipv4 != "" || gateway != "" || dns != ""):
-		return nil, errors.New("--ipv4, --ipv4-gateway and --dns-server configure the TAP stack: add --tap")
 	case c.port < 1 || c.port > 65535:
 		return nil, fmt.Errorf("--port %d: want 1..65535", c.port)
 	case c.length < 1 || c.length > paste.MaxIDLength:

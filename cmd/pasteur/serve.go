@@ -8,15 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/pasteur-dev/pasteur/gitsync"
-	"github.com/pasteur-dev/pasteur/netstack"
-	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/paste/web"
-	"github.com/pasteur-dev/pasteur/tap"
 )
 
 // serve runs the server until ctx ends: network, listener, store, handler,
@@ -117,51 +113,6 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-// openNetwork returns the stack to run on, the address to listen on, and
-// how to release the stack.
-func openNetwork(cfg *serveConfig, log *slog.Logger) (netx.Network, string, func(), error) {
-	port := strconv.Itoa(cfg.port)
-	if cfg.tap == "" {
-		return &netx.Host{}, net.JoinHostPort(cfg.bind, port), func() {}, nil
-	}
-	dev, err := openTap(cfg, log)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	mtu, err := dev.MTU()
-	if err != nil {
-		dev.Close()
-		return nil, "", nil, err
-	}
-	st, err := netstack.New(dev, netstack.Config{
-		Addr:    cfg.ipv4,
-		Gateway: cfg.gateway,
-		DNS:     cfg.dns,
-		MTU:     mtu,
-		Logger:  log.With("component", "netstack"),
-	})
-	if err != nil {
-		dev.Close()
-		return nil, "", nil, err
-	}
-	log.Info("userspace stack up", "tap", cfg.tap, "ipv4", cfg.ipv4, "gateway", cfg.gateway, "mtu", mtu, "offload", dev.VnetHdr())
-	return st, net.JoinHostPort(cfg.ipv4.Addr().String(), port), func() { st.Close() }, nil
-}
-
-// openTap opens the TAP device, with offloads when asked and the kernel
-// allows them.
-func openTap(cfg *serveConfig, log *slog.Logger) (*tap.Device, error) {
-	if !cfg.offload {
-		return tap.Open(cfg.tap)
-	}
-	dev, err := tap.OpenOffload(cfg.tap)
-	if errors.Is(err, tap.ErrNoOffload) {
-		log.Warn("TAP offloads refused; using plain frames", "err", err)
-		return tap.Open(cfg.tap)
-	}
-	return dev, err
 }
 
 // displayAddr names the listening address for the log.

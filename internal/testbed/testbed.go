@@ -1,10 +1,11 @@
 // Package testbed builds, on this machine, the network pasteur is deployed
-// on: a "bridge" network namespace holding br1 (10.0.0.1/24) with tap100
-// enslaved to it, as the operator's scripts/tap.sh does, plus optional hosts
+// on: a "bridge" network namespace holding br1 (10.0.0.1/24 and
+// fd00::1/64) with tap100 enslaved to it, as the operator's scripts/tap.sh does, plus optional hosts
 // in namespaces of their own linked to the bridge by veth pairs. End-to-end
 // tests and benchmarks use it; every command runs inside the namespaces it
 // made, never in the root namespace, and Close removes them and kills the
-// processes it started, by pid.
+// processes it started, by pid. StartDnsmasq adds the DHCP server, router
+// advertiser and DNS server of a network that configures its hosts.
 //
 // It needs root and /dev/net/tun.
 package testbed
@@ -13,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -27,6 +29,10 @@ const (
 	TapAddr    = "10.0.0.3" // pasteur on its userspace stack
 	Prefix     = "/24"
 	Tap        = "tap100"
+
+	BridgeAddr6 = "fd00::1" // br1's IPv6 address
+	TapAddr6    = "fd00::3" // pasteur's static IPv6 address
+	Prefix6     = "/64"
 )
 
 // Bed is one topology. Its namespaces are named after a prefix unique to
@@ -56,7 +62,8 @@ func Check() error {
 	return nil
 }
 
-// New builds the bridge namespace with br1 at BridgeAddr and tap100 in it.
+// New builds the bridge namespace with br1 at BridgeAddr and BridgeAddr6
+// and tap100 in it.
 // name distinguishes beds made by one process.
 func New(name string) (*Bed, error) {
 	if err := Check(); err != nil {
@@ -71,6 +78,8 @@ func New(name string) (*Bed, error) {
 		{"ip", "link", "set", "lo", "up"},
 		{"ip", "link", "add", "br1", "type", "bridge"},
 		{"ip", "addr", "add", BridgeAddr + Prefix, "dev", "br1"},
+		// nodad: usable at once, for peers that bind to it.
+		{"ip", "-6", "addr", "add", BridgeAddr6 + Prefix6, "dev", "br1", "nodad"},
 		{"ip", "link", "set", "br1", "up"},
 		{"ip", "tuntap", "add", "dev", Tap, "mode", "tap"},
 		{"ip", "link", "set", Tap, "master", "br1"},
@@ -170,9 +179,12 @@ func (b *Bed) Close() {
 }
 
 // WaitTCP waits until something in ns accepts connections on addr
-// ("ip:port"), or the timeout passes.
+// ("ip:port" or "[ipv6]:port"), or the timeout passes.
 func (b *Bed) WaitTCP(ns, addr string, timeout time.Duration) error {
-	host, port, _ := strings.Cut(addr, ":")
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
 	deadline := time.Now().Add(timeout)
 	for {
 		// bash's /dev/tcp opens the connection from inside ns.
