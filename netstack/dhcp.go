@@ -51,7 +51,7 @@ func (s *Stack) runDHCP() {
 		l, err := s.acquireLease()
 		if err != nil {
 			if s.ctx.Err() == nil {
-				log.Warn("netstack: no DHCP lease yet; asking again", "err", err, "in", pause)
+				log.Warn("no DHCP lease yet; asking again", "err", err, "in", pause)
 				sleep(s.ctx, pause)
 				pause = min(2*pause, dhcpMaxPause)
 			}
@@ -62,15 +62,15 @@ func (s *Stack) runDHCP() {
 			return
 		}
 		if err := s.applyLease(l); err != nil {
-			log.Error("netstack: cannot use the DHCP lease", "err", err)
+			log.Error("cannot use the DHCP lease", "err", err)
 			sleep(s.ctx, dhcpMaxPause)
 			continue
 		}
-		log.Info("netstack: DHCP lease", "addr", l.addr, "gateway", l.router, "dns", l.dns, "lease", l.duration, "server", l.server)
+		log.Info("DHCP lease", "addr", l.addr, "gateway", l.router, "dns", l.dns, "lease", l.duration, "server", l.server)
 		err = s.keepLease(&l)
 		s.dropLease(l)
 		if s.ctx.Err() == nil {
-			log.Warn("netstack: DHCP lease lost; its address is removed, asking again", "addr", l.addr, "err", err)
+			log.Warn("DHCP lease lost; its address is removed, asking again", "addr", l.addr, "err", err)
 		}
 	}
 }
@@ -156,7 +156,7 @@ func (s *Stack) keepLease(l *lease) error {
 				nl, err := leaseFrom(ack)
 				if err == nil && nl.addr == l.addr {
 					*l = nl
-					log.Debug("netstack: DHCP lease renewed", "addr", l.addr, "lease", l.duration)
+					log.Debug("DHCP lease renewed", "addr", l.addr, "lease", l.duration)
 					break
 				}
 				if err == nil {
@@ -164,7 +164,7 @@ func (s *Stack) keepLease(l *lease) error {
 				}
 				return err
 			}
-			log.Debug("netstack: DHCP renewal unanswered", "to", to, "err", err)
+			log.Debug("DHCP renewal unanswered", "to", to, "err", err)
 		}
 	}
 }
@@ -215,7 +215,7 @@ func (s *Stack) exchange(ctx context.Context, conn *gonet.UDPConn, msg *dhcpv4.D
 	dst := &net.UDPAddr{IP: to.AsSlice(), Port: dhcpServerPort}
 	buf := make([]byte, 1500)
 	for wait := dhcpFirstWait; ; wait = min(2*wait, dhcpMaxWait) {
-		s.log.Debug("netstack: DHCP send", "type", msg.MessageType(), "to", dst)
+		s.log.Debug("DHCP send", "type", msg.MessageType(), "to", dst)
 		if _, err := conn.WriteTo(msg.ToBytes(), dst); err != nil {
 			return nil, err
 		}

@@ -222,7 +222,7 @@ func (e *endpoint) readLoop() {
 		n, err := e.link.Read(buf)
 		if err != nil {
 			if !s.isClosing(err) {
-				s.log.Error("netstack: link read failed; no more frames will be received", "err", err)
+				s.log.Error("link read failed; no more frames will be received", "err", err)
 			}
 			return
 		}

@@ -37,7 +37,7 @@ var _ ipv6.NDPDispatcher = (*ndpDispatcher)(nil)
 
 func (d *ndpDispatcher) OnDuplicateAddressDetectionResult(_ tcpip.NICID, addr tcpip.Address, res stack.DADResult) {
 	if _, ok := res.(*stack.DADSucceeded); !ok {
-		d.log.Warn("netstack: IPv6 address not usable: duplicate address detection", "addr", addr, "result", res)
+		d.log.Warn("IPv6 address not usable: duplicate address detection", "addr", addr, "result", res)
 	}
 	s := (*Stack)(d)
 	s.dyn.mu.Lock()
@@ -54,13 +54,13 @@ func (d *ndpDispatcher) OnOffLinkRouteUpdated(_ tcpip.NICID, dest tcpip.Subnet, 
 	})
 	if !found {
 		s.stack.AddRoute(tcpip.Route{Destination: dest, Gateway: router, NIC: nicID})
-		d.log.Info("netstack: route from a router advertisement", "dest", dest, "router", router)
+		d.log.Info("route from a router advertisement", "dest", dest, "router", router)
 	}
 }
 
 func (d *ndpDispatcher) OnOffLinkRouteInvalidated(_ tcpip.NICID, dest tcpip.Subnet, router tcpip.Address) {
 	(*Stack)(d).stack.RemoveRoutes(func(r tcpip.Route) bool { return r.Destination == dest && r.Gateway == router })
-	d.log.Info("netstack: route expired", "dest", dest, "router", router)
+	d.log.Info("route expired", "dest", dest, "router", router)
 }
 
 func (d *ndpDispatcher) OnOnLinkPrefixDiscovered(_ tcpip.NICID, prefix tcpip.Subnet) {
@@ -86,7 +86,7 @@ func (d *ndpDispatcher) OnAutoGenAddress(_ tcpip.NICID, a tcpip.AddressWithPrefi
 	if p.Addr().IsLinkLocalUnicast() {
 		return nil
 	}
-	d.log.Info("netstack: IPv6 address from a router advertisement (SLAAC)", "addr", p)
+	d.log.Info("IPv6 address from a router advertisement (SLAAC)", "addr", p)
 	s := (*Stack)(d)
 	s.dyn.mu.Lock()
 	if !slices.Contains(s.dyn.slaac, p) {
@@ -98,7 +98,7 @@ func (d *ndpDispatcher) OnAutoGenAddress(_ tcpip.NICID, a tcpip.AddressWithPrefi
 }
 
 func (d *ndpDispatcher) OnAutoGenAddressDeprecated(_ tcpip.NICID, a tcpip.AddressWithPrefix) {
-	d.log.Info("netstack: SLAAC address deprecated", "addr", a)
+	d.log.Info("SLAAC address deprecated", "addr", a)
 }
 
 func (d *ndpDispatcher) OnAutoGenAddressInvalidated(_ tcpip.NICID, a tcpip.AddressWithPrefix) {
@@ -106,7 +106,7 @@ func (d *ndpDispatcher) OnAutoGenAddressInvalidated(_ tcpip.NICID, a tcpip.Addre
 	if p.Addr().IsLinkLocalUnicast() {
 		return
 	}
-	d.log.Warn("netstack: SLAAC address expired", "addr", p)
+	d.log.Warn("SLAAC address expired", "addr", p)
 	s := (*Stack)(d)
 	s.dyn.mu.Lock()
 	s.dyn.slaac = slices.DeleteFunc(s.dyn.slaac, func(q netip.Prefix) bool { return q == p })
@@ -126,7 +126,7 @@ func (d *ndpDispatcher) OnRecursiveDNSServerOption(_ tcpip.NICID, addrs []tcpip.
 	s.dyn.mu.Lock()
 	defer s.dyn.mu.Unlock()
 	if !slices.Equal(ips, s.dyn.raDNS) {
-		d.log.Info("netstack: DNS servers from a router advertisement", "dns", ips, "lifetime", lifetime)
+		d.log.Info("DNS servers from a router advertisement", "dns", ips, "lifetime", lifetime)
 		s.dyn.raDNS = ips
 	}
 }

@@ -338,7 +338,7 @@ func (s *Stack) writeFailed(err error) {
 	msg := err.Error()
 	if old := s.lastErr.Load(); old == nil || *old != msg {
 		s.lastErr.Store(&msg)
-		s.log.Warn("netstack: link write failed; frame dropped", "err", err)
+		s.log.Warn("link write failed; frame dropped", "err", err)
 	}
 }
 

@@ -15,11 +15,12 @@ import (
 // Network is a TCP/IP stack.
 type Network interface {
 	// Listen announces on the local address, as net.Listen does ("tcp",
-	// "tcp4"). An empty host means every address of the stack.
+	// "tcp4", "tcp6"). An empty host means every address of the stack,
+	// of both families for "tcp".
 	Listen(network, address string) (net.Listener, error)
 
 	// Dial connects to address ("host:port") over network ("tcp", "tcp4",
-	// "udp", "udp4"), as net.Dialer.DialContext does. A host name is
+	// "tcp6", "udp", "udp4", "udp6"), as net.Dialer.DialContext does. A host name is
 	// resolved by the stack's own resolver. The context bounds the whole
 	// dial, resolution included.
 	Dial(ctx context.Context, network, address string) (net.Conn, error)
