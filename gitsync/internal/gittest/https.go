@@ -4,11 +4,11 @@ import (
 	"crypto/x509"
 	"io"
 	"log"
-	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+
+	"github.com/pasteur-dev/pasteur/internal/githttp"
 )
 
 // StartHTTPS serves the repositories in base with git http-backend (git's
@@ -18,21 +18,11 @@ import (
 func StartHTTPS(t testing.TB, base, password string) (string, *x509.CertPool) {
 	t.Helper()
 	Require(t)
-	backend := &cgi.Handler{
-		Path: filepath.Join(ExecPath(t), "git-http-backend"),
-		Env:  append(Env(t), "GIT_PROJECT_ROOT="+base, "GIT_HTTP_EXPORT_ALL=1"),
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if !ok || u == "" || p != password {
-			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
-			http.Error(w, "who are you?", http.StatusUnauthorized)
-			return
-		}
-		// http-backend takes pushes from an authenticated user only.
-		b := *backend
-		b.Env = append(b.Env, "REMOTE_USER="+u)
-		b.ServeHTTP(w, r)
+	srv := httptest.NewUnstartedServer(githttp.Handler(githttp.Config{
+		Root:     base,
+		Backend:  filepath.Join(ExecPath(t), "git-http-backend"),
+		Env:      Env(t),
+		Password: password,
 	}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes
 	srv.StartTLS()

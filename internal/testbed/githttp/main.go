@@ -5,15 +5,15 @@
 package main
 
 import (
-	"crypto/subtle"
 	"flag"
 	"log"
 	"net"
 	"net/http"
-	"net/http/cgi"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/pasteur-dev/pasteur/internal/githttp"
 )
 
 func main() {
@@ -31,27 +31,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	backend := &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + *root, "GIT_HTTP_EXPORT_ALL=1"},
-	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if *user == "" {
-			ok = ok && u != ""
-		} else {
-			ok = ok && u == *user
-		}
-		if !ok || subtle.ConstantTimeCompare([]byte(p), []byte(*pass)) != 1 {
+	h := githttp.Handler(githttp.Config{
+		Root:     *root,
+		Backend:  filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		User:     *user,
+		Password: *pass,
+		Refused: func(r *http.Request, u string) {
 			log.Printf("githttp: %s %s: unauthorized (user %q)", r.Method, r.URL, u)
-			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		// git http-backend takes pushes from authenticated users only.
-		h := *backend
-		h.Env = append(h.Env, "REMOTE_USER="+u)
-		h.ServeHTTP(w, r)
+		},
 	})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
