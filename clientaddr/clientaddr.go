@@ -1,0 +1,110 @@
+// Package clientaddr finds the address of the client behind an HTTP
+// request: the peer's, or, when the peer is a trusted reverse proxy, the
+// one the proxies forwarded in X-Forwarded-For.
+//
+// The limits, the access log and the metrics all name a client by the
+// address Resolver.Handler puts in the request's context (From).
+package clientaddr
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Resolver finds a request's client address. Its zero value trusts no
+// proxy: the client is the peer.
+type Resolver struct {
+	trusted []netip.Prefix
+}
+
+// New returns a Resolver that believes X-Forwarded-For from peers in
+// trusted, and only from them.
+func New(trusted []netip.Prefix) *Resolver {
+	r := &Resolver{}
+	for _, p := range trusted {
+		r.trusted = append(r.trusted, p.Masked())
+	}
+	return r
+}
+
+// Trusted reports whether a is one of the trusted proxies.
+func (r *Resolver) Trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range r.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Addr returns req's client address: the peer (RemoteAddr) unless it is a
+// trusted proxy; then the X-Forwarded-For entries are read from the right
+// (the hop nearest to us) and the first one that is not a trusted proxy
+// is the client. An entry that does not parse ends the walk at the last
+// address known good. The zero Addr when RemoteAddr holds none.
+func (r *Resolver) Addr(req *http.Request) netip.Addr {
+	peer := parseHost(req.RemoteAddr)
+	if !peer.IsValid() || !r.Trusted(peer) {
+		return peer
+	}
+	hops := req.Header.Values("X-Forwarded-For")
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		list := hops[i]
+		for list != "" {
+			var entry string
+			if j := strings.LastIndexByte(list, ','); j >= 0 {
+				entry, list = list[j+1:], list[:j]
+			} else {
+				entry, list = list, ""
+			}
+			a := parseHost(strings.TrimSpace(entry))
+			if !a.IsValid() {
+				return client
+			}
+			client = a
+			if !r.Trusted(a) {
+				return a
+			}
+		}
+	}
+	return client
+}
+
+// parseHost reads an IP address, with or without a port ("192.0.2.1",
+// "192.0.2.1:80", "[2001:db8::1]:80", "2001:db8::1").
+func parseHost(s string) netip.Addr {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.WithZone("").Unmap()
+	}
+	host, _, err := net.SplitHostPort(s)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.WithZone("").Unmap()
+}
+
+type contextKey struct{}
+
+// Handler puts each request's client address in its context, for From,
+// and calls next.
+func (r *Resolver) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), contextKey{}, r.Addr(req))))
+	})
+}
+
+// From returns the client address Handler stored in ctx (the zero Addr
+// when there is none).
+func From(ctx context.Context) netip.Addr {
+	a, _ := ctx.Value(contextKey{}).(netip.Addr)
+	return a
+}

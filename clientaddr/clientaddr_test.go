@@ -1,0 +1,79 @@
+package clientaddr
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+)
+
+func TestAddr(t *testing.T) {
+	r := New([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("2001:db8::1/128")})
+	tests := []struct {
+		name   string
+		remote string
+		xff    []string
+		want   string
+	}{
+		{"no proxy", "192.0.2.7:1234", nil, "192.0.2.7"},
+		{"untrusted peer's header is ignored", "192.0.2.7:1234", []string{"198.51.100.1"}, "192.0.2.7"},
+		{"trusted peer", "10.0.0.5:1234", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"trusted peer without header", "10.0.0.5:1234", nil, "10.0.0.5"},
+		{"spoofed left entries", "10.0.0.5:1234", []string{"203.0.113.9, 198.51.100.1"}, "198.51.100.1"},
+		{"chain of trusted proxies", "10.0.0.5:1234", []string{"198.51.100.1, 10.0.0.6", "10.0.0.7"}, "198.51.100.1"},
+		{"all trusted", "10.0.0.5:1234", []string{"10.0.0.6"}, "10.0.0.6"},
+		{"garbage stops the walk", "10.0.0.5:1234", []string{"198.51.100.1, nonsense, 10.0.0.6"}, "10.0.0.6"},
+		{"entry with a port", "10.0.0.5:1234", []string{"198.51.100.1:5555"}, "198.51.100.1"},
+		{"v6 peer", "[2001:db8::1]:80", []string{"2001:db8::99"}, "2001:db8::99"},
+		{"v6 bracketed entry", "[2001:db8::1]:80", []string{"[2001:db8::99]:443"}, "2001:db8::99"},
+		{"v4-mapped peer", "[::ffff:10.0.0.5]:80", []string{"198.51.100.1"}, "198.51.100.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.RemoteAddr = tt.remote
+			for _, v := range tt.xff {
+				req.Header.Add("X-Forwarded-For", v)
+			}
+			if got := r.Addr(req); got.String() != tt.want {
+				t.Fatalf("Addr = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHandler(t *testing.T) {
+	var got netip.Addr
+	h := New(nil).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = From(r.Context()) }))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.RemoteAddr = "192.0.2.7:1234"
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if got != netip.MustParseAddr("192.0.2.7") {
+		t.Fatalf("From = %s", got)
+	}
+	if a := From(req.Context()); a.IsValid() {
+		t.Fatalf("From without Handler = %s", a)
+	}
+}
+
+// FuzzAddr feeds RemoteAddr and X-Forwarded-For that clients and proxies
+// send; the answer is always the peer or an address from the header.
+func FuzzAddr(f *testing.F) {
+	f.Add("10.0.0.5:1", "198.51.100.1, 10.0.0.6")
+	f.Add("10.0.0.5:1", ",,,")
+	f.Add("[::ffff:10.0.0.5]:1", "[fe80::1%eth0]:80, 1.2.3.4:5")
+	f.Add("192.0.2.1:1", "x")
+	r := New([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fe80::/10")})
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = remote
+		req.Header.Set("X-Forwarded-For", xff)
+		a := r.Addr(req)
+		if a.IsValid() && a != parseHost(remote) && !r.Trusted(parseHost(remote)) {
+			t.Fatalf("untrusted peer %q gave %s", remote, a)
+		}
+		if a.Zone() != "" || a.Is4In6() {
+			t.Fatalf("address %s keeps a zone or a v4 mapping", a)
+		}
+	})
+}
