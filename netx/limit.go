@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-// Reasons a LimitListener refuses a connection, as Limits.OnReject gets them.
+// Reasons a ConnLimiter refuses a connection, as Limits.OnReject gets them.
 const (
 	RejectTotal     = "total"      // Limits.Max connections are open and none is idle
 	RejectPerClient = "per_client" // the client holds Limits.PerClient, none idle
@@ -37,14 +37,13 @@ type Limits struct {
 	OnEvict func()
 }
 
-// LimitListener is a net.Listener that keeps at most Limits' connections
-// open. When a new connection would pass a cap, it closes the connection
-// that has been idle longest (of the same client, for the per-client cap)
-// to make room, and refuses the new one (accepts and closes it at once)
-// when none is idle. Its user says which connections are idle with
-// SetIdle; an HTTP server does so from its ConnState hook.
-type LimitListener struct {
-	net.Listener
+// ConnLimiter keeps the connections of one or more listeners within
+// Limits. When a new connection would pass a cap, it closes the
+// connection that has been idle longest (of the same client, for the
+// per-client cap) to make room, and refuses the new one (accepts and
+// closes it at once) when none is idle. Its user says which connections
+// are idle with SetIdle; an HTTP server does so from its ConnState hook.
+type ConnLimiter struct {
 	lim Limits
 
 	mu      sync.Mutex
@@ -53,22 +52,34 @@ type LimitListener struct {
 	clients map[netip.Prefix]*client
 }
 
-// client is what a LimitListener holds of one client's connections.
+// client is what a ConnLimiter holds of one client's connections.
 type client struct {
 	open int
 	idle list.List // of *limitConn, longest idle first
 }
 
-// Limit returns ln capped by lim.
-func Limit(ln net.Listener, lim Limits) *LimitListener {
-	return &LimitListener{Listener: ln, lim: lim, clients: make(map[netip.Prefix]*client)}
+// NewConnLimiter returns a ConnLimiter of lim.
+func NewConnLimiter(lim Limits) *ConnLimiter {
+	return &ConnLimiter{lim: lim, clients: make(map[netip.Prefix]*client)}
+}
+
+// Listener returns ln, its connections counted against l's caps.
+func (l *ConnLimiter) Listener(ln net.Listener) net.Listener {
+	return &limitListener{Listener: ln, l: l}
+}
+
+// limitListener is a listener whose connections a ConnLimiter caps.
+type limitListener struct {
+	net.Listener
+	l *ConnLimiter
 }
 
 // Accept waits for the next connection within the caps. Connections over
 // a cap are closed, counted with OnReject, and never returned.
-func (l *LimitListener) Accept() (net.Conn, error) {
+func (ll *limitListener) Accept() (net.Conn, error) {
+	l := ll.l
 	for {
-		c, err := l.Listener.Accept()
+		c, err := ll.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +101,7 @@ func (l *LimitListener) Accept() (net.Conn, error) {
 }
 
 // Open reports how many connections are open.
-func (l *LimitListener) Open() int {
+func (l *ConnLimiter) Open() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.open
@@ -98,7 +109,7 @@ func (l *LimitListener) Open() int {
 
 // admit takes a slot for c, choosing the idle connections to close for
 // it; without a slot it returns a nil conn and the reason.
-func (l *LimitListener) admit(c net.Conn) (*limitConn, []*limitConn, string) {
+func (l *ConnLimiter) admit(c net.Conn) (*limitConn, []*limitConn, string) {
 	key := ClientPrefix(peerAddr(c))
 	perClient := l.lim.PerClient > 0 && (l.lim.Exempt == nil || !l.lim.Exempt(key.Addr()))
 	l.mu.Lock()
@@ -131,18 +142,20 @@ func (l *LimitListener) admit(c net.Conn) (*limitConn, []*limitConn, string) {
 	l.clients[key] = cl
 	l.open++
 	cl.open++
-	return &limitConn{Conn: c, l: l, key: key, cl: cl}, victims, ""
+	lc := &limitConn{Conn: c, l: l, key: key, cl: cl}
+	lc.setIdle(true)
+	return lc, victims, ""
 }
 
 // dropClient forgets cl if it holds no connection.
-func (l *LimitListener) dropClient(key netip.Prefix, cl *client) {
+func (l *ConnLimiter) dropClient(key netip.Prefix, cl *client) {
 	if cl.open == 0 {
 		delete(l.clients, key)
 	}
 }
 
 // release frees c's slot, once; l.mu is held.
-func (l *LimitListener) release(c *limitConn) {
+func (l *ConnLimiter) release(c *limitConn) {
 	if c.released {
 		return
 	}
@@ -153,11 +166,11 @@ func (l *LimitListener) release(c *limitConn) {
 	l.dropClient(c.key, c.cl)
 }
 
-// SetIdle says whether c, a connection this listener returned (or one
+// SetIdle says whether c, a connection one of l's listeners returned (or one
 // wrapping it, such as a *tls.Conn), waits for a request (idle: it may be
 // closed to make room) or is serving one. New connections count as idle
 // until SetIdle says otherwise.
-func (l *LimitListener) SetIdle(c net.Conn, idle bool) {
+func (l *ConnLimiter) SetIdle(c net.Conn, idle bool) {
 	lc := unwrapLimitConn(c)
 	if lc == nil || lc.l != l {
 		return
@@ -177,10 +190,10 @@ func frontConn(q *list.List) *limitConn {
 	return nil
 }
 
-// limitConn is a connection holding a slot of a LimitListener.
+// limitConn is a connection holding a slot of a ConnLimiter.
 type limitConn struct {
 	net.Conn
-	l   *LimitListener
+	l   *ConnLimiter
 	key netip.Prefix
 	cl  *client
 

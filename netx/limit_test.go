@@ -9,11 +9,12 @@ import (
 	"time"
 )
 
-// limitBed is a LimitListener on loopback whose accepted connections
+// limitBed is a ConnLimiter's listener on loopback whose accepted connections
 // arrive on conns.
 type limitBed struct {
 	t       *testing.T
-	ln      *LimitListener
+	ln      *ConnLimiter
+	addr    string
 	conns   chan net.Conn
 	mu      sync.Mutex
 	rejects []string
@@ -29,11 +30,13 @@ func newLimitBed(t *testing.T, lim Limits) *limitBed {
 	b := &limitBed{t: t, conns: make(chan net.Conn, 16)}
 	lim.OnReject = func(r string) { b.mu.Lock(); b.rejects = append(b.rejects, r); b.mu.Unlock() }
 	lim.OnEvict = func() { b.mu.Lock(); b.evicts++; b.mu.Unlock() }
-	b.ln = Limit(inner, lim)
-	t.Cleanup(func() { b.ln.Close() })
+	b.ln = NewConnLimiter(lim)
+	ln := b.ln.Listener(inner)
+	b.addr = ln.Addr().String()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
-			c, err := b.ln.Accept()
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
@@ -48,7 +51,7 @@ func newLimitBed(t *testing.T, lim Limits) *limitBed {
 func (b *limitBed) dial(from string) (client, server net.Conn) {
 	b.t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp4", b.ln.Addr().String())
+	c, err := d.Dial("tcp4", b.addr)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -68,7 +71,7 @@ func (b *limitBed) dial(from string) (client, server net.Conn) {
 func (b *limitBed) dialRefused(from string) {
 	b.t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp4", b.ln.Addr().String())
+	c, err := d.Dial("tcp4", b.addr)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -188,5 +191,48 @@ func TestClientPrefix(t *testing.T) {
 	}
 	if got := ClientPrefix(netip.Addr{}); got.IsValid() {
 		t.Errorf("ClientPrefix of the zero Addr = %s, want the zero Prefix", got)
+	}
+}
+
+func TestLimitSharedByListeners(t *testing.T) {
+	l := NewConnLimiter(Limits{Max: 1})
+	var addrs []string
+	accepted := make(chan net.Conn, 4)
+	for range 2 {
+		inner, err := (&Host{}).Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln := l.Listener(inner)
+		t.Cleanup(func() { ln.Close() })
+		addrs = append(addrs, ln.Addr().String())
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted <- c
+			}
+		}()
+	}
+	c1, err := net.Dial("tcp4", addrs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	s1 := <-accepted
+	defer s1.Close()
+	l.SetIdle(s1, false)
+	c2, err := net.Dial("tcp4", addrs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if !closedByPeer(c2) {
+		t.Fatal("the second listener took a connection over the shared cap")
+	}
+	if n := l.Open(); n != 1 {
+		t.Fatalf("%d open, want 1", n)
 	}
 }
