@@ -40,6 +40,7 @@ type serveConfig struct {
 	https    httpsConfig
 	git      remoteConfig // credentials of the remote
 	compat   compatConfig // the original's flags (compatflags.go)
+	limits   limitsConfig // who may do how much; metrics
 }
 
 // parseServeFlags reads the server's flags. Both -name and --name work.
@@ -67,6 +68,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	c.https.addFlags(fs)
 	c.git.addFlags(fs)
 	c.compat.addFlags(fs, &c.https.hostname)
+	c.limits.addFlags(fs)
 	fs.StringVar(&c.debug, "debug-addr", "", "serve profiles and counters on this loopback `address` (e.g. 127.0.0.1:6060), for benchmarks")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	err := fs.Parse(args)
@@ -112,6 +114,9 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 		return nil, err
 	}
 	if err := c.https.check(c, portSet); err != nil {
+		return nil, err
+	}
+	if err := c.limits.check(); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -117,6 +117,8 @@ func serveHTTPS(ctx context.Context, cfg *serveConfig, certs *acme.Manager, srv 
 			ReadTimeout:       20 * time.Second,
 			WriteTimeout:      20 * time.Second,
 			IdleTimeout:       60 * time.Second,
+			MaxHeaderBytes:    srv.MaxHeaderBytes,
+			ConnState:         srv.ConnState,
 			ErrorLog:          srv.ErrorLog,
 		}
 		go func() { errc <- redirect.Serve(ln80) }()

@@ -92,7 +92,7 @@ func TestHealthz(t *testing.T) {
 		status string
 	}{
 		{"http", nil, 200, "ok"},
-		{"https without a certificate", &acme.Manager{Hosts: []string{"paste.example.org"}}, 503, "no valid certificate"},
+		{"https without a certificate", &acme.Manager{Hosts: []string{"paste.example.org"}}, 503, "degraded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,8 +106,14 @@ func TestHealthz(t *testing.T) {
 			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != tt.code || body.Status != tt.status {
 				t.Fatalf("%d %s (%v)", w.Code, w.Body, err)
 			}
-			if (tt.certs != nil) != (body.HTTPS != nil) || w.Header().Get("Content-Type") != "application/json" {
-				t.Errorf("body %s, content type %q", w.Body, w.Header().Get("Content-Type"))
+			if body.HTTPS != nil || w.Header().Get("Content-Type") != "application/json" {
+				t.Errorf("public body %s, content type %q", w.Body, w.Header().Get("Content-Type"))
+			}
+			// The details are on the metrics address.
+			w = httptest.NewRecorder()
+			healthDetails(tt.certs).ServeHTTP(w, httptest.NewRequest("GET", "/healthz", nil))
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != tt.code || (tt.certs != nil) != (body.HTTPS != nil) {
+				t.Errorf("details: %d %s (%v)", w.Code, w.Body, err)
 			}
 			w = httptest.NewRecorder()
 			h.ServeHTTP(w, httptest.NewRequest("GET", "/abc", nil))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--data", ""}, "in memory"},
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"--log-level", "loud"}, "--log-level"},
+		{[]string{"--max-conns", "-1"}, "--max-conns"},
+		{[]string{"--max-conns-per-ip", "-2"}, "--max-conns-per-ip"},
+		{[]string{"--rate-limit", "30"}, "--rate-limit"},
+		{[]string{"--rate-limit", "0/1m"}, "--rate-limit"},
+		{[]string{"--trusted-proxy", "proxy.example"}, "trusted-proxy"},
+		{[]string{"--auth-read"}, "--auth"},
+		{[]string{"--metrics-addr", "localhost:9100"}, "--metrics-addr"},
+		{[]string{"--metrics-addr", "127.0.0.1"}, "--metrics-addr"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -40,7 +49,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if code := run([]string{"--help"}, &out, &errb); code != exitOK {
 		t.Fatalf("--help exits %d", code)
 	}
-	for _, f := range []string{"-tap", "-ipv4", "-ipv4-gateway", "-remote", "-r ", "-port", "-p ", "-bind", "-data", "-length", "-max-size"} {
+	for _, f := range []string{"-tap", "-ipv4", "-ipv4-gateway", "-remote", "-r ", "-port", "-p ", "-bind", "-data", "-length", "-max-size", "-max-conns", "-max-conns-per-ip", "-rate-limit", "-trusted-proxy", "-auth", "-auth-read", "-metrics-addr"} {
 		if !strings.Contains(errb.String()+out.String(), f) {
 			t.Errorf("--help does not document %s", f)
 		}
@@ -53,6 +62,34 @@ func TestTapThatCannotOpen(t *testing.T) {
 	code := run([]string{"--tap", "no-such-tap-device-name", "--ipv4", "10.0.0.3/24", "--data", t.TempDir()}, &out, &errb)
 	if code != exitRuntime || strings.Count(strings.TrimSpace(lastLine(errb.String())), "\n") != 0 || !strings.Contains(errb.String(), "no-such-tap-device-name") {
 		t.Fatalf("exit %d, stderr %q; want %d and a line naming the device", code, errb.String(), exitRuntime)
+	}
+}
+
+func TestConnsForFiles(t *testing.T) {
+	for _, tt := range []struct{ nofile, want int }{
+		{64, 1}, {256, 192}, {512, 384}, {1024, 768}, {8192, 4096}, {1 << 20, 4096},
+	} {
+		if got := connsForFiles(tt.nofile); got != tt.want {
+			t.Errorf("connsForFiles(%d) = %d, want %d", tt.nofile, got, tt.want)
+		}
+	}
+}
+
+func TestRouteNames(t *testing.T) {
+	name := newRouteNamer()
+	for _, tt := range []struct{ method, path, want string }{
+		{"GET", "/", "GET /{$}"},
+		{"POST", "/", "POST /{$}"},
+		{"GET", "/abc123", "GET /{id}"},
+		{"HEAD", "/abc123", "GET /{id}"},
+		{"GET", "/static/x/y.js", "GET /static/"},
+		{"GET", "/healthz", "GET /healthz"},
+		{"GET", "/a/b/c", "other"},
+		{"DELETE", "/abc", "other"},
+	} {
+		if got := name(httptest.NewRequest(tt.method, tt.path, nil)); got != tt.want {
+			t.Errorf("%s %s: %q, want %q", tt.method, tt.path, got, tt.want)
+		}
 	}
 }
 

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/clientaddr"
 	"github.com/pasteur-dev/pasteur/gitsync"
+	"github.com/pasteur-dev/pasteur/metrics"
 	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/paste/web"
 )
@@ -33,16 +35,21 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		defer stop()
 	}
 
+	m := metrics.New()
+	clients := clientaddr.New(cfg.limits.trusted)
+	conns := newConnLimiter(cfg, m, clients, log)
 	ln, err := network.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	ln = conns.Listener(ln)
 	defer ln.Close()
 	ln80, err := listenHTTP(cfg, network, addr, log)
 	if err != nil {
 		return err
 	}
 	if ln80 != nil {
+		ln80 = conns.Listener(ln80)
 		defer ln80.Close()
 	}
 
@@ -80,13 +87,27 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	site, err := front(withHealth(handler, certs, store), &cfg.limits, clients, m, log)
+	if err != nil {
+		return err
+	}
+	if err := registerStatus(m, store, certs, network); err != nil {
+		return err
+	}
+	stopMetrics, err := serveMetrics(cfg, network, m, healthDetails(certs, store), log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	srv := &http.Server{
-		Handler:           withHealth(handler, certs, store),
+		Handler:           site,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         trackIdle(conns),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 3)

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/pasteur-dev/pasteur/auth"
+	"github.com/pasteur-dev/pasteur/clientaddr"
+	"github.com/pasteur-dev/pasteur/metrics"
+	"github.com/pasteur-dev/pasteur/ratelimit"
+)
+
+// front puts in front of the website h what a server facing the internet
+// needs, outermost first: the client's address, the metrics and access
+// log, the rate limit on new pastes, and the users of --auth.
+func front(h http.Handler, cfg *limitsConfig, clients *clientaddr.Resolver, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
+	if cfg.authFile != "" {
+		users, err := auth.OpenFile(cfg.authFile, log.With("component", "auth"))
+		if err != nil {
+			return nil, err
+		}
+		log.Info("pasting needs a user", "file", cfg.authFile, "users", users.Len(), "reading_too", cfg.authRead)
+		h = (&auth.Basic{
+			Users:     users,
+			Required:  authRequired(cfg.authRead),
+			OnFailure: m.AuthFailed,
+		}).Handler(h)
+	}
+	if cfg.rate.N > 0 {
+		lim, err := ratelimit.New(ratelimit.Config{Rate: cfg.rate, OnReject: m.RateLimited})
+		if err != nil {
+			return nil, err
+		}
+		h = lim.Handler(h, func(r *http.Request) netip.Addr { return clientaddr.From(r.Context()) }, creates)
+	}
+	h = metrics.Requests(h, m, log.With("component", "access"), newRouteNamer())
+	return clients.Handler(h), nil
+}
+
+// creates selects the requests that store something: every method but
+// GET and HEAD.
+func creates(r *http.Request) bool {
+	return r.Method != http.MethodGet && r.Method != http.MethodHead
+}
+
+// authRequired selects the requests that need a user: creating pastes and
+// the form that does it (so that a browser asks for the password before
+// the paste is typed), and with readToo everything but /healthz.
+func authRequired(readToo bool) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		if readToo {
+			return r.URL.Path != "/healthz"
+		}
+		return creates(r) || r.URL.Path == "/"
+	}
+}
+
+// newRouteNamer returns what names the website's routes for the metrics
+// and the access log: a bounded set, whatever clients ask for; "other"
+// for what no route serves.
+func newRouteNamer() func(*http.Request) string {
+	routes := http.NewServeMux()
+	for _, p := range []string{"GET /{$}", "POST /{$}", "GET /{id}", "GET /static/", "GET /healthz", "GET /.well-known/acme-challenge/"} {
+		routes.HandleFunc(p, func(http.ResponseWriter, *http.Request) {})
+	}
+	return func(r *http.Request) string {
+		if _, p := routes.Handler(r); p != "" {
+			return p
+		}
+		return "other"
+	}
+}
