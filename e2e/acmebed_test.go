@@ -231,10 +231,11 @@ func (p *pasteur) waitLog(t *testing.T, want string, timeout time.Duration) stri
 	}
 }
 
-// healthz returns pasteur's /healthz, read on port 80.
+// healthz returns pasteur's detailed /healthz, read on its metrics
+// address.
 func (p *pasteur) healthz(t *testing.T) (code string, h healthBody) {
 	t.Helper()
-	out, _ := p.bed.Run(p.bed.Bridge, "curl", "-sS", "-m", "10", "-w", "\n%{http_code}", "http://"+testbed.TapAddr+"/healthz")
+	out, _ := p.bed.Run(p.bed.Bridge, "curl", "-sS", "-m", "10", "-w", "\n%{http_code}", "http://"+testbed.TapAddr+metricsPort+"/healthz")
 	out = strings.TrimSpace(out)
 	i := strings.LastIndex(out, "\n")
 	if i < 0 {

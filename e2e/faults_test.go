@@ -52,13 +52,13 @@ func load(t *testing.T, bed *testbed.Bed, ns, base, tag string, n int) func() []
 	}
 }
 
-// waitPushed waits until pasteur at base says it holds nothing unpushed
-// and the remote is reachable.
+// waitPushed waits until pasteur at base says (on its metrics address)
+// it holds nothing unpushed and the remote is reachable.
 func waitPushed(t *testing.T, bed *testbed.Bed, ns, base string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		h, _ := bed.Run(ns, "curl", "-s", "-m", "5", base+"/healthz")
+		h, _ := bed.Run(ns, "curl", "-s", "-m", "5", strings.Replace(base, ":4343", metricsPort, 1)+"/healthz")
 		if strings.Contains(h, `"reachable": true`) && strings.Contains(h, `"unpushed": false`) {
 			return
 		}
@@ -160,7 +160,7 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	b := bed.Command(other, bin, "--bind", "10.0.0.5", "--remote", remote, "--data", filepath.Join(tmp, "b"))
+	b := bed.Command(other, bin, "--bind", "10.0.0.5", "--remote", remote, "--data", filepath.Join(tmp, "b"), "--metrics-addr", "10.0.0.5"+metricsPort)
 	b.Stdout, b.Stderr = logf, logf
 	if err := bed.Start(b); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
+
+// metricsPort is where pasteur serves /metrics and the detailed /healthz
+// in the tests.
+const metricsPort = ":9100"
 
 // pasteurRun says how startPasteur runs pasteur; bin and name are required.
 type pasteurRun struct {
@@ -41,6 +46,9 @@ func startPasteur(t *testing.T, bed *testbed.Bed, r pasteurRun) *pasteur {
 	p := &pasteur{bed: bed, exited: make(chan struct{}), log: filepath.Join(dir, r.name+".log")}
 	args := append([]string{r.bin, "--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix,
 		"--ipv4-gateway", testbed.BridgeAddr}, r.args...)
+	if !slices.Contains(r.args, "--metrics-addr") {
+		args = append(args, "--metrics-addr", testbed.TapAddr+metricsPort)
+	}
 	if r.strace {
 		p.trace = filepath.Join(dir, r.name+".strace")
 		args = append([]string{"strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen,openat", "-o", p.trace}, args...)

@@ -118,7 +118,7 @@ func TestSSHRemote(t *testing.T) {
 			t.Fatalf("remote holds %q", got)
 		}
 	}
-	health, err := bed.Run(bed.Bridge, "curl", "-sS", "-m", "10", "http://"+testbed.TapAddr+":4343/healthz")
+	health, err := bed.Run(bed.Bridge, "curl", "-sS", "-m", "10", "http://"+testbed.TapAddr+metricsPort+"/healthz")
 	if err != nil || !strings.Contains(health, `"reachable": true`) || !strings.Contains(health, "ssh://root@") {
 		t.Errorf("healthz: %v\n%s", err, health)
 	}
