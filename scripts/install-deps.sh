@@ -3,7 +3,7 @@
 # when they are missing. Extra command names may be given as arguments.
 set -eu
 need=""
-for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft dnsmasq "$@"; do
+for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft dnsmasq htpasswd prlimit systemd-analyze "$@"; do
 	command -v "$cmd" >/dev/null 2>&1 && continue
 	case "$cmd" in
 	ip) pkg=iproute2 ;;
@@ -13,6 +13,9 @@ for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft
 	dig) pkg=bind9-dnsutils ;;
 	nft) pkg=nftables ;;            # packet loss in the e2e tests (no sch_netem here)
 	dnsmasq) pkg=dnsmasq-base ;;    # DHCP, router advertisements and DNS of the e2e tests (no service)
+	htpasswd) pkg=apache2-utils ;;  # the --auth file of the e2e tests
+	prlimit) pkg=util-linux ;;      # the open-file limit of the e2e tests
+	systemd-analyze) pkg=systemd ;; # checks contrib/pasteur.service
 	*) pkg=$cmd ;;
 	esac
 	need="$need $pkg"
