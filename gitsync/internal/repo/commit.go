@@ -15,11 +15,13 @@ import (
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
-// Commit identity. Authors are the pasting users; the email is fixed, as
-// users give no address.
+// Commit identity. Authors are the pasting users, "anonymous" for a paste
+// without one (never the server's own name); the email is fixed, as users
+// give no address.
 const (
-	defaultAuthor = "pasteur"
-	authorEmail   = "pasteur@localhost"
+	defaultAuthor   = "pasteur"
+	anonymousAuthor = "anonymous"
+	authorEmail     = "pasteur@localhost"
 )
 
 // CommitPastes stores pastes in a new commit on parent (ZeroHash: a root
@@ -81,16 +83,17 @@ func (r *Repo) CommitPastes(parent plumbing.Hash, pastes []*paste.Paste, now tim
 		for i, p := range pastes {
 			ids[i] = p.ID
 		}
-		c.Author = signature("", now)
+		c.Author = object.Signature{Name: defaultAuthor, Email: authorEmail, When: now}
 		c.Message = "Pastes " + strings.Join(ids, ", ")
 	}
-	c.Committer = signature("", c.Author.When)
+	c.Committer = object.Signature{Name: defaultAuthor, Email: authorEmail, When: c.Author.When}
 	c.Message += "\n"
 	return r.put(c.Encode)
 }
 
-// signature is a commit identity for user ("" for pasteur) at when. Git
-// headers cannot hold '<', '>' or line breaks: they are dropped from names.
+// signature is a commit identity for user at when: anonymousAuthor when
+// the name is empty. Git headers cannot hold '<', '>' or line breaks: they
+// are dropped from names.
 func signature(user string, when time.Time) object.Signature {
 	name := strings.Join(strings.Fields(strings.Map(func(c rune) rune {
 		if c == '<' || c == '>' || c < ' ' || c == 0x7f {
@@ -99,7 +102,7 @@ func signature(user string, when time.Time) object.Signature {
 		return c
 	}, user)), " ")
 	if name == "" {
-		name = defaultAuthor
+		name = anonymousAuthor
 	}
 	return object.Signature{Name: name, Email: authorEmail, When: when}
 }

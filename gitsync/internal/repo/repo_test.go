@@ -113,7 +113,7 @@ func TestCommitMetadata(t *testing.T) {
 
 	commit(t, r, &paste.Paste{ID: "third", Contents: []byte("c")})
 	c = tipCommit(t, r)
-	if c.Author.Name != defaultAuthor || c.Message != "Paste third\n" {
+	if c.Author.Name != anonymousAuthor || c.Message != "Paste third\n" {
 		t.Errorf("author %q, message %q", c.Author.Name, c.Message)
 	}
 
