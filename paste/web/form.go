@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/pasteur-dev/pasteur/paste"
@@ -50,7 +49,6 @@ type submission struct {
 // text, which for an encrypted paste is what the envelope holds.
 func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*submission, error) {
 	pasteLimit := int64(seal.MaxLen(int(h.maxSize)))
-	r.Body = http.MaxBytesReader(w, r.Body, pasteLimit+maxFraming)
 	fields := map[string]string{}
 	var body []byte
 	havePaste := true
@@ -59,11 +57,26 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 	if err != nil && ct != "" {
 		return nil, badRequest("malformed Content-Type: " + err.Error())
 	}
+	// One rule, whatever the encoding: the limit is on the paste as
+	// stored, and a body longer than the largest encoding of such a paste
+	// (with the form's framing) is refused before it is read.
+	bodyLimit := pasteLimit
+	switch mediaType {
+	case "multipart/form-data":
+		bodyLimit = pasteLimit + maxFraming
+	case "application/x-www-form-urlencoded":
+		bodyLimit = 3*pasteLimit + maxFraming // %XX for every byte
+	}
+	if r.ContentLength > bodyLimit {
+		return nil, fmt.Errorf("%w: the request body is over %d bytes", paste.ErrTooLarge, bodyLimit)
+	}
+	over := &overLimit{ReadCloser: http.MaxBytesReader(w, r.Body, bodyLimit)}
+	r.Body = over
 	switch mediaType {
 	case "multipart/form-data":
 		body, havePaste, err = readMultipart(r.Body, params["boundary"], pasteLimit, fields)
 	case "application/x-www-form-urlencoded":
-		body, err = readLimited(r.Body, pasteLimit+maxFraming)
+		body, err = readLimited(r.Body, bodyLimit)
 		if err == nil {
 			if form, ok := asForm(body); ok {
 				for k := range form {
@@ -75,6 +88,11 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 		}
 	default:
 		body, err = readLimited(r.Body, pasteLimit)
+	}
+	if over.hit {
+		// Whatever error the parser made of it (a multipart reader
+		// reports a cut header as malformed).
+		return nil, fmt.Errorf("%w: the request body is over %d bytes", paste.ErrTooLarge, bodyLimit)
 	}
 	if err != nil {
 		return nil, formError(err)
@@ -103,13 +121,41 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 		lines:     flag("ln"),
 		raw:       flag("raw"),
 		encrypted: isOn(pick("encrypted")),
-		user:      cleanText(pick("user"), maxUser),
+		user:      cleanUser(pick("user"), maxUser),
 		comment:   cleanText(pick("comment"), maxComment),
+	}
+	if name, ok := h.authUser(r); ok {
+		sub.user = cleanUser(name, maxUser)
+	} else if sub.user == "" && strings.TrimSpace(pick("user")) != "" {
+		return nil, badRequest("the user name holds no character that can be shown: leave it empty to paste anonymously")
 	}
 	if err := h.checkPaste(sub); err != nil {
 		return nil, err
 	}
 	return sub, nil
+}
+
+// overLimit notes that a body reached its http.MaxBytesReader's limit.
+type overLimit struct {
+	io.ReadCloser
+	hit bool
+}
+
+func (o *overLimit) Read(p []byte) (int, error) {
+	n, err := o.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		o.hit = true
+	}
+	return n, err
+}
+
+// authUser is the name the request was authenticated as, if any.
+func (h *Handler) authUser(r *http.Request) (string, bool) {
+	if h.user == nil {
+		return "", false
+	}
+	return h.user(r)
 }
 
 // checkPaste enforces the size limit and what a paste must be: UTF-8 text,
@@ -245,16 +291,4 @@ func (h *Handler) language(hl string) string {
 	}
 	name, _ := h.langs.Lookup(hl)
 	return name
-}
-
-// cleanText makes a one-line value: control characters become spaces, runs
-// of space collapse, and it is cut to max bytes on a rune boundary.
-func cleanText(v string, max int) string {
-	v = strings.ToValidUTF8(v, "\uFFFD")
-	v = strings.Join(strings.FieldsFunc(v, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }), " ")
-	for len(v) > max {
-		_, size := utf8.DecodeLastRuneInString(v)
-		v = v[:len(v)-size]
-	}
-	return v
 }

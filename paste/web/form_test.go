@@ -125,7 +125,7 @@ func TestCreateFields(t *testing.T) {
 			}
 		}},
 		{"user and comment are cleaned", map[string]string{"paste": "x", "user": " ann\x00\n smith\x1b[31m ", "comment": "fix\r\n\tthe  bug"}, "", func(t *testing.T, p *paste.Paste, _ string) {
-			if p.User != "ann smith [31m" || p.Comment != "fix the bug" {
+			if p.User != "ann smith" || p.Comment != "fix the bug" {
 				t.Errorf("user %q, comment %q", p.User, p.Comment)
 			}
 		}},

@@ -39,6 +39,11 @@ type Config struct {
 	// Access-Control-Allow-Origin: *: a drop-in for its clients. Otherwise
 	// JSON is for Accept: application/json or ?format=json.
 	JSONAnswers bool
+
+	// User, when set, names the user a request was authenticated as
+	// (false when it was not). That name is the paste's user, and the
+	// commit's author, whatever the form says.
+	User func(*http.Request) (string, bool)
 }
 
 // Handler serves the paste website: the form at /, pastes at /ID (as a
@@ -50,6 +55,7 @@ type Handler struct {
 	idLength int
 	title    string
 	subtitle string
+	user     func(*http.Request) (string, bool)
 	langs    *Languages
 	pages    *template.Template
 	mux      *http.ServeMux
@@ -70,6 +76,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		idLength: cfg.IDLength,
 		title:    cmp.Or(cfg.Title, "pasteur"),
 		subtitle: cmp.Or(cfg.Subtitle, "paste text, share the link"),
+		user:     cfg.User,
 		langs:    newLanguages(),
 		now:      time.Now,
 

@@ -41,8 +41,8 @@ func (h *Handler) pageOf(p *paste.Paste, lang string, numbers bool) *pasteView {
 		ID:        p.ID,
 		Numbers:   numbers,
 		Encrypted: p.Encrypted,
-		User:      p.User,
-		Comment:   p.Comment,
+		User:      cleanText(p.User, maxUser), // for pastes stored before names were cleaned
+		Comment:   cleanText(p.Comment, maxComment),
 		Created:   p.Created,
 	}
 	q := url.Values{}
