@@ -44,6 +44,7 @@ func TestParseHtpasswd(t *testing.T) {
 		{"empty user", ":" + good + "\n", 0, "user name"},
 		{"bidi in the user", "ali\u202ece:" + good + "\n", 0, "user name"},
 		{"escape in the user", "a\x1b[31m:" + good + "\n", 0, "user name"},
+		{"angle brackets in the user", "<a>:" + good + "\n", 0, "user name"},
 		{"bad bcrypt", "alice:$2y$10$short\n", 0, "line 1"},
 	}
 	for _, tt := range tests {

@@ -57,11 +57,11 @@ func ParseHtpasswd(b []byte) (map[string][]byte, error) {
 	return users, nil
 }
 
-// validUser reports whether name can be a user: UTF-8 text without
-// spaces, control or format characters (bidi overrides among them), at
-// most 64 bytes.
+// validUser reports whether name can be a user, and the author of a
+// commit as it is: UTF-8 text without spaces, control or format characters
+// (bidi overrides among them) or '<' and '>', at most 64 bytes.
 func validUser(name string) bool {
-	if name == "" || len(name) > 64 || strings.ContainsRune(name, unicode.ReplacementChar) {
+	if name == "" || len(name) > 64 || strings.ContainsRune(name, unicode.ReplacementChar) || strings.ContainsAny(name, "<>") {
 		return false
 	}
 	for _, r := range name {

@@ -28,6 +28,7 @@ type local struct {
 	pid     int
 	base    string // http://127.0.0.1:PORT
 	metrics string // http://127.0.0.1:PORT of --metrics-addr
+	data    string // --data
 	log     *lockedBuffer
 }
 
@@ -60,9 +61,10 @@ func startPublic(t *testing.T, wrap []string, bin string, args ...string) *local
 		base:    "http://127.0.0.1:" + strconv.Itoa(port),
 		metrics: "http://127.0.0.1:" + strconv.Itoa(mport),
 		log:     &lockedBuffer{},
+		data:    filepath.Join(t.TempDir(), "data"),
 	}
 	argv := append(append(append([]string{}, wrap...), bin, "--port", strconv.Itoa(port),
-		"--metrics-addr", "127.0.0.1:"+strconv.Itoa(mport), "--data", filepath.Join(t.TempDir(), "data")), args...)
+		"--metrics-addr", "127.0.0.1:"+strconv.Itoa(mport), "--data", l.data), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = l.log, l.log
 	if err := cmd.Start(); err != nil {
@@ -214,9 +216,12 @@ func TestAuth(t *testing.T) {
 	if code, _, _ := s.request(t, "POST", "/", "wrong", "auth", "alice:guess"); code != 401 {
 		t.Fatalf("POST with a wrong password: %d", code)
 	}
-	code, url, _ := s.request(t, "POST", "/", "from alice", "auth", "alice:s3cret")
+	code, url, _ := s.request(t, "POST", "/?user=mallory", "from alice", "auth", "alice:s3cret")
 	if code != 200 {
 		t.Fatalf("POST as alice: %d %s", code, url)
+	}
+	if author := strings.TrimSpace(git(t, s.data, "log", "-1", "--format=%an", "master")); author != "alice" {
+		t.Errorf("commit author %q, want the authenticated alice", author)
 	}
 	id := strings.TrimPrefix(strings.TrimSpace(url), s.base+"/")
 	if code, body, _ := s.request(t, "GET", "/"+id+"?raw=true", ""); code != 200 || body != "from alice" {

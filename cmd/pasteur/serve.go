@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/auth"
 	"github.com/pasteur-dev/pasteur/clientaddr"
 	"github.com/pasteur-dev/pasteur/gitsync"
 	"github.com/pasteur-dev/pasteur/metrics"
@@ -78,6 +79,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		Title:       cfg.compat.title,
 		Subtitle:    cfg.compat.subtitle,
 		JSONAnswers: cfg.compat.jsonAnswers,
+		User:        func(r *http.Request) (string, bool) { return auth.User(r.Context()) },
 	})
 	if err != nil {
 		return err
