@@ -46,6 +46,10 @@ func (e *ServerError) Error() string {
 // Client is a pasteur client. Its zero value uses http.DefaultClient.
 type Client struct {
 	HTTP *http.Client
+
+	// Auth, when set, is sent with every request (HTTP basic
+	// authentication), for a server that needs a user.
+	Auth *Credentials
 }
 
 func (c *Client) http() *http.Client {
@@ -170,6 +174,9 @@ func encodeForm(body []byte, opt PutOptions, encrypted bool) (io.Reader, string,
 
 // do sends req and decodes a 200 JSON answer into v.
 func (c *Client) do(req *http.Request, v any) error {
+	if c.Auth != nil {
+		req.SetBasicAuth(c.Auth.User, c.Auth.Password)
+	}
 	resp, err := c.http().Do(req)
 	if err != nil {
 		return err

@@ -33,8 +33,15 @@ func runGet(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := commandContext()
 	defer stop()
 	c := &client.Client{HTTP: cf.httpClient()}
+	if c.Auth, err = credentials(pos[0], ""); err != nil {
+		fmt.Fprintf(stderr, "pasteur get: %v\n", err)
+		return exitRuntime
+	}
 	p, err := c.Get(ctx, pos[0], client.GetOptions{Password: func() (string, error) { return cf.password(false) }})
 	if err != nil {
+		if needsUser(err) {
+			err = authHint(err, c.Auth != nil)
+		}
 		fmt.Fprintf(stderr, "pasteur get: %v\n", explain(err))
 		return exitRuntime
 	}

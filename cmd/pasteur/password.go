@@ -12,6 +12,11 @@ import (
 // a second time to confirm when confirm is set. It uses /dev/tty, so that
 // standard input can carry the paste.
 func askPassword(confirm bool) (string, error) {
+	return askPasswordPrompt("Password: ", confirm)
+}
+
+// askPasswordPrompt is askPassword with its own prompt.
+func askPasswordPrompt(prompt string, confirm bool) (string, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return "", errors.New("no terminal to ask for the password on: use --password-file")
@@ -23,7 +28,7 @@ func askPassword(confirm bool) (string, error) {
 		fmt.Fprintln(tty)
 		return string(b), err
 	}
-	pw, err := read("Password: ")
+	pw, err := read(prompt)
 	if err != nil {
 		return "", fmt.Errorf("read the password: %w", err)
 	}

@@ -33,7 +33,7 @@ func runPut(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&opt.Language, "hl", "", "highlight.js `language` name (default: FILE's extension, when the server knows it)")
 	fs.BoolVar(&opt.Lines, "ln", false, "line numbers in the URL")
 	fs.BoolVar(&opt.Raw, "raw", false, "make the URL the raw view")
-	fs.StringVar(&opt.User, "user", "", "`name` to record as the paste's author")
+	fs.StringVar(&opt.User, "user", "", "`name` to record as the paste's author; for a server with --auth, the user to log in as (the password from $PASTEUR_AUTH, ~/.netrc, or asked on the terminal)")
 	fs.StringVar(&opt.Comment, "comment", "", "one-line `text` to record with the paste")
 	pos, err := parseArgs(fs, args)
 	if err == nil && len(pos) > 1 {
@@ -71,7 +71,22 @@ func runPut(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := commandContext()
 	defer stop()
 	c := &client.Client{HTTP: cf.httpClient()}
+	if c.Auth, err = credentials(*server, opt.User); err != nil {
+		return fail(err)
+	}
 	u, err := c.Put(ctx, *server, text, opt)
+	if needsUser(err) && c.Auth == nil && opt.User != "" {
+		// Like curl -u NAME: the password is asked for when needed.
+		pw, perr := askPasswordPrompt("Password of "+opt.User+" on "+*server+": ", false)
+		if perr != nil {
+			return fail(authHint(err, false))
+		}
+		c.Auth = &client.Credentials{User: opt.User, Password: pw}
+		u, err = c.Put(ctx, *server, text, opt)
+	}
+	if needsUser(err) {
+		return fail(authHint(err, c.Auth != nil))
+	}
 	if err != nil {
 		return fail(err)
 	}
