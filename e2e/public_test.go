@@ -545,3 +545,54 @@ func TestIdleConnectionsAtTheCap(t *testing.T) {
 	t.Logf("GET /healthz on a new connection meanwhile: median %s, max %s; 8 pastes at 5/1m: %v",
 		lat[len(lat)/2], lat[len(lat)-1], codes)
 }
+
+// TestStalledReaders measures (figures in the log; memory bounded, no
+// timing asserted) 300 clients that ask for a 1 MiB paste of '<' and
+// never read the answer, as raw text, JSON and the page: the server's
+// memory above idle, and the latency of other requests meanwhile.
+func TestStalledReaders(t *testing.T) {
+	require(t, false, "git")
+	bin := buildPasteur(t)
+	s := startPublic(t, nil, bin, "--max-size", strconv.Itoa(1<<20))
+	code, url, _ := s.request(t, "POST", "/", strings.Repeat("<", 1<<20))
+	if code != 200 {
+		t.Fatalf("paste: %d", code)
+	}
+	id := strings.TrimPrefix(strings.TrimSpace(url), s.base+"/")
+	addr := strings.TrimPrefix(s.base, "http://")
+	for _, v := range []struct{ name, path, accept string }{
+		{"raw", "/" + id + "?raw=true", "*/*"},
+		{"json", "/" + id, "application/json"},
+		{"page", "/" + id, "text/html"},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			s.request(t, "GET", v.path, "", "Accept", v.accept) // warm the cache
+			idle := rss(t, s.pid)
+			var stalled []net.Conn
+			defer func() { closeAll(stalled) }()
+			for i := range 300 {
+				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(fmt.Sprintf("127.1.%d.%d", i/200, 1+i%200))}, Timeout: 5 * time.Second}
+				c, err := d.Dial("tcp4", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.(*net.TCPConn).SetReadBuffer(4096)
+				fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: pasteur\r\nAccept: %s\r\n\r\n", v.path, v.accept)
+				stalled = append(stalled, c)
+			}
+			time.Sleep(2 * time.Second)
+			var lat []time.Duration
+			for range 20 {
+				start := time.Now()
+				if code, _, _ := s.request(t, "GET", "/healthz", ""); code != 200 {
+					t.Fatalf("/healthz: %d", code)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			slices.Sort(lat)
+			held := rss(t, s.pid)
+			t.Logf("%s: 300 stalled readers of 1 MiB of '<': RSS %d MiB idle, %d MiB stalled (+%d MiB); /healthz median %s, max %s",
+				v.name, idle>>20, held>>20, (held-idle)>>20, lat[len(lat)/2], lat[len(lat)-1])
+		})
+	}
+}

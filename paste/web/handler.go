@@ -44,6 +44,12 @@ type Config struct {
 	// (false when it was not). That name is the paste's user, and the
 	// commit's author, whatever the form says.
 	User func(*http.Request) (string, bool)
+
+	// WriteStall is how long a client may take to read each 32 KiB of
+	// an answer before the connection is closed (DefaultWriteStall when
+	// 0). Answers are streamed: a client that stops reading holds a
+	// chunk of the answer until then, not all of it.
+	WriteStall time.Duration
 }
 
 // Handler serves the paste website: the form at /, pastes at /ID (as a
@@ -56,6 +62,7 @@ type Handler struct {
 	title    string
 	subtitle string
 	user     func(*http.Request) (string, bool)
+	stall    time.Duration
 	langs    *Languages
 	pages    *template.Template
 	mux      *http.ServeMux
@@ -77,6 +84,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		title:    cmp.Or(cfg.Title, "pasteur"),
 		subtitle: cmp.Or(cfg.Subtitle, "paste text, share the link"),
 		user:     cfg.User,
+		stall:    cfg.WriteStall,
 		langs:    newLanguages(),
 		now:      time.Now,
 
@@ -87,6 +95,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	if h.maxSize <= 0 {
 		h.maxSize = paste.DefaultMaxSize
+	}
+	if h.stall <= 0 {
+		h.stall = DefaultWriteStall
 	}
 	if h.idLength == 0 {
 		h.idLength = paste.DefaultIDLength
@@ -118,7 +129,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
-	h.mux.ServeHTTP(w, r)
+	h.mux.ServeHTTP(&progressWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: h.stall}, r)
 }
 
 // fail answers a request that went wrong: the one place errors become HTTP

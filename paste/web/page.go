@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"iter"
 	"net/url"
 	"strings"
 	"time"
@@ -27,8 +28,8 @@ type pasteView struct {
 	Numbers       bool
 	LinesURL      string // this page with line numbers toggled
 	Encrypted     bool
-	Text          template.HTML // clear pastes: the text, escaped exactly
-	Envelope      string        // encrypted pastes: the stored envelope
+	Text          iter.Seq[template.HTML] // clear pastes: the text, escaped exactly, a chunk at a time
+	Envelope      iter.Seq[string]        // encrypted pastes: the stored envelope, a chunk at a time
 	User          string
 	Comment       string
 	Created       time.Time
@@ -61,13 +62,24 @@ func (h *Handler) pageOf(p *paste.Paste, lang string, numbers bool) *pasteView {
 		v.LanguageFiles = h.langs.Closure(lang)
 		v.LanguageTitle = h.langs.Title(lang)
 	}
+	v.Text, v.Envelope = func(func(template.HTML) bool) {}, func(func(string) bool) {}
 	if p.Encrypted {
-		v.Envelope = string(p.Contents)
+		v.Envelope = paste.Chunks(p.Contents, pageChunk)
 	} else {
-		v.Text = exactHTML(string(p.Contents))
+		v.Text = func(yield func(template.HTML) bool) {
+			for c := range paste.Chunks(p.Contents, pageChunk) {
+				if !yield(exactHTML(c)) {
+					return
+				}
+			}
+		}
 	}
 	return v
 }
+
+// pageChunk is how much of a paste a page escapes at a time: what a slow
+// reader of a page holds, besides the paste itself and a render buffer.
+const pageChunk = 4 << 10
 
 // exactHTML escapes text so that the DOM's textContent of the element it
 // is put in equals text: besides the usual escapes, carriage returns are

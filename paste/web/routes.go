@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -125,7 +128,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, paste.ErrNotFound)
 		return
 	}
-	p, err := h.store.Get(r.Context(), id)
+	p, err := h.view(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -135,14 +138,13 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	accept := r.Header.Get("Accept")
 	switch raw := queryOn(q, "raw"); {
 	case wantsJSON(r):
-		b, err := paste.Marshal(p)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
+		// Streamed: a slow reader holds a chunk of the encoding, not
+		// all of it.
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
-		_, _ = w.Write(b)
+		if err := paste.WriteJSON(w, p); err != nil {
+			h.log.Debug("JSON answer cut", "id", id, "err", err)
+		}
 	case raw && !p.Encrypted:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -160,14 +162,49 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// render executes a page template into a buffer first, so that a template
-// error becomes a clean 500 instead of half a page.
+// render executes a page template straight to the client, through a
+// buffer of renderBuffer bytes: a page that fits (every page but those of
+// large pastes) still becomes a clean 500 on a template error, and a
+// large one costs a slow reader the buffer and a chunk of the paste, not
+// a copy of the whole page (see pasteView).
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, data any) {
-	var buf bytes.Buffer
-	if err := h.pages.ExecuteTemplate(&buf, name, data); err != nil {
-		h.fail(w, r, fmt.Errorf("render %s: %w", name, err))
-		return
-	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = buf.WriteTo(w)
+	cw := &countingWriter{w: w}
+	bw := bufio.NewWriterSize(cw, renderBuffer)
+	err := h.pages.ExecuteTemplate(bw, name, data)
+	if err == nil {
+		err = bw.Flush()
+	}
+	switch {
+	case err == nil:
+	case cw.n == 0:
+		w.Header().Del("Content-Type")
+		h.fail(w, r, fmt.Errorf("render %s: %w", name, err))
+	default:
+		h.log.Debug("page cut", "page", name, "err", err)
+	}
+}
+
+// renderBuffer is the part of a page kept before the first byte is sent.
+const renderBuffer = 32 << 10
+
+// countingWriter counts the bytes written to w.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// view returns the paste under id, shared without a copy when the store
+// can lend it (paste.Viewer): the answer only reads it.
+func (h *Handler) view(ctx context.Context, id string) (*paste.Paste, error) {
+	if v, ok := h.store.(paste.Viewer); ok {
+		return v.View(ctx, id)
+	}
+	return h.store.Get(ctx, id)
 }

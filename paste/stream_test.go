@@ -1,0 +1,74 @@
+package paste_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/paste/pastetest"
+)
+
+func TestWriteJSONIsMarshal(t *testing.T) {
+	for _, p := range []*paste.Paste{
+		{ID: "a", Contents: []byte("hello")},
+		{ID: "b", Contents: []byte(strings.Repeat("<é\u2028\"\\\n🦀&", 20000)), Language: "go", User: "ann", Comment: "c", Created: time.Unix(1e9, 0)},
+		{ID: "c", Contents: []byte(""), Encrypted: true},
+		{ID: "d", Contents: bytes.Repeat([]byte("é"), 16<<10)}, // chunk ends inside a rune
+	} {
+		want, err := paste.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := paste.WriteJSON(&got, p); err != nil || !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("%s: WriteJSON differs from Marshal (%v): %d vs %d bytes", p.ID, err, got.Len(), len(want))
+		}
+	}
+	if err := paste.WriteJSON(&bytes.Buffer{}, &paste.Paste{ID: "x", Contents: []byte{0xff}}); err == nil {
+		t.Fatal("invalid UTF-8 written")
+	}
+}
+
+// FuzzWriteJSON: the streamed JSON is Marshal's, for any contents.
+func FuzzWriteJSON(f *testing.F) {
+	f.Add("<>&\u2028", 3)
+	f.Add("é🦀", 1)
+	f.Fuzz(func(t *testing.T, s string, size int) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		p := &paste.Paste{ID: "f", Contents: []byte(s)}
+		want, _ := paste.Marshal(p)
+		var got bytes.Buffer
+		if err := paste.WriteJSON(&got, p); err != nil || !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("%q: %q, want %q (%v)", s, got.Bytes(), want, err)
+		}
+		var joined strings.Builder
+		for c := range paste.Chunks([]byte(s), max(1, size%64)) {
+			if !utf8.ValidString(c) || c == "" {
+				t.Fatalf("chunk %q of %q", c, s)
+			}
+			joined.WriteString(c)
+		}
+		if joined.String() != s {
+			t.Fatalf("chunks of %q join to %q", s, joined.String())
+		}
+	})
+}
+
+func TestCacheView(t *testing.T) {
+	ctx := context.Background()
+	c := paste.NewCache(&pastetest.Store{}, 1<<20)
+	if err := c.Create(ctx, &paste.Paste{ID: "a", Contents: []byte("abc")}); err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := c.View(ctx, "a")
+	v2, _ := c.View(ctx, "a")
+	if &v1.Contents[0] != &v2.Contents[0] {
+		t.Fatal("View copied the contents")
+	}
+}
