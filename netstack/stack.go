@@ -268,18 +268,21 @@ func (s *Stack) configure(link stack.LinkEndpoint) error {
 // "TAP offloads"): SACK on; RACK loss detection off, since its tail loss
 // probes fired spuriously on a clean link (thousands of retransmits in the
 // benchmark, half the throughput); reno, gVisor's default (cubic measured
-// no better); gVisor's default buffers, 1 MiB growing to 4 MiB with
-// receive-buffer moderation (4 MiB from the start measured no faster and
-// cost memory).
+// no better); gVisor's default receive buffers, 1 MiB growing to 4 MiB
+// with receive-buffer moderation (4 MiB from the start measured no faster
+// and cost memory). Send buffers start at sendBuffer: gVisor does not
+// grow them, and each holds what a client has not read yet, so 1 MiB
+// each let 300 clients that stopped reading hold 300 MiB.
 func setTCPOptions(s *stack.Stack) error {
 	sack := tcpip.TCPSACKEnabled(true)
 	recovery := tcpip.TCPRecovery(0)
 	cc := tcpip.CongestionControlOption("reno")
 	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	send := tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: sendBuffer, Max: 4 << 20}
 	for _, o := range []struct {
 		name string
 		opt  tcpip.SettableTransportProtocolOption
-	}{{"SACK", &sack}, {"recovery", &recovery}, {"congestion control", &cc}, {"buffer moderation", &moderate}} {
+	}{{"SACK", &sack}, {"recovery", &recovery}, {"congestion control", &cc}, {"buffer moderation", &moderate}, {"send buffer", &send}} {
 		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, o.opt); err != nil {
 			return fmt.Errorf("netstack: set TCP %s: %s", o.name, err)
 		}
@@ -289,6 +292,11 @@ func setTCPOptions(s *stack.Stack) error {
 
 // errClosed is returned by the methods of a closed Stack.
 var errClosed = fmt.Errorf("netstack: %w", net.ErrClosed)
+
+// sendBuffer is the TCP send buffer of a connection: room for the
+// bandwidth-delay product of a fast LAN link, and what a client that
+// stops reading costs at most.
+const sendBuffer = 256 << 10
 
 // Close shuts the Stack down: open connections and listeners are aborted,
 // the link loops stop and the link is closed. It returns the link's Close
