@@ -32,7 +32,7 @@ func ParseRate(s string) (Rate, error) {
 	if r.N, err = strconv.Atoi(n); err != nil || r.N < 1 {
 		return Rate{}, fmt.Errorf("%w: %q: N must be a positive integer", ErrBadRate, s)
 	}
-	if per != "" && strings.IndexAny(per[:1], "0123456789.") < 0 {
+	if per != "" && !strings.ContainsAny(per[:1], "0123456789.") {
 		per = "1" + per
 	}
 	if r.Per, err = time.ParseDuration(per); err != nil || r.Per <= 0 {
