@@ -596,3 +596,41 @@ func TestStalledReaders(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxRepoSize: with --max-repo-size, pastes are taken until the
+// repository holds that much, then refused with 507 and nothing written;
+// reading goes on.
+func TestMaxRepoSize(t *testing.T) {
+	require(t, false, "git")
+	bin := buildPasteur(t)
+	s := startPublic(t, nil, bin, "--max-repo-size", "600K")
+	var ids []string
+	full, taken := false, 0
+	for i := range 40 {
+		body := fmt.Sprintf("%d %s", i, strings.Repeat(fmt.Sprintf("%x", i*7919), 20000))
+		code, out, _ := s.request(t, "POST", "/", body)
+		if code == 507 {
+			full = strings.Contains(out, "full")
+			break
+		}
+		if code != 200 {
+			t.Fatalf("paste %d: %d %s", i, code, out)
+		}
+		ids = append(ids, strings.TrimPrefix(strings.TrimSpace(out), s.base+"/"))
+		taken += len(body)
+	}
+	if !full || len(ids) == 0 {
+		t.Fatalf("%d pastes taken, refused with 507: %v", len(ids), full)
+	}
+	commits := git(t, s.data, "rev-list", "--count", "master")
+	if code, _, _ := s.request(t, "POST", "/", "one more"); code != 507 {
+		t.Fatalf("once full: %d", code)
+	}
+	if after := git(t, s.data, "rev-list", "--count", "master"); after != commits {
+		t.Fatalf("a refused paste was committed: %s commits, then %s", strings.TrimSpace(commits), strings.TrimSpace(after))
+	}
+	if code, _, _ := s.request(t, "GET", "/"+ids[0]+"?raw=true", ""); code != 200 {
+		t.Fatalf("reading when full: %d", code)
+	}
+	t.Logf("%d pastes, %d bytes, taken before 507 (bound 600 KiB)", len(ids), taken)
+}

@@ -23,6 +23,7 @@ var (
 	ErrTooLarge    = errors.New("paste too large")
 	ErrInvalid     = errors.New("invalid paste")
 	ErrUnavailable = errors.New("storage unavailable")
+	ErrFull        = errors.New("storage full")
 )
 
 // DefaultMaxSize is the largest paste, in bytes, accepted unless
@@ -47,8 +48,10 @@ type Store interface {
 	// Create stores p under p.ID. It returns nil only once the paste is
 	// durable (for gitsync: committed, and pushed when a remote is set),
 	// ErrExists when the id is already taken (nothing written), ErrInvalid
-	// when p.ID is not a ValidID or p cannot be stored (see Marshal), and
-	// an error wrapping ErrUnavailable when storage cannot take it now.
+	// when p.ID is not a ValidID or p cannot be stored (see Marshal), an
+	// error wrapping ErrUnavailable when storage cannot take it now, and
+	// one wrapping ErrFull when it has reached a bound it was given
+	// (nothing written).
 	Create(ctx context.Context, p *Paste) error
 
 	// Get returns the paste stored under id, field for field as created

@@ -116,7 +116,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	if err := c.https.check(c, portSet); err != nil {
 		return nil, err
 	}
-	if err := c.limits.check(); err != nil {
+	if err := c.limits.check(c.data); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/pasteur-dev/pasteur/clientaddr"
 	"github.com/pasteur-dev/pasteur/metrics"
 	"github.com/pasteur-dev/pasteur/netx"
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // Connection caps.
@@ -63,4 +67,33 @@ func trackIdle(conns *netx.ConnLimiter) func(c net.Conn, s http.ConnState) {
 	return func(c net.Conn, s http.ConnState) {
 		conns.SetIdle(c, s == http.StateNew || s == http.StateIdle)
 	}
+}
+
+// withQuota puts --max-repo-size in front of store: a bound on the bytes
+// under --data, measured at most every 10 s (nil bound: store as it is).
+func withQuota(cfg *serveConfig, store paste.Store) paste.Store {
+	if cfg.limits.maxRepoSize == 0 {
+		return store
+	}
+	return &paste.Quota{Store: store, Max: cfg.limits.maxRepoSize, Every: 10 * time.Second,
+		Size: func() (int64, error) { return dirSize(cfg.data) }}
+}
+
+// dirSize is the bytes of the regular files under dir.
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += info.Size()
+		}
+		return nil
+	})
+	return n, err
 }

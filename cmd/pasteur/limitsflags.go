@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/pasteur-dev/pasteur/ratelimit"
@@ -22,6 +23,8 @@ type limitsConfig struct {
 	authRead      bool
 	metricsAddr   string
 	rawRate       string
+	maxRepoSize   int64 // 0: no bound
+	rawRepoSize   string
 }
 
 // addFlags declares the flags on fs.
@@ -32,11 +35,12 @@ func (l *limitsConfig) addFlags(fs *flag.FlagSet) {
 	fs.Var(&l.trusted, "trusted-proxy", "`CIDR` of a reverse proxy whose X-Forwarded-For names the client (repeatable)")
 	fs.StringVar(&l.authFile, "auth", "", "htpasswd `file` of bcrypt entries (htpasswd -B); creating a paste then needs one of its users (HTTP basic auth), who becomes the commit's author; re-read when it changes")
 	fs.BoolVar(&l.authRead, "auth-read", false, "with --auth, reading pastes needs a user too")
+	fs.StringVar(&l.rawRepoSize, "max-repo-size", "", "refuse new pastes (507, nothing written) once --data holds this `size` (bytes, or with K, M, G, T: 10G); reading goes on (default: no bound)")
 	fs.StringVar(&l.metricsAddr, "metrics-addr", "", "serve /metrics (Prometheus) and a detailed /healthz on this `address` (e.g. 127.0.0.1:9100; in TAP mode an address of the stack, like 10.0.0.3:9100); off by default")
 }
 
-// check validates the flags after parsing.
-func (l *limitsConfig) check() error {
+// check validates the flags after parsing; data is --data.
+func (l *limitsConfig) check(data string) error {
 	switch {
 	case l.maxConns < 0:
 		return fmt.Errorf("--max-conns %d: want a positive number (or 0 for the default)", l.maxConns)
@@ -52,6 +56,16 @@ func (l *limitsConfig) check() error {
 		}
 		l.rate = r
 	}
+	if l.rawRepoSize != "" {
+		n, err := parseSize(l.rawRepoSize)
+		if err != nil || n < 1 {
+			return fmt.Errorf("--max-repo-size %q: want a size in bytes, like 10G or 500M", l.rawRepoSize)
+		}
+		l.maxRepoSize = n
+		if data == "" {
+			return fmt.Errorf("--max-repo-size bounds the repository under --data: give one")
+		}
+	}
 	if l.metricsAddr != "" {
 		host, port, err := net.SplitHostPort(l.metricsAddr)
 		if _, perr := netip.ParseAddr(host); err != nil || perr != nil || port == "" {
@@ -59,6 +73,22 @@ func (l *limitsConfig) check() error {
 		}
 	}
 	return nil
+}
+
+// parseSize reads a size in bytes: a number, optionally followed by K, M,
+// G or T (powers of 1024; KiB, MB and the like are read the same way).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	num := strings.TrimRight(s, "KMGTBkmgtib")
+	unit := strings.ToUpper(strings.TrimSuffix(strings.TrimSuffix(s[len(num):], "B"), "b"))
+	unit = strings.TrimSuffix(unit, "I")
+	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}
+	sh, ok := shift[unit]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if !ok || err != nil || n < 0 || n > (1<<62)>>sh {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n << sh, nil
 }
 
 // prefixList is a repeatable flag of CIDR prefixes (an address alone is

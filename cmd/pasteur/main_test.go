@@ -31,6 +31,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--auth-read"}, "--auth"},
 		{[]string{"--metrics-addr", "localhost:9100"}, "--metrics-addr"},
 		{[]string{"--metrics-addr", "127.0.0.1"}, "--metrics-addr"},
+		{[]string{"--max-repo-size", "lots"}, "--max-repo-size"},
+		{[]string{"--max-repo-size", "10P"}, "--max-repo-size"},
+		{[]string{"--max-repo-size", "1G", "--data", "", "--remote", "git://h/r"}, "--max-repo-size"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -49,7 +52,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if code := run([]string{"--help"}, &out, &errb); code != exitOK {
 		t.Fatalf("--help exits %d", code)
 	}
-	for _, f := range []string{"-tap", "-ipv4", "-ipv4-gateway", "-remote", "-r ", "-port", "-p ", "-bind", "-data", "-length", "-max-size", "-max-conns", "-max-conns-per-ip", "-rate-limit", "-trusted-proxy", "-auth", "-auth-read", "-metrics-addr"} {
+	for _, f := range []string{"-tap", "-ipv4", "-ipv4-gateway", "-remote", "-r ", "-port", "-p ", "-bind", "-data", "-length", "-max-size", "-max-conns", "-max-conns-per-ip", "-rate-limit", "-trusted-proxy", "-auth", "-auth-read", "-metrics-addr", "-max-repo-size"} {
 		if !strings.Contains(errb.String()+out.String(), f) {
 			t.Errorf("--help does not document %s", f)
 		}
@@ -71,6 +74,22 @@ func TestConnsForFiles(t *testing.T) {
 	} {
 		if got := connsForFiles(tt.nofile); got != tt.want {
 			t.Errorf("connsForFiles(%d) = %d, want %d", tt.nofile, got, tt.want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+	}{{"100", 100}, {"10K", 10 << 10}, {"500M", 500 << 20}, {"10G", 10 << 30}, {"1T", 1 << 40}, {"2GiB", 2 << 30}, {"3mb", 3 << 20}, {" 7 ", 7}} {
+		if got, err := parseSize(tt.in); err != nil || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "G", "-1", "1.5G", "10P", "99999999999T", "1 G B"} {
+		if n, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", bad, n)
 		}
 	}
 }

@@ -66,9 +66,9 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	}
 	defer store.Close()
 
-	var pastes paste.Store = store
+	pastes := withQuota(cfg, store)
 	if cfg.cache > 0 {
-		pastes = paste.NewCache(store, cfg.cache)
+		pastes = paste.NewCache(pastes, cfg.cache)
 	}
 	handler, err := web.NewHandler(web.Config{
 		Store:    pastes,

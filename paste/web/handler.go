@@ -146,6 +146,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = http.StatusRequestEntityTooLarge, err.Error()
 	case errors.Is(err, paste.ErrInvalid):
 		status, msg = http.StatusBadRequest, err.Error()
+	case errors.Is(err, paste.ErrFull):
+		status, msg = http.StatusInsufficientStorage, "the server's storage is full: it takes no new paste until its operator makes room"
 	case errors.Is(err, paste.ErrUnavailable):
 		status, msg = http.StatusServiceUnavailable, "storage unavailable, the paste was not saved; try again"
 	}

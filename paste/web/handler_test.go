@@ -142,6 +142,10 @@ func TestCreateStoreErrors(t *testing.T) {
 	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 503 {
 		t.Fatalf("unavailable store: got %d", rec.Code)
 	}
+	st.err = fmt.Errorf("quota: %w", paste.ErrFull)
+	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != http.StatusInsufficientStorage || !strings.Contains(rec.Body.String(), "full") {
+		t.Fatalf("full store: got %d %q", rec.Code, rec.Body)
+	}
 	st.err = errors.New("disk on fire")
 	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 500 || strings.Contains(rec.Body.String(), "fire") {
 		t.Fatalf("internal error: got %d %q", rec.Code, rec.Body)
