@@ -318,6 +318,7 @@ func TestRateLimitAndMetrics(t *testing.T) {
 		{"pasteur_http_requests_total", []string{"route", "POST /{$}", "code", "200"}, 7},
 		{"pasteur_http_requests_total", []string{"route", "GET /{id}", "code", "200"}, 5},
 		{"pasteur_http_request_duration_seconds", []string{"route", "POST /{$}"}, float64(7 + rejected)},
+		{"pasteur_paste_bytes", nil, 7},
 	} {
 		if got := metric(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)

@@ -29,6 +29,7 @@ type Metrics struct {
 	connRejected *prometheus.CounterVec
 	connEvicted  prometheus.Counter
 	authFailed   prometheus.Counter
+	pasteBytes   prometheus.Histogram
 }
 
 // New returns the metrics, with the Go runtime's and the process's.
@@ -63,7 +64,12 @@ func New() *Metrics {
 		Name: "pasteur_auth_failures_total",
 		Help: "Requests refused with 401 for missing or wrong credentials.",
 	})
-	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.rateLimited, m.connRejected, m.connEvicted, m.authFailed,
+	m.pasteBytes = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "pasteur_paste_bytes",
+		Help:    "Sizes of the pastes stored (its count is the pastes stored; refusals are pasteur_http_requests_total by status).",
+		Buckets: prometheus.ExponentialBuckets(64, 4, 10), // 64 B to 16 MiB
+	})
+	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.rateLimited, m.connRejected, m.connEvicted, m.authFailed, m.pasteBytes,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -99,6 +105,13 @@ func (m *Metrics) ConnEvicted() {
 func (m *Metrics) AuthFailed() {
 	if m != nil {
 		m.authFailed.Inc()
+	}
+}
+
+// PasteStored counts a paste of n bytes stored.
+func (m *Metrics) PasteStored(n int) {
+	if m != nil {
+		m.pasteBytes.Observe(float64(n))
 	}
 }
 

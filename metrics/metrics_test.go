@@ -85,6 +85,8 @@ func TestRequests(t *testing.T) {
 	m.ConnRejected("total")
 	m.ConnEvicted()
 	m.AuthFailed()
+	m.PasteStored(100)
+	m.PasteStored(1 << 20)
 	fams := scrape(t, m)
 	for _, tt := range []struct {
 		name   string
@@ -100,6 +102,7 @@ func TestRequests(t *testing.T) {
 		{"pasteur_connections_rejected_total", map[string]string{"reason": "total"}, 1},
 		{"pasteur_connections_evicted_total", nil, 1},
 		{"pasteur_auth_failures_total", nil, 1},
+		{"pasteur_paste_bytes", nil, 2},
 	} {
 		if got, ok := value(fams, tt.name, tt.labels); !ok || got != tt.want {
 			t.Errorf("%s%v = %v (%v), want %v", tt.name, tt.labels, got, ok, tt.want)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/pasteur-dev/pasteur/metrics"
 	"github.com/pasteur-dev/pasteur/netstack"
 	"github.com/pasteur-dev/pasteur/netx"
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // serveMetrics serves /metrics and the detailed /healthz on
@@ -111,4 +113,18 @@ func unixTimePtr(t *time.Time) (float64, bool) {
 		return 0, false
 	}
 	return unixTime(*t)
+}
+
+// observedStore counts the pastes its Store took, and their sizes.
+type observedStore struct {
+	paste.Store
+	m *metrics.Metrics
+}
+
+func (s observedStore) Create(ctx context.Context, p *paste.Paste) error {
+	err := s.Store.Create(ctx, p)
+	if err == nil {
+		s.m.PasteStored(len(p.Contents))
+	}
+	return err
 }

@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	}
 	defer store.Close()
 
-	pastes := withQuota(cfg, store)
+	pastes := withQuota(cfg, observedStore{store, m})
 	if cfg.cache > 0 {
 		pastes = paste.NewCache(pastes, cfg.cache)
 	}
