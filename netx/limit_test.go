@@ -236,3 +236,60 @@ func TestLimitSharedByListeners(t *testing.T) {
 		t.Fatalf("%d open, want 1", n)
 	}
 }
+
+// TestLimitConcurrent: connections that come, turn busy and idle, and go
+// from many goroutines never pass the cap, and leave nothing counted.
+func TestLimitConcurrent(t *testing.T) {
+	l := NewConnLimiter(Limits{Max: 5, PerClient: 3})
+	inner, err := (&Host{}).Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := l.Listener(inner)
+	defer ln.Close()
+	var served sync.WaitGroup
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			served.Add(1)
+			go func() {
+				defer served.Done()
+				defer c.Close()
+				buf := make([]byte, 1)
+				for i := 0; ; i++ {
+					l.SetIdle(c, i%2 == 0)
+					if n := l.Open(); n > 5 {
+						t.Errorf("%d open, over the cap of 5", n)
+					}
+					c.SetReadDeadline(time.Now().Add(2 * time.Second))
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	var clients sync.WaitGroup
+	for i := range 20 {
+		clients.Go(func() {
+			for range 10 {
+				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i%4))}, Timeout: 5 * time.Second}
+				c, err := d.Dial("tcp4", ln.Addr().String())
+				if err != nil {
+					continue
+				}
+				c.Write([]byte("ab"))
+				c.Close()
+			}
+		})
+	}
+	clients.Wait()
+	ln.Close()
+	served.Wait()
+	if n := l.Open(); n != 0 {
+		t.Fatalf("%d counted open after every connection closed", n)
+	}
+}
