@@ -29,8 +29,8 @@ type limitsConfig struct {
 
 // addFlags declares the flags on fs.
 func (l *limitsConfig) addFlags(fs *flag.FlagSet) {
-	fs.IntVar(&l.maxConns, "max-conns", 0, "most connections open at once; idle ones are closed first to make room (default: from the open-file limit, leaving room for the repository's files, at most 4096)")
-	fs.IntVar(&l.maxConnsPerIP, "max-conns-per-ip", 0, "most connections open at once from one client address (an IPv6 /64 counts as one), trusted proxies excepted (default: no cap)")
+	fs.IntVar(&l.maxConns, "max-conns", 0, "most connections (`N`) open at once; idle ones are closed first to make room (default: from the open-file limit, leaving room for the repository's files, at most 4096)")
+	fs.IntVar(&l.maxConnsPerIP, "max-conns-per-ip", 0, "most connections (`N`) open at once from one client address (an IPv6 /64 counts as one), trusted proxies excepted (default: no cap)")
 	fs.StringVar(&l.rawRate, "rate-limit", "", "pastes each client address may create, as `N/DURATION` (e.g. 30/1m: bursts of 30, then one every 2 s); more get 429 (default: no limit)")
 	fs.Var(&l.trusted, "trusted-proxy", "`CIDR` of a reverse proxy whose X-Forwarded-For names the client (repeatable)")
 	fs.StringVar(&l.authFile, "auth", "", "htpasswd `file` of bcrypt entries (htpasswd -B); creating a paste then needs one of its users (HTTP basic auth), who becomes the commit's author; re-read when it changes")
