@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -162,4 +163,26 @@ func TestRegisterSnapshot(t *testing.T) {
 	}
 	var nilM *Metrics
 	nilM.RateLimited() // a nil *Metrics records nothing
+}
+
+// TestRequestsKeepsTheController: a handler behind Requests can still set
+// write deadlines and flush through http.ResponseController.
+func TestRequestsKeepsTheController(t *testing.T) {
+	var deadlineErr, flushErr error
+	h := Requests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		deadlineErr = rc.SetWriteDeadline(time.Now().Add(time.Minute))
+		w.Write([]byte("x"))
+		flushErr = rc.Flush()
+	}), New(), nil, func(*http.Request) string { return "r" })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if deadlineErr != nil || flushErr != nil {
+		t.Fatalf("SetWriteDeadline: %v, Flush: %v", deadlineErr, flushErr)
+	}
 }
