@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -67,6 +68,17 @@ func (r *recorder) Write(b []byte) (int, error) {
 		r.code = http.StatusOK
 	}
 	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// WriteString passes a string on without copying it, when the writer
+// underneath takes strings.
+func (r *recorder) WriteString(s string) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	n, err := io.WriteString(r.ResponseWriter, s)
 	r.bytes += int64(n)
 	return n, err
 }

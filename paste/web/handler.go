@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pasteur-dev/pasteur/paste"
@@ -50,6 +51,11 @@ type Config struct {
 	// 0). Answers are streamed: a client that stops reading holds a
 	// chunk of the answer until then, not all of it.
 	WriteStall time.Duration
+
+	// RenderCache bounds, in bytes, the escaped forms of recently shown
+	// pastes (their pages' text, their JSON), made once and shared by
+	// their readers (DefaultRenderCache when 0).
+	RenderCache int64
 }
 
 // Handler serves the paste website: the form at /, pastes at /ID (as a
@@ -63,10 +69,13 @@ type Handler struct {
 	subtitle string
 	user     func(*http.Request) (string, bool)
 	stall    time.Duration
-	langs    *Languages
-	pages    *template.Template
-	mux      *http.ServeMux
-	now      func() time.Time
+	escaper  *strings.Replacer // a paste's text into a page
+	// renderings are the shared forms of recently shown pastes.
+	renderings *renderings
+	langs      *Languages
+	pages      *template.Template
+	mux        *http.ServeMux
+	now        func() time.Time
 
 	jsonAnswers bool
 }
@@ -99,6 +108,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if h.stall <= 0 {
 		h.stall = DefaultWriteStall
 	}
+	h.escaper = newExactEscaper()
+	h.renderings = newRenderings(cmp.Or(cfg.RenderCache, DefaultRenderCache))
 	if h.idLength == 0 {
 		h.idLength = paste.DefaultIDLength
 	}

@@ -65,10 +65,22 @@ func (h *Handler) pageOf(p *paste.Paste, lang string, numbers bool) *pasteView {
 	v.Text, v.Envelope = func(func(template.HTML) bool) {}, func(func(string) bool) {}
 	if p.Encrypted {
 		v.Envelope = paste.Chunks(p.Contents, pageChunk)
+	} else if h.renderings.fits(maxEscaped * len(p.Contents)) {
+		// Escaped once, shared by every reader of the paste.
+		text, _ := h.renderings.get("html", p.ID, func() (string, error) {
+			return h.escaper.Replace(string(p.Contents)), nil
+		})
+		v.Text = func(yield func(template.HTML) bool) {
+			for c := range chunksOf(text, pageChunk) {
+				if !yield(template.HTML(c)) {
+					return
+				}
+			}
+		}
 	} else {
 		v.Text = func(yield func(template.HTML) bool) {
 			for c := range paste.Chunks(p.Contents, pageChunk) {
-				if !yield(exactHTML(c)) {
+				if !yield(template.HTML(h.escaper.Replace(c))) {
 					return
 				}
 			}
@@ -77,13 +89,19 @@ func (h *Handler) pageOf(p *paste.Paste, lang string, numbers bool) *pasteView {
 	return v
 }
 
+// maxEscaped bounds how many bytes escaping makes of one byte, in HTML
+// ("&#34;") and in JSON ("\u003c").
+const maxEscaped = 6
+
 // pageChunk is how much of a paste a page escapes at a time: what a slow
 // reader of a page holds, besides the paste itself and a render buffer.
 const pageChunk = 4 << 10
 
-// exactHTML escapes text so that the DOM's textContent of the element it
-// is put in equals text: besides the usual escapes, carriage returns are
-// written as references, which HTML parsing does not fold into newlines.
-func exactHTML(text string) template.HTML {
-	return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(text), "\r", "&#13;"))
+// newExactEscaper returns the escaping of a paste's text, so that the
+// DOM's textContent of the element it is put in equals the text: besides
+// the escapes of template.HTMLEscapeString, carriage returns are written as
+// references, which HTML parsing does not fold into newlines. A byte at a
+// time, so a text may be escaped in pieces.
+func newExactEscaper() *strings.Replacer {
+	return strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "'", "&#39;", "&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#13;")
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"time"
 )
@@ -38,6 +39,25 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 			return n, err
 		}
 		b = b[step:]
+	}
+	return n, nil
+}
+
+// WriteString is Write for a string, without copying it (a shared
+// rendering is written as it is).
+func (p *progressWriter) WriteString(s string) (int, error) {
+	n := 0
+	for len(s) > 0 {
+		step := min(len(s), progressStep)
+		if !p.off && p.rc.SetWriteDeadline(time.Now().Add(p.stall)) != nil {
+			p.off = true
+		}
+		m, err := io.WriteString(p.ResponseWriter, s[:step])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		s = s[step:]
 	}
 	return n, nil
 }

@@ -142,9 +142,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		// all of it.
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
-		if err := paste.WriteJSON(w, p); err != nil {
-			h.log.Debug("JSON answer cut", "id", id, "err", err)
-		}
+		h.writeJSON(w, r, p)
 	case raw && !p.Encrypted:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -207,4 +205,29 @@ func (h *Handler) view(ctx context.Context, id string) (*paste.Paste, error) {
 		return v.View(ctx, id)
 	}
 	return h.store.Get(ctx, id)
+}
+
+// writeJSON answers p's stored document. Made once and shared by its
+// readers when it is small enough to keep (see renderings), else streamed
+// a chunk at a time; either way a slow reader holds no copy of it.
+func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, p *paste.Paste) {
+	if !h.renderings.fits(maxEscaped*len(p.Contents) + maxFraming) {
+		if err := paste.WriteJSON(w, p); err != nil {
+			h.log.Debug("JSON answer cut", "id", p.ID, "err", err)
+		}
+		return
+	}
+	doc, err := h.renderings.get("json", p.ID, func() (string, error) {
+		b, err := paste.Marshal(p)
+		return string(b), err
+	})
+	if err != nil {
+		w.Header().Del("Content-Type")
+		w.Header().Del("Access-Control-Allow-Origin")
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := io.WriteString(w, doc); err != nil {
+		h.log.Debug("JSON answer cut", "id", p.ID, "err", err)
+	}
 }
