@@ -168,12 +168,12 @@ func TestRegisterSnapshot(t *testing.T) {
 // TestRequestsKeepsTheController: a handler behind Requests can still set
 // write deadlines and flush through http.ResponseController.
 func TestRequestsKeepsTheController(t *testing.T) {
-	var deadlineErr, flushErr error
+	errs := make(chan error, 2)
 	h := Requests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
-		deadlineErr = rc.SetWriteDeadline(time.Now().Add(time.Minute))
+		errs <- rc.SetWriteDeadline(time.Now().Add(time.Minute))
 		w.Write([]byte("x"))
-		flushErr = rc.Flush()
+		errs <- rc.Flush()
 	}), New(), nil, func(*http.Request) string { return "r" })
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -182,7 +182,7 @@ func TestRequestsKeepsTheController(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if deadlineErr != nil || flushErr != nil {
+	if deadlineErr, flushErr := <-errs, <-errs; deadlineErr != nil || flushErr != nil {
 		t.Fatalf("SetWriteDeadline: %v, Flush: %v", deadlineErr, flushErr)
 	}
 }
