@@ -151,7 +151,7 @@ func TestBasic(t *testing.T) {
 	b := &Basic{
 		Users:     users{"alice": "secret"},
 		Required:  func(r *http.Request) bool { return r.Method == http.MethodPost },
-		OnFailure: func() { failures++ },
+		OnFailure: func(*http.Request) { failures++ },
 	}
 	var seen string
 	var had bool
@@ -216,4 +216,35 @@ func FuzzParseHtpasswd(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBasicThrottle(t *testing.T) {
+	blocked := false
+	checked := 0
+	b := &Basic{
+		Users:    verifierFunc(func(user, password string) bool { checked++; return password == "right" }),
+		Throttle: func(*http.Request) (time.Duration, bool) { return 1500 * time.Millisecond, blocked },
+	}
+	h := b.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	do := func(password string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/", nil)
+		r.SetBasicAuth("alice", password)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := do("wrong"); w.Code != 401 {
+		t.Fatalf("not throttled: %d", w.Code)
+	}
+	blocked = true
+	if w := do("right"); w.Code != 429 || w.Header().Get("Retry-After") != "2" || checked != 1 {
+		t.Fatalf("throttled: %d, Retry-After %q, %d passwords checked; want 429, 2, 1", w.Code, w.Header().Get("Retry-After"), checked)
+	}
+}
+
+// verifierFunc is a Verifier of a function.
+type verifierFunc func(user, password string) bool
+
+func (f verifierFunc) Verify(_ context.Context, user, password string) (bool, error) {
+	return f(user, password), nil
 }

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // Verifier checks a user's password. *File is one.
@@ -28,7 +30,12 @@ type Basic struct {
 
 	// OnFailure, when set, is called for each request refused for wrong
 	// or missing credentials.
-	OnFailure func()
+	OnFailure func(*http.Request)
+
+	// Throttle, when set, is asked before credentials are checked: when
+	// it says so (a client that failed too often), the request is
+	// answered 429 with Retry-After, and no password is compared.
+	Throttle func(*http.Request) (wait time.Duration, refuse bool)
 }
 
 // Handler returns next behind b: a request Required selects passes with
@@ -46,6 +53,17 @@ func (b *Basic) Handler(next http.Handler) http.Handler {
 			return
 		}
 		user, password, ok := r.BasicAuth()
+		if ok && b.Throttle != nil {
+			if wait, refuse := b.Throttle(r); refuse {
+				secs := max(1, int(math.Ceil(wait.Seconds())))
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				w.Header().Set("X-Content-Type-Options", "nosniff")
+				w.WriteHeader(http.StatusTooManyRequests)
+				fmt.Fprintf(w, "too many failed logins from your address: try again in %d s\n", secs)
+				return
+			}
+		}
 		if ok {
 			valid, err := b.Users.Verify(r.Context(), user, password)
 			if err != nil {
@@ -57,7 +75,7 @@ func (b *Basic) Handler(next http.Handler) http.Handler {
 			}
 		}
 		if b.OnFailure != nil {
-			b.OnFailure()
+			b.OnFailure(r)
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

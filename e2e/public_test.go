@@ -251,6 +251,21 @@ func TestAuth(t *testing.T) {
 		t.Errorf("a password is in the log:\n%s", s.log)
 	}
 
+	// With --rate-limit, wrong passwords spend the client's tokens, and
+	// once they are gone no password is tried: 429, even the right one.
+	g := startPublic(t, nil, bin, "--auth", users, "--rate-limit", "3/1m")
+	for i := range 3 {
+		if code, _, _ := g.request(t, "GET", "/", "", "auth", fmt.Sprintf("alice:guess%d", i)); code != 401 {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	if code, _, h := g.request(t, "GET", "/", "", "auth", "alice:s3cret"); code != 429 || h.Get("Retry-After") == "" {
+		t.Fatalf("after three wrong passwords: %d, Retry-After %q; want 429", code, h.Get("Retry-After"))
+	}
+	if code, _, _ := g.request(t, "GET", "/healthz", ""); code != 200 {
+		t.Fatalf("/healthz of a throttled client: %d", code)
+	}
+
 	r := startPublic(t, nil, bin, "--auth", users, "--auth-read")
 	code, url, _ = r.request(t, "POST", "/", "private", "auth", "alice:s3cret")
 	id = strings.TrimPrefix(strings.TrimSpace(url), r.base+"/")

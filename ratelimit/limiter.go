@@ -95,6 +95,25 @@ func (l *Limiter) Allow(a netip.Addr) (bool, time.Duration) {
 	return false, wait
 }
 
+// Blocked reports, without spending anything, whether a has no token
+// left, and how long until one is back.
+func (l *Limiter) Blocked(a netip.Addr) (bool, time.Duration) {
+	key := netx.ClientPrefix(a)
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.clients[key]
+	if !ok {
+		return false, 0
+	}
+	b := *e.Value.(*bucket)
+	b.refill(now, l.rate)
+	if b.tokens >= 1 {
+		return false, 0
+	}
+	return true, time.Duration((1 - b.tokens) * float64(l.rate.interval()))
+}
+
 // Len reports how many clients the table holds.
 func (l *Limiter) Len() int {
 	l.mu.Lock()

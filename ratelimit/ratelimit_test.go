@@ -90,6 +90,29 @@ func TestBucket(t *testing.T) {
 	}
 }
 
+func TestBlocked(t *testing.T) {
+	c := newClock()
+	l := mustNew(t, Config{Rate: Rate{2, time.Minute}, Now: c.now})
+	a := addr("192.0.2.1")
+	if b, _ := l.Blocked(a); b {
+		t.Fatal("an unknown client is blocked")
+	}
+	l.Allow(a)
+	if b, _ := l.Blocked(a); b {
+		t.Fatal("blocked with a token left")
+	}
+	l.Allow(a)
+	for range 3 { // asking spends nothing
+		if b, wait := l.Blocked(a); !b || wait != 30*time.Second {
+			t.Fatalf("Blocked = %v, %s; want true, 30s", b, wait)
+		}
+	}
+	c.add(30 * time.Second)
+	if b, _ := l.Blocked(a); b {
+		t.Fatal("blocked after a token came back")
+	}
+}
+
 func TestTableIsBounded(t *testing.T) {
 	c := newClock()
 	l := mustNew(t, Config{Rate: Rate{1, time.Hour}, MaxClients: 100, Now: c.now})

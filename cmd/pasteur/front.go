@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/pasteur-dev/pasteur/auth"
 	"github.com/pasteur-dev/pasteur/clientaddr"
@@ -15,24 +16,48 @@ import (
 // needs, outermost first: the client's address, the metrics and access
 // log, the rate limit on new pastes, and the users of --auth.
 func front(h http.Handler, cfg *limitsConfig, clients *clientaddr.Resolver, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
+	clientOf := func(r *http.Request) netip.Addr { return clientaddr.From(r.Context()) }
+	var lim *ratelimit.Limiter
+	if cfg.rate.N > 0 {
+		var err error
+		if lim, err = ratelimit.New(ratelimit.Config{Rate: cfg.rate, OnReject: m.RateLimited}); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.authFile != "" {
 		users, err := auth.OpenFile(cfg.authFile, log.With("component", "auth"))
 		if err != nil {
 			return nil, err
 		}
 		log.Info("pasting needs a user", "file", cfg.authFile, "users", users.Len(), "reading_too", cfg.authRead)
-		h = (&auth.Basic{
+		basic := &auth.Basic{
 			Users:     users,
 			Required:  authRequired(cfg.authRead),
-			OnFailure: m.AuthFailed,
-		}).Handler(h)
-	}
-	if cfg.rate.N > 0 {
-		lim, err := ratelimit.New(ratelimit.Config{Rate: cfg.rate, OnReject: m.RateLimited})
-		if err != nil {
-			return nil, err
+			OnFailure: func(*http.Request) { m.AuthFailed() },
 		}
-		h = lim.Handler(h, func(r *http.Request) netip.Addr { return clientaddr.From(r.Context()) }, creates)
+		if lim != nil {
+			// A wrong password spends a token of the client's, and a
+			// client without one cannot try a password: guessing is
+			// held to the rate of pastes. (A request with no
+			// credentials, a browser's first, spends nothing.)
+			basic.OnFailure = func(r *http.Request) {
+				m.AuthFailed()
+				if _, _, tried := r.BasicAuth(); tried {
+					lim.Allow(clientOf(r))
+				}
+			}
+			basic.Throttle = func(r *http.Request) (time.Duration, bool) {
+				blocked, wait := lim.Blocked(clientOf(r))
+				if blocked {
+					m.RateLimited()
+				}
+				return wait, blocked
+			}
+		}
+		h = basic.Handler(h)
+	}
+	if lim != nil {
+		h = lim.Handler(h, clientOf, creates)
 	}
 	h = metrics.Requests(h, m, log.With("component", "access"), newRouteNamer())
 	return clients.Handler(h), nil
