@@ -59,12 +59,12 @@ func TestTapDHCPOnly(t *testing.T) {
 
 	p := startPasteurNet(t, bed, bin, "pasteur", "--dhcp", "--remote", "git://git.test/pasteur",
 		"--data", filepath.Join(tmp, "data"))
-	leased := logValue(t, p, "netstack: DHCP lease", "addr")
+	leased := logValue(t, p, "DHCP lease", "addr")
 	ip, _, _ := strings.Cut(leased, "/")
 	if got := dm.Lease(p.mac); got != ip || !slicesEqual(p.addrs, []string{ip}) {
 		t.Fatalf("pasteur logged the lease %s and has %v; dnsmasq leased %q to %s", leased, p.addrs, got, p.mac)
 	}
-	if gw := logValue(t, p, "netstack: DHCP lease", "gateway"); gw != testbed.BridgeAddr {
+	if gw := logValue(t, p, "DHCP lease", "gateway"); gw != testbed.BridgeAddr {
 		t.Errorf("leased gateway %s, want %s", gw, testbed.BridgeAddr)
 	}
 	pasteOver(t, bed, bare, ip, "over DHCP only")
@@ -184,7 +184,7 @@ func startPasteurNet(t *testing.T, bed *testbed.Bed, bin, name string, args ...s
 		}
 	}
 	np.addrs = strings.Fields(strings.Trim(logValue(t, np, "userspace stack up", "addrs"), "[]"))
-	np.mac = logValue(t, np, "netstack: DHCP lease", "mac")
+	np.mac = logValue(t, np, "DHCP lease", "mac")
 	for _, a := range np.addrs {
 		if err := bed.WaitTCP(bed.Bridge, net.JoinHostPort(a, "4343"), 30*time.Second); err != nil {
 			t.Fatal(err)
