@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pasteur-dev/pasteur/auth"
+	"github.com/pasteur-dev/pasteur/internal/auth"
 	"github.com/pasteur-dev/pasteur/internal/testlog"
 	"github.com/pasteur-dev/pasteur/paste/pastetest"
 	"github.com/pasteur-dev/pasteur/paste/web"

@@ -6,10 +6,10 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/pasteur-dev/pasteur/auth"
-	"github.com/pasteur-dev/pasteur/clientaddr"
-	"github.com/pasteur-dev/pasteur/metrics"
-	"github.com/pasteur-dev/pasteur/ratelimit"
+	"github.com/pasteur-dev/pasteur/internal/auth"
+	"github.com/pasteur-dev/pasteur/internal/clientaddr"
+	"github.com/pasteur-dev/pasteur/internal/metrics"
+	"github.com/pasteur-dev/pasteur/internal/ratelimit"
 )
 
 // front puts in front of the website h what a server facing the internet

@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pasteur-dev/pasteur/clientaddr"
-	"github.com/pasteur-dev/pasteur/metrics"
+	"github.com/pasteur-dev/pasteur/internal/clientaddr"
+	"github.com/pasteur-dev/pasteur/internal/metrics"
 	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
 )

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pasteur-dev/pasteur/ratelimit"
+	"github.com/pasteur-dev/pasteur/internal/ratelimit"
 )
 
 // limitsConfig is the part of the command line that decides who may do

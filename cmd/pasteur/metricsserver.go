@@ -9,7 +9,7 @@ import (
 
 	"github.com/pasteur-dev/pasteur/acme"
 	"github.com/pasteur-dev/pasteur/gitsync"
-	"github.com/pasteur-dev/pasteur/metrics"
+	"github.com/pasteur-dev/pasteur/internal/metrics"
 	"github.com/pasteur-dev/pasteur/netstack"
 	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"

@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/pasteur-dev/pasteur/auth"
-	"github.com/pasteur-dev/pasteur/clientaddr"
 	"github.com/pasteur-dev/pasteur/gitsync"
-	"github.com/pasteur-dev/pasteur/metrics"
+	"github.com/pasteur-dev/pasteur/internal/auth"
+	"github.com/pasteur-dev/pasteur/internal/clientaddr"
+	"github.com/pasteur-dev/pasteur/internal/metrics"
 	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/paste/web"
 )

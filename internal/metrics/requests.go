@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pasteur-dev/pasteur/clientaddr"
+	"github.com/pasteur-dev/pasteur/internal/clientaddr"
 )
 
 // Requests returns next observed: each request is counted and timed in m

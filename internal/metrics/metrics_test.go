@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/pasteur-dev/pasteur/clientaddr"
+	"github.com/pasteur-dev/pasteur/internal/clientaddr"
 )
 
 // scrape reads m's metrics the way Prometheus does.
