@@ -33,7 +33,7 @@ func FuzzIndexPack(f *testing.F) {
 	f.Add(pack)
 	f.Add([]byte("PACK\x00\x00\x00\x02\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, pack []byte) {
-		objs, sum, err := indexPack(bytes.NewReader(pack))
+		objs, sum, err := indexPack(bytes.NewReader(pack), fuzzLimits, int64(len(pack)))
 		if err != nil {
 			return
 		}
@@ -67,3 +67,6 @@ func hasDuplicate(objs []packObj, h plumbing.Hash) bool {
 	}
 	return n > 1
 }
+
+// fuzzLimits are small, so that a fuzzed bomb is refused quickly.
+var fuzzLimits = Limits{Object: 1 << 20, Chain: 2 << 20, Pack: 8 << 20, Inflated: 16 << 20}

@@ -115,8 +115,16 @@ func (r *Repo) findPaste(root plumbing.Hash, id string) ([]byte, error) {
 	return nil, fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrNotFound)
 }
 
-// blob reads blob h.
+// blob reads blob h; one larger than Limits.Object is an error wrapping
+// ErrObjectTooLarge, and is not read.
 func (r *Repo) blob(h plumbing.Hash) ([]byte, error) {
+	size, err := r.st.EncodedObjectSize(h)
+	if err != nil {
+		return nil, err
+	}
+	if size > r.limits.Object {
+		return nil, fmt.Errorf("blob %s: %d bytes, over the limit of %d: %w", h, size, r.limits.Object, ErrObjectTooLarge)
+	}
 	o, err := r.st.EncodedObject(plumbing.BlobObject, h)
 	if err != nil {
 		return nil, err

@@ -38,20 +38,32 @@ type Received struct {
 	pack, idx   string        // the temporary files
 	sum         plumbing.Hash // the pack's checksum
 	size        int64
+	objs        []packObj // sorted by hash; nil for a pack pasteur wrote
 }
 
 // Size is the pack's size in bytes.
 func (p *Received) Size() int64 { return p.size }
 
-// Receive reads a packfile from rd, and indexes it. It touches no state of r but the
-// files it creates, so it may run without the lock that guards r.
+// Contains reports whether the pack holds object h.
+func (p *Received) Contains(h plumbing.Hash) bool {
+	_, found := slices.BinarySearchFunc(p.objs, h, func(o packObj, h plumbing.Hash) int {
+		return bytes.Compare(o.hash[:], h[:])
+	})
+	return found
+}
+
+// Receive reads a packfile from rd, and indexes it, within r's Limits: a
+// pack beyond them is an error wrapping ErrRefusedPack, and leaves no file
+// behind. It touches no state of r but the files it creates, so it may run
+// without the lock that guards r.
 func (r *Repo) Receive(rd io.Reader) (*Received, error) {
+	rd = &cappedReader{r: rd, max: r.limits.Pack}
 	if r.disk == nil {
 		b, err := io.ReadAll(rd)
 		if err != nil {
 			return nil, fmt.Errorf("read pack: %w", err)
 		}
-		objs, sum, err := indexPack(bytes.NewReader(b))
+		objs, sum, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)))
 		if err != nil {
 			return nil, fmt.Errorf("index pack: %w", err)
 		}
@@ -59,10 +71,10 @@ func (r *Repo) Receive(rd io.Reader) (*Received, error) {
 		if err := writeIdx(&idx, objs, sum); err != nil {
 			return nil, err
 		}
-		return &Received{mem: b, memIdx: idx.Bytes(), sum: sum, size: int64(len(b))}, nil
+		return &Received{mem: b, memIdx: idx.Bytes(), sum: sum, size: int64(len(b)), objs: objs}, nil
 	}
 	p := &Received{dir: filepath.Join(r.disk.dir, "objects")}
-	if err := p.write(rd, nil); err != nil {
+	if err := p.write(rd, nil, r.limits); err != nil {
 		p.Discard()
 		return nil, err
 	}
@@ -70,8 +82,8 @@ func (r *Repo) Receive(rd io.Reader) (*Received, error) {
 }
 
 // write saves the pack from rd in a temporary file, fsynced, and its index
-// (idx, or when nil, the one indexPack makes) in another.
-func (p *Received) write(rd io.Reader, idx []byte) error {
+// (idx, or when nil, the one indexPack makes within lim) in another.
+func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
 	f, err := os.CreateTemp(p.dir, "tmp_pack_")
 	if err != nil {
 		return err
@@ -91,11 +103,11 @@ func (p *Received) write(rd io.Reader, idx []byte) error {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		objs, sum, err := indexPack(f)
+		objs, sum, err := indexPack(f, lim, p.size)
 		if err != nil {
 			return fmt.Errorf("index pack: %w", err)
 		}
-		p.sum = sum
+		p.sum, p.objs = sum, objs
 		var b bytes.Buffer
 		if err := writeIdx(&b, objs, sum); err != nil {
 			return err
@@ -118,10 +130,11 @@ func (p *Received) write(rd io.Reader, idx []byte) error {
 	return x.Sync()
 }
 
-// removeTemp removes what Receive left in the objects directory of the
-// repository in dir when the process ended before add.
+// removeTemp removes the temporary files that a process writing to the
+// repository in dir left when it ended: Receive's before Add, and go-git's
+// (objects/pack/tmp_obj_*, empty when the disk was full).
 func removeTemp(dir string) {
-	for _, pattern := range []string{"tmp_pack_*", "tmp_idx_*"} {
+	for _, pattern := range []string{"tmp_pack_*", "tmp_idx_*", "pack/tmp_obj_*", "pack/tmp_pack_*", "pack/tmp_idx_*"} {
 		names, _ := filepath.Glob(filepath.Join(dir, "objects", pattern))
 		for _, name := range names {
 			_ = os.Remove(name)
@@ -226,18 +239,23 @@ func byHash(a, b packObj) int            { return bytes.Compare(a.hash[:], b.has
 // maxDeltaDepth bounds delta chains, as git's pack-objects does.
 const maxDeltaDepth = 4095
 
-// indexer resolves the deltas of a pack.
+// indexer resolves the deltas of a pack, within its limits.
 type indexer struct {
-	sc   *packfile.Scanner
-	objs []packObj // in the order of the pack
-	ofs  []ofsKid  // sorted by base
-	ref  []refKid  // sorted by base
+	sc       *packfile.Scanner
+	objs     []packObj // in the order of the pack
+	ofs      []ofsKid  // sorted by base
+	ref      []refKid  // sorted by base
+	lim      Limits
+	inflated budget // bytes inflated and rebuilt so far
+	held     int64  // bytes of the bases held by resolve
 }
 
-// indexPack reads the pack in f and returns its objects, sorted by hash,
-// and its checksum, verified.
-func indexPack(f io.ReadSeeker) ([]packObj, plumbing.Hash, error) {
-	x := indexer{sc: packfile.NewScanner(f)}
+// indexPack reads the pack in f, of size bytes, and returns its objects,
+// sorted by hash, and its checksum, verified. A pack beyond lim is an
+// error wrapping ErrRefusedPack.
+func indexPack(f io.ReadSeeker, lim Limits, size int64) ([]packObj, plumbing.Hash, error) {
+	x := indexer{sc: packfile.NewScanner(f), lim: lim,
+		inflated: budget{left: lim.inflatedFor(size), what: "the bytes the pack inflates to"}}
 	_, n, err := x.sc.Header()
 	if err != nil {
 		return nil, plumbing.ZeroHash, err
@@ -248,17 +266,20 @@ func indexPack(f io.ReadSeeker) ([]packObj, plumbing.Hash, error) {
 		if err != nil {
 			return nil, plumbing.ZeroHash, err
 		}
+		if oh.Length > lim.Object {
+			return nil, plumbing.ZeroHash, refuse("object at %d declares %d bytes, over the limit of %d", oh.Offset, oh.Length, lim.Object)
+		}
 		o := packObj{off: oh.Offset, typ: oh.Type}
 		switch oh.Type {
 		case plumbing.OFSDeltaObject:
 			x.ofs = append(x.ofs, ofsKid{oh.OffsetReference, i})
-			_, o.crc, err = x.sc.NextObject(io.Discard)
+			_, o.crc, err = x.sc.NextObject(x.capped(io.Discard))
 		case plumbing.REFDeltaObject:
 			x.ref = append(x.ref, refKid{oh.Reference, i})
-			_, o.crc, err = x.sc.NextObject(io.Discard)
+			_, o.crc, err = x.sc.NextObject(x.capped(io.Discard))
 		case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
 			h := plumbing.NewHasher(oh.Type, oh.Length)
-			_, o.crc, err = x.sc.NextObject(h)
+			_, o.crc, err = x.sc.NextObject(x.capped(h))
 			o.hash = h.Sum()
 		default:
 			err = fmt.Errorf("object at %d: type %d", oh.Offset, oh.Type)
@@ -283,6 +304,7 @@ func indexPack(f io.ReadSeeker) ([]packObj, plumbing.Hash, error) {
 		if err != nil {
 			return nil, plumbing.ZeroHash, err
 		}
+		x.held = int64(len(data))
 		if err := x.resolve(i, data, 0); err != nil {
 			return nil, plumbing.ZeroHash, err
 		}
@@ -294,6 +316,11 @@ func indexPack(f io.ReadSeeker) ([]packObj, plumbing.Hash, error) {
 	}
 	slices.SortFunc(x.objs, byHash)
 	return x.objs, sum, nil
+}
+
+// capped returns w, limited to one object's bytes and spending the pack's.
+func (x *indexer) capped(w io.Writer) io.Writer {
+	return &cappedWriter{w: w, max: x.lim.Object, inflated: &x.inflated}
 }
 
 // kids returns the deltas whose base is object i.
@@ -325,18 +352,43 @@ func (x *indexer) resolve(i int, data []byte, depth int) error {
 		if err != nil {
 			return err
 		}
+		src, dst, err := deltaSizes(delta)
+		switch {
+		case err != nil:
+			return fmt.Errorf("delta at %d: %w", x.objs[k].off, err)
+		case src != int64(len(data)):
+			return fmt.Errorf("delta at %d: for a base of %d bytes, not %d", x.objs[k].off, src, len(data))
+		case dst > x.lim.Object:
+			return refuse("delta at %d builds %d bytes, over the limit of %d", x.objs[k].off, dst, x.lim.Object)
+		}
+		if err := x.inflated.take(dst); err != nil {
+			return err
+		}
 		obj, err := packfile.PatchDelta(data, delta)
 		if err != nil {
 			return fmt.Errorf("delta at %d: %w", x.objs[k].off, err)
 		}
 		x.objs[k].typ = x.objs[i].typ
 		x.objs[k].hash = plumbing.ComputeHash(x.objs[k].typ, obj)
-		if err := x.resolve(k, obj, depth+1); err != nil {
+		if !x.hasKids(k) {
+			continue
+		}
+		// obj is held while its own deltas are resolved.
+		if x.held+int64(len(obj)) > x.lim.Chain {
+			return refuse("delta chain at %d holds more than %d bytes", x.objs[k].off, x.lim.Chain)
+		}
+		x.held += int64(len(obj))
+		err = x.resolve(k, obj, depth+1)
+		x.held -= int64(len(obj))
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// hasKids reports whether some delta has object i as its base.
+func (x *indexer) hasKids(i int) bool { return len(x.kids(i)) > 0 }
 
 // read returns the inflated data of object i: its contents, or its delta.
 func (x *indexer) read(i int) ([]byte, error) {
@@ -346,7 +398,7 @@ func (x *indexer) read(i int) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.Grow(int(min(oh.Length, 1<<20))) // a hint: a header cannot make us allocate what is not sent
-	if _, _, err := x.sc.NextObject(&buf); err != nil {
+	if _, _, err := x.sc.NextObject(x.capped(&buf)); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

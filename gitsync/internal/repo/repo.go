@@ -29,6 +29,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // Repo is the local repository: go-git's storage, plus what makes its
@@ -43,13 +45,14 @@ type Repo struct {
 	small      []smallPack      // packs written by flush since the last merge
 	smallBytes int              // their size
 	trees      map[plumbing.Hash]*object.Tree
+	limits     Limits
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on
 // branch; dir "" is a repository in memory (the same files, on an
 // in-memory filesystem, without fsync).
 func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
-	r := &Repo{trees: make(map[plumbing.Hash]*object.Tree)}
+	r := &Repo{trees: make(map[plumbing.Hash]*object.Tree), limits: LimitsFor(paste.DefaultMaxSize)}
 	if dir == "" {
 		r.files = memfs.New()
 	} else {
@@ -103,6 +106,10 @@ func (r *Repo) init(branch plumbing.ReferenceName) error {
 	}
 	return nil
 }
+
+// SetLimits sets what a fetched pack, and a paste read back, may cost;
+// LimitsFor(paste.DefaultMaxSize) until then.
+func (r *Repo) SetLimits(l Limits) { r.limits = l }
 
 // Close closes the repository's files.
 func (r *Repo) Close() error {
@@ -273,7 +280,7 @@ func (r *Repo) putPack(pack []byte, objs []packObj, read bool) error {
 	p := &Received{mem: pack, memIdx: idx.Bytes(), sum: sum, size: int64(len(pack))}
 	if r.disk != nil {
 		p = &Received{dir: filepath.Join(r.disk.dir, "objects"), sum: sum}
-		if err := p.write(bytes.NewReader(pack), idx.Bytes()); err != nil {
+		if err := p.write(bytes.NewReader(pack), idx.Bytes(), r.limits); err != nil {
 			p.Discard()
 			return err
 		}
