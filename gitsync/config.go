@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/transport"
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // Config describes a Store.
@@ -52,6 +53,13 @@ type Config struct {
 	// while the remote is unreachable; the pause doubles from RetryMin at
 	// each failure. 0 is one second and one minute.
 	RetryMin, RetryMax time.Duration
+
+	// MaxSize is the largest paste in bytes, as the website accepts them;
+	// 0 is paste.DefaultMaxSize. It bounds what the remote may make
+	// pasteur read: an object in a fetched pack larger than a paste of
+	// MaxSize could become (six times it, plus 2 MiB) is refused, and so
+	// is the pack; a stored paste larger than that is not served.
+	MaxSize int64
 
 	// Logger receives what happens; nil discards it.
 	Logger *slog.Logger
@@ -164,5 +172,8 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxSize <= 0 {
+		c.MaxSize = paste.DefaultMaxSize
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 )
 
 // fetch brings the commits of the remote branch into the repository, points
@@ -46,6 +48,12 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 		pack.Close()
 		if err != nil {
 			return plumbing.ZeroHash, err
+		}
+		if !in.Contains(tip) {
+			// Every try would fetch it again: it is refused, and the
+			// remote backed off.
+			in.Discard()
+			return plumbing.ZeroHash, fmt.Errorf("%w: it lacks the advertised tip %s", repo.ErrRefusedPack, tip)
 		}
 		s.mu.Lock()
 		err = s.repo.Add(in)

@@ -14,7 +14,9 @@ import (
 
 // push points the remote branch at tip, sending the objects it lacks. It
 // returns an error wrapping errRejected when that would not be a
-// fast-forward (the remote holds commits that tip lacks), and on success
+// fast-forward (the remote holds commits that tip lacks, or its branch
+// moved during the push), one wrapping errRefused when the remote said no
+// (a hook, branch protection, a quota), and on success
 // points the remote-tracking ref at tip. The caller holds the writer lock.
 func (s *Store) push(ctx context.Context, tip plumbing.Hash) error {
 	t0 := time.Now()
@@ -47,7 +49,7 @@ func (s *Store) push(ctx context.Context, tip plumbing.Hash) error {
 		}
 		tPack := time.Since(t1)
 		if err := p.Send(ctx, s.branch, old, tip, pack); err != nil {
-			return err
+			return s.raceOrRefusal(ctx, old, err)
 		}
 		s.log.Debug("pushed", "remote", s.remote.Name(), "tip", tip.String(), "bytes", len(pack),
 			"advertised", tAdv.String(), "pack", tPack.String(), "total", time.Since(t0).String())

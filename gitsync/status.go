@@ -1,10 +1,14 @@
 package gitsync
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 )
 
 // contendedPause is the least pause before pushing again after losing the
@@ -19,8 +23,34 @@ type Status struct {
 	Queued    int       `json:"queued"`               // pastes acknowledged since start that wait for a push
 	Unpushed  bool      `json:"unpushed"`             // the local branch holds commits the remote lacks
 	LastPush  time.Time `json:"last_push,omitzero"`   // the last successful reconcile or push
-	LastError string    `json:"last_error,omitempty"` // why the remote was last unreachable
+	LastError string    `json:"last_error,omitempty"` // why the remote was last unreachable, in its own words when it refused
+	Problem   string    `json:"problem,omitempty"`    // while not Reachable: ProblemUnreachable, ProblemRefused or ProblemBadPack
 	NextTry   time.Time `json:"next_try,omitzero"`    // when the queue is pushed next
+}
+
+// What keeps the remote from taking pastes (Status.Problem). Each is
+// backed off alike.
+const (
+	// ProblemUnreachable: it cannot be reached, or does not answer in
+	// time.
+	ProblemUnreachable = "unreachable"
+	// ProblemRefused: it refuses the push, and says why (a hook, branch
+	// protection, a quota): LastError.
+	ProblemRefused = "refused"
+	// ProblemBadPack: it sent a pack that pasteur refused: larger than
+	// any paste could make, or lacking the commit it advertised.
+	ProblemBadPack = "bad pack"
+)
+
+// problemOf classifies err, from a remote that could not take the queue.
+func problemOf(err error) string {
+	switch {
+	case errors.Is(err, repo.ErrRefusedPack):
+		return ProblemBadPack
+	case errors.Is(err, errRefused) && !errors.Is(err, errRejected):
+		return ProblemRefused
+	}
+	return ProblemUnreachable
 }
 
 // remoteState is what the writer loop knows of the remote, and when it
@@ -34,6 +64,7 @@ type remoteState struct {
 	queued   int
 	lastPush time.Time
 	lastErr  string
+	problem  string        // while down
 	delay    time.Duration // the current backoff
 	nextTry  time.Time
 }
@@ -52,21 +83,29 @@ func (r *remoteState) addQueued(n int) {
 	r.mu.Unlock()
 }
 
-// failed records at now that the remote could not be reached, and backs
-// off. A push that other writers kept beating (errRejected after
-// maxAttempts) reached the remote: it stays reachable, and the queue is
-// pushed again after a short random pause, so that the writers stop
-// colliding.
-func (r *remoteState) failed(err error, now time.Time) {
+// failed records at now that the remote could not take the queue, and
+// backs off, whether it cannot be reached, refuses the push, or sent a
+// pack that was refused. A push that other writers kept beating
+// (errRejected after maxAttempts) reached the remote: it stays reachable,
+// and the queue is pushed again after a short random pause, so that the
+// writers stop colliding. It reports whether the state changed (another
+// problem, or another reason), which is worth a line in the log.
+func (r *remoteState) failed(err error, now time.Time) (changed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.retry = true
-	r.lastErr = err.Error()
+	msg := err.Error()
 	if errors.Is(err, errRejected) {
+		changed = r.down || r.lastErr != msg
+		r.lastErr = msg
 		r.down = false
+		r.problem = ""
 		r.nextTry = now.Add(contendedPause + rand.N(contendedPause))
-		return
+		return changed
 	}
+	problem := problemOf(err)
+	changed = !r.down || r.problem != problem || r.lastErr != msg
+	r.lastErr, r.problem = msg, problem
 	switch {
 	case !r.down:
 		r.delay = r.retryMin
@@ -75,6 +114,7 @@ func (r *remoteState) failed(err error, now time.Time) {
 	}
 	r.down = true
 	r.nextTry = now.Add(r.delay)
+	return changed
 }
 
 // pushed records a successful reconcile or push at now: nothing is queued.
@@ -85,6 +125,7 @@ func (r *remoteState) pushed(now time.Time) {
 	r.queued = 0
 	r.lastPush = now
 	r.lastErr = ""
+	r.problem = ""
 	r.delay = 0
 	r.mu.Unlock()
 }
@@ -112,6 +153,7 @@ func (r *remoteState) status(st *Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st.Reachable = !r.down
+	st.Problem = r.problem
 	st.Queued = r.queued
 	st.LastPush = r.lastPush
 	st.LastError = r.lastErr
@@ -138,8 +180,9 @@ func (s *Store) Status() Status {
 	return st
 }
 
-// failed records that the remote could not be reached because of err.
-func (s *Store) failed(err error) { s.state.failed(err, time.Now()) }
+// failed records that the remote could not take the queue because of err,
+// and reports whether that changed the state.
+func (s *Store) failed(err error) bool { return s.state.failed(err, time.Now()) }
 
 // pushed records a successful reconcile or push.
 func (s *Store) pushed() { s.state.pushed(time.Now()) }
@@ -149,8 +192,11 @@ func (s *Store) pushed() { s.state.pushed(time.Now()) }
 func (s *Store) queued(n int, err error) {
 	s.state.addQueued(n)
 	if err != nil {
-		s.failed(err)
-		s.log.Warn("the push did not land; pastes are committed locally and queued",
-			"remote", s.remote.Name(), "pastes", n, "err", err)
+		level := slog.LevelDebug
+		if s.failed(err) {
+			level = slog.LevelWarn
+		}
+		s.log.Log(context.Background(), level, "the push did not land; pastes are committed locally and queued",
+			"remote", s.remote.Name(), "pastes", n, "problem", problemOf(err), "err", err)
 	}
 }

@@ -113,6 +113,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.repo, err = repo.Open(cfg.Dir, name); err != nil {
 		return nil, fmt.Errorf("gitsync: open %s: %w", cfg.Dir, err)
 	}
+	s.repo.SetLimits(repo.LimitsFor(cfg.MaxSize))
 	if s.remote != nil {
 		rctx, cancel := ctx, context.CancelFunc(func() {})
 		if s.durable {
@@ -129,8 +130,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			// The local repository serves; what it holds that the
 			// remote lacks is pushed once the remote is back.
 			s.failed(err)
-			s.log.Warn("the remote cannot be reached; serving the local repository, pushing once it is back",
-				"remote", s.remote.Name(), "err", err)
+			s.log.Warn("the remote cannot take pastes now; serving the local repository, pushing once it can",
+				"remote", s.remote.Name(), "problem", problemOf(err), "err", err)
 		} else {
 			s.pushed()
 		}

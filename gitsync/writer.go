@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -243,14 +244,19 @@ func (s *Store) pushQueue(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, pushTimeout)
 	defer cancel()
 	if err := s.reconcile(rctx); err != nil {
-		s.failed(err)
+		changed := s.failed(err)
 		if errors.Is(err, errRejected) {
 			s.log.Info("other writers keep pushing first; the queue is pushed again soon",
 				"remote", s.remote.Name())
 			return
 		}
-		s.log.Warn("the remote is still unreachable; pastes stay queued",
-			"remote", s.remote.Name(), "err", err, "next_try_in", s.state.backoff().String())
+		// Once per state: a refusing remote would fill the log.
+		level := slog.LevelDebug
+		if changed {
+			level = slog.LevelWarn
+		}
+		s.log.Log(ctx, level, "the remote cannot take the queue; pastes stay queued",
+			"remote", s.remote.Name(), "problem", problemOf(err), "err", err, "next_try_in", s.state.backoff().String())
 		return
 	}
 	s.pushed()

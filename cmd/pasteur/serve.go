@@ -55,11 +55,12 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	}
 
 	store, err := gitsync.Open(ctx, gitsync.Config{
-		Dir:    cfg.data,
-		Remote: cfg.remote,
-		Dial:   network.Dial,
-		Auth:   cfg.git.auth,
-		Logger: log.With("component", "gitsync"),
+		Dir:     cfg.data,
+		Remote:  cfg.remote,
+		Dial:    network.Dial,
+		Auth:    cfg.git.auth,
+		MaxSize: cfg.maxSize,
+		Logger:  log.With("component", "gitsync"),
 	})
 	if err != nil {
 		return err

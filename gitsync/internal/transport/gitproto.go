@@ -229,11 +229,16 @@ func (s *gitSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 		return nil, nil
 	}
 	var r io.Reader = s.conn
+	var d *sideband.Demuxer
 	switch {
 	case req.Capabilities.Supports(capability.Sideband64k):
-		r = sideband.NewDemuxer(sideband.Sideband64k, r)
+		d = sideband.NewDemuxer(sideband.Sideband64k, r)
 	case req.Capabilities.Supports(capability.Sideband):
-		r = sideband.NewDemuxer(sideband.Sideband, r)
+		d = sideband.NewDemuxer(sideband.Sideband, r)
+	}
+	if d != nil {
+		d.Progress = req.Progress
+		r = d
 	}
 	rs := packp.NewReportStatus()
 	if err := rs.Decode(r); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -147,8 +146,10 @@ func (p *Push) Refs() ([]plumbing.Hash, error) {
 func (p *Push) RefDeltas() bool { return !p.adv.Capabilities.Supports(capability.OFSDelta) }
 
 // Send moves the remote branch from old (ZeroHash: no branch) to tip,
-// sending pack, which holds the objects it lacks. A refusal because the
-// branch moved since it was advertised is an error wrapping ErrRejected.
+// sending pack, which holds the objects it lacks. An update the remote
+// refuses is an error wrapping ErrRefused, with the remote's reason and
+// what its hooks printed: the caller looks at the remote's references
+// again to tell a lost race (the branch moved) from a refusal.
 func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip plumbing.Hash, pack []byte) error {
 	if !p.adv.Capabilities.Supports(capability.ReportStatus) {
 		return errors.New("the remote does not offer report-status")
@@ -156,6 +157,14 @@ func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip
 	req := packp.NewReferenceUpdateRequest()
 	if err := req.Capabilities.Set(capability.ReportStatus); err != nil {
 		return err
+	}
+	said := &remoteSays{}
+	if p.adv.Capabilities.Supports(capability.Sideband64k) {
+		// The hooks' messages come on channel 2: the reason of a refusal.
+		if err := req.Capabilities.Set(capability.Sideband64k); err != nil {
+			return err
+		}
+		req.Progress = said
 	}
 	if p.adv.Capabilities.Supports(capability.Agent) {
 		if err := req.Capabilities.Set(capability.Agent, capability.DefaultAgent()); err != nil {
@@ -165,15 +174,10 @@ func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip
 	req.Commands = []*packp.Command{{Name: branch, Old: old, New: tip}}
 	req.Packfile = io.NopCloser(bytes.NewReader(pack))
 	rs, err := p.sess.ReceivePack(ctx, req)
-	if err != nil {
-		if rs != nil && rs.UnpackStatus == "ok" {
-			// The remote refused the update: it moved since it
-			// advertised old.
-			return fmt.Errorf("%w: %v", ErrRejected, err)
-		}
-		return err
+	if rerr := refusal(rs, branch, said.String()); rerr != nil {
+		return rerr
 	}
-	return nil
+	return err
 }
 
 // Close ends the exchange.

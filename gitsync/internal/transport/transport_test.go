@@ -81,15 +81,16 @@ func roundTrip(t *testing.T, r *Remote, dir string) {
 		t.Fatalf("remote at %s after the push, want %s", got, next)
 	}
 
-	// A push from a stale tip: the remote moved.
+	// A push from a stale tip: the remote moved, and refuses the update
+	// (the caller tells the race by the remote's references).
 	_, stale, pack := newCommit(t, dir)
 	p, err = r.Push(ctx(t))
 	if err != nil {
 		t.Fatal("push:", err)
 	}
 	defer p.Close()
-	if err := p.Send(ctx(t), master, old, stale, pack); !errors.Is(err, ErrRejected) {
-		t.Errorf("stale push: %v, want ErrRejected", err)
+	if err := p.Send(ctx(t), master, old, stale, pack); !errors.Is(err, ErrRefused) {
+		t.Errorf("stale push: %v, want ErrRefused", err)
 	}
 }
 
