@@ -130,6 +130,14 @@ func (r *remoteState) pushed(now time.Time) {
 	r.mu.Unlock()
 }
 
+// retrySoon makes a push of the queue due at now, the backoff unchanged.
+func (r *remoteState) retrySoon(now time.Time) {
+	r.mu.Lock()
+	r.retry = true
+	r.nextTry = now
+	r.mu.Unlock()
+}
+
 // retryIn returns how long after now the queue is pushed next, and whether
 // a push is due at all.
 func (r *remoteState) retryIn(now time.Time) (time.Duration, bool) {

@@ -155,7 +155,7 @@ func (s *Store) Create(ctx context.Context, p *paste.Paste) error {
 	if !paste.ValidID(p.ID) {
 		return fmt.Errorf("gitsync: paste id %q: %w", p.ID, paste.ErrInvalid)
 	}
-	r := &request{p: p, done: make(chan error, 1)}
+	r := &request{p: p, arrived: time.Now(), done: make(chan error, 1)}
 	select {
 	case <-s.loopDone:
 		return errClosed
@@ -198,8 +198,12 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 	if s.remote == nil || !errors.Is(err, paste.ErrNotFound) {
 		return p, err
 	}
-	if err := s.lockWriter(ctx); err != nil {
-		return nil, err
+	// A miss waits for the remote a short while at most, the writer
+	// lock included.
+	fctx, cancel := context.WithTimeout(ctx, min(missTimeout, s.ackTimeout))
+	defer cancel()
+	if err := s.lockWriter(fctx); err != nil {
+		return nil, s.unavailable("fetch", fmt.Errorf("the writer is busy with the remote: %w", err))
 	}
 	var rerr error
 	switch {
@@ -208,13 +212,16 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 		// that will time out.
 		rerr = errors.New(s.Status().LastError)
 	case time.Since(s.lastFetch) >= s.fetchInterval:
-		fctx, cancel := context.WithTimeout(ctx, s.ackTimeout)
-		if rerr = s.reconcile(fctx); rerr == nil {
+		rerr = s.reconcile(fctx)
+		switch {
+		case rerr == nil:
 			s.pushed()
-		} else {
+		case fctx.Err() != nil && ctx.Err() == nil:
+			// Our own short deadline says little of the remote, which
+			// may be slow: the next push will tell.
+		default:
 			s.failed(rerr)
 		}
-		cancel()
 	}
 	s.unlockWriter()
 	if rerr != nil {
@@ -222,6 +229,10 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 	}
 	return s.lookup(id)
 }
+
+// missTimeout bounds what a read miss waits for the remote (at most
+// ackTimeout).
+const missTimeout = 3 * time.Second
 
 // lookup reads paste id from the local branch.
 func (s *Store) lookup(id string) (*paste.Paste, error) {
@@ -238,6 +249,11 @@ func (s *Store) lookup(id string) (*paste.Paste, error) {
 		return nil, fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrNotFound)
 	}
 	data, err := s.repo.Find(tip, id)
+	if errors.Is(err, repo.ErrObjectTooLarge) {
+		// Pushed by another server with a larger limit, or by anyone
+		// with write access to the remote.
+		return nil, fmt.Errorf("gitsync: paste %s is larger than this server serves: %w: %w", id, paste.ErrTooLarge, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -34,12 +34,19 @@ const (
 	groupWait   = 5 * time.Millisecond
 	// pushTimeout bounds a push of the queue.
 	pushTimeout = time.Minute
+	// minPushTime: a group whose answer is due sooner is queued without
+	// trying the remote.
+	minPushTime = 100 * time.Millisecond
+	// giveWayPoll is how often a push of the queue looks for waiting
+	// pastes.
+	giveWayPoll = 20 * time.Millisecond
 )
 
 // request is one Create waiting for the writer loop.
 type request struct {
-	p    *paste.Paste
-	done chan error // buffered: the loop never blocks on it
+	p       *paste.Paste
+	arrived time.Time  // when Create handed it over: its answer is due ackTimeout later
+	done    chan error // buffered: the loop never blocks on it
 }
 
 // loop is the writer loop; it ends when ctx does, refusing what still waits.
@@ -47,6 +54,9 @@ func (s *Store) loop(ctx context.Context) {
 	defer close(s.loopDone)
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
+	if d, ok := s.state.retryIn(time.Now()); ok {
+		retry.Reset(d) // Open could not reconcile
+	}
 	for {
 		select {
 		case r := <-s.waiting:
@@ -133,13 +143,16 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 		answer(err)
 		return
 	}
-	if s.durable && !s.state.reachable() {
+	// The push must end in time to answer the group's first paste within
+	// ackTimeout of its arrival, whatever the remote does.
+	due := group[0].arrived.Add(s.ackTimeout)
+	if s.durable && (!s.state.reachable() || time.Until(due) < minPushTime) {
 		s.queued(len(accepted), nil)
 		answer(nil)
 		return
 	}
 
-	pctx, cancel := context.WithTimeout(ctx, s.ackTimeout)
+	pctx, cancel := context.WithDeadline(ctx, due)
 	defer cancel()
 	err = s.push(pctx, tip)
 	if errors.Is(err, errRejected) {
@@ -235,7 +248,8 @@ func (s *Store) answerReplayed(accepted []*request, tip plumbing.Hash) {
 	}
 }
 
-// pushQueue reconciles with the remote, which pushes the queue.
+// pushQueue reconciles with the remote, which pushes the queue. It gives
+// way to pastes that wait for the loop (see giveWay).
 func (s *Store) pushQueue(ctx context.Context) {
 	if err := s.lockWriter(ctx); err != nil {
 		return
@@ -243,7 +257,16 @@ func (s *Store) pushQueue(ctx context.Context) {
 	defer s.unlockWriter()
 	rctx, cancel := context.WithTimeout(ctx, pushTimeout)
 	defer cancel()
-	if err := s.reconcile(rctx); err != nil {
+	gave := s.giveWay(cancel)
+	err := s.reconcile(rctx)
+	if gaveWay := gave(); err != nil && gaveWay {
+		// Not the remote's fault, as far as we know: try again once
+		// the waiting pastes are answered.
+		s.state.retrySoon(time.Now())
+		s.log.Debug("the push of the queue gave way to waiting pastes", "remote", s.remote.Name(), "err", err)
+		return
+	}
+	if err != nil {
 		changed := s.failed(err)
 		if errors.Is(err, errRejected) {
 			s.log.Info("other writers keep pushing first; the queue is pushed again soon",
@@ -261,4 +284,41 @@ func (s *Store) pushQueue(ctx context.Context) {
 	}
 	s.pushed()
 	s.log.Info("the remote is reachable again; the queue is pushed", "remote", s.remote.Name())
+}
+
+// giveWay cancels a push of the queue (cancel is its context's) once
+// pastes have waited for the loop a quarter of ackTimeout: they are then
+// answered (queued) within ackTimeout, even when the remote accepts
+// connections and never answers. The function it returns reports whether
+// it did; it must be called once the push has ended.
+func (s *Store) giveWay(cancel context.CancelFunc) (gave func() bool) {
+	stopped := make(chan struct{})
+	result := make(chan bool, 1)
+	go func() {
+		t := time.NewTicker(giveWayPoll)
+		defer t.Stop()
+		var since time.Time
+		for {
+			select {
+			case <-stopped:
+				result <- false
+				return
+			case now := <-t.C:
+				switch {
+				case len(s.waiting) == 0:
+					since = time.Time{}
+				case since.IsZero():
+					since = now.Add(-giveWayPoll) // they came since the last look
+				case now.Sub(since) >= s.ackTimeout/4:
+					cancel()
+					result <- true
+					return
+				}
+			}
+		}
+	}()
+	return func() bool {
+		close(stopped)
+		return <-result
+	}
 }
