@@ -209,12 +209,20 @@ func TestPackBombs(t *testing.T) {
 			if st.Reachable || st.Problem != ProblemBadPack || !strings.Contains(st.LastError, "pack refused") {
 				t.Errorf("status: %+v", st)
 			}
+			mustCreate(t, s, &paste.Paste{ID: "queued", Contents: []byte("still served")})
+			s.Close() // no fetch in flight
 			left, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*"))
 			tmp, _ := filepath.Glob(filepath.Join(dir, "objects", "tmp_*"))
-			if left = append(left, tmp...); len(left) > 0 {
-				t.Errorf("files of refused packs left: %v", left)
+			packs := 0
+			for _, name := range left {
+				// The queued paste's own pack is pasteur's.
+				if strings.HasSuffix(name, ".pack") {
+					packs++
+				}
 			}
-			mustCreate(t, s, &paste.Paste{ID: "queued", Contents: []byte("still served")})
+			if packs > 1 || len(tmp) > 0 {
+				t.Errorf("files of refused packs left: %v", append(left, tmp...))
+			}
 		})
 	}
 }

@@ -130,6 +130,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	s.mu.Lock()
 	accepted, parent, tip, err := s.commitGroup(group)
 	s.mu.Unlock()
+	err = noRoom(err)
 	t1 := time.Now()
 	defer func() {
 		s.log.Debug("group", "pastes", len(accepted), "commit", t1.Sub(t0).String(), "push", time.Since(t1).String())

@@ -153,12 +153,17 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = reqErr.status, reqErr.msg
 	case errors.Is(err, paste.ErrNotFound):
 		status, msg = http.StatusNotFound, "no such paste"
+	case errors.Is(err, paste.ErrTooLarge) && r.Method == http.MethodGet:
+		// Stored by another server, or pushed to the remote directly.
+		status, msg = http.StatusInternalServerError, "this paste is larger than this server serves"
 	case errors.Is(err, paste.ErrTooLarge):
 		status, msg = http.StatusRequestEntityTooLarge, err.Error()
 	case errors.Is(err, paste.ErrInvalid):
 		status, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, paste.ErrFull):
 		status, msg = http.StatusInsufficientStorage, "the server's storage is full: it takes no new paste until its operator makes room"
+	case errors.Is(err, paste.ErrUnavailable) && r.Method == http.MethodGet:
+		status, msg = http.StatusServiceUnavailable, "storage unavailable, the paste could not be looked up; try again"
 	case errors.Is(err, paste.ErrUnavailable):
 		status, msg = http.StatusServiceUnavailable, "storage unavailable, the paste was not saved; try again"
 	}

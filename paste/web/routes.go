@@ -45,13 +45,19 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		err = h.store.Create(r.Context(), p)
+		// The store bounds its own wait; a client that goes away
+		// does not cut a paste off halfway through being stored.
+		err = h.store.Create(context.WithoutCancel(r.Context()), p)
 		if !errors.Is(err, paste.ErrExists) || attempt == idAttempts {
 			break
 		}
 	}
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("create paste: %w", err))
+		return
+	}
+	if r.Context().Err() != nil {
+		h.log.Info("paste created; the client went away before the answer", "id", p.ID, "bytes", len(p.Contents))
 		return
 	}
 	h.log.Info("paste created", "id", p.ID, "bytes", len(p.Contents), "encrypted", p.Encrypted)
