@@ -306,3 +306,19 @@ func TestBlackhole(t *testing.T) {
 		t.Errorf("%d commits on the remote, want at most 4 (initial, before, first, second)", n)
 	}
 }
+
+// TestReadBackLimit: a paste stored by a server with a larger limit is
+// not read by one with a smaller: Get says ErrTooLarge (a 500 that says
+// so, on the website), and other pastes are served.
+func TestReadBackLimit(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, _ := d.NewRepo(t, "pastes.git", true)
+	big := open(t, url)
+	mustCreate(t, big, &paste.Paste{ID: "large", Contents: []byte(strings.Repeat("x", 300<<10))})
+	mustCreate(t, big, &paste.Paste{ID: "small", Contents: []byte("x")})
+	s := open(t, url, func(c *Config) { c.MaxSize = 16 << 10 })
+	if _, err := s.Get(context.Background(), "large"); !errors.Is(err, paste.ErrTooLarge) {
+		t.Errorf("Get of a paste over the limit: %v, want ErrTooLarge", err)
+	}
+	mustGet(t, s, "small")
+}

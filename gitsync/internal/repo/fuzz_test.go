@@ -69,4 +69,4 @@ func hasDuplicate(objs []packObj, h plumbing.Hash) bool {
 }
 
 // fuzzLimits are small, so that a fuzzed bomb is refused quickly.
-var fuzzLimits = Limits{Object: 1 << 20, Chain: 2 << 20, Pack: 8 << 20, Inflated: 16 << 20}
+var fuzzLimits = Limits{Object: 1 << 20, Paste: 1 << 20, Chain: 2 << 20, Pack: 8 << 20, Inflated: 16 << 20}

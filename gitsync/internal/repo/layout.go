@@ -115,15 +115,15 @@ func (r *Repo) findPaste(root plumbing.Hash, id string) ([]byte, error) {
 	return nil, fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrNotFound)
 }
 
-// blob reads blob h; one larger than Limits.Object is an error wrapping
+// blob reads blob h; one larger than Limits.Paste is an error wrapping
 // ErrObjectTooLarge, and is not read.
 func (r *Repo) blob(h plumbing.Hash) ([]byte, error) {
 	size, err := r.st.EncodedObjectSize(h)
 	if err != nil {
 		return nil, err
 	}
-	if size > r.limits.Object {
-		return nil, fmt.Errorf("blob %s: %d bytes, over the limit of %d: %w", h, size, r.limits.Object, ErrObjectTooLarge)
+	if size > r.limits.Paste {
+		return nil, fmt.Errorf("blob %s: %d bytes, over the limit of %d: %w", h, size, r.limits.Paste, ErrObjectTooLarge)
 	}
 	o, err := r.st.EncodedObject(plumbing.BlobObject, h)
 	if err != nil {

@@ -14,8 +14,12 @@ import (
 // larger one is refused, not read.
 type Limits struct {
 	// Object bounds one object's contents, inflated or rebuilt from a
-	// delta; also a paste read back.
+	// delta.
 	Object int64
+	// Paste bounds a paste read back (its stored document): a larger one,
+	// written by a server with a larger limit or pushed by hand, is not
+	// read.
+	Paste int64
 	// Chain bounds the delta bases held in memory at once while a pack is
 	// indexed (the chain above the delta being resolved).
 	Chain int64
@@ -27,13 +31,15 @@ type Limits struct {
 }
 
 // LimitsFor returns the limits for a server whose largest paste is maxSize
-// bytes: an object may be six times that (the JSON escape of a control
-// byte is six bytes) plus 2 MiB (a tree of the original's flat layout with
-// many pastes); the chain twice an object; a pack 2 GiB; a pack may inflate
-// 64 times its size or 1 GiB, whichever is more.
+// bytes: a stored paste may be six times that (the JSON escape of a
+// control byte is six bytes) plus 64 KiB; an object that plus 2 MiB (a
+// tree of the original's flat layout with many pastes); the chain twice an
+// object; a pack 2 GiB; a pack may inflate 64 times its size or 1 GiB,
+// whichever is more.
 func LimitsFor(maxSize int64) Limits {
-	obj := 6*maxSize + 2<<20
-	return Limits{Object: obj, Chain: 2 * obj, Pack: 2 << 30, Inflated: 1 << 30}
+	doc := 6*maxSize + 64<<10
+	obj := doc + 2<<20
+	return Limits{Object: obj, Paste: doc, Chain: 2 * obj, Pack: 2 << 30, Inflated: 1 << 30}
 }
 
 // inflatedFor returns the bytes a pack of size bytes may inflate.

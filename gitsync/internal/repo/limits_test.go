@@ -72,12 +72,12 @@ func TestPackLimits(t *testing.T) {
 // server) is not read: Find says ErrObjectTooLarge.
 func TestReadLimit(t *testing.T) {
 	r := open(t, t.TempDir())
-	big := bytes.Repeat([]byte("x"), 64<<10)
+	big := bytes.Repeat([]byte("x"), 256<<10)
 	tip := commit(t, r, &paste.Paste{ID: "big", Contents: big})
 	if _, err := r.Find(tip, "big"); err != nil {
 		t.Fatal(err)
 	}
-	r.SetLimits(Limits{Object: 32 << 10, Chain: 64 << 10, Pack: 1 << 20, Inflated: 1 << 20})
+	r.SetLimits(LimitsFor(8 << 10))
 	if _, err := r.Find(tip, "big"); !errors.Is(err, ErrObjectTooLarge) {
 		t.Fatalf("err = %v, want ErrObjectTooLarge", err)
 	}
