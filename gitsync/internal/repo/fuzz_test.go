@@ -7,12 +7,15 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 )
 
 // FuzzIndexPack: the indexer of fetched packs, which come from the
-// network, never panics or hangs, and what it accepts indexes every object
-// once, as go-git reads it back. Seeds: packs git made (testdata, with
-// offset and reference deltas) and one pasteur assembles.
+// network, never panics or hangs, stays within its limits, and what it
+// accepts indexes every object once, as go-git reads it back. Seeds: packs
+// git made (testdata, with offset and reference deltas), one pasteur
+// assembles, and the bombs (gittest).
 func FuzzIndexPack(f *testing.F) {
 	st := memory.NewStorage()
 	var enc entryEncoder
@@ -32,6 +35,9 @@ func FuzzIndexPack(f *testing.F) {
 	pack, _ := assemblePack(entries)
 	f.Add(pack)
 	f.Add([]byte("PACK\x00\x00\x00\x02\xff\xff\xff\xff"))
+	// Bombs: a delta building 1 GiB, a blob of zeros over the limit.
+	f.Add(gittest.DeltaBomb())
+	f.Add(gittest.ZeroBomb(4 << 20))
 	f.Fuzz(func(t *testing.T, pack []byte) {
 		objs, sum, err := indexPack(bytes.NewReader(pack), fuzzLimits, int64(len(pack)))
 		if err != nil {

@@ -52,7 +52,7 @@ func oneLine(s string) string {
 	}
 	out := strings.Join(lines, "; ")
 	if len(out) > maxRemoteSays {
-		out = out[:maxRemoteSays]
+		out = strings.ToValidUTF8(out[:maxRemoteSays], "") // not half a character
 	}
 	return out
 }
