@@ -186,15 +186,19 @@ func TestPackBombs(t *testing.T) {
 	tip := plumbing.NewHash("9238ae453de10dc85d6293a59e03bfe5696a6133")
 	tests := []struct {
 		name string
-		pack []byte
+		pack func() []byte
 	}{
-		{"delta bomb", gittest.DeltaBomb()},
-		{"zeros", gittest.ZeroBomb(zeros)},
-		{"without the tip", gittest.ZeroBomb(100)},
+		{"delta bomb", gittest.DeltaBomb},
+		{"zeros", func() []byte { return gittest.ZeroBomb(zeros) }},
+		// Objects of 8 MiB, just under the limit, in a chain that holds
+		// more than the chain may.
+		{"chain at the limits", func() []byte { return gittest.ChainBomb(8<<20, 3) }},
+		{"without the tip", func() []byte { return gittest.ZeroBomb(100) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url, conns := fakeRemote(t, tip, tt.pack)
+			pack := tt.pack()
+			url, conns := fakeRemote(t, tip, pack)
 			_, before := rss()
 			dir := t.TempDir()
 			s, err := openDir(t, url, dir, quickRetry)
@@ -204,7 +208,7 @@ func TestPackBombs(t *testing.T) {
 			defer s.Close()
 			waitFor(t, 10*time.Second, func() bool { return conns.Load() >= 3 })
 			_, after := rss()
-			t.Logf("%s: pack of %d bytes; peak RSS %d MiB before, %d MiB after", tt.name, len(tt.pack), before, after)
+			t.Logf("%s: pack of %d bytes, fetched %d times; peak RSS %d MiB before, %d MiB after", tt.name, len(pack), conns.Load(), before, after)
 			st := s.Status()
 			if st.Reachable || st.Problem != ProblemBadPack || !strings.Contains(st.LastError, "pack refused") {
 				t.Errorf("status: %+v", st)

@@ -48,6 +48,7 @@ func (zeros) Read(b []byte) (int, error) {
 type pack struct {
 	n    uint32
 	body bytes.Buffer
+	last int64 // where the last object begins, in body
 }
 
 // object adds an object of type typ (3 blob, 6 offset delta whose encoded
@@ -55,6 +56,7 @@ type pack struct {
 // whose size bytes are read from data.
 func (p *pack) object(typ byte, size int64, base []byte, data io.Reader) {
 	p.n++
+	p.last = int64(p.body.Len())
 	b := typ<<4 | byte(size&0x0f)
 	size >>= 4
 	for size > 0 {
@@ -76,4 +78,40 @@ func (p *pack) bytes() []byte {
 	out = append(out, p.body.Bytes()...)
 	sum := sha1.Sum(out)
 	return append(out, sum[:]...)
+}
+
+// ChainBomb returns a pack of a blob of size zeros and depth offset
+// deltas, each on the one before and copying all of it: every object is
+// size bytes, and resolving the chain holds them all.
+func ChainBomb(size int64, depth int) []byte {
+	var delta []byte
+	delta = binary.AppendUvarint(delta, uint64(size))
+	delta = binary.AppendUvarint(delta, uint64(size))
+	for off := int64(0); off < size; {
+		n := min(size-off, 0x10000)
+		// Copy n bytes from off: four offset bytes, two size bytes.
+		delta = append(delta, 0x80|0x0f|0x30,
+			byte(off), byte(off>>8), byte(off>>16), byte(off>>24), byte(n), byte(n>>8))
+		off += n
+	}
+	var p pack
+	p.object(3, size, nil, io.LimitReader(zeros{}, size))
+	for range depth {
+		p.offsetDelta(delta)
+	}
+	return p.bytes()
+}
+
+// offsetDelta adds an offset delta on the object added last.
+func (p *pack) offsetDelta(delta []byte) {
+	dist := int64(p.body.Len()) - p.last
+	var ofs []byte
+	// git's offset encoding: big-endian base-128, each continuation
+	// byte's value one less.
+	ofs = append(ofs, byte(dist&0x7f))
+	for dist >>= 7; dist > 0; dist >>= 7 {
+		dist--
+		ofs = append([]byte{0x80 | byte(dist&0x7f)}, ofs...)
+	}
+	p.object(6, int64(len(delta)), ofs, bytes.NewReader(delta))
 }
