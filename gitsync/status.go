@@ -130,11 +130,12 @@ func (r *remoteState) pushed(now time.Time) {
 	r.mu.Unlock()
 }
 
-// retrySoon makes a push of the queue due at now, the backoff unchanged.
-func (r *remoteState) retrySoon(now time.Time) {
+// retryLater makes a push of the queue due after the current backoff
+// (at least retryMin) from now, the backoff unchanged.
+func (r *remoteState) retryLater(now time.Time) {
 	r.mu.Lock()
 	r.retry = true
-	r.nextTry = now
+	r.nextTry = now.Add(max(r.delay, r.retryMin))
 	r.mu.Unlock()
 }
 

@@ -62,7 +62,14 @@ func (s *Store) loop(ctx context.Context) {
 		case r := <-s.waiting:
 			s.writeGroup(ctx, s.gather(r))
 		case <-retry.C:
-			s.pushQueue(ctx)
+			select {
+			case r := <-s.waiting:
+				// Pastes first: the push of the queue is due again
+				// right after.
+				s.writeGroup(ctx, s.gather(r))
+			default:
+				s.pushQueue(ctx)
+			}
 		case <-ctx.Done():
 			for {
 				select {
@@ -145,8 +152,9 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 		return
 	}
 	// The push must end in time to answer the group's first paste within
-	// ackTimeout of its arrival, whatever the remote does.
-	due := group[0].arrived.Add(s.ackTimeout)
+	// ackTimeout of its arrival (a tenth of it spare, for the answer to
+	// reach the client), whatever the remote does.
+	due := group[0].arrived.Add(s.ackTimeout - s.ackTimeout/10)
 	if s.durable && (!s.state.reachable() || time.Until(due) < minPushTime) {
 		s.queued(len(accepted), nil)
 		answer(nil)
@@ -261,9 +269,9 @@ func (s *Store) pushQueue(ctx context.Context) {
 	gave := s.giveWay(cancel)
 	err := s.reconcile(rctx)
 	if gaveWay := gave(); err != nil && gaveWay {
-		// Not the remote's fault, as far as we know: try again once
-		// the waiting pastes are answered.
-		s.state.retrySoon(time.Now())
+		// Not the remote's fault, as far as we know: try again after
+		// the same pause, the waiting pastes answered.
+		s.state.retryLater(time.Now())
 		s.log.Debug("the push of the queue gave way to waiting pastes", "remote", s.remote.Name(), "err", err)
 		return
 	}
