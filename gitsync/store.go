@@ -115,9 +115,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.repo.SetLimits(repo.LimitsFor(cfg.MaxSize))
 	if s.remote != nil {
-		rctx, cancel := ctx, context.CancelFunc(func() {})
+		// A remote that never answers does not hold the start forever.
+		rctx, cancel := context.WithTimeout(ctx, pushTimeout)
 		if s.durable {
 			// The local repository can serve: do not wait long.
+			cancel()
 			rctx, cancel = context.WithTimeout(ctx, 3*s.ackTimeout)
 		}
 		err := s.reconcile(rctx)
