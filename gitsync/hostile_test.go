@@ -179,7 +179,7 @@ func rss() (now, peak int64) {
 // repository, says why in Status, keeps no file of the pack, and backs
 // off (it keeps trying, but not at once). The peak RSS is logged.
 func TestPackBombs(t *testing.T) {
-	zeros := int64(64 << 20)
+	zeros := int64(16 << 20)
 	if os.Getenv("PASTEUR_MEASURE") != "" {
 		zeros = 1 << 30
 	}

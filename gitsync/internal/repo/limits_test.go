@@ -25,7 +25,7 @@ func TestPackLimits(t *testing.T) {
 		ok   bool
 	}{
 		{"delta bomb", gittest.DeltaBomb(), LimitsFor(paste.DefaultMaxSize), false},
-		{"zeros", gittest.ZeroBomb(64 << 20), LimitsFor(paste.DefaultMaxSize), false},
+		{"zeros", gittest.ZeroBomb(16 << 20), LimitsFor(paste.DefaultMaxSize), false},
 		{"zeros within the object limit, over the pack's", gittest.ZeroBomb(4 << 20),
 			Limits{Object: 8 << 20, Chain: 8 << 20, Pack: 1 << 20, Inflated: 1 << 20}, false},
 		{"received bytes", ofs, Limits{Object: 1 << 20, Chain: 1 << 20, Pack: 100, Inflated: 1 << 20}, false},
