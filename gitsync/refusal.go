@@ -35,3 +35,12 @@ func (s *Store) raceOrRefusal(ctx context.Context, old plumbing.Hash, err error)
 	}
 	return err
 }
+
+// silent names a remote that did not answer before ctx's deadline, which
+// the transports report as a closed connection.
+func silent(ctx context.Context, err error) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the remote did not answer in time: %w", err)
+	}
+	return err
+}

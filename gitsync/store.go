@@ -122,7 +122,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			cancel()
 			rctx, cancel = context.WithTimeout(ctx, 3*s.ackTimeout)
 		}
-		err := s.reconcile(rctx)
+		err := silent(rctx, s.reconcile(rctx))
 		cancel()
 		if err != nil {
 			if !s.durable || transport.Permanent(err) {
@@ -214,7 +214,7 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 		// that will time out.
 		rerr = errors.New(s.Status().LastError)
 	case time.Since(s.lastFetch) >= s.fetchInterval:
-		rerr = s.reconcile(fctx)
+		rerr = silent(fctx, s.reconcile(fctx))
 		switch {
 		case rerr == nil:
 			s.pushed()

@@ -168,6 +168,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 		s.log.Info("the remote moved; fetching to replay", "remote", s.remote.Name())
 		err = s.reconcile(pctx)
 	}
+	err = silent(pctx, err)
 	if err == nil {
 		s.pushed()
 		s.answerReplayed(accepted, tip)
@@ -267,7 +268,7 @@ func (s *Store) pushQueue(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, pushTimeout)
 	defer cancel()
 	gave := s.giveWay(cancel)
-	err := s.reconcile(rctx)
+	err := silent(rctx, s.reconcile(rctx))
 	if gaveWay := gave(); err != nil && gaveWay {
 		// Not the remote's fault, as far as we know: try again after
 		// the same pause, the waiting pastes answered.
