@@ -48,15 +48,15 @@ func (zeros) Read(b []byte) (int, error) {
 type pack struct {
 	n    uint32
 	body bytes.Buffer
-	last int64 // where the last object begins, in body
 }
 
 // object adds an object of type typ (3 blob, 6 offset delta whose encoded
 // distance to its base is base)
-// whose size bytes are read from data.
-func (p *pack) object(typ byte, size int64, base []byte, data io.Reader) {
+// whose size bytes are read from data, and returns where it begins in
+// body.
+func (p *pack) object(typ byte, size int64, base []byte, data io.Reader) int64 {
 	p.n++
-	p.last = int64(p.body.Len())
+	start := int64(p.body.Len())
 	b := typ<<4 | byte(size&0x0f)
 	size >>= 4
 	for size > 0 {
@@ -69,6 +69,7 @@ func (p *pack) object(typ byte, size int64, base []byte, data io.Reader) {
 	z, _ := zlib.NewWriterLevel(&p.body, zlib.BestCompression)
 	io.Copy(z, data)
 	z.Close()
+	return start
 }
 
 // bytes returns the pack, with its header and checksum.
@@ -80,9 +81,10 @@ func (p *pack) bytes() []byte {
 	return append(out, sum[:]...)
 }
 
-// ChainBomb returns a pack of a blob of size zeros and depth offset
-// deltas, each on the one before and copying all of it: every object is
-// size bytes, and resolving the chain holds them all.
+// ChainBomb returns a pack of a blob of size zeros and a binary tree of
+// depth levels of offset deltas on it, each delta copying all of its
+// base: every object is size bytes, and resolving the tree holds a base at
+// every level above the delta being built.
 func ChainBomb(size int64, depth int) []byte {
 	var delta []byte
 	delta = binary.AppendUvarint(delta, uint64(size))
@@ -95,16 +97,21 @@ func ChainBomb(size int64, depth int) []byte {
 		off += n
 	}
 	var p pack
-	p.object(3, size, nil, io.LimitReader(zeros{}, size))
+	level := []int64{p.object(3, size, nil, io.LimitReader(zeros{}, size))}
 	for range depth {
-		p.offsetDelta(delta)
+		var next []int64
+		for _, base := range level {
+			next = append(next, p.offsetDelta(base, delta), p.offsetDelta(base, delta))
+		}
+		level = next
 	}
 	return p.bytes()
 }
 
-// offsetDelta adds an offset delta on the object added last.
-func (p *pack) offsetDelta(delta []byte) {
-	dist := int64(p.body.Len()) - p.last
+// offsetDelta adds an offset delta on the object at base (in body), and
+// returns where it begins.
+func (p *pack) offsetDelta(base int64, delta []byte) int64 {
+	dist := int64(p.body.Len()) - base
 	var ofs []byte
 	// git's offset encoding: big-endian base-128, each continuation
 	// byte's value one less.
@@ -113,5 +120,5 @@ func (p *pack) offsetDelta(delta []byte) {
 		dist--
 		ofs = append([]byte{0x80 | byte(dist&0x7f)}, ofs...)
 	}
-	p.object(6, int64(len(delta)), ofs, bytes.NewReader(delta))
+	return p.object(6, int64(len(delta)), ofs, bytes.NewReader(delta))
 }

@@ -21,7 +21,8 @@ type Limits struct {
 	// read.
 	Paste int64
 	// Chain bounds the delta bases held in memory at once while a pack is
-	// indexed (the chain above the delta being resolved).
+	// indexed: a base stays held while it has deltas left to build, so
+	// a linear chain holds one at a time, a tree of deltas one per level.
 	Chain int64
 	// Pack bounds the bytes of one fetched pack, as received.
 	Pack int64

@@ -103,15 +103,16 @@ func TestRemoveTemp(t *testing.T) {
 	}
 }
 
-// TestChainAtTheLimits: a chain of deltas whose every object is just
-// under the object limit is refused once it holds more than the chain
-// limit, and a shorter one is indexed.
+// TestChainAtTheLimits: deltas whose every object is just under the
+// object limit are refused once the bases they hold at once pass the chain
+// limit (a tree of deltas, three levels deep), and indexed while they do
+// not (two levels; and a linear chain, which holds one base at a time).
 func TestChainAtTheLimits(t *testing.T) {
 	lim := Limits{Object: 1 << 20, Paste: 1 << 20, Chain: 2 << 20, Pack: 1 << 20, Inflated: 64 << 20}
 	for depth, ok := range map[int]bool{1: true, 2: true, 3: false} {
 		_, _, err := indexPack(bytes.NewReader(gittest.ChainBomb(1<<20-100, depth)), lim, 1<<20)
 		if ok && err != nil || !ok && !errors.Is(err, ErrRefusedPack) {
-			t.Errorf("depth %d: %v", depth, err)
+			t.Errorf("tree of depth %d: %v", depth, err)
 		}
 	}
 }

@@ -339,12 +339,19 @@ func (x *indexer) kids(i int) []int {
 }
 
 // resolve computes the hashes of the deltas whose base is object i, whose
-// contents are data, and of theirs, depth first.
+// contents are data, and of theirs, depth first. data is counted in
+// x.held, and released once its last delta is built: a chain of deltas
+// holds one base at a time; only a base with more deltas to build stays
+// held while the tree under an earlier one is resolved, and those are
+// bounded by Limits.Chain.
 func (x *indexer) resolve(i int, data []byte, depth int) error {
+	size := int64(len(data))
+	defer func() { x.held -= size }()
 	if depth > maxDeltaDepth {
 		return fmt.Errorf("delta chain at %d longer than %d", x.objs[i].off, maxDeltaDepth)
 	}
-	for _, k := range x.kids(i) {
+	kids := x.kids(i)
+	for j, k := range kids {
 		if !x.objs[k].hash.IsZero() {
 			continue // resolved already, through a duplicate of its base
 		}
@@ -356,8 +363,8 @@ func (x *indexer) resolve(i int, data []byte, depth int) error {
 		switch {
 		case err != nil:
 			return fmt.Errorf("delta at %d: %w", x.objs[k].off, err)
-		case src != int64(len(data)):
-			return fmt.Errorf("delta at %d: for a base of %d bytes, not %d", x.objs[k].off, src, len(data))
+		case src != size:
+			return fmt.Errorf("delta at %d: for a base of %d bytes, not %d", x.objs[k].off, src, size)
 		case dst > x.lim.Object:
 			return refuse("delta at %d builds %d bytes, over the limit of %d", x.objs[k].off, dst, x.lim.Object)
 		}
@@ -370,17 +377,19 @@ func (x *indexer) resolve(i int, data []byte, depth int) error {
 		}
 		x.objs[k].typ = x.objs[i].typ
 		x.objs[k].hash = plumbing.ComputeHash(x.objs[k].typ, obj)
+		if j == len(kids)-1 {
+			// The last delta on i: data is no longer needed.
+			x.held -= size
+			size, data = 0, nil
+		}
 		if !x.hasKids(k) {
 			continue
 		}
-		// obj is held while its own deltas are resolved.
 		if x.held+int64(len(obj)) > x.lim.Chain {
-			return refuse("delta chain at %d holds more than %d bytes", x.objs[k].off, x.lim.Chain)
+			return refuse("deltas at %d hold more than %d bytes of bases", x.objs[k].off, x.lim.Chain)
 		}
 		x.held += int64(len(obj))
-		err = x.resolve(k, obj, depth+1)
-		x.held -= int64(len(obj))
-		if err != nil {
+		if err := x.resolve(k, obj, depth+1); err != nil {
 			return err
 		}
 	}
