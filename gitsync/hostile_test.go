@@ -190,9 +190,9 @@ func TestPackBombs(t *testing.T) {
 	}{
 		{"delta bomb", gittest.DeltaBomb},
 		{"zeros", func() []byte { return gittest.ZeroBomb(zeros) }},
-		// Objects of 8 MiB, just under the limit, in a chain that holds
-		// more than the chain may.
-		{"chain at the limits", func() []byte { return gittest.ChainBomb(8<<20, 3) }},
+		// Objects of 8 MiB, just under the limit, in a tree of deltas
+		// whose bases held at once pass the chain limit.
+		{"deltas at the limits", func() []byte { return gittest.ChainBomb(8<<20, 3) }},
 		{"without the tip", func() []byte { return gittest.ZeroBomb(100) }},
 	}
 	for _, tt := range tests {
