@@ -40,8 +40,10 @@ type Config struct {
 	// 1 commits and pushes each paste alone.
 	MaxGroup int
 
-	// AckTimeout bounds how long a paste waits for its push before it is
-	// acknowledged as queued (with Dir only); 0 is 10 seconds.
+	// AckTimeout bounds how long a paste waits for its answer: its push
+	// ends by nine tenths of it after the paste arrived, else (with Dir
+	// only) it is acknowledged as queued; a push of the queue gives way
+	// to pastes that waited a quarter of it. 0 is 10 seconds.
 	AckTimeout time.Duration
 
 	// FetchInterval spaces the fetches that read misses make: a miss

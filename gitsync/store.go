@@ -27,6 +27,14 @@
 // the branch to it or to a fetch, and a mutex guards the repository, which
 // is not safe for concurrent use; the mutex is never held across network
 // I/O, so reads do not wait for a push.
+//
+// A remote may be broken or hostile (refusal.go): every exchange with it
+// has a deadline, so that a remote that accepts connections and never
+// answers delays no answer past AckTimeout and a read miss a few seconds;
+// a refused push is told from a lost race and backed off like an outage;
+// a pack beyond repo.Limits (derived from Config.MaxSize), or without the
+// tip the remote advertised, is refused and deleted. Status says which
+// problem keeps the remote from taking pastes, and why.
 package gitsync
 
 import (

@@ -21,7 +21,8 @@ import (
 //
 // Durable means pushed; or, with a repository on disk, committed and
 // fsynced locally when the remote cannot be reached (the push failed, or
-// did not finish within ackTimeout): the paste is then queued, and the loop
+// did not finish by nine tenths of ackTimeout after the group's first
+// paste arrived): the paste is then queued, and the loop
 // pushes the queue with exponential backoff until it lands. The queue is
 // the local branch ahead of the remote-tracking ref, so it survives a
 // restart: Open pushes it, or the loop does once the remote is back. While
