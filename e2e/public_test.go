@@ -334,12 +334,16 @@ func TestRateLimitAndMetrics(t *testing.T) {
 		{"pasteur_http_requests_total", []string{"route", "GET /{id}", "code", "200"}, 5},
 		{"pasteur_http_request_duration_seconds", []string{"route", "POST /{$}"}, float64(7 + rejected)},
 		{"pasteur_paste_bytes", nil, 7},
+		{"pasteur_git_committed_pastes_total", nil, 7},
 	} {
 		if got := metric(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	for _, name := range []string{"pasteur_http_requests_in_flight", "go_goroutines", "process_open_fds"} {
+	if n := metric(fams, "pasteur_git_commits_total"); n < 1 || n > 7 {
+		t.Errorf("pasteur_git_commits_total = %v, want 1 to 7 for 7 pastes", n)
+	}
+	for _, name := range []string{"pasteur_http_requests_in_flight", "go_goroutines", "process_open_fds", "pasteur_git_commit_seconds_total"} {
 		if _, ok := fams[name]; !ok {
 			t.Errorf("/metrics lacks %s", name)
 		}

@@ -77,6 +77,7 @@ type Store struct {
 	stop       context.CancelFunc
 	loopDone   chan struct{}
 	state      remoteState
+	counters   counters // the writer's totals, for metrics
 }
 
 var _ paste.Store = (*Store)(nil)

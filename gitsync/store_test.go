@@ -260,3 +260,15 @@ func TestStoreContract(t *testing.T) {
 		})
 	})
 }
+
+// TestCounters: every paste committed is counted once, in some commit.
+func TestCounters(t *testing.T) {
+	s := openMemory(t)
+	for i := range 3 {
+		mustCreate(t, s, &paste.Paste{ID: fmt.Sprintf("count%d", i), Contents: []byte("x")})
+	}
+	c := s.Counters()
+	if c.Pastes != 3 || c.Commits < 1 || c.Commits > 3 || c.Pushes != 0 {
+		t.Errorf("Counters() = %+v, want 3 pastes in 1 to 3 commits, no push", c)
+	}
+}

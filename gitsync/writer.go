@@ -140,7 +140,9 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	s.mu.Unlock()
 	err = noRoom(err)
 	t1 := time.Now()
+	pushed := false
 	defer func() {
+		s.counters.group(len(accepted), t1.Sub(t0), pushed, time.Since(t1))
 		s.log.Debug("group", "pastes", len(accepted), "commit", t1.Sub(t0).String(), "push", time.Since(t1).String())
 	}()
 	answer := func(err error) {
@@ -171,6 +173,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	}
 	err = silent(pctx, err)
 	if err == nil {
+		pushed = true
 		s.pushed()
 		s.answerReplayed(accepted, tip)
 		return

@@ -128,3 +128,25 @@ func (s observedStore) Create(ctx context.Context, p *paste.Paste) error {
 	}
 	return err
 }
+
+// registerCounters exposes the git writer's totals: commits, pastes per
+// commit, commit and push time.
+func registerCounters(m *metrics.Metrics, counters func() gitsync.Counters) error {
+	type G = metrics.Field[gitsync.Counters]
+	counter := func(name, help string, v func(gitsync.Counters) float64) G {
+		return G{Name: name, Help: help, Kind: metrics.Counter,
+			Value: func(c gitsync.Counters) (float64, bool) { return v(c), true }}
+	}
+	return metrics.RegisterSnapshot(m, counters,
+		counter("pasteur_git_commits_total", "Commits of pastes (one per group of pastes that arrived together).",
+			func(c gitsync.Counters) float64 { return float64(c.Commits) }),
+		counter("pasteur_git_committed_pastes_total", "Pastes those commits hold; over pasteur_git_commits_total, the mean group.",
+			func(c gitsync.Counters) float64 { return float64(c.Pastes) }),
+		counter("pasteur_git_commit_seconds_total", "Time spent committing groups, fsync included.",
+			func(c gitsync.Counters) float64 { return c.CommitSeconds }),
+		counter("pasteur_git_pushes_total", "Pushes of a group that the git remote took.",
+			func(c gitsync.Counters) float64 { return float64(c.Pushes) }),
+		counter("pasteur_git_push_seconds_total", "Time spent on those pushes.",
+			func(c gitsync.Counters) float64 { return c.PushSeconds }),
+	)
+}

@@ -97,6 +97,9 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	if err := registerStatus(m, store, certs, network); err != nil {
 		return err
 	}
+	if err := registerCounters(m, store.Counters); err != nil {
+		return err
+	}
 	stopMetrics, err := serveMetrics(cfg, network, m, healthDetails(certs, store), log)
 	if err != nil {
 		return err

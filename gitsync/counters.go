@@ -1,0 +1,47 @@
+package gitsync
+
+import (
+	"sync"
+	"time"
+)
+
+// Counters are running totals of the writer's work since Open, for
+// metrics: a rate of CommitSeconds over a rate of Commits is the mean
+// commit time, Pastes over Commits the mean group.
+type Counters struct {
+	Commits       uint64  `json:"commits"`        // commits of pastes (one per group)
+	Pastes        uint64  `json:"pastes"`         // pastes those commits hold
+	CommitSeconds float64 `json:"commit_seconds"` // spent committing them, fsync included
+	Pushes        uint64  `json:"pushes"`         // pushes of a group that the remote took
+	PushSeconds   float64 `json:"push_seconds"`   // spent on those pushes
+}
+
+// counters accumulates Counters; it is safe for concurrent use.
+type counters struct {
+	mu sync.Mutex
+	c  Counters
+}
+
+// group records a commit of n pastes that took commit, and, when pushed,
+// its push that took push.
+func (c *counters) group(n int, commit time.Duration, pushed bool, push time.Duration) {
+	if n == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.Commits++
+	c.c.Pastes += uint64(n)
+	c.c.CommitSeconds += commit.Seconds()
+	if pushed {
+		c.c.Pushes++
+		c.c.PushSeconds += push.Seconds()
+	}
+}
+
+// Counters returns the totals so far.
+func (s *Store) Counters() Counters {
+	s.counters.mu.Lock()
+	defer s.counters.mu.Unlock()
+	return s.counters.c
+}
