@@ -239,7 +239,10 @@ func (p *pasteur) healthz(t *testing.T) (code string, h healthBody) {
 	out = strings.TrimSpace(out)
 	i := strings.LastIndex(out, "\n")
 	if i < 0 {
-		t.Fatalf("/healthz: %q", out)
+		// No answer yet (curl's code 000): the metrics address is
+		// opened after the stack and the store, under load a moment
+		// after the log's first lines.
+		return out, h
 	}
 	body, code := out[:i], out[i+1:]
 	if err := json.Unmarshal([]byte(body), &h); err != nil {
