@@ -153,24 +153,7 @@ type netPasteur struct {
 // address it logged, and returns them.
 func startPasteurNet(t *testing.T, bed *testbed.Bed, bin, name string, args ...string) *netPasteur {
 	t.Helper()
-	dir := t.TempDir()
-	p := &pasteur{bed: bed, exited: make(chan struct{}), log: filepath.Join(dir, name+".log"),
-		trace: filepath.Join(dir, name+".strace")}
-	argv := append([]string{"strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen,openat", "-o", p.trace,
-		bin, "--tap", testbed.Tap}, args...)
-	p.cmd = bed.Command(bed.Bridge, argv...)
-	logf := createFile(t, p.log)
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := bed.Start(p.cmd); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("%s's log:\n%s", name, readFile(t, p.log))
-		}
-	})
+	p := launch(t, bed, name, true, append([]string{bin, "--tap", testbed.Tap}, args...))
 	np := &netPasteur{pasteur: p}
 	deadline := time.Now().Add(90 * time.Second)
 	for !strings.Contains(readFile(t, p.log), "userspace stack up") {

@@ -42,30 +42,12 @@ type pasteur struct {
 // At cleanup it is killed, by pid, and its log shown if the test failed.
 func startPasteur(t *testing.T, bed *testbed.Bed, r pasteurRun) *pasteur {
 	t.Helper()
-	dir := t.TempDir()
-	p := &pasteur{bed: bed, exited: make(chan struct{}), log: filepath.Join(dir, r.name+".log")}
 	args := append([]string{r.bin, "--tap", testbed.Tap, "--ipv4", testbed.TapAddr + testbed.Prefix,
 		"--ipv4-gateway", testbed.BridgeAddr}, r.args...)
 	if !slices.Contains(r.args, "--metrics-addr") {
 		args = append(args, "--metrics-addr", testbed.TapAddr+metricsPort)
 	}
-	if r.strace {
-		p.trace = filepath.Join(dir, r.name+".strace")
-		args = append([]string{"strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen,openat", "-o", p.trace}, args...)
-	}
-	p.cmd = bed.Command(bed.Bridge, args...)
-	logf := createFile(t, p.log)
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := bed.Start(p.cmd); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("%s's log:\n%s", r.name, readFile(t, p.log))
-		}
-	})
+	p := launch(t, bed, r.name, r.strace, args)
 	if r.exits {
 		select {
 		case <-p.exited:
@@ -90,6 +72,33 @@ func startPasteur(t *testing.T, bed *testbed.Bed, r pasteurRun) *pasteur {
 			t.Fatal(err)
 		}
 	}
+}
+
+// launch runs argv in the bridge namespace (under strace with trace),
+// its output to name.log; at cleanup it is killed, by pid, and its log
+// shown if the test failed.
+func launch(t *testing.T, bed *testbed.Bed, name string, trace bool, argv []string) *pasteur {
+	t.Helper()
+	dir := t.TempDir()
+	p := &pasteur{bed: bed, exited: make(chan struct{}), log: filepath.Join(dir, name+".log")}
+	if trace {
+		p.trace = filepath.Join(dir, name+".strace")
+		argv = append([]string{"strace", "-f", "-qq", "-e", "trace=socket,connect,bind,listen,openat", "-o", p.trace}, argv...)
+	}
+	p.cmd = bed.Command(bed.Bridge, argv...)
+	logf := createFile(t, p.log)
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if err := bed.Start(p.cmd); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("%s's log:\n%s", name, readFile(t, p.log))
+		}
+	})
+	return p
 }
 
 // stop ends pasteur with SIGINT and, under strace, checks in the trace that
