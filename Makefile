@@ -30,10 +30,13 @@ fuzz:
 deps:
 	scripts/install-deps.sh
 
-# Builds the namespace topology and measures TAP mode against socket mode.
+# Builds the namespace topology and measures TAP mode against socket mode,
+# then paste creation over HTTP against the store's own rate and against a
+# minimal non-durable server (bench/createbench).
 bench: deps
 	scripts/install-deps.sh wrk
 	$(GO) run ./bench/netbench
+	$(GO) run ./bench/createbench
 
 # Measures git sync: grouped vs one-by-one pastes, cost at 1k vs 100k
 # pastes, start-up against a large remote.

@@ -1,0 +1,261 @@
+// Command createbench measures how fast pasteur creates pastes over HTTP,
+// against two baselines measured in the same run, alternating round by
+// round, on socket mode in the network namespaces of internal/testbed:
+//
+//	client (load generator, in the bridge namespace, on br1 10.0.0.1)
+//	  git daemon on 10.0.0.1 (the remotes)
+//	  └── veth ── namespace "sock" (10.0.0.4):
+//	        pasteur --remote git://10.0.0.1/http.git   :4343
+//	        pasteur, no remote                         :4345
+//	        the baseline server (baseline.go)          :4344
+//	        the store worker (store.go), on its own remote
+//
+// It prints, per round and as means over the rounds:
+//
+//   - creates/s over HTTP with 64 clients and ~300-byte distinct pastes
+//     (pasteur with a git daemon remote) against the rate of a
+//     gitsync.Store driven directly by 64 goroutines on the same daemon
+//     (the store's own rate), and the ratio;
+//   - creates/s with 16 clients and 2 KB pastes, pasteur without a remote
+//     (durable: group commit and fsync) against the baseline server (parse
+//     the body, write one file, no fsync), and the ratio;
+//   - the resident memory of each server after those loads.
+//
+// Needs root. Run it with `go run ./bench/createbench` (make bench runs it).
+// Hidden modes of this same program are the load client, the baseline
+// server and the store worker, each run inside a namespace.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/internal/testbed"
+)
+
+const sockAddr = "10.0.0.4"
+
+func main() {
+	rounds := flag.Int("rounds", 3, "rounds; each measures every server once")
+	dur := flag.Duration("d", 5*time.Second, "duration of one load")
+	profiles := flag.String("profiles", "", "write CPU profiles of round 1 into this `directory`")
+	// Hidden modes.
+	mode := flag.String("mode", "", "")
+	url := flag.String("url", "", "")
+	clients := flag.Int("c", 16, "")
+	size := flag.Int("size", 300, "")
+	n := flag.Int("n", 1000000, "")
+	addr := flag.String("addr", "", "")
+	dir := flag.String("dir", "", "")
+	remote := flag.String("remote", "", "")
+	profile := flag.String("profile", "", "")
+	flag.Parse()
+	var err error
+	switch *mode {
+	case "":
+		err = run(*rounds, *dur, *profiles)
+	case "load":
+		err = loadClient(*url, *clients, *size, *n, *dur)
+	case "baseline":
+		err = baselineServer(*addr, *dir)
+	case "store":
+		err = storeRate(*remote, *dir, *clients, *size, *n, *dur, *profile)
+	default:
+		err = fmt.Errorf("unknown mode %q", *mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "createbench:", err)
+		os.Exit(1)
+	}
+}
+
+// measure is one kind of load, run once per round.
+type measure struct {
+	name string
+	ns   string
+	argv []string
+	prof func(dir string) (wait func() error) // CPU profile of the server, or nil
+}
+
+func run(rounds int, dur time.Duration, profDir string) error {
+	if err := testbed.Check(); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "createbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "pasteur")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/pasteur")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	bed, err := testbed.New("cb")
+	if err != nil {
+		return err
+	}
+	defer bed.Close()
+	sock, err := bed.AddHost("sock", sockAddr+testbed.Prefix)
+	if err != nil {
+		return err
+	}
+	execPath, _ := exec.Command("git", "--exec-path").Output()
+	daemon := bed.Command(bed.Bridge, filepath.Join(strings.TrimSpace(string(execPath)), "git-daemon"),
+		"--listen="+testbed.BridgeAddr, "--base-path="+tmp, "--export-all", "--enable=receive-pack", "--reuseaddr")
+	if err := bed.Start(daemon); err != nil {
+		return err
+	}
+	if err := bed.WaitTCP(bed.Bridge, testbed.BridgeAddr+":9418", 10*time.Second); err != nil {
+		return err
+	}
+	for _, name := range []string{"http.git", "store.git"} {
+		if err := initRemote(filepath.Join(tmp, name)); err != nil {
+			return err
+		}
+	}
+	remote := func(name string) string { return "git://" + testbed.BridgeAddr + "/" + name }
+
+	// The servers, all in the socket namespace.
+	common := []string{bin, "--bind", sockAddr, "--log-level", "warn"}
+	servers := map[string]*exec.Cmd{
+		"pasteur+remote": bed.Command(sock, append(common, "--port", "4343", "--remote", remote("http.git"), "--data", filepath.Join(tmp, "http-data"), "--debug-addr", "127.0.0.1:6060")...),
+		"pasteur":        bed.Command(sock, append(common, "--port", "4345", "--data", filepath.Join(tmp, "local-data"), "--debug-addr", "127.0.0.1:6061")...),
+		"baseline":       bed.Command(sock, self, "-mode", "baseline", "-addr", sockAddr+":4344", "-dir", filepath.Join(tmp, "baseline-data")),
+	}
+	for _, name := range []string{"pasteur+remote", "pasteur", "baseline"} {
+		cmd := servers[name]
+		cmd.Stderr = os.Stderr
+		if err := bed.Start(cmd); err != nil {
+			return err
+		}
+	}
+	for _, port := range []string{"4343", "4344", "4345"} {
+		if err := bed.WaitTCP(bed.Bridge, sockAddr+":"+port, 30*time.Second); err != nil {
+			return err
+		}
+	}
+	if profDir != "" {
+		if err := os.MkdirAll(profDir, 0o755); err != nil {
+			return err
+		}
+	}
+	load := func(url string, c, size int) []string {
+		return []string{self, "-mode", "load", "-url", url, "-c", fmt.Sprint(c), "-size", fmt.Sprint(size), "-d", dur.String()}
+	}
+	httpProf := func(port string) func(string) func() error {
+		return func(file string) func() error {
+			return startProfile(bed, sock, "127.0.0.1:"+port, dur-time.Second, file)
+		}
+	}
+	pairs := [][2]measure{
+		{
+			{"HTTP, 64 clients, 300 B, git remote", bed.Bridge, load("http://"+sockAddr+":4343/", 64, 300), httpProf("6060")},
+			{"store alone, 64 clients, 300 B", sock, nil, nil},
+		},
+		{
+			{"HTTP, 16 clients, 2 KB, no remote", bed.Bridge, load("http://"+sockAddr+":4345/", 16, 2048), httpProf("6061")},
+			{"baseline, 16 clients, 2 KB", bed.Bridge, load("http://"+sockAddr+":4344/", 16, 2048), nil},
+		},
+	}
+	fmt.Printf("createbench: %s; %d rounds of %s; %s; load %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, hardware(), loadAvg())
+	sums := map[string]float64{}
+	for r := range rounds {
+		for pi, pair := range pairs {
+			// Alternate which of the pair goes first.
+			order := []int{0, 1}
+			if r%2 == 1 {
+				order = []int{1, 0}
+			}
+			for _, i := range order {
+				m := pair[i]
+				argv := m.argv
+				if argv == nil { // the store worker, on a data directory of its own per round
+					argv = []string{self, "-mode", "store", "-remote", remote("store.git"), "-dir", filepath.Join(tmp, fmt.Sprintf("store-data-%d", r)), "-c", "64", "-size", "300", "-d", dur.String()}
+					if r == 0 && profDir != "" {
+						argv = append(argv, "-profile", filepath.Join(profDir, "store.pprof"))
+					}
+				}
+				var wait func() error
+				if r == 0 && profDir != "" && m.prof != nil {
+					wait = m.prof(filepath.Join(profDir, fmt.Sprintf("create-%d.pprof", pi)))
+				}
+				res, err := runJSON(bed, m.ns, argv)
+				if err != nil {
+					return fmt.Errorf("%s: %w", m.name, err)
+				}
+				if wait != nil {
+					if err := wait(); err != nil {
+						return fmt.Errorf("profile: %w", err)
+					}
+				}
+				rate := float64(res.Creates) / res.Seconds
+				sums[m.name] += rate
+				first := ""
+				if res.First != "" {
+					first = "; first error: " + res.First
+				}
+				fmt.Printf("  round %d %-38s %8.1f creates/s (%d in %.1fs, %d errors%s)\n", r+1, m.name, rate, res.Creates, res.Seconds, res.Errors, first)
+			}
+		}
+	}
+	for _, pair := range pairs {
+		a, b := sums[pair[0].name]/float64(rounds), sums[pair[1].name]/float64(rounds)
+		fmt.Printf("%-38s %8.1f creates/s  %-32s %8.1f creates/s  ratio %.2fx\n", pair[0].name, a, pair[1].name, b, a/b)
+	}
+	rss := map[string]int{}
+	for _, name := range []string{"pasteur+remote", "pasteur", "baseline"} {
+		pid := serverPID(servers[name].Process.Pid)
+		rss[name], _ = statusKB(pid, "VmRSS:")
+		hwm, _ := statusKB(pid, "VmHWM:")
+		fmt.Printf("RSS after the loads, %-15s %6.1f MiB (peak %.1f MiB)\n", name, float64(rss[name])/1024, float64(hwm)/1024)
+	}
+	fmt.Printf("RSS ratio pasteur (no remote) / baseline: %.2fx; load %s\n", float64(rss["pasteur"])/float64(rss["baseline"]), loadAvg())
+	return nil
+}
+
+// runJSON runs argv in ns and decodes the loadResult it prints.
+func runJSON(bed *testbed.Bed, ns string, argv []string) (loadResult, error) {
+	cmd := bed.Command(ns, argv...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	if err := bed.Start(cmd); err != nil {
+		return loadResult{}, err
+	}
+	if err := cmd.Wait(); err != nil {
+		return loadResult{}, err
+	}
+	var r loadResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		return r, fmt.Errorf("output %q: %w", out.String(), err)
+	}
+	return r, nil
+}
+
+// initRemote makes a bare repository with one empty commit on master, as a
+// new pasteur remote.
+func initRemote(repo string) error {
+	if out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=master", repo).CombinedOutput(); err != nil {
+		return fmt.Errorf("git init: %v %s", err, out)
+	}
+	msg := "Initial commit\n"
+	cmd := exec.Command("git", "--git-dir="+repo, "fast-import", "--quiet")
+	cmd.Stdin = strings.NewReader(fmt.Sprintf("commit refs/heads/master\ncommitter pasteur <pasteur@localhost> 1700000000 +0000\ndata %d\n%s\n", len(msg), msg))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("git fast-import: %v %s", err, out)
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/internal/testbed"
+)
+
+// serverPID follows `ip netns exec` (and env) down to the server process.
+func serverPID(pid int) int {
+	kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	for _, k := range strings.Fields(string(kids)) {
+		if c, err := strconv.Atoi(k); err == nil {
+			return serverPID(c)
+		}
+	}
+	return pid
+}
+
+// statusKB reads a "Name: N kB" line of /proc/PID/status.
+func statusKB(pid int, field string) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
+			return strconv.Atoi(f[1])
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+// loadAvg is the machine's load average, to say how busy it was.
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// hardware names the machine for BENCHMARKS.md.
+func hardware() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				_, model, _ = strings.Cut(l, ": ")
+				break
+			}
+		}
+	}
+	out, _ := exec.Command("nproc").Output()
+	return fmt.Sprintf("%s cores of %s", strings.TrimSpace(string(out)), model)
+}
+
+// startProfile fetches a CPU profile of d from the debug address addr in ns
+// into file, in the background; wait returns once it is written.
+func startProfile(bed *testbed.Bed, ns, addr string, d time.Duration, file string) (wait func() error) {
+	secs := max(int(d/time.Second), 1)
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := bed.Run(ns, "curl", "-sS", "--fail", "-m", fmt.Sprint(secs+30), "-o", file, url)
+		errc <- err
+	}()
+	return func() error { return <-errc }
+}

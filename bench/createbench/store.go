@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/gitsync"
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// storeRate drives a gitsync.Store directly, as bench/gitbench does, from c
+// clients on the host's sockets (socket mode's dialer) for d or n pastes of
+// size bytes, and prints a loadResult: the rate the HTTP figures are
+// compared with.
+func storeRate(remote, dir string, c, size, n int, d time.Duration, profile string) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx := context.Background()
+	s, err := gitsync.Open(ctx, gitsync.Config{Dir: dir, Remote: remote, Dial: (&net.Dialer{}).DialContext, Logger: log})
+	if err != nil {
+		return err
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	var seq, next, done, failed atomic.Int64
+	seq.Store(time.Now().UnixNano() % 1e9 * 1000)
+	var firstErr atomic.Value
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) && time.Now().Before(deadline) {
+				id, err := paste.NewID(paste.DefaultIDLength)
+				if err == nil {
+					err = s.Create(ctx, &paste.Paste{ID: id, Contents: pasteText(seq.Add(1), size)})
+				}
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	r := loadResult{Creates: int(done.Load()), Errors: int(failed.Load()), Seconds: time.Since(start).Seconds()}
+	if s, ok := firstErr.Load().(string); ok {
+		r.First = s
+	}
+	s.Close()
+	return json.NewEncoder(os.Stdout).Encode(r)
+}
