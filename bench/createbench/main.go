@@ -46,6 +46,8 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds; each measures every server once")
 	dur := flag.Duration("d", 5*time.Second, "duration of one load")
 	profiles := flag.String("profiles", "", "write CPU profiles of round 1 into this `directory`")
+	logs := flag.String("logs", "", "write the servers' logs into this `directory` (default: standard error)")
+	level := flag.String("log-level", "warn", "the pasteur servers' --log-level (debug logs each group's commit and push)")
 	// Hidden modes.
 	mode := flag.String("mode", "", "")
 	url := flag.String("url", "", "")
@@ -60,7 +62,7 @@ func main() {
 	var err error
 	switch *mode {
 	case "":
-		err = run(*rounds, *dur, *profiles)
+		err = run(*rounds, *dur, *profiles, *logs, *level)
 	case "load":
 		err = loadClient(*url, *clients, *size, *n, *dur)
 	case "baseline":
@@ -84,7 +86,7 @@ type measure struct {
 	prof func(dir string) (wait func() error) // CPU profile of the server, or nil
 }
 
-func run(rounds int, dur time.Duration, profDir string) error {
+func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
 	if err := testbed.Check(); err != nil {
 		return err
 	}
@@ -130,7 +132,7 @@ func run(rounds int, dur time.Duration, profDir string) error {
 	remote := func(name string) string { return "git://" + testbed.BridgeAddr + "/" + name }
 
 	// The servers, all in the socket namespace.
-	common := []string{bin, "--bind", sockAddr, "--log-level", "warn"}
+	common := []string{bin, "--bind", sockAddr, "--log-level", level}
 	servers := map[string]*exec.Cmd{
 		"pasteur+remote": bed.Command(sock, append(common, "--port", "4343", "--remote", remote("http.git"), "--data", filepath.Join(tmp, "http-data"), "--debug-addr", "127.0.0.1:6060")...),
 		"pasteur":        bed.Command(sock, append(common, "--port", "4345", "--data", filepath.Join(tmp, "local-data"), "--debug-addr", "127.0.0.1:6061")...),
@@ -139,6 +141,17 @@ func run(rounds int, dur time.Duration, profDir string) error {
 	for _, name := range []string{"pasteur+remote", "pasteur", "baseline"} {
 		cmd := servers[name]
 		cmd.Stderr = os.Stderr
+		if logDir != "" {
+			if err := os.MkdirAll(logDir, 0o755); err != nil {
+				return err
+			}
+			f, err := os.Create(filepath.Join(logDir, name+".log"))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			cmd.Stderr = f
+		}
 		if err := bed.Start(cmd); err != nil {
 			return err
 		}

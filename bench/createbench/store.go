@@ -20,7 +20,7 @@ import (
 // size bytes, and prints a loadResult: the rate the HTTP figures are
 // compared with.
 func storeRate(remote, dir string, c, size, n int, d time.Duration, profile string) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slogLevel()}))
 	ctx := context.Background()
 	s, err := gitsync.Open(ctx, gitsync.Config{Dir: dir, Remote: remote, Dial: (&net.Dialer{}).DialContext, Logger: log})
 	if err != nil {
@@ -66,4 +66,13 @@ func storeRate(remote, dir string, c, size, n int, d time.Duration, profile stri
 	}
 	s.Close()
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// slogLevel is the store's log level: debug (a line per group) with
+// CREATEBENCH_DEBUG set.
+func slogLevel() slog.Level {
+	if os.Getenv("CREATEBENCH_DEBUG") != "" {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }

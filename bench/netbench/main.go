@@ -6,8 +6,9 @@
 //	  ├── tap100 ── pasteur --tap (gVisor netstack, 10.0.0.3 and fd00::3)
 //	  └── veth   ── namespace "sock": pasteur on kernel sockets (10.0.0.4)
 //
-// It prints small GET /ID requests/s and the MB/s of a 10 MB raw paste
-// download for each, and the ratio netstack/kernel; the netstack server is
+// It prints the requests/s of small GET /ID (the HTML page) and GET
+// /ID?raw=true (the text alone) and the MB/s of a 10 MB raw paste download
+// for each, and the ratio netstack/kernel; the netstack server is
 // measured over IPv4 and over IPv6 ("netstack6"), with the ratio of the two
 // from the same run; for each figure the
 // servers' TCP retransmits and link drops, their peak resident memory under
@@ -169,9 +170,10 @@ func run(o options) error {
 	}
 	figures := []figure{
 		{"small GET /ID", "req/s", func(t target) string { return small[t.name] }, []string{"-t2", fmt.Sprintf("-c%d", conns)}, func(r wrkResult) float64 { return r.reqPerSec }},
+		{"small GET /ID?raw", "req/s", func(t target) string { return small[t.name] + "?raw=true" }, []string{"-t2", fmt.Sprintf("-c%d", conns)}, func(r wrkResult) float64 { return r.reqPerSec }},
 		{"10 MB raw download", "MB/s", func(t target) string { return large[t.name] + "?raw=true" }, []string{"-t1", "-c2"}, func(r wrkResult) float64 { return r.bytesPerSec / 1e6 }},
 	}
-	fmt.Printf("netbench: %d rounds of %s per figure and server; %s; netstack --tap-offload=%v %s %s\n", rounds, dur, hardware(), o.offload, o.extra, o.env)
+	fmt.Printf("netbench: %s; %d rounds of %s per figure and server; %s; load %s; netstack --tap-offload=%v %s %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, hardware(), loadAvg(), o.offload, o.extra, o.env)
 
 	// Idle connections first, while the servers' memory is fresh.
 	if o.idle > 0 {
@@ -243,6 +245,7 @@ func run(o options) error {
 	for _, t := range tops {
 		fmt.Print(t)
 	}
+	fmt.Printf("load at the end: %s\n", loadAvg())
 	if out, err := bed.Run(bed.Bridge, "ip", "-s", "link", "show", testbed.Tap); err == nil {
 		fmt.Printf("tap counters (host side):\n%s", out)
 	}
@@ -286,4 +289,15 @@ func hardware() string {
 	}
 	out, _ := exec.Command("nproc").Output()
 	return fmt.Sprintf("%s cores of %s", strings.TrimSpace(string(out)), model)
+}
+
+// loadAvg is the machine's load average (1, 5, 15 minutes), to say how
+// busy it was during the run.
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
