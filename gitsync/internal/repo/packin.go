@@ -81,8 +81,9 @@ func (r *Repo) Receive(rd io.Reader) (*Received, error) {
 	return p, nil
 }
 
-// write saves the pack from rd in a temporary file, fsynced, and its index
-// (idx, or when nil, the one indexPack makes within lim) in another.
+// write saves the pack from rd in a temporary file and its index (idx, or
+// when nil, the one indexPack makes within lim) in another, and fsyncs the
+// two at once: the disk's flushes overlap rather than follow each other.
 func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
 	f, err := os.CreateTemp(p.dir, "tmp_pack_")
 	if err != nil {
@@ -94,9 +95,6 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
 		return fmt.Errorf("read pack: %w", err)
 	}
 	if err := f.Chmod(0o444); err != nil { // as git's packs
-		return err
-	}
-	if err := f.Sync(); err != nil {
 		return err
 	}
 	if idx == nil {
@@ -127,7 +125,9 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
 	if err := x.Chmod(0o444); err != nil {
 		return err
 	}
-	return x.Sync()
+	packErr := make(chan error, 1)
+	go func() { packErr <- f.Sync() }()
+	return errors.Join(x.Sync(), <-packErr)
 }
 
 // removeTemp removes the temporary files that a process writing to the
@@ -169,6 +169,8 @@ func (r *Repo) install(p *Received) error {
 	}
 	defer p.Discard()
 	dir := filepath.Join(p.dir, "pack")
+	_, err := os.Stat(dir)
+	made := errors.Is(err, fs.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
@@ -186,10 +188,13 @@ func (r *Repo) install(p *Received) error {
 	if err := os.Rename(p.pack, base+".pack"); err != nil {
 		return err
 	}
-	if err := fsyncPath(dir); err != nil {
-		return err
+	// The objects directory only needs its own fsync when it got a new
+	// pack directory. The temporary names the renames removed from it may
+	// come back after a crash; Open removes them (removeTemp).
+	if made {
+		return fsyncPaths([]string{dir, p.dir})
 	}
-	return fsyncPath(p.dir)
+	return fsyncPath(dir)
 }
 
 // installInMemory stores the pack and index of p as files of the repository in

@@ -135,6 +135,16 @@ func (r *Repo) Ref(name plumbing.ReferenceName) (plumbing.Hash, error) {
 // SetRef durably points ref name at h, or deletes it when h is ZeroHash,
 // after making the objects written so far durable.
 func (r *Repo) SetRef(name plumbing.ReferenceName, h plumbing.Hash) error {
+	if r.disk != nil && !h.IsZero() {
+		// The ref's lock file is fsynced while flush fsyncs the objects;
+		// the ref moves only once both are durable.
+		u := r.disk.prepareRef(name, h)
+		if err := r.flush(); err != nil {
+			u.abort()
+			return err
+		}
+		return u.commit()
+	}
 	if err := r.flush(); err != nil {
 		return err
 	}
@@ -147,8 +157,6 @@ func (r *Repo) SetRef(name plumbing.ReferenceName, h plumbing.Hash) error {
 			return r.disk.fsyncRefDir(name)
 		}
 		return nil
-	case r.disk != nil:
-		return r.disk.setRef(name, h)
 	default:
 		return r.st.SetReference(plumbing.NewHashReference(name, h))
 	}
