@@ -36,6 +36,7 @@ type batch struct {
 	prevPack []byte // prev as a packfile; nil when it went out as loose objects
 	packs    []*packfile.Packfile
 	cache    cache.Object // decoded objects of packs, shared with go-git's storage
+	enc      entryEncoder // kept from flush to flush, with its zlib writer
 }
 
 func newBatch(st storage.Storer, objects cache.Object) *batch {
@@ -146,10 +147,9 @@ func (b *batch) lastPack(h plumbing.Hash) []byte {
 // entries encodes the objects in memory as packfile entries; nil when
 // there are none.
 func (b *batch) entries() ([]packEntry, error) {
-	var enc entryEncoder
 	entries := make([]packEntry, 0, len(b.order))
 	for _, h := range b.order {
-		e, err := enc.encode(b.objs[h])
+		e, err := b.enc.encode(b.objs[h])
 		if err != nil {
 			return nil, err
 		}

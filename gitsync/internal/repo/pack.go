@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
+	"hash/adler32"
 	"hash/crc32"
 	"io"
 
@@ -29,9 +30,12 @@ type packEntry struct {
 	data []byte
 }
 
-// entryEncoder encodes objects as packEntries, reusing its zlib writers.
+// entryEncoder encodes objects as packEntries, reusing its zlib writer
+// for the objects it deflates; it writes the stored streams itself (zlib's
+// writer at NoCompression allocates and clears a compressor's state,
+// hundreds of KiB, for what is a copy).
 type entryEncoder struct {
-	store, deflate *zlib.Writer
+	deflate *zlib.Writer
 }
 
 func (e *entryEncoder) encode(o plumbing.EncodedObject) (packEntry, error) {
@@ -44,20 +48,25 @@ func (e *entryEncoder) encode(o plumbing.EncodedObject) (packEntry, error) {
 	}
 	buf.WriteByte(c)
 
-	zw, err := e.writer(o.Size() > storeMax)
-	if err != nil {
-		return packEntry{}, err
-	}
-	zw.Reset(&buf)
 	rd, err := o.Reader()
 	if err != nil {
 		return packEntry{}, err
 	}
-	_, err = io.Copy(zw, rd)
-	if cerr := rd.Close(); err == nil {
-		err = cerr
+	if o.Size() <= storeMax {
+		err = writeStored(&buf, rd, o.Size())
+	} else {
+		if e.deflate == nil {
+			e.deflate, err = zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
+		}
+		if err == nil {
+			e.deflate.Reset(&buf)
+			_, err = io.Copy(e.deflate, rd)
+			if cerr := e.deflate.Close(); err == nil {
+				err = cerr
+			}
+		}
 	}
-	if cerr := zw.Close(); err == nil {
+	if cerr := rd.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -66,18 +75,31 @@ func (e *entryEncoder) encode(o plumbing.EncodedObject) (packEntry, error) {
 	return packEntry{hash: o.Hash(), data: buf.Bytes()}, nil
 }
 
-func (e *entryEncoder) writer(deflate bool) (*zlib.Writer, error) {
-	var err error
-	switch {
-	case deflate && e.deflate == nil:
-		e.deflate, err = zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
-	case !deflate && e.store == nil:
-		e.store, err = zlib.NewWriterLevel(io.Discard, zlib.NoCompression)
+// writeStored writes the size bytes of rd to buf as a zlib stream of stored
+// (uncompressed) deflate blocks, as zlib's writer at NoCompression does
+// (RFC 1950 and RFC 1951 section 3.2.4).
+func writeStored(buf *bytes.Buffer, rd io.Reader, size int64) error {
+	buf.Grow(int(size) + 2 + 5*(int(size)/0xffff+1) + 4)
+	buf.Write([]byte{0x78, 0x01}) // deflate, 32 KiB window, no dictionary, fastest
+	sum := adler32.New()
+	left := size
+	for {
+		n := min(left, 0xffff)
+		final := byte(0)
+		if n == left {
+			final = 1
+		}
+		buf.Write([]byte{final, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)})
+		if _, err := io.CopyN(io.MultiWriter(buf, sum), rd, n); err != nil {
+			return err
+		}
+		left -= n
+		if final == 1 {
+			break
+		}
 	}
-	if deflate {
-		return e.deflate, err
-	}
-	return e.store, err
+	buf.Write(sum.Sum(nil))
+	return nil
 }
 
 // assemblePack returns the packfile of entries, each object once, in the

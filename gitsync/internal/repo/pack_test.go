@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bytes"
+	"compress/zlib"
 	"io"
 	"strings"
 	"testing"
@@ -55,6 +56,35 @@ func TestAssemblePack(t *testing.T) {
 		y, _ := io.ReadAll(b)
 		if !bytes.Equal(x, y) {
 			t.Errorf("%s: contents differ", o.Hash())
+		}
+	}
+}
+
+// TestWriteStored: the stored streams read back as zlib, at the sizes where
+// blocks begin and end.
+func TestWriteStored(t *testing.T) {
+	for _, n := range []int{0, 1, 4 << 10, 0xffff, 0xffff + 1, 3*0xffff + 7} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		var buf bytes.Buffer
+		if err := writeStored(&buf, bytes.NewReader(data), int64(n)); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zlib.NewReader(&buf)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		got, err := io.ReadAll(zr)
+		if err == nil {
+			err = zr.Close()
+		}
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: read back %d bytes, %v", n, len(got), err)
+		}
+		if buf.Len() != 0 {
+			t.Errorf("%d bytes: %d bytes after the stream", n, buf.Len())
 		}
 	}
 }
