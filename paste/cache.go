@@ -26,13 +26,13 @@ func NewCache(store Store, maxBytes int64) *Cache {
 	return &Cache{store: store, maxBytes: maxBytes, lru: list.New(), byID: map[string]*list.Element{}}
 }
 
-// Create stores p in the underlying Store and, once that succeeded, keeps it.
+// Create stores p in the underlying Store. It does not keep p: the cache
+// holds what is read, and a burst of new pastes, most of them read once if
+// at all, would otherwise fill it (and the process's memory, about twice
+// the cache's bytes with the collector's headroom) with pastes nobody
+// asked for. The first read of a new paste goes to the Store and keeps it.
 func (c *Cache) Create(ctx context.Context, p *Paste) error {
-	if err := c.store.Create(ctx, p); err != nil {
-		return err
-	}
-	c.add(p)
-	return nil
+	return c.store.Create(ctx, p)
 }
 
 // Get returns the paste from memory, or from the underlying Store.

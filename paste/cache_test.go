@@ -47,30 +47,42 @@ func TestCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Created pastes are not kept: the first read goes below, and keeps them.
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := c.Get(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if under.gets != 3 {
+		t.Fatalf("first reads: %d gets below, want 3", under.gets)
+	}
 	p, err := c.Get(ctx, "a")
-	if err != nil || under.gets != 0 || !bytes.Equal(p.Contents, bytes.Repeat([]byte("a"), 100)) {
+	if err != nil || under.gets != 3 || !bytes.Equal(p.Contents, bytes.Repeat([]byte("a"), 100)) {
 		t.Fatalf("cached get: %v, %d gets below", err, under.gets)
 	}
 	p.Contents[0] = 'X' // the caller's copy
 	if p, _ := c.Get(ctx, "a"); p.Contents[0] != 'a' {
 		t.Fatal("a caller changed the cached paste")
 	}
-	// "b" is the least recently used: adding "d" and "e" evicts it.
+	// "b" is the least recently used: reading "d" and "e" evicts it.
 	c.Create(ctx, &paste.Paste{ID: "d", Contents: bytes.Repeat([]byte("d"), 100)})
 	c.Create(ctx, &paste.Paste{ID: "e", Contents: bytes.Repeat([]byte("e"), 100)})
-	if _, err := c.Get(ctx, "b"); err != nil || under.gets != 1 {
+	c.Get(ctx, "d")
+	c.Get(ctx, "e")
+	if _, err := c.Get(ctx, "b"); err != nil || under.gets != 6 {
 		t.Fatalf("evicted paste: %v, %d gets below", err, under.gets)
 	}
 	if _, err := c.Get(ctx, "nope"); !errors.Is(err, paste.ErrNotFound) {
 		t.Fatalf("miss: %v", err)
 	}
-	if _, err := c.Get(ctx, "nope"); !errors.Is(err, paste.ErrNotFound) || under.gets != 3 {
+	if _, err := c.Get(ctx, "nope"); !errors.Is(err, paste.ErrNotFound) || under.gets != 8 {
 		t.Fatalf("misses are not cached: %d gets below", under.gets)
 	}
 	big := &paste.Paste{ID: "big", Contents: make([]byte, 101)}
 	c.Create(ctx, big)
 	c.Get(ctx, "big")
-	if under.gets != 4 {
+	c.Get(ctx, "big")
+	if under.gets != 10 {
 		t.Fatalf("a paste over a quarter of the cache was cached")
 	}
 }

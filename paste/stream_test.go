@@ -66,6 +66,7 @@ func TestCacheView(t *testing.T) {
 	if err := c.Create(ctx, &paste.Paste{ID: "a", Contents: []byte("abc")}); err != nil {
 		t.Fatal(err)
 	}
+	c.View(ctx, "a") // the first read keeps it (Create does not)
 	v1, _ := c.View(ctx, "a")
 	v2, _ := c.View(ctx, "a")
 	if &v1.Contents[0] != &v2.Contents[0] {
