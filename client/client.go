@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pasteur-dev/pasteur/paste"
@@ -27,6 +28,7 @@ var (
 	ErrNotText   = errors.New("not UTF-8 text: pasteur keeps text only")
 	ErrEmpty     = errors.New("nothing to paste")
 	ErrNotFound  = errors.New("no such paste")
+	ErrGone      = errors.New("the paste is gone: it expired, was read once, or was deleted")
 	ErrNoKey     = errors.New("the paste is encrypted and the URL has no #key")
 	ErrBadURL    = errors.New("not a paste URL")
 	ErrBadAnswer = errors.New("the server's answer is not pasteur's")
@@ -68,6 +70,8 @@ type PutOptions struct {
 	Password string // also needed to decrypt; implies Encrypt
 	User     string // the commit's author
 	Comment  string // the commit's message
+	Expire   string // "never", or a duration such as 10m, 1d, 1w; "" for the server's default
+	Burn     bool   // the first read deletes the paste
 
 	// Iterations of PBKDF2 with a password; seal.DefaultIterations when 0.
 	Iterations int
@@ -77,22 +81,39 @@ type PutOptions struct {
 // and returns the paste's URL, with the key in its fragment when it is
 // encrypted. The text must be UTF-8 and not empty.
 func (c *Client) Put(ctx context.Context, base string, text []byte, opt PutOptions) (string, error) {
-	server, err := parseBase(base)
+	p, err := c.PutPaste(ctx, base, text, opt)
 	if err != nil {
 		return "", err
 	}
+	return p.URL, nil
+}
+
+// Pasted is what PutPaste made.
+type Pasted struct {
+	URL         string     // the paste's URL, with the key in its fragment when encrypted
+	DeleteToken string     // what deletes it (Delete); the server gives it only now
+	Expires     *time.Time // when it expires; nil for never
+	Burn        bool       // the first read deletes it
+}
+
+// PutPaste is Put, and returns the paste's delete token and life too.
+func (c *Client) PutPaste(ctx context.Context, base string, text []byte, opt PutOptions) (*Pasted, error) {
+	server, err := parseBase(base)
+	if err != nil {
+		return nil, err
+	}
 	if len(text) == 0 {
-		return "", ErrEmpty
+		return nil, ErrEmpty
 	}
 	if !utf8.Valid(text) {
-		return "", ErrNotText
+		return nil, ErrNotText
 	}
 	body := text
 	var key seal.Key
 	encrypt := opt.Encrypt || opt.Password != ""
 	if encrypt {
 		if key, err = seal.NewKey(); err != nil {
-			return "", err
+			return nil, err
 		}
 		iter := opt.Iterations
 		if iter == 0 {
@@ -100,26 +121,26 @@ func (c *Client) Put(ctx context.Context, base string, text []byte, opt PutOptio
 		}
 		env, err := seal.SealIterations(text, key, opt.Password, iter)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		body = []byte(env)
 	}
 	form, ctype, err := encodeForm(body, opt, encrypt)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, "POST", server.JoinPath("/").String(), form)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
 	var answer paste.CreateAnswer
 	if err := c.do(req, &answer); err != nil {
-		return "", err
+		return nil, err
 	}
 	if answer.Code == "" || strings.ContainsAny(answer.Code, "/?#") {
-		return "", fmt.Errorf("%w: code %q", ErrBadAnswer, answer.Code)
+		return nil, fmt.Errorf("%w: code %q", ErrBadAnswer, answer.Code)
 	}
 	u := server.JoinPath(answer.Code)
 	q := url.Values{}
@@ -137,7 +158,7 @@ func (c *Client) Put(ctx context.Context, base string, text []byte, opt PutOptio
 	if encrypt {
 		u.Fragment = key.String()
 	}
-	return u.String(), nil
+	return &Pasted{URL: u.String(), DeleteToken: answer.DeleteToken, Expires: answer.Expires, Burn: answer.Burn}, nil
 }
 
 // encodeForm writes the paste as multipart/form-data, the paste as a file
@@ -150,11 +171,11 @@ func encodeForm(body []byte, opt PutOptions, encrypted bool) (io.Reader, string,
 		return nil, "", err
 	}
 	_, _ = fw.Write(body)
-	fields := [][2]string{{"hl", opt.Language}, {"user", opt.User}, {"comment", opt.Comment}}
+	fields := [][2]string{{"hl", opt.Language}, {"user", opt.User}, {"comment", opt.Comment}, {"expire", opt.Expire}}
 	for _, on := range []struct {
 		name string
 		set  bool
-	}{{"ln", opt.Lines}, {"raw", opt.Raw}, {"encrypted", encrypted}} {
+	}{{"ln", opt.Lines}, {"raw", opt.Raw}, {"encrypted", encrypted}, {"burn", opt.Burn}} {
 		if on.set {
 			fields = append(fields, [2]string{on.name, "on"})
 		}
@@ -172,7 +193,8 @@ func encodeForm(body []byte, opt PutOptions, encrypted bool) (io.Reader, string,
 	return &buf, mw.FormDataContentType(), nil
 }
 
-// do sends req and decodes a 200 JSON answer into v.
+// do sends req and decodes a 200 JSON answer into v; with v nil, a 204
+// answer is success too.
 func (c *Client) do(req *http.Request, v any) error {
 	if c.Auth != nil {
 		req.SetBasicAuth(c.Auth.User, c.Auth.Password)
@@ -188,8 +210,14 @@ func (c *Client) do(req *http.Request, v any) error {
 	if err != nil {
 		return fmt.Errorf("read the answer: %w", err)
 	}
-	if resp.StatusCode == http.StatusNotFound && req.Method == "GET" {
+	if resp.StatusCode == http.StatusNotFound && (req.Method == "GET" || req.Method == "DELETE") {
 		return ErrNotFound
+	}
+	if resp.StatusCode == http.StatusGone {
+		return ErrGone
+	}
+	if resp.StatusCode == http.StatusNoContent && v == nil {
+		return nil
 	}
 	if resp.StatusCode != http.StatusOK {
 		msg, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")

@@ -63,6 +63,12 @@ type Config struct {
 	// is the pack; a stored paste larger than that is not served.
 	MaxSize int64
 
+	// OnRemove, when set, is called with the ids of pastes that a fetch
+	// found removed (by another instance, or on the remote), once the
+	// local branch no longer holds them: a cache in front of the Store
+	// forgets them. It must not call the Store back.
+	OnRemove func(ids []string)
+
 	// Logger receives what happens; nil discards it.
 	Logger *slog.Logger
 }

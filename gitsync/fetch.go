@@ -9,10 +9,11 @@ import (
 	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 )
 
-// fetch brings the commits of the remote branch into the repository, points
-// the remote-tracking ref at its tip and returns the tip. It returns an
-// error wrapping transport.ErrNoBranch when the remote has no such branch.
-// The local branch is left alone. The caller holds the writer lock.
+// fetch brings the commits of the remote branch into the repository and
+// returns its tip. It returns an error wrapping transport.ErrNoBranch when
+// the remote has no such branch. The local branch and the remote-tracking
+// ref are left alone: converge moves them. The caller holds the writer
+// lock.
 func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 	f, err := s.remote.Fetch(ctx)
 	if err != nil {
@@ -68,9 +69,6 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 	defer s.mu.Unlock()
 	if !s.repo.Has(tip) {
 		return plumbing.ZeroHash, fmt.Errorf("fetched pack lacks the tip %s", tip)
-	}
-	if err := s.repo.SetRef(s.tracking, tip); err != nil {
-		return plumbing.ZeroHash, err
 	}
 	return tip, nil
 }

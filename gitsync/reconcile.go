@@ -27,10 +27,12 @@ const (
 var errNoBranch = transport.ErrNoBranch
 
 // reconcile fetches the remote branch and brings the local branch and it to
-// the same commit: the local branch fast-forwards when behind; the remote
-// gets a push when behind; when both moved, the local commits are replayed
-// onto the remote tip and pushed. A remote without the branch gets it from
-// the first push. The caller holds the writer lock.
+// the same commit: the local branch fast-forwards when behind, or takes
+// the remote's history when that was rewritten (a purge, a force-push);
+// the remote gets a push when behind; when both moved, the local commits
+// the remote never had are replayed onto the remote tip and pushed. A
+// remote without the branch gets it from the first push. The caller holds
+// the writer lock.
 func (s *Store) reconcile(ctx context.Context) error {
 	s.lastFetch = time.Now()
 	var err error
@@ -58,16 +60,27 @@ func (s *Store) reconcile(ctx context.Context) error {
 func (s *Store) converge(ctx context.Context, remoteTip plumbing.Hash) error {
 	s.mu.Lock()
 	local, ahead, err := s.catchUp(remoteTip)
+	if err == nil && !remoteTip.IsZero() {
+		// Only now: until the branch has taken the remote's commits, the
+		// tracking ref tells which local commits the remote ever had.
+		err = s.repo.SetRef(s.tracking, remoteTip)
+	}
 	s.mu.Unlock()
+	s.flushRemoved()
 	if err != nil || !ahead {
 		return err
 	}
 	return s.push(ctx, local)
 }
 
-// catchUp moves the local branch to include the remote tip (a fast-forward,
-// or a replay of the local commits onto it) and returns it, and whether the
-// remote lacks it. The caller holds s.mu.
+// catchUp moves the local branch to include the remote tip and returns it,
+// and whether the remote lacks it. The local commits that the remote never
+// had (those after the remote-tracking ref, the remote's tip when last
+// seen) are kept: the branch fast-forwards when there are none, or when
+// the remote has them already; else they are replayed onto the remote tip.
+// Commits the remote had and no longer has (an operator removed them, or a
+// purge rewrote the history) are dropped, never replayed: that is how a
+// removal on the remote sticks. The caller holds s.mu.
 func (s *Store) catchUp(remoteTip plumbing.Hash) (plumbing.Hash, bool, error) {
 	local, err := s.repo.Ref(s.branch)
 	if err != nil {
@@ -81,15 +94,26 @@ func (s *Store) catchUp(remoteTip plumbing.Hash) (plumbing.Hash, bool, error) {
 	case remoteTip.IsZero():
 		return local, true, nil
 	}
-	base, err := s.repo.MergeBase(local, remoteTip)
+	mb, err := s.repo.MergeBase(local, remoteTip)
+	if err != nil {
+		return plumbing.ZeroHash, false, err
+	}
+	if mb == local { // behind: fast-forward
+		s.noteRemoved(local, remoteTip)
+		return remoteTip, false, s.repo.SetRef(s.branch, remoteTip)
+	}
+	base, err := s.unpushedBase(local, mb)
 	if err != nil {
 		return plumbing.ZeroHash, false, err
 	}
 	switch base {
-	case local: // behind: fast-forward
-		return remoteTip, false, s.repo.SetRef(s.branch, remoteTip)
 	case remoteTip: // ahead
 		return local, true, nil
+	case local: // nothing unpushed, and the remote lost commits it had
+		s.log.Warn("the remote's history was rewritten or cut; taking it as it is",
+			"remote", s.remote.Name(), "old", local.String(), "new", remoteTip.String())
+		s.noteRemoved(local, remoteTip)
+		return remoteTip, false, s.repo.SetRef(s.branch, remoteTip)
 	}
 	tip, err := s.repo.Replay(local, base, remoteTip, s.log)
 	if err != nil {
@@ -97,8 +121,28 @@ func (s *Store) catchUp(remoteTip plumbing.Hash) (plumbing.Hash, bool, error) {
 	}
 	s.log.Info("replayed unpushed commits onto the remote's",
 		"remote", s.remote.Name(), "old", local.String(), "new", tip.String())
+	s.noteRemoved(local, tip)
 	if err := s.repo.SetRef(s.branch, tip); err != nil {
 		return plumbing.ZeroHash, false, err
 	}
 	return tip, tip != remoteTip, nil
+}
+
+// unpushedBase returns the commit after which the local branch (at local)
+// holds only commits the remote never had: the remote-tracking ref when it
+// is on local's line, else mb, the nearest commit of local and the
+// remote's tip (as before any fetch).
+func (s *Store) unpushedBase(local, mb plumbing.Hash) (plumbing.Hash, error) {
+	tracking, err := s.repo.Ref(s.tracking)
+	if err != nil || tracking.IsZero() || !s.repo.Has(tracking) {
+		return mb, err
+	}
+	tb, err := s.repo.MergeBase(tracking, local)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if tb != tracking {
+		return mb, nil
+	}
+	return tracking, nil
 }

@@ -69,6 +69,13 @@ type Store struct {
 	repo   *repo.Repo
 	closed bool
 
+	// Removals seen by fetches (lifecycle.go): ids whose file left the
+	// branch, and those not yet passed to onRemove.
+	onRemove       func(ids []string)
+	goneMu         sync.Mutex
+	gone           map[string]bool
+	pendingRemoved []string
+
 	// The writer loop (writer.go).
 	durable    bool // a repository on disk: pastes may be queued
 	maxGroup   int
@@ -111,6 +118,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		waiting:       make(chan *request, 1024),
 		loopDone:      make(chan struct{}),
 		state:         remoteState{retryMin: cfg.RetryMin, retryMax: cfg.RetryMax},
+		onRemove:      cfg.OnRemove,
+		gone:          make(map[string]bool),
 	}
 	if cfg.Remote != "" {
 		var err error
@@ -166,7 +175,12 @@ func (s *Store) Create(ctx context.Context, p *paste.Paste) error {
 	if !paste.ValidID(p.ID) {
 		return fmt.Errorf("gitsync: paste id %q: %w", p.ID, paste.ErrInvalid)
 	}
-	r := &request{p: p, arrived: time.Now(), done: make(chan error, 1)}
+	return s.submit(ctx, &request{p: p, done: make(chan error, 1)})
+}
+
+// submit hands r to the writer loop and waits for its answer.
+func (s *Store) submit(ctx context.Context, r *request) error {
+	r.arrived = time.Now()
 	select {
 	case <-s.loopDone:
 		return errClosed
@@ -195,8 +209,9 @@ func (s *Store) Create(ctx context.Context, p *paste.Paste) error {
 	}
 }
 
-// Get implements paste.Store. An id that is not valid is not found. On a
-// miss with a remote, Get fetches (at most once per Config.FetchInterval;
+// Get implements paste.Store. An id that is not valid is not found; a
+// removed paste (a tombstone, a file this store saw deleted) or one whose
+// expiry has passed is gone. On a miss with a remote, Get fetches (at most once per Config.FetchInterval;
 // misses that wait for a fetch share it) and looks again; a remote that
 // cannot be reached then is an error wrapping paste.ErrUnavailable. The
 // paste's User, Comment and Created are left empty: they are in the
@@ -235,6 +250,7 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 		}
 	}
 	s.unlockWriter()
+	s.flushRemoved()
 	if rerr != nil {
 		return nil, s.unavailable("fetch", rerr)
 	}
@@ -265,10 +281,17 @@ func (s *Store) lookup(id string) (*paste.Paste, error) {
 		// with write access to the remote.
 		return nil, fmt.Errorf("gitsync: paste %s is larger than this server serves: %w: %w", id, paste.ErrTooLarge, err)
 	}
+	if errors.Is(err, paste.ErrNotFound) && s.wasRemoved(id) {
+		return nil, fmt.Errorf("gitsync: paste %s: removed from the branch: %w", id, paste.ErrGone)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return paste.Unmarshal(id, data)
+	p, err := paste.Unmarshal(id, data)
+	if err == nil && p.ExpiredAt(time.Now()) {
+		return nil, fmt.Errorf("gitsync: paste %s: %s: %w", id, paste.Expired, paste.ErrGone)
+	}
+	return p, err
 }
 
 // Close stops the writer loop (a push in progress is abandoned: its pastes

@@ -43,12 +43,29 @@ const (
 	giveWayPoll = 20 * time.Millisecond
 )
 
-// request is one Create waiting for the writer loop.
+// request is one Create, Remove or Burn waiting for the writer loop.
 type request struct {
-	p       *paste.Paste
-	arrived time.Time  // when Create handed it over: its answer is due ackTimeout later
+	p       *paste.Paste // Create's paste; Burn's, once done says nil
+	id      string       // Remove's and Burn's
+	why     paste.Reason // Remove's; Burn's is paste.Burned
+	burn    bool
+	arrived time.Time  // when it was handed over: its answer is due ackTimeout later
 	done    chan error // buffered: the loop never blocks on it
 }
+
+// write commits group: its burns apart (lifecycle.go), the rest together.
+func (s *Store) write(ctx context.Context, group []*request) {
+	regular, burns := splitBurns(group)
+	if len(regular) > 0 {
+		s.writeGroup(ctx, regular)
+	}
+	if len(burns) > 0 {
+		s.writeBurns(ctx, burns)
+	}
+}
+
+// removal reports whether r removes a paste (Remove, Burn).
+func (r *request) removal() bool { return r.p == nil || r.burn }
 
 // loop is the writer loop; it ends when ctx does, refusing what still waits.
 func (s *Store) loop(ctx context.Context) {
@@ -61,13 +78,13 @@ func (s *Store) loop(ctx context.Context) {
 	for {
 		select {
 		case r := <-s.waiting:
-			s.writeGroup(ctx, s.gather(r))
+			s.write(ctx, s.gather(r))
 		case <-retry.C:
 			select {
 			case r := <-s.waiting:
 				// Pastes first: the push of the queue is due again
 				// right after.
-				s.writeGroup(ctx, s.gather(r))
+				s.write(ctx, s.gather(r))
 			default:
 				s.pushQueue(ctx)
 			}
@@ -201,8 +218,10 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 }
 
 // commitGroup commits the pastes of group that can be stored in one commit
-// on the branch and returns their requests, answering the others (an id
-// taken, twice in the group, or invalid). The caller holds s.mu.
+// on the branch, and then the removals of group in another, and returns
+// their requests, answering the others (an id taken, twice in the group,
+// or invalid; a removal of a paste not there or already removed). The
+// caller holds s.mu.
 func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip plumbing.Hash, err error) {
 	if s.closed {
 		return group, parent, tip, errClosed
@@ -210,9 +229,15 @@ func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip 
 	if parent, err = s.repo.Ref(s.branch); err != nil {
 		return group, parent, tip, err
 	}
+	tip = parent
 	seen := make(map[string]bool, len(group))
 	var pastes []*paste.Paste
+	var removes []*request
 	for _, r := range group {
+		if r.removal() {
+			removes = append(removes, r)
+			continue
+		}
 		perr := s.repo.Free(parent, r.p.ID)
 		if perr == nil && seen[r.p.ID] {
 			perr = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
@@ -228,11 +253,26 @@ func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip 
 		accepted = append(accepted, r)
 		pastes = append(pastes, r.p)
 	}
-	if len(pastes) == 0 {
-		return nil, parent, tip, nil
+	if len(pastes) > 0 {
+		if tip, err = s.repo.CommitPastes(parent, pastes, time.Now()); err != nil {
+			return accepted, parent, parent, err
+		}
 	}
-	if tip, err = s.repo.CommitPastes(parent, pastes, time.Now()); err != nil {
-		return accepted, parent, tip, err
+	now := time.Now()
+	removals, removed := s.checkRemovals(tip, removes, now)
+	if len(removals) > 0 {
+		rtip, err := s.repo.CommitRemovals(tip, removals, now)
+		if err != nil {
+			for _, r := range removed {
+				r.done <- err
+			}
+		} else {
+			tip = rtip
+			accepted = append(accepted, removed...)
+		}
+	}
+	if len(accepted) == 0 {
+		return nil, parent, parent, nil
 	}
 	return accepted, parent, tip, s.repo.SetRef(s.branch, tip)
 }
@@ -246,6 +286,15 @@ func (s *Store) answerReplayed(accepted []*request, tip plumbing.Hash) {
 	errs := make([]error, len(accepted))
 	if err == nil && now != tip {
 		for i, r := range accepted {
+			if r.removal() {
+				// Removed, by this commit or by another writer's.
+				if _, data, ferr := s.repo.Locate(now, r.id); ferr == nil {
+					if _, gone := paste.IsTombstone(data); !gone {
+						errs[i] = fmt.Errorf("gitsync: remove %s: the remote holds it still: %w", r.id, paste.ErrUnavailable)
+					}
+				}
+				continue
+			}
 			data, ferr := s.repo.Find(now, r.p.ID)
 			want, _ := paste.Marshal(r.p)
 			if ferr != nil || string(data) != string(want) {

@@ -1,5 +1,7 @@
 package paste
 
+import "time"
+
 // CreateAnswer is the JSON answer to POST / with Accept: application/json:
 // the new paste's id and the view options the server kept, as the
 // original pasteur answered (options that are off are left out). A client
@@ -9,4 +11,11 @@ type CreateAnswer struct {
 	HL   string `json:"hl,omitempty"`  // the highlight.js language, "" for none or an unknown one
 	LN   bool   `json:"ln,omitempty"`  // line numbers were asked for
 	Raw  bool   `json:"raw,omitempty"` // the raw view was asked for
+
+	// The paste's life: the token that deletes it (DELETE /CODE with
+	// Authorization: Bearer TOKEN), given only here; when it expires; and
+	// whether it burns after its first read.
+	DeleteToken string     `json:"delete_token,omitempty"`
+	Expires     *time.Time `json:"expires,omitempty"`
+	Burn        bool       `json:"burn,omitempty"`
 }

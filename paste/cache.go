@@ -3,18 +3,25 @@ package paste
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"sync"
+	"time"
 )
 
 // Cache is a Store that keeps recently read pastes in memory in front of
-// another Store. Pastes never change once created, so a cached paste is
-// never stale; misses are not cached, since a paste may arrive later (from
-// another writer through the remote).
+// another Store. A paste never changes once created, but it may be
+// removed: the Cache forgets what it removes itself, answers ErrGone for a
+// paste whose expiry has passed, keeps no paste that burns after reading,
+// and forgets what Forget names (the removals another instance made, which
+// the Store learns of). Misses are not cached, since a paste may arrive
+// later (from another writer through the remote).
 type Cache struct {
 	store    Store
 	maxBytes int64
+	now      func() time.Time
 
 	mu    sync.Mutex
+	gen   uint64 // counts Forgets: a read that began before one is not kept
 	bytes int64
 	lru   *list.List               // of *Paste, most recent first
 	byID  map[string]*list.Element // into lru
@@ -23,7 +30,7 @@ type Cache struct {
 // NewCache returns a Cache over store that holds at most maxBytes of paste
 // contents. A paste larger than a quarter of maxBytes is not cached.
 func NewCache(store Store, maxBytes int64) *Cache {
-	return &Cache{store: store, maxBytes: maxBytes, lru: list.New(), byID: map[string]*list.Element{}}
+	return &Cache{store: store, maxBytes: maxBytes, now: time.Now, lru: list.New(), byID: map[string]*list.Element{}}
 }
 
 // Create stores p in the underlying Store. It does not keep p: the cache
@@ -37,40 +44,91 @@ func (c *Cache) Create(ctx context.Context, p *Paste) error {
 
 // Get returns the paste from memory, or from the underlying Store.
 func (c *Cache) Get(ctx context.Context, id string) (*Paste, error) {
+	return c.get(ctx, id, true)
+}
+
+// get returns the paste from memory (a copy with clone, else shared), or
+// from the underlying Store, keeping it. A paste whose expiry has passed
+// is gone.
+func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) {
 	c.mu.Lock()
 	if e, ok := c.byID[id]; ok {
 		c.lru.MoveToFront(e)
 		p := e.Value.(*Paste)
+		if p.ExpiredAt(c.now()) {
+			c.drop(e)
+			c.mu.Unlock()
+			return nil, fmt.Errorf("paste %s: %s: %w", id, Expired, ErrGone)
+		}
 		c.mu.Unlock()
-		return p.clone(), nil
+		if clone {
+			p = p.clone()
+		}
+		return p, nil
 	}
+	gen := c.gen
 	c.mu.Unlock()
 	p, err := c.store.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	c.add(p)
+	c.add(p, gen)
 	return p, nil
 }
 
-// add keeps a copy of p, evicting the least recently used pastes.
-func (c *Cache) add(p *Paste) {
+// Remove forgets paste id and removes it from the underlying Store.
+func (c *Cache) Remove(ctx context.Context, id string, why Reason) error {
+	c.Forget(id)
+	return c.store.Remove(ctx, id, why)
+}
+
+// Burn forgets paste id and burns it in the underlying Store.
+func (c *Cache) Burn(ctx context.Context, id string) (*Paste, error) {
+	c.Forget(id)
+	return c.store.Burn(ctx, id)
+}
+
+// Forget drops the pastes ids from memory: they were removed.
+func (c *Cache) Forget(ids ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, id := range ids {
+		if e, ok := c.byID[id]; ok {
+			c.drop(e)
+		}
+	}
+}
+
+// drop removes e from memory. The caller holds c.mu.
+func (c *Cache) drop(e *list.Element) {
+	old := c.lru.Remove(e).(*Paste)
+	delete(c.byID, old.ID)
+	c.bytes -= int64(len(old.Contents))
+}
+
+// add keeps a copy of p, evicting the least recently used pastes. A paste
+// that burns after reading is not kept: its removal must be seen by every
+// read.
+// gen is c.gen when the read (or create) of p began: p is not kept when
+// a Forget came since, as it may have removed p.
+func (c *Cache) add(p *Paste, gen uint64) {
 	size := int64(len(p.Contents))
-	if size > c.maxBytes/4 {
+	if size > c.maxBytes/4 || p.Burn {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
 	if _, ok := c.byID[p.ID]; ok {
 		return
 	}
 	c.byID[p.ID] = c.lru.PushFront(p.clone())
 	c.bytes += size
 	for c.bytes > c.maxBytes {
-		e := c.lru.Back()
-		old := c.lru.Remove(e).(*Paste)
-		delete(c.byID, old.ID)
-		c.bytes -= int64(len(old.Contents))
+		c.drop(c.lru.Back())
 	}
 }
 

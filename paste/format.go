@@ -20,6 +20,12 @@ type Document struct {
 	User      string     `json:"user,omitempty"`
 	Comment   string     `json:"comment,omitempty"`
 	Created   *time.Time `json:"created,omitempty"`
+
+	// The paste's life (docs/FORMAT.md): when it expires, whether it burns
+	// after reading, and the hash of its delete token.
+	Expires    *time.Time `json:"expires,omitempty"`
+	Burn       bool       `json:"burn,omitempty"`
+	DeleteHash string     `json:"delete_hash,omitempty"`
 }
 
 // Marshal encodes p as stored in a repository.
@@ -27,11 +33,8 @@ func Marshal(p *Paste) ([]byte, error) {
 	if !utf8.Valid(p.Contents) {
 		return nil, fmt.Errorf("%w: contents are not UTF-8", ErrInvalid)
 	}
-	r := Document{Contents: string(p.Contents), Encrypted: p.Encrypted, Language: p.Language, User: p.User, Comment: p.Comment}
-	if !p.Created.IsZero() {
-		t := p.Created.UTC().Truncate(time.Second)
-		r.Created = &t
-	}
+	r := Document{Contents: string(p.Contents), Encrypted: p.Encrypted, Language: p.Language, User: p.User, Comment: p.Comment,
+		Created: storedTime(p.Created), Expires: storedTime(p.Expires), Burn: p.Burn, DeleteHash: p.DeleteHash}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("paste: encode %s: %w", p.ID, err)
@@ -39,9 +42,21 @@ func Marshal(p *Paste) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// storedTime is t as stored: UTC, to the second; nil for the zero time.
+func storedTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &t
+}
+
 // Unmarshal decodes a stored paste named id, in this format or the
-// original's.
+// original's. A tombstone (a removed paste) is an error wrapping ErrGone.
 func Unmarshal(id string, data []byte) (*Paste, error) {
+	if ts, ok := IsTombstone(data); ok {
+		return nil, fmt.Errorf("paste %s: %s: %w", id, ts.Removed, ErrGone)
+	}
 	var r Document
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("paste: decode %s: %w", id, err)
@@ -53,11 +68,19 @@ func Unmarshal(id string, data []byte) (*Paste, error) {
 // that Marshal could not write back (outside the years 0 to 9999 once in
 // UTC, as another writer may have stored it) is left out, as if absent.
 func (d *Document) Paste(id string) *Paste {
-	p := &Paste{ID: id, Contents: []byte(d.Contents), Encrypted: d.Encrypted, Language: d.Language, User: d.User, Comment: d.Comment}
-	if d.Created != nil {
-		if y := d.Created.UTC().Year(); 0 <= y && y <= 9999 {
-			p.Created = *d.Created
-		}
-	}
+	p := &Paste{ID: id, Contents: []byte(d.Contents), Encrypted: d.Encrypted, Language: d.Language, User: d.User, Comment: d.Comment,
+		Created: readTime(d.Created), Expires: readTime(d.Expires), Burn: d.Burn, DeleteHash: d.DeleteHash}
 	return p
+}
+
+// readTime is a stored time, or the zero time when absent or outside the
+// years 0 to 9999 once in UTC (which Marshal could not write back).
+func readTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return time.Time{}
+	}
+	return *t
 }

@@ -19,6 +19,8 @@ import (
 // place.
 var (
 	ErrNotFound    = errors.New("paste not found")
+	ErrGone        = errors.New("paste removed")
+	ErrForbidden   = errors.New("wrong delete token")
 	ErrExists      = errors.New("paste id already taken")
 	ErrTooLarge    = errors.New("paste too large")
 	ErrInvalid     = errors.New("invalid paste")
@@ -39,6 +41,13 @@ type Paste struct {
 	User      string    // who pasted it, "" when anonymous (commit author)
 	Comment   string    // a one-line description (commit message)
 	Created   time.Time // when the server accepted it
+
+	// The paste's life (lifecycle.go): when it expires (zero: never),
+	// whether the first read that delivers it removes it, and the hash
+	// of its delete token (DeleteHash; "" for none).
+	Expires    time.Time
+	Burn       bool
+	DeleteHash string
 }
 
 // Store keeps pastes. Implementations are safe for concurrent use, keep
@@ -55,7 +64,23 @@ type Store interface {
 	Create(ctx context.Context, p *Paste) error
 
 	// Get returns the paste stored under id, field for field as created
-	// (Created to the second), or an error wrapping ErrNotFound, also for
-	// an id that is not a ValidID.
+	// (Created and Expires to the second), or an error wrapping
+	// ErrNotFound, also for an id that is not a ValidID, or ErrGone for a
+	// paste that was removed or has expired. Get never burns a paste.
 	Get(ctx context.Context, id string) (*Paste, error)
+
+	// Remove replaces paste id by a record of its removal, for why. It
+	// returns nil once that is durable (as Create), an error wrapping
+	// ErrNotFound for an id never stored, ErrGone for one already
+	// removed, ErrUnavailable when storage cannot take it now.
+	Remove(ctx context.Context, id string, why Reason) error
+
+	// Burn removes paste id as burned and returns it: of all the Burns of
+	// an id, on every instance sharing the storage, exactly one returns
+	// the paste, and only once its removal is durable where every
+	// instance reads (pushed, for gitsync with a remote); the others get
+	// an error wrapping ErrGone. ErrNotFound for an id never stored,
+	// ErrUnavailable when the removal cannot be made durable now (the
+	// paste is then left as it was, or removed unread).
+	Burn(ctx context.Context, id string) (*Paste, error)
 }

@@ -73,18 +73,5 @@ type Viewer interface {
 // View returns the paste from memory without a copy, or from the
 // underlying Store. The paste is shared: callers must not change it.
 func (c *Cache) View(ctx context.Context, id string) (*Paste, error) {
-	c.mu.Lock()
-	if e, ok := c.byID[id]; ok {
-		c.lru.MoveToFront(e)
-		p := e.Value.(*Paste)
-		c.mu.Unlock()
-		return p, nil
-	}
-	c.mu.Unlock()
-	p, err := c.store.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	c.add(p)
-	return p, nil
+	return c.get(ctx, id, false)
 }

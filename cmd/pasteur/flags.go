@@ -15,6 +15,7 @@ import (
 const serveUsage = `Usage: pasteur [flags]               serve
        pasteur put [flags] [FILE|-]  paste a file, print its URL (put --help)
        pasteur get [flags] URL       print a paste (get --help)
+       pasteur delete URL --token T  delete a paste (delete --help)
        pasteur keygen [flags]        make the ssh key for an ssh --remote
        pasteur migrate --data DIR    move the original's root pastes to ID[0]/ID[1]/ID
 
@@ -37,6 +38,7 @@ type serveConfig struct {
 	maxSize  int64
 	cache    int64
 	logLevel slog.Level
+	life     lifeConfig
 	https    httpsConfig
 	git      remoteConfig // credentials of the remote
 	compat   compatConfig // the original's flags (compatflags.go)
@@ -65,6 +67,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	fs.IntVar(&c.length, "length", paste.DefaultIDLength, "length of new paste ids")
 	fs.Int64Var(&c.maxSize, "max-size", paste.DefaultMaxSize, "largest paste accepted, in `bytes`")
 	fs.Int64Var(&c.cache, "cache", 64<<20, "`bytes` of recently read pastes kept in memory (0 turns the cache off)")
+	c.life.addFlags(fs)
 	c.https.addFlags(fs)
 	c.git.addFlags(fs)
 	c.compat.addFlags(fs, &c.https.hostname)
@@ -107,6 +110,9 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 		return nil, errors.New(`--data "" keeps pastes in memory only: give a --remote to push them to`)
 	case strings.TrimSpace(c.bind) == "":
 		return nil, errors.New("--bind is empty")
+	}
+	if err := c.life.check(); err != nil {
+		return nil, err
 	}
 	portSet := false
 	fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "p" || f.Name == "port" })

@@ -25,7 +25,8 @@ func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// dispatch runs the subcommand args name (put, get, keygen, migrate) or, without
+// dispatch runs the subcommand args name (put, get, delete, keygen,
+// migrate) or, without
 // one, the server, and returns the exit status.
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
@@ -34,6 +35,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runPut(args[1:], stdin, stdout, stderr)
 		case "get":
 			return runGet(args[1:], stdin, stdout, stderr)
+		case "delete":
+			return runDelete(args[1:], stdin, stdout, stderr)
 		case "keygen":
 			return runKeygen(args[1:], stdout, stderr)
 		case "migrate":

@@ -14,7 +14,8 @@ import (
 const putUsage = `Usage: pasteur put [flags] [FILE|-]
 
 Pastes FILE (standard input without one, or with -) to a pasteur server and
-prints the paste's URL. With --encrypt the text is encrypted here, in the
+prints the paste's URL, and on standard error the token that deletes it
+(pasteur delete URL --token TOKEN). With --encrypt the text is encrypted here, in the
 format the web page uses, and the key is put in the URL's fragment (#KEY):
 the server never sees it.
 
@@ -35,6 +36,8 @@ func runPut(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opt.Raw, "raw", false, "make the URL the raw view")
 	fs.StringVar(&opt.User, "user", "", "`name` to record as the paste's author; for a server with --auth, the user to log in as (the password from $PASTEUR_AUTH, ~/.netrc, or asked on the terminal)")
 	fs.StringVar(&opt.Comment, "comment", "", "one-line `text` to record with the paste")
+	fs.StringVar(&opt.Expire, "expire", "", "delete the paste after this `duration` (10m, 1h, 1d, 1w, 1y) or never (default: the server's)")
+	fs.BoolVar(&opt.Burn, "burn", false, "delete the paste when it is first read")
 	pos, err := parseArgs(fs, args)
 	if err == nil && len(pos) > 1 {
 		err = fmt.Errorf("one FILE at most, got %q", pos)
@@ -74,7 +77,7 @@ func runPut(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if c.Auth, err = credentials(*server, opt.User); err != nil {
 		return fail(err)
 	}
-	u, err := c.Put(ctx, *server, text, opt)
+	p, err := c.PutPaste(ctx, *server, text, opt)
 	if needsUser(err) && c.Auth == nil && opt.User != "" {
 		// Like curl -u NAME: the password is asked for when needed.
 		pw, perr := askPasswordPrompt("Password of "+opt.User+" on "+*server+": ", false)
@@ -82,7 +85,7 @@ func runPut(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(authHint(err, false))
 		}
 		c.Auth = &client.Credentials{User: opt.User, Password: pw}
-		u, err = c.Put(ctx, *server, text, opt)
+		p, err = c.PutPaste(ctx, *server, text, opt)
 	}
 	if needsUser(err) {
 		return fail(authHint(err, c.Auth != nil))
@@ -90,7 +93,10 @@ func runPut(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	fmt.Fprintln(stdout, u)
+	fmt.Fprintln(stdout, p.URL)
+	if p.DeleteToken != "" {
+		fmt.Fprintf(stderr, "delete token: %s (pasteur delete URL --token %s)\n", p.DeleteToken, p.DeleteToken)
+	}
 	return exitOK
 }
 

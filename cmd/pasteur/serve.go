@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/pasteur-dev/pasteur/gitsync"
@@ -54,6 +55,9 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		defer ln80.Close()
 	}
 
+	// The cache forgets the pastes that fetches find removed; it is made
+	// after the store it is in front of.
+	var cache atomic.Pointer[paste.Cache]
 	store, err := gitsync.Open(ctx, gitsync.Config{
 		Dir:     cfg.data,
 		Remote:  cfg.remote,
@@ -61,6 +65,11 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		Auth:    cfg.git.auth,
 		MaxSize: cfg.maxSize,
 		Logger:  log.With("component", "gitsync"),
+		OnRemove: func(ids []string) {
+			if c := cache.Load(); c != nil {
+				c.Forget(ids...)
+			}
+		},
 	})
 	if err != nil {
 		return err
@@ -69,13 +78,17 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 
 	pastes := withQuota(cfg, observedStore{store, m})
 	if cfg.cache > 0 {
-		pastes = paste.NewCache(pastes, cfg.cache)
+		c := paste.NewCache(pastes, cfg.cache)
+		cache.Store(c)
+		pastes = c
 	}
 	handler, err := web.NewHandler(web.Config{
-		Store:    pastes,
-		Logger:   log.With("component", "http"),
-		MaxSize:  cfg.maxSize,
-		IDLength: cfg.length,
+		Store:         pastes,
+		Logger:        log.With("component", "http"),
+		MaxSize:       cfg.maxSize,
+		IDLength:      cfg.length,
+		DefaultExpiry: cfg.life.defaultExpiry,
+		MaxExpiry:     cfg.life.maxExpiry,
 
 		Title:       cfg.compat.title,
 		Subtitle:    cfg.compat.subtitle,

@@ -35,6 +35,10 @@ func TestStore(t *testing.T, open func(t *testing.T) paste.Store) {
 		{"NotText", testNotText},
 		{"OwnCopies", testOwnCopies},
 		{"Concurrent", testConcurrent},
+		{"Expired", testExpired},
+		{"Remove", testRemove},
+		{"Burn", testBurn},
+		{"BurnOnce", testBurnOnce},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
@@ -50,6 +54,7 @@ func samples() []*paste.Paste {
 		{ID: "X1z", Contents: []byte("the original's ids"), Created: created.Add(time.Hour)},
 		{ID: strings.Repeat("z", paste.MaxIDLength), Contents: []byte("v1.AAAA.BBBB"), Encrypted: true, User: "bob", Comment: "encrypted"},
 		{ID: "big", Contents: bytes.Repeat([]byte("0123456789abcdef\n"), paste.DefaultMaxSize/17)},
+		{ID: "life", Contents: []byte("expires, burns"), Expires: time.Now().Add(time.Hour).Truncate(time.Second), Burn: true, DeleteHash: paste.HashToken("t")},
 	}
 }
 
@@ -72,6 +77,12 @@ func same(got, want *paste.Paste) string {
 		return fmt.Sprintf("comment %q, want %q", got.Comment, want.Comment)
 	case !got.Created.Equal(want.Created):
 		return fmt.Sprintf("created %v, want %v", got.Created, want.Created)
+	case !got.Expires.Equal(want.Expires):
+		return fmt.Sprintf("expires %v, want %v", got.Expires, want.Expires)
+	case got.Burn != want.Burn:
+		return fmt.Sprintf("burn %v, want %v", got.Burn, want.Burn)
+	case got.DeleteHash != want.DeleteHash:
+		return fmt.Sprintf("delete hash %q, want %q", got.DeleteHash, want.DeleteHash)
 	}
 	return ""
 }
@@ -194,5 +205,94 @@ func testConcurrent(t *testing.T, s paste.Store) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// testExpired: a paste whose expiry has passed is gone, whoever reads it.
+func testExpired(t *testing.T, s paste.Store) {
+	create(t, s, &paste.Paste{ID: "old", Contents: []byte("x"), Expires: time.Now().Add(-time.Hour)})
+	if _, err := s.Get(t.Context(), "old"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("get of an expired paste: %v, want ErrGone", err)
+	}
+	if _, err := s.Burn(t.Context(), "old"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("burn of an expired paste: %v, want ErrGone", err)
+	}
+}
+
+// testRemove: a removed paste is gone, its id stays taken, and only ids
+// that were stored can be removed, once.
+func testRemove(t *testing.T, s paste.Store) {
+	create(t, s, &paste.Paste{ID: "doomed", Contents: []byte("x")})
+	create(t, s, &paste.Paste{ID: "kept", Contents: []byte("y")})
+	if err := s.Remove(t.Context(), "doomed", paste.Deleted); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	if _, err := s.Get(t.Context(), "doomed"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("get after remove: %v, want ErrGone", err)
+	}
+	if err := s.Remove(t.Context(), "doomed", paste.Deleted); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("second remove: %v, want ErrGone", err)
+	}
+	if err := s.Remove(t.Context(), "nosuchpaste", paste.Deleted); !errors.Is(err, paste.ErrNotFound) {
+		t.Errorf("remove of an unknown id: %v, want ErrNotFound", err)
+	}
+	if err := s.Create(t.Context(), &paste.Paste{ID: "doomed", Contents: []byte("again")}); !errors.Is(err, paste.ErrExists) {
+		t.Errorf("create over a removed paste: %v, want ErrExists", err)
+	}
+	if d := same(get(t, s, "kept"), &paste.Paste{ID: "kept", Contents: []byte("y")}); d != "" {
+		t.Errorf("the other paste: %s", d)
+	}
+}
+
+// testBurn: a burn returns the paste once; then it is gone.
+func testBurn(t *testing.T, s paste.Store) {
+	want := &paste.Paste{ID: "once", Contents: []byte("secret"), Burn: true}
+	create(t, s, want)
+	if d := same(get(t, s, "once"), want); d != "" {
+		t.Fatalf("get before the burn (Get never burns): %s", d)
+	}
+	got, err := s.Burn(t.Context(), "once")
+	if err != nil {
+		t.Fatalf("burn: %v", err)
+	}
+	if d := same(got, want); d != "" {
+		t.Errorf("burn returned: %s", d)
+	}
+	if _, err := s.Get(t.Context(), "once"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("get after the burn: %v, want ErrGone", err)
+	}
+	if _, err := s.Burn(t.Context(), "once"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("second burn: %v, want ErrGone", err)
+	}
+	if _, err := s.Burn(t.Context(), "nosuchpaste"); !errors.Is(err, paste.ErrNotFound) {
+		t.Errorf("burn of an unknown id: %v, want ErrNotFound", err)
+	}
+}
+
+// testBurnOnce: of concurrent burns of one paste, exactly one gets it.
+func testBurnOnce(t *testing.T, s paste.Store) {
+	const n = 8
+	create(t, s, &paste.Paste{ID: "race", Contents: []byte("one reader"), Burn: true})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	got, gone := 0, 0
+	for range n {
+		wg.Go(func() {
+			_, err := s.Burn(t.Context(), "race")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				got++
+			case errors.Is(err, paste.ErrGone):
+				gone++
+			default:
+				t.Errorf("burn: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got != 1 || gone != n-1 {
+		t.Errorf("%d burns returned the paste and %d found it gone, want 1 and %d", got, gone, n-1)
 	}
 }

@@ -33,6 +33,7 @@ type submission struct {
 	encrypted bool
 	user      string
 	comment   string
+	life      lifeOptions
 }
 
 // parseSubmission reads a POST /. The paste is, by the request's
@@ -40,7 +41,7 @@ type submission struct {
 //   - multipart/form-data: the field paste;
 //   - application/x-www-form-urlencoded: the field paste, when the body is a
 //     form of the original's fields (paste, hl, ln, raw, encrypted, user,
-//     comment) that names paste; otherwise the whole body, as
+//     comment) and expire, burn, that names paste; otherwise the whole body, as
 //     curl --data-binary @file sends it;
 //   - anything else, or none: the whole body.
 //
@@ -101,11 +102,15 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 		return nil, badRequest("missing form field paste")
 	}
 	q := r.URL.Query()
-	pick := func(k string) string {
+	pickOK := func(k string) (string, bool) {
 		if v, ok := fields[k]; ok {
-			return v
+			return v, true
 		}
-		return q.Get(k)
+		return q.Get(k), q.Has(k)
+	}
+	pick := func(k string) string {
+		v, _ := pickOK(k)
+		return v
 	}
 	// ln and raw are on when present without a value, as the original
 	// read them.
@@ -130,6 +135,9 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 		return nil, badRequest("the user name holds no character that can be shown: leave it empty to paste anonymously")
 	}
 	if err := h.checkPaste(sub); err != nil {
+		return nil, err
+	}
+	if sub.life, err = h.parseLife(pickOK, h.now()); err != nil {
 		return nil, err
 	}
 	return sub, nil
@@ -234,7 +242,7 @@ func asForm(body []byte) (url.Values, bool) {
 // isFormField reports whether k is a field of the original pasteur's form.
 func isFormField(k string) bool {
 	switch k {
-	case "paste", "hl", "ln", "raw", "encrypted", "user", "comment":
+	case "paste", "hl", "ln", "raw", "encrypted", "user", "comment", "expire", "burn":
 		return true
 	}
 	return false

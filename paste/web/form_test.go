@@ -253,11 +253,12 @@ func TestCreateJSONAnswer(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || rec.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("%v %v", err, rec.Header())
 	}
-	if len(resp) != 3 || resp["hl"] != "javascript" || resp["raw"] != true {
+	if len(resp) != 4 || resp["hl"] != "javascript" || resp["raw"] != true || resp["delete_token"] == "" {
 		t.Fatalf("got %v", resp)
 	}
-	// The bytes are the original's: keys in this order, off options left out.
-	if want := `{"code":"` + resp["code"].(string) + `","hl":"javascript","raw":true}` + "\n"; rec.Body.String() != want {
+	// The bytes are the original's, then the delete token: keys in this
+	// order, off options left out.
+	if want := `{"code":"` + resp["code"].(string) + `","hl":"javascript","raw":true,"delete_token":"` + resp["delete_token"].(string) + `"}` + "\n"; rec.Body.String() != want {
 		t.Fatalf("got %q, want %q", rec.Body, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -56,6 +57,11 @@ type Config struct {
 	// pastes (their pages' text, their JSON), made once and shared by
 	// their readers (DefaultRenderCache when 0).
 	RenderCache int64
+
+	// DefaultExpiry is the life of a paste that asks for none; 0 is
+	// forever. MaxExpiry is the longest a paste may ask for; 0 is no
+	// limit, and with one a paste cannot ask to live forever.
+	DefaultExpiry, MaxExpiry time.Duration
 }
 
 // Handler serves the paste website: the form at /, pastes at /ID (as a
@@ -78,6 +84,9 @@ type Handler struct {
 	now        func() time.Time
 
 	jsonAnswers bool
+
+	// defaultExpiry and maxExpiry: see Config.
+	defaultExpiry, maxExpiry time.Duration
 }
 
 // NewHandler returns the website's handler.
@@ -97,7 +106,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 		langs:    newLanguages(),
 		now:      time.Now,
 
-		jsonAnswers: cfg.JSONAnswers,
+		jsonAnswers:   cfg.JSONAnswers,
+		defaultExpiry: cfg.DefaultExpiry,
+		maxExpiry:     cfg.MaxExpiry,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -116,6 +127,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if _, err := paste.NewID(h.idLength); err != nil {
 		return nil, err
 	}
+	if h.defaultExpiry < 0 || h.maxExpiry < 0 || h.maxExpiry > 0 && (h.defaultExpiry == 0 || h.defaultExpiry > h.maxExpiry) {
+		return nil, fmt.Errorf("paste: the default expiry (%s) must be within the maximum (%s)", paste.FormatExpiry(h.defaultExpiry), paste.FormatExpiry(h.maxExpiry))
+	}
 	pages, err := template.New("").ParseFS(assets, "*.html")
 	if err != nil {
 		return nil, err
@@ -129,6 +143,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 	h.mux.HandleFunc("GET /{$}", h.form)
 	h.mux.HandleFunc("POST /{$}", h.create)
 	h.mux.HandleFunc("GET /{id}", h.show)
+	h.mux.HandleFunc("POST /{id}", h.burnRead)
+	h.mux.HandleFunc("DELETE /{id}", h.remove)
 	h.mux.Handle("GET /static/", http.StripPrefix("/static/", newStaticFiles(static)))
 	return h, nil
 }
@@ -156,6 +172,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, paste.ErrTooLarge) && r.Method == http.MethodGet:
 		// Stored by another server, or pushed to the remote directly.
 		status, msg = http.StatusInternalServerError, "this paste is larger than this server serves"
+	case errors.Is(err, paste.ErrGone):
+		status, msg = http.StatusGone, "this paste is gone: it expired, was read once, or was deleted"
+	case errors.Is(err, paste.ErrForbidden):
+		status, msg = http.StatusForbidden, "wrong delete token"
 	case errors.Is(err, paste.ErrTooLarge):
 		status, msg = http.StatusRequestEntityTooLarge, err.Error()
 	case errors.Is(err, paste.ErrInvalid):
@@ -164,8 +184,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = http.StatusInsufficientStorage, "the server's storage is full: it takes no new paste until its operator makes room"
 	case errors.Is(err, paste.ErrUnavailable) && r.Method == http.MethodGet:
 		status, msg = http.StatusServiceUnavailable, "storage unavailable, the paste could not be looked up; try again"
-	case errors.Is(err, paste.ErrUnavailable):
+	case errors.Is(err, paste.ErrUnavailable) && r.Method == http.MethodPost && r.URL.Path == "/":
 		status, msg = http.StatusServiceUnavailable, "storage unavailable, the paste was not saved; try again"
+	case errors.Is(err, paste.ErrUnavailable):
+		status, msg = http.StatusServiceUnavailable, "storage unavailable; try again"
 	}
 	if status >= 500 {
 		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

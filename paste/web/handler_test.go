@@ -24,6 +24,7 @@ type memStore struct {
 	pastes map[string]*paste.Paste
 	err    error // returned by Create when set
 	taken  int   // the next Create calls that report paste.ErrExists
+	gone   map[string]bool
 }
 
 func (m *memStore) Create(_ context.Context, p *paste.Paste) error {
@@ -48,6 +49,9 @@ func (m *memStore) Get(_ context.Context, id string) (*paste.Paste, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p, ok := m.pastes[id]
+	if m.gone[id] {
+		return nil, fmt.Errorf("get %s: %w", id, paste.ErrGone)
+	}
 	if !ok {
 		return nil, fmt.Errorf("get %s: %w", id, paste.ErrNotFound)
 	}

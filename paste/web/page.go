@@ -15,6 +15,13 @@ type formView struct {
 	Title, Subtitle string     // the heading
 	Languages       []Language // for the chooser, by title
 	MaxSize         int64      // the largest paste, in bytes
+	Expiries        []expiry   // for the expiry chooser
+}
+
+// expiry is a choice of the expiry chooser.
+type expiry struct {
+	Value, Title string
+	Default      bool
 }
 
 // pasteView is what paste.html and raw.html show. The page script
@@ -33,6 +40,9 @@ type pasteView struct {
 	User          string
 	Comment       string
 	Created       time.Time
+	Expires       time.Time // zero: never
+	BurnNotice    bool      // a paste that burns after reading: ask before showing it
+	Burned        bool      // this page showed a paste that burned: no other read will
 }
 
 // pageOf prepares a paste for its page, in language lang ("" for none).
@@ -45,6 +55,7 @@ func (h *Handler) pageOf(p *paste.Paste, lang string, numbers bool) *pasteView {
 		User:      cleanText(p.User, maxUser), // for pastes stored before names were cleaned
 		Comment:   cleanText(p.Comment, maxComment),
 		Created:   p.Created,
+		Expires:   p.Expires,
 	}
 	q := url.Values{}
 	if lang != "" {
@@ -65,7 +76,7 @@ func (h *Handler) pageOf(p *paste.Paste, lang string, numbers bool) *pasteView {
 	v.Text, v.Envelope = func(func(template.HTML) bool) {}, func(func(string) bool) {}
 	if p.Encrypted {
 		v.Envelope = paste.Chunks(p.Contents, pageChunk)
-	} else if h.renderings.fits(maxEscaped * len(p.Contents)) {
+	} else if !p.Burn && h.renderings.fits(maxEscaped*len(p.Contents)) {
 		// Escaped once, shared by every reader of the paste.
 		text, _ := h.renderings.get("html", p.ID, func() (string, error) {
 			return h.escaper.Replace(string(p.Contents)), nil

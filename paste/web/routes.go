@@ -20,7 +20,7 @@ const idAttempts = 8
 
 // form serves the page with the paste form.
 func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, "index.html", &formView{Title: h.title, Subtitle: h.subtitle, Languages: h.langs.All(), MaxSize: h.maxSize})
+	h.render(w, r, "index.html", &formView{Title: h.title, Subtitle: h.subtitle, Languages: h.langs.All(), MaxSize: h.maxSize, Expiries: h.expiries()})
 }
 
 // create stores a submitted paste and answers where it lives: JSON for
@@ -32,13 +32,21 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	token, hash, err := paste.NewDeleteToken()
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	p := &paste.Paste{
-		Contents:  sub.paste,
-		Encrypted: sub.encrypted,
-		Language:  sub.language,
-		User:      sub.user,
-		Comment:   sub.comment,
-		Created:   h.now().UTC(),
+		Contents:   sub.paste,
+		Encrypted:  sub.encrypted,
+		Language:   sub.language,
+		User:       sub.user,
+		Comment:    sub.comment,
+		Created:    h.now().UTC(),
+		Expires:    sub.life.expires,
+		Burn:       sub.life.burn,
+		DeleteHash: hash,
 	}
 	for attempt := 0; ; attempt++ {
 		if p.ID, err = paste.NewID(h.idLength); err != nil {
@@ -60,7 +68,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		h.log.Info("paste created; the client went away before the answer", "id", p.ID, "bytes", len(p.Contents))
 		return
 	}
-	h.log.Info("paste created", "id", p.ID, "bytes", len(p.Contents), "encrypted", p.Encrypted)
+	h.log.Info("paste created", "id", p.ID, "bytes", len(p.Contents), "encrypted", p.Encrypted, "expires", p.Expires, "burn", p.Burn)
 
 	q := url.Values{}
 	if sub.language != "" {
@@ -86,7 +94,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(originalAnswer{Code: p.ID, HL: sub.language, LN: sub.lines, Raw: sub.raw})
 	case wantsJSON(r):
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(paste.CreateAnswer{Code: p.ID, HL: sub.language, LN: sub.lines, Raw: sub.raw})
+		answer := paste.CreateAnswer{Code: p.ID, HL: sub.language, LN: sub.lines, Raw: sub.raw, DeleteToken: token, Burn: p.Burn}
+		if !p.Expires.IsZero() {
+			answer.Expires = &p.Expires
+		}
+		_ = json.NewEncoder(w).Encode(answer)
 	case strings.Contains(accept, "text/html"):
 		http.Redirect(w, r, loc, http.StatusSeeOther)
 	default:
@@ -120,6 +132,9 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
+// encryptedRaw refuses the raw text of an encrypted paste.
+const encryptedRaw = "this paste is encrypted end to end and the server cannot read it: open its link (with the #key) in a browser, or run: pasteur get 'URL#KEY'"
+
 // show answers GET /ID: the stored paste as JSON for Accept:
 // application/json (or ?format=json), the exact text for ?raw=true (or
 // ?raw), and the page otherwise. The JSON and the text may be read from
@@ -142,10 +157,36 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
 	q := r.URL.Query()
 	accept := r.Header.Get("Accept")
-	switch raw := queryOn(q, "raw"); {
-	case wantsJSON(r):
+	raw := queryOn(q, "raw")
+	asJSON := wantsJSON(r)
+	if p.Burn {
+		w.Header().Set("Cache-Control", "no-store")
+		switch {
+		case !asJSON && !raw:
+			// The page does not burn (link previews fetch pages): it
+			// says what a read does and offers a button.
+			v := h.pageOf(&paste.Paste{ID: p.ID, Encrypted: p.Encrypted, User: p.User, Comment: p.Comment, Created: p.Created}, "", false)
+			v.BurnNotice = true
+			h.render(w, r, "paste.html", v)
+			return
+		case !asJSON && p.Encrypted && !strings.Contains(accept, "text/html"):
+			h.fail(w, r, &requestError{http.StatusConflict, encryptedRaw})
+			return
+		}
+		if p, err = h.deliver(r, p); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	switch {
+	case asJSON:
 		// Streamed: a slow reader holds a chunk of the encoding, not
-		// all of it.
+		// all of it. The token's hash is the store's business.
+		if p.DeleteHash != "" {
+			shown := *p
+			shown.DeleteHash = ""
+			p = &shown
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		h.writeJSON(w, r, p)
@@ -156,7 +197,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	case raw && strings.Contains(accept, "text/html"):
 		h.render(w, r, "raw.html", h.pageOf(p, "", false))
 	case raw:
-		h.fail(w, r, &requestError{http.StatusConflict, "this paste is encrypted end to end and the server cannot read it: open its link (with the #key) in a browser, or run: pasteur get 'URL#KEY'"})
+		h.fail(w, r, &requestError{http.StatusConflict, encryptedRaw})
 	default:
 		lang := h.language(q.Get("hl"))
 		if lang == "" {
@@ -217,7 +258,9 @@ func (h *Handler) view(ctx context.Context, id string) (*paste.Paste, error) {
 // readers when it is small enough to keep (see renderings), else streamed
 // a chunk at a time; either way a slow reader holds no copy of it.
 func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, p *paste.Paste) {
-	if !h.renderings.fits(maxEscaped*len(p.Contents) + maxFraming) {
+	// A paste that burns is shown once: keeping its rendering would only
+	// keep its text in memory.
+	if p.Burn || !h.renderings.fits(maxEscaped*len(p.Contents)+maxFraming) {
 		if err := paste.WriteJSON(w, p); err != nil {
 			h.log.Debug("JSON answer cut", "id", p.ID, "err", err)
 		}

@@ -179,8 +179,8 @@ func TestFormPage(t *testing.T) {
 			t.Errorf("form lacks %q", want)
 		}
 	}
-	if n := strings.Count(body, "<option "); n != len(languageTable)+1 {
-		t.Errorf("%d options, want every language and none: %d", n, len(languageTable)+1)
+	if n := strings.Count(body, "<option "); n != len(languageTable)+1+len(h.expiries()) {
+		t.Errorf("%d options, want every language and none, and the expiries: %d", n, len(languageTable)+1+len(h.expiries()))
 	}
 	if strings.Contains(body, `name="password"`) {
 		t.Error("the password field has a name: a form post would send it")

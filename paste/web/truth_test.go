@@ -21,6 +21,12 @@ type slowStore struct {
 	getErr  error
 }
 
+func (s *slowStore) Remove(context.Context, string, paste.Reason) error { return paste.ErrNotFound }
+
+func (s *slowStore) Burn(context.Context, string) (*paste.Paste, error) {
+	return nil, paste.ErrNotFound
+}
+
 func (s *slowStore) Create(ctx context.Context, _ *paste.Paste) error {
 	select {
 	case <-s.release:

@@ -184,10 +184,15 @@ func (r *Repo) commitsSince(tip, base plumbing.Hash) ([]*object.Commit, error) {
 
 // Replay re-applies onto commit onto the files that the commits from base
 // (excluded) to tip add or change, oldest first, keeping their authors and
-// messages, and returns the new tip. Deletions are not replayed (pasteur
-// never deletes). A file whose path onto already holds with other contents
-// is dropped and logged: it belongs to a commit that was never pushed, so
-// never acknowledged (Create acknowledges a paste only once pushed).
+// messages, and returns the new tip. A change applies when onto holds at
+// its path what the commit's parent held there: nothing, for a new paste;
+// the paste, for its tombstone. Otherwise it is dropped and logged: a new
+// paste whose path onto holds with other contents belongs to a commit that
+// was never pushed, so never acknowledged (Create acknowledges a paste only
+// once pushed); a tombstone for a paste that onto no longer holds as it was
+// (removed there too) has nothing left to remove. Deletions are not
+// replayed (pasteur never deletes a file), and commits left empty are
+// dropped.
 func (r *Repo) Replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing.Hash, error) {
 	line, err := r.commitsSince(tip, base)
 	if err != nil {
@@ -210,14 +215,26 @@ func (r *Repo) Replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing
 				return nil
 			}
 			have, ok, err := r.entryAt(ontoTree, path)
+			if err != nil && !errors.Is(err, errBlocked) {
+				return err
+			}
+			before, wasOK, berr := r.entryAt(parentTree, path)
+			if berr != nil && !errors.Is(berr, errBlocked) {
+				return berr
+			}
 			switch {
-			case errors.Is(err, errBlocked), err == nil && ok && have.Hash != e.Hash:
+			case err == nil && ok && have.Hash == e.Hash:
+				// onto has it already
+			case err == nil && !ok && !wasOK:
+				files = append(files, file{path: path, hash: e.Hash, mode: e.Mode})
+			case err == nil && ok && wasOK && have.Hash == before.Hash && have.Mode == before.Mode:
+				files = append(files, file{path: path, hash: e.Hash, mode: e.Mode})
+			case !wasOK:
 				log.Warn("dropping an unpushed file that the remote holds differently",
 					"path", path, "commit", c.Hash.String())
-			case err != nil:
-				return err
-			case !ok:
-				files = append(files, file{path: path, hash: e.Hash, mode: e.Mode})
+			default:
+				log.Info("dropping an unpushed change to a file the remote changed or removed",
+					"path", path, "commit", c.Hash.String())
 			}
 			return nil
 		})
@@ -227,7 +244,7 @@ func (r *Repo) Replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing
 		if len(files) == 0 {
 			continue
 		}
-		tree, err := r.addFiles(ontoTree, files)
+		tree, err := r.setFiles(ontoTree, files)
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}

@@ -59,6 +59,16 @@ func (r *Repo) entryAt(root plumbing.Hash, path string) (object.TreeEntry, bool,
 // files, and returns its hash. Every path must be free: one already taken is
 // an error wrapping paste.ErrExists, one under a file wraps errBlocked.
 func (r *Repo) addFiles(base plumbing.Hash, files []file) (plumbing.Hash, error) {
+	return r.writeTree(base, files, false)
+}
+
+// setFiles is addFiles, except that a file may replace a file at its path.
+func (r *Repo) setFiles(base plumbing.Hash, files []file) (plumbing.Hash, error) {
+	return r.writeTree(base, files, true)
+}
+
+// writeTree is addFiles, and setFiles with replace.
+func (r *Repo) writeTree(base plumbing.Hash, files []file, replace bool) (plumbing.Hash, error) {
 	var entries []object.TreeEntry
 	if !base.IsZero() {
 		t, err := r.tree(base)
@@ -83,8 +93,12 @@ func (r *Repo) addFiles(base plumbing.Hash, files []file) (plumbing.Hash, error)
 			subdirs[name] = append(subdirs[name], file{path: rest, hash: f.hash, mode: f.mode})
 			continue
 		}
-		if _, ok := index[name]; ok {
-			return plumbing.ZeroHash, fmt.Errorf("%s: %w", name, paste.ErrExists)
+		if i, ok := index[name]; ok {
+			if !replace || entries[i].Mode == filemode.Dir {
+				return plumbing.ZeroHash, fmt.Errorf("%s: %w", name, paste.ErrExists)
+			}
+			entries[i] = object.TreeEntry{Name: name, Mode: f.mode, Hash: f.hash}
+			continue
 		}
 		index[name] = len(entries)
 		entries = append(entries, object.TreeEntry{Name: name, Mode: f.mode, Hash: f.hash})
@@ -98,7 +112,7 @@ func (r *Repo) addFiles(base plumbing.Hash, files []file) (plumbing.Hash, error)
 			}
 			sub = entries[i].Hash
 		}
-		h, err := r.addFiles(sub, subdirs[name])
+		h, err := r.writeTree(sub, subdirs[name], replace)
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("%s/%w", name, err)
 		}

@@ -71,12 +71,13 @@ async function send(ev) {
     // A Blob keeps the bytes as they are: a string field would have its
     // line ends rewritten.
     data.append("paste", new Blob([body], { type: "text/plain" }), "paste");
-    for (const name of ["hl", "user", "comment"]) data.append(name, form.elements[name].value);
-    for (const name of ["ln", "raw", "encrypted"]) if (form.elements[name].checked) data.append(name, "on");
+    for (const name of ["hl", "user", "comment", "expire"]) data.append(name, form.elements[name].value);
+    for (const name of ["ln", "raw", "encrypted", "burn"]) if (form.elements[name].checked) data.append(name, "on");
     say("Sending…", "info");
     const resp = await fetch("/", { method: "POST", body: data, headers: { Accept: "application/json" } });
     if (!resp.ok) throw new Error((await resp.text()).trim() || `The server answered ${resp.status}.`);
     const answer = await resp.json();
+    if (answer.delete_token) rememberToken(answer.code, answer.delete_token);
     const q = new URLSearchParams();
     if (answer.raw) q.set("raw", "true");
     else {
@@ -88,6 +89,16 @@ async function send(ev) {
   } catch (err) {
     say(err.message || String(err));
     submit.disabled = false;
+  }
+}
+
+// rememberToken keeps a paste's delete token in this browser, so that its
+// page offers Delete.
+function rememberToken(id, token) {
+  try {
+    localStorage.setItem("pasteur-token:" + id, token);
+  } catch (err) {
+    console.warn("pasteur: cannot keep the delete token:", err);
   }
 }
 

@@ -1,5 +1,7 @@
 // The paste page: decrypts an encrypted paste with the fragment's key,
-// highlights, numbers lines, follows #L12 selections, and copies.
+// highlights, numbers lines, follows #L12 selections, and copies. A paste
+// that burns after reading is fetched only when the reader asks (which
+// deletes it); a paste made in this browser can be deleted.
 import { openEnvelope, showStatus } from "./decrypt.js";
 import { parseFragment, formatFragment } from "./fragment.js";
 import { highlight } from "./highlighter.js";
@@ -8,11 +10,15 @@ import { copyText } from "./copy.js";
 
 const root = document.getElementById("paste");
 const code = document.getElementById("code");
-const encrypted = root.dataset.envelope !== undefined;
+let encrypted = root.dataset.envelope !== undefined;
 let fragment = parseFragment(location.hash);
 let text = null;
 
 async function main() {
+  offerDelete();
+  if (root.dataset.burn === "true") {
+    if (!(await readOnce())) return;
+  }
   if (encrypted) {
     text = await openEnvelope(root.dataset.envelope, fragment.key);
     if (text === null) return;
@@ -69,6 +75,62 @@ function keepKeyInLinks() {
     const a = document.getElementById(id);
     if (a) a.href = a.getAttribute("href").split("#")[0] + "#" + fragment.key;
   }
+}
+
+// readOnce waits for the reader to ask, then fetches the paste, which
+// deletes it, and puts it in the page. It returns false when that failed.
+function readOnce() {
+  const form = document.getElementById("burn");
+  return new Promise((resolve) => {
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      form.querySelector("button").disabled = true;
+      try {
+        const resp = await fetch("/" + encodeURIComponent(root.dataset.id), { headers: { Accept: "application/json" } });
+        if (!resp.ok) throw new Error((await resp.text()).trim() || `The server answered ${resp.status}.`);
+        const doc = await resp.json();
+        form.remove();
+        showStatus("This paste was deleted as it was shown: this page is its only copy.", "info");
+        encrypted = !!doc.encrypted;
+        if (encrypted) root.dataset.envelope = doc.contents;
+        else code.textContent = doc.contents;
+        resolve(true);
+      } catch (err) {
+        form.remove();
+        showStatus(err.message || String(err));
+        resolve(false);
+      }
+    });
+  });
+}
+
+// offerDelete shows Delete when this browser made the paste (and kept its
+// delete token).
+function offerDelete() {
+  const key = "pasteur-token:" + root.dataset.id;
+  let token = null;
+  try {
+    token = localStorage.getItem(key);
+  } catch {
+    return;
+  }
+  if (!token) return;
+  const button = document.getElementById("delete");
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    if (!confirm("Delete this paste? Nobody will be able to read it again.")) return;
+    button.disabled = true;
+    const resp = await fetch("/" + encodeURIComponent(root.dataset.id), { method: "DELETE", headers: { Authorization: "Bearer " + token } });
+    if (resp.status === 204 || resp.status === 404 || resp.status === 410) {
+      localStorage.removeItem(key);
+      root.hidden = true;
+      showStatus("This paste is deleted.", "info");
+      button.hidden = true;
+      return;
+    }
+    button.disabled = false;
+    showStatus((await resp.text()).trim() || `The server answered ${resp.status}.`);
+  });
 }
 
 main().catch((err) => showStatus("Something went wrong showing this paste: " + err));

@@ -1,0 +1,139 @@
+package repo
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// Removing pastes: a removal is a commit that replaces a paste's file by
+// its tombstone (paste.MarshalTombstone) at the same path, so that every
+// reader of the branch answers "gone". Removed and Added report what moved
+// between two commits, for the caches and the expiry index of a store that
+// fetched.
+
+// Removal is a paste to replace by a tombstone.
+type Removal struct {
+	ID        string
+	Why       paste.Reason
+	Tombstone []byte // paste.MarshalTombstone's
+}
+
+// Locate returns the path and the stored form of paste id in commit, in
+// any layout, or an error wrapping paste.ErrNotFound.
+func (r *Repo) Locate(commit plumbing.Hash, id string) (string, []byte, error) {
+	root, err := r.treeOf(commit)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, p := range pastePaths(id) {
+		e, ok, err := r.entryAt(root, p)
+		if errors.Is(err, errBlocked) || err == nil && (!ok || !e.Mode.IsFile()) {
+			continue
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		data, err := r.blob(e.Hash)
+		return p, data, err
+	}
+	return "", nil, fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrNotFound)
+}
+
+// CommitRemovals replaces the pastes of removals by their tombstones in a
+// new commit on parent, and returns it. Every paste must be in parent and
+// not removed already: else nothing is written and the error wraps
+// paste.ErrNotFound or paste.ErrGone. The message names the ids and why.
+func (r *Repo) CommitRemovals(parent plumbing.Hash, removals []Removal, now time.Time) (plumbing.Hash, error) {
+	root, err := r.treeOf(parent)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	files := make([]file, 0, len(removals))
+	var names []string
+	seen := make(map[string]bool, len(removals))
+	for _, rm := range removals {
+		p, data, err := r.Locate(parent, rm.ID)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if _, gone := paste.IsTombstone(data); gone || seen[rm.ID] {
+			return plumbing.ZeroHash, fmt.Errorf("gitsync: paste %s: %w", rm.ID, paste.ErrGone)
+		}
+		seen[rm.ID] = true
+		h, err := r.putBlob(rm.Tombstone)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		files = append(files, file{path: p, hash: h, mode: filemode.Regular})
+		names = append(names, rm.ID+" ("+string(rm.Why)+")")
+	}
+	tree, err := r.setFiles(root, files)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	c := &object.Commit{TreeHash: tree, Author: signature("", now), Committer: signature("", now)}
+	if !parent.IsZero() {
+		c.ParentHashes = []plumbing.Hash{parent}
+	}
+	c.Message = "Remove " + strings.Join(names, ", ") + "\n"
+	return r.put(c.Encode)
+}
+
+// Removed returns the ids of the pastes that commit from holds and commit to
+// does not (deleted, or replaced by a tombstone): the files of from that to
+// lacks or holds with other contents. Unchanged directories are skipped, so
+// its cost is that of the change.
+func (r *Repo) Removed(from, to plumbing.Hash) ([]string, error) {
+	fromTree, err := r.treeOf(from)
+	if err != nil {
+		return nil, err
+	}
+	toTree, err := r.treeOf(to)
+	if err != nil {
+		return nil, err
+	}
+	if fromTree.IsZero() {
+		return nil, nil
+	}
+	var ids []string
+	err = r.walkChanges(toTree, fromTree, "", func(p string, e object.TreeEntry) error {
+		if e.Mode.IsFile() {
+			ids = append(ids, path.Base(p))
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// Added calls fn with the id and stored form of every file that commit to
+// holds and commit from lacks or holds with other contents (new pastes,
+// and tombstones).
+func (r *Repo) Added(from, to plumbing.Hash, fn func(id string, data []byte) error) error {
+	fromTree, err := r.treeOf(from)
+	if err != nil {
+		return err
+	}
+	toTree, err := r.treeOf(to)
+	if err != nil {
+		return err
+	}
+	return r.walkChanges(fromTree, toTree, "", func(p string, e object.TreeEntry) error {
+		if !e.Mode.IsFile() {
+			return nil
+		}
+		data, err := r.blob(e.Hash)
+		if err != nil {
+			return err
+		}
+		return fn(path.Base(p), data)
+	})
+}

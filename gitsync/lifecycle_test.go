@@ -1,0 +1,177 @@
+package gitsync
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
+	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/paste/pastetest"
+)
+
+// TestRemoteContract: a store with a remote keeps paste.Store's contract.
+func TestRemoteContract(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	n := 0
+	pastetest.TestStore(t, func(t *testing.T) paste.Store {
+		n++
+		url, _ := d.NewRepo(t, "contract"+string(rune('a'+n))+".git", true)
+		return open(t, url)
+	})
+}
+
+// TestBurnOnceTwoInstances: two stores sharing a remote burn the same
+// paste at once: exactly one gets it, and the other, and every later read
+// on either, finds it gone.
+func TestBurnOnceTwoInstances(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, _ := d.NewRepo(t, "pastes.git", true)
+	s1, s2 := open(t, url, eager), open(t, url, eager)
+	for round := range 5 {
+		id := "burn" + string(rune('a'+round))
+		mustCreate(t, s1, &paste.Paste{ID: id, Contents: []byte("once"), Burn: true})
+		mustGet(t, s2, id) // s2 fetches it
+		var wg sync.WaitGroup
+		results := make([]error, 4)
+		for i := range results {
+			s := []*Store{s1, s2}[i%2]
+			wg.Go(func() {
+				p, err := s.Burn(context.Background(), id)
+				if err == nil && string(p.Contents) != "once" {
+					t.Errorf("burn returned %q", p.Contents)
+				}
+				results[i] = err
+			})
+		}
+		wg.Wait()
+		got := 0
+		for _, err := range results {
+			switch {
+			case err == nil:
+				got++
+			case !errors.Is(err, paste.ErrGone):
+				t.Errorf("burn: %v", err)
+			}
+		}
+		if got != 1 {
+			t.Errorf("round %d: %d readers got the paste, want 1 (%v)", round, got, results)
+		}
+		for _, s := range []*Store{s1, s2} {
+			if err := s.reconcileNow(t); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(context.Background(), id); !errors.Is(err, paste.ErrGone) {
+				t.Errorf("get after the burn: %v, want ErrGone", err)
+			}
+		}
+	}
+}
+
+// reconcileNow fetches, as the periodic sync does.
+func (s *Store) reconcileNow(t *testing.T) error {
+	t.Helper()
+	if err := s.lockWriter(context.Background()); err != nil {
+		return err
+	}
+	err := s.reconcile(context.Background())
+	s.unlockWriter()
+	s.flushRemoved()
+	return err
+}
+
+// TestRemovalOnRemoteSticks: a paste an operator removes on the remote,
+// with a commit (git rm) or by cutting it out of the history (a
+// force-push), is gone on every instance, even one with commits of its own
+// to replay; only what never reached the remote is replayed.
+func TestRemovalOnRemoteSticks(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	var mu sync.Mutex
+	var forgotten []string
+	s1 := open(t, url, eager, func(c *Config) {
+		c.OnRemove = func(ids []string) {
+			mu.Lock()
+			forgotten = append(forgotten, ids...)
+			mu.Unlock()
+		}
+	})
+	mustCreate(t, s1, &paste.Paste{ID: "keep", Contents: []byte("k")})
+	mustCreate(t, s1, &paste.Paste{ID: "rmme", Contents: []byte("r")})
+	mustCreate(t, s1, &paste.Paste{ID: "cutme", Contents: []byte("c")})
+
+	// git rm on the remote.
+	work := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", dir, work)
+	gittest.Run(t, "", "-C", work, "rm", "-q", path("rmme"))
+	gittest.Run(t, "", "-C", work, "-c", "user.name=op", "-c", "user.email=op@x", "commit", "-qm", "remove rmme")
+	gittest.Run(t, "", "-C", work, "push", "-q", "origin", "HEAD:master")
+	if err := s1.reconcileNow(t); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s1.Get(context.Background(), "rmme"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("get after git rm on the remote: %v, want ErrGone", err)
+	}
+	mu.Lock()
+	if strings.Join(forgotten, ",") != "rmme" {
+		t.Errorf("OnRemove got %v, want [rmme]", forgotten)
+	}
+	mu.Unlock()
+
+	// A force-push that cuts out the commit of "cutme" (the last one
+	// before the git rm), while s1 has an unpushed paste to replay.
+	d.Kill()
+	mustCreate(t, s1, &paste.Paste{ID: "queued", Contents: []byte("q")}) // queued
+	d.Start(t)
+	gittest.Run(t, "", "-C", work, "reset", "-q", "--hard", "HEAD~2")
+	gittest.Run(t, "", "-C", work, "rm", "-q", path("rmme"))
+	gittest.Run(t, "", "-C", work, "-c", "user.name=op", "-c", "user.email=op@x", "commit", "-qm", "remove rmme")
+	gittest.Run(t, "", "-C", work, "push", "-qf", "origin", "HEAD:master")
+	if err := s1.reconcileNow(t); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"keep": "k", "queued": "q"} {
+		if p := mustGet(t, s1, id); string(p.Contents) != want {
+			t.Errorf("%s: %q", id, p.Contents)
+		}
+		if got := git(t, dir, "show", "master:"+path(id)); !strings.Contains(got, want) {
+			t.Errorf("remote %s: %q", id, got)
+		}
+	}
+	for _, id := range []string{"rmme", "cutme"} {
+		if _, err := s1.Get(context.Background(), id); !errors.Is(err, paste.ErrGone) {
+			t.Errorf("get %s: %v, want ErrGone", id, err)
+		}
+		if files := git(t, dir, "ls-tree", "-r", "--name-only", "master"); strings.Contains(files, id) {
+			t.Errorf("the remote holds %s again:\n%s", id, files)
+		}
+	}
+	gittest.Fsck(t, dir)
+}
+
+// TestRemoveSeenByOther: a removal on one instance is gone on another
+// once it fetches.
+func TestRemoveSeenByOther(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	s1, s2 := open(t, url), open(t, url, eager)
+	mustCreate(t, s1, &paste.Paste{ID: "gone1", Contents: []byte("x")})
+	mustGet(t, s2, "gone1")
+	if err := s1.Remove(context.Background(), "gone1", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.reconcileNow(t); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Get(context.Background(), "gone1"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("get on the other instance: %v, want ErrGone", err)
+	}
+	if got := git(t, dir, "log", "-1", "--format=%s", "master"); got != "Remove gone1 (deleted)\n" {
+		t.Errorf("removal commit: %q", got)
+	}
+	if got := git(t, dir, "show", "master:"+path("gone1")); !strings.Contains(got, `"removed":"deleted"`) {
+		t.Errorf("tombstone: %q", got)
+	}
+}

@@ -1,0 +1,188 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+func (m *memStore) Remove(_ context.Context, id string, _ paste.Reason) error {
+	_, err := m.Burn(context.Background(), id)
+	return err
+}
+
+func (m *memStore) Burn(_ context.Context, id string) (*paste.Paste, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.pastes[id]
+	switch {
+	case m.gone[id]:
+		return nil, fmt.Errorf("burn %s: %w", id, paste.ErrGone)
+	case !ok:
+		return nil, fmt.Errorf("burn %s: %w", id, paste.ErrNotFound)
+	}
+	if m.gone == nil {
+		m.gone = map[string]bool{}
+	}
+	m.gone[id] = true
+	c := *p
+	return &c, nil
+}
+
+func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestCreateLife(t *testing.T) {
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name    string
+		cfg     Config
+		fields  map[string]string
+		status  int
+		expires time.Duration // 0: never
+		burn    bool
+	}{
+		{"default never", Config{}, map[string]string{"paste": "x"}, 200, 0, false},
+		{"10m", Config{}, map[string]string{"paste": "x", "expire": "10m"}, 200, 10 * time.Minute, false},
+		{"1y and burn", Config{}, map[string]string{"paste": "x", "expire": "1y", "burn": "on"}, 200, 365 * 24 * time.Hour, true},
+		{"server default", Config{DefaultExpiry: time.Hour}, map[string]string{"paste": "x"}, 200, time.Hour, false},
+		{"never asked with a default", Config{DefaultExpiry: time.Hour}, map[string]string{"paste": "x", "expire": "never"}, 200, 0, false},
+		{"over the maximum", Config{DefaultExpiry: time.Hour, MaxExpiry: 24 * time.Hour}, map[string]string{"paste": "x", "expire": "1w"}, 400, 0, false},
+		{"never over a maximum", Config{DefaultExpiry: time.Hour, MaxExpiry: 24 * time.Hour}, map[string]string{"paste": "x", "expire": "never"}, 400, 0, false},
+		{"bad unit", Config{}, map[string]string{"paste": "x", "expire": "1x"}, 400, 0, false},
+		{"zero", Config{}, map[string]string{"paste": "x", "expire": "0d"}, 400, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h, st := newTestHandler(t, c.cfg)
+			h.now = func() time.Time { return now }
+			rec := post(t, h, c.fields, "application/json")
+			if rec.Code != c.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, c.status, rec.Body)
+			}
+			if c.status != 200 {
+				if n := strings.Count(strings.TrimSpace(rec.Body.String()), "\n"); n != 0 {
+					t.Errorf("refusal is not one line: %q", rec.Body)
+				}
+				return
+			}
+			var a paste.CreateAnswer
+			if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
+				t.Fatal(err)
+			}
+			p := st.pastes[a.Code]
+			if a.DeleteToken == "" || len(a.DeleteToken) < 22 || !p.TokenMatches(a.DeleteToken) {
+				t.Errorf("token %q does not match the stored hash %q", a.DeleteToken, p.DeleteHash)
+			}
+			if strings.Contains(p.DeleteHash, a.DeleteToken) {
+				t.Errorf("the stored hash %q holds the token", p.DeleteHash)
+			}
+			var want time.Time
+			if c.expires > 0 {
+				want = now.Add(c.expires)
+			}
+			if !p.Expires.Equal(want) || (a.Expires == nil) != want.IsZero() || a.Expires != nil && !a.Expires.Equal(want) {
+				t.Errorf("expires: stored %v, answered %v, want %v", p.Expires, a.Expires, want)
+			}
+			if p.Burn != c.burn || a.Burn != c.burn {
+				t.Errorf("burn: stored %v, answered %v, want %v", p.Burn, a.Burn, c.burn)
+			}
+		})
+	}
+}
+
+func TestDelete(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	put(st, &paste.Paste{ID: "mine", Contents: []byte("x"), DeleteHash: paste.HashToken("secret")})
+	put(st, &paste.Paste{ID: "old", Contents: []byte("x")}) // no token
+	for _, c := range []struct {
+		id, auth string
+		status   int
+	}{
+		{"mine", "", 403},
+		{"mine", "Bearer wrong", 403},
+		{"mine", "Basic secret", 403},
+		{"old", "Bearer ", 403},
+		{"nosuch", "Bearer secret", 404},
+		{"mine", "Bearer secret", 204},
+		{"mine", "Bearer secret", 410},
+	} {
+		rec := do(h, "DELETE", "/"+c.id, "Authorization", c.auth)
+		if rec.Code != c.status {
+			t.Errorf("DELETE /%s with %q: %d, want %d: %s", c.id, c.auth, rec.Code, c.status, rec.Body)
+		}
+	}
+	if rec := getWith(h, "/mine?raw=true"); rec.Code != 410 {
+		t.Errorf("GET after delete: %d, want 410", rec.Code)
+	}
+}
+
+func TestBurnReads(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		target string
+		header []string
+		burns  bool
+	}{
+		{"page asks first", "/b", []string{"Accept", browserAccept}, false},
+		{"HEAD burns nothing", "/b?raw=true", nil, false},
+		{"raw", "/b?raw=true", nil, true},
+		{"JSON", "/b", []string{"Accept", "application/json"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h, st := newTestHandler(t, Config{})
+			put(st, &paste.Paste{ID: "b", Contents: []byte("the secret"), Burn: true})
+			method := "GET"
+			if strings.HasPrefix(c.name, "HEAD") {
+				method = "HEAD"
+			}
+			rec := do(h, method, c.target, c.header...)
+			if rec.Code != 200 {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			if got := strings.Contains(rec.Body.String(), "the secret"); got != c.burns {
+				t.Errorf("the answer holds the text: %v, want %v", got, c.burns)
+			}
+			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q", cc)
+			}
+			again := getWith(h, "/b?raw=true")
+			if gone := again.Code == 410; gone != c.burns {
+				t.Errorf("a second read: %d", again.Code)
+			}
+			if !c.burns && !strings.Contains(again.Body.String(), "the secret") {
+				t.Errorf("the second read did not deliver: %s", again.Body)
+			}
+		})
+	}
+}
+
+func TestBurnPage(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	put(st, &paste.Paste{ID: "b", Contents: []byte("the <secret>"), Burn: true, Language: "go"})
+	page := getWith(h, "/b", "Accept", browserAccept)
+	body := page.Body.String()
+	if !strings.Contains(body, "deleted once read") || !strings.Contains(body, `action="/b"`) || strings.Contains(body, "secret") {
+		t.Fatalf("the page does not ask, or shows the text:\n%s", body)
+	}
+	rec := do(h, "POST", "/b", "Accept", browserAccept)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "the &lt;secret&gt;") {
+		t.Fatalf("POST /b: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := do(h, "POST", "/b"); rec.Code != 410 {
+		t.Errorf("second POST /b: %d, want 410", rec.Code)
+	}
+}
