@@ -63,6 +63,11 @@ type Config struct {
 	// is the pack; a stored paste larger than that is not served.
 	MaxSize int64
 
+	// SyncInterval spaces the fetches that bring other instances' pastes
+	// and removals (and, after a purge, their rewritten history); 0 is 30
+	// seconds, a negative interval turns them off.
+	SyncInterval time.Duration
+
 	// OnRemove, when set, is called with the ids of pastes that a fetch
 	// found removed (by another instance, or on the remote), once the
 	// local branch no longer holds them: a cache in front of the Store
@@ -78,6 +83,7 @@ const (
 	defaultAckTimeout = 10 * time.Second
 	defaultRetryMin   = time.Second
 	defaultRetryMax   = time.Minute
+	defaultSync       = 30 * time.Second
 )
 
 // The fields of Config that a ConfigError names.
@@ -171,6 +177,12 @@ func (c *Config) setDefaults() {
 		c.FetchInterval = defaultFetchInterval
 	case c.FetchInterval < 0:
 		c.FetchInterval = 0
+	}
+	switch {
+	case c.SyncInterval == 0:
+		c.SyncInterval = defaultSync
+	case c.SyncInterval < 0:
+		c.SyncInterval = 0
 	}
 	if c.RetryMin <= 0 {
 		c.RetryMin = defaultRetryMin

@@ -221,6 +221,14 @@ func (s *Store) wasRemoved(id string) bool {
 	return s.gone[id]
 }
 
+// noteMoved records what the branch lost and gained as it moved from old
+// to new: removed pastes for the caches, and pastes that expire for the
+// sweeper. The caller holds s.mu.
+func (s *Store) noteMoved(old, new plumbing.Hash) {
+	s.noteRemoved(old, new)
+	s.noteAdded(old, new)
+}
+
 // noteRemoved records the ids of pastes that left the branch as it moved
 // from old to new, and tells Config.OnRemove. The caller holds s.mu; the
 // callback runs later, from flushRemoved, without it.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/paste"
@@ -173,5 +174,36 @@ func TestRemoveSeenByOther(t *testing.T) {
 	}
 	if got := git(t, dir, "show", "master:"+path("gone1")); !strings.Contains(got, `"removed":"deleted"`) {
 		t.Errorf("tombstone: %q", got)
+	}
+}
+
+// TestExpirySweep: an expired paste is gone at once, and the sweeper
+// replaces it by a tombstone on the remote; the scan at Open finds the
+// pastes that expire, and another instance sees the removal at its next
+// periodic fetch.
+func TestExpirySweep(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	fast := func(c *Config) { c.SyncInterval = 200 * time.Millisecond }
+	s1 := open(t, url, fast)
+	mustCreate(t, s1, &paste.Paste{ID: "soon1", Contents: []byte("x"), Expires: time.Now().Add(3 * time.Second)})
+	mustCreate(t, s1, &paste.Paste{ID: "later", Contents: []byte("y"), Expires: time.Now().Add(time.Hour)})
+	mustCreate(t, s1, &paste.Paste{ID: "forever", Contents: []byte("z")})
+	s2 := open(t, url, fast) // its scan finds soon1 and later
+	waitFor(t, 5*time.Second, func() bool { return s2.expiry.len() == 2 })
+	mustGet(t, s2, "soon1")
+	waitFor(t, 10*time.Second, func() bool {
+		return strings.Contains(git(t, dir, "show", "master:"+path("soon1")), `"removed":"expired"`)
+	})
+	waitFor(t, 5*time.Second, func() bool {
+		_, err := s2.Get(context.Background(), "soon1")
+		return errors.Is(err, paste.ErrGone)
+	})
+	for _, s := range []*Store{s1, s2} {
+		mustGet(t, s, "later")
+		mustGet(t, s, "forever")
+	}
+	if n := strings.Count(git(t, dir, "log", "--format=%s", "master"), "Remove soon1"); n != 1 {
+		t.Errorf("%d removal commits of soon1, want 1", n)
 	}
 }

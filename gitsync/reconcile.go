@@ -99,7 +99,7 @@ func (s *Store) catchUp(remoteTip plumbing.Hash) (plumbing.Hash, bool, error) {
 		return plumbing.ZeroHash, false, err
 	}
 	if mb == local { // behind: fast-forward
-		s.noteRemoved(local, remoteTip)
+		s.noteMoved(local, remoteTip)
 		return remoteTip, false, s.repo.SetRef(s.branch, remoteTip)
 	}
 	base, err := s.unpushedBase(local, mb)
@@ -112,7 +112,7 @@ func (s *Store) catchUp(remoteTip plumbing.Hash) (plumbing.Hash, bool, error) {
 	case local: // nothing unpushed, and the remote lost commits it had
 		s.log.Warn("the remote's history was rewritten or cut; taking it as it is",
 			"remote", s.remote.Name(), "old", local.String(), "new", remoteTip.String())
-		s.noteRemoved(local, remoteTip)
+		s.noteMoved(local, remoteTip)
 		return remoteTip, false, s.repo.SetRef(s.branch, remoteTip)
 	}
 	tip, err := s.repo.Replay(local, base, remoteTip, s.log)
@@ -121,7 +121,7 @@ func (s *Store) catchUp(remoteTip plumbing.Hash) (plumbing.Hash, bool, error) {
 	}
 	s.log.Info("replayed unpushed commits onto the remote's",
 		"remote", s.remote.Name(), "old", local.String(), "new", tip.String())
-	s.noteRemoved(local, tip)
+	s.noteMoved(local, tip)
 	if err := s.repo.SetRef(s.branch, tip); err != nil {
 		return plumbing.ZeroHash, false, err
 	}

@@ -85,6 +85,10 @@ type Store struct {
 	loopDone   chan struct{}
 	state      remoteState
 	counters   counters // the writer's totals, for metrics
+
+	syncInterval time.Duration // between periodic fetches; 0: none
+	expiry       *expiryIndex  // the pastes that expire (expiry.go)
+	sweepDone    chan struct{}
 }
 
 var _ paste.Store = (*Store)(nil)
@@ -120,6 +124,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		state:         remoteState{retryMin: cfg.RetryMin, retryMax: cfg.RetryMax},
 		onRemove:      cfg.OnRemove,
 		gone:          make(map[string]bool),
+		syncInterval:  cfg.SyncInterval,
+		expiry:        newExpiryIndex(),
+		sweepDone:     make(chan struct{}),
 	}
 	if cfg.Remote != "" {
 		var err error
@@ -159,6 +166,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	lctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.loop(lctx)
+	go func() {
+		defer close(s.sweepDone)
+		s.sweep(lctx)
+	}()
 	return s, nil
 }
 
@@ -300,6 +311,7 @@ func (s *Store) lookup(id string) (*paste.Paste, error) {
 func (s *Store) Close() error {
 	s.stop()
 	<-s.loopDone
+	<-s.sweepDone
 	s.writer <- struct{}{}
 	defer s.unlockWriter()
 	s.mu.Lock()

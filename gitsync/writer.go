@@ -75,8 +75,16 @@ func (s *Store) loop(ctx context.Context) {
 	if d, ok := s.state.retryIn(time.Now()); ok {
 		retry.Reset(d) // Open could not reconcile
 	}
+	var syncC <-chan time.Time
+	if s.remote != nil && s.syncInterval > 0 {
+		t := time.NewTicker(s.syncInterval)
+		defer t.Stop()
+		syncC = t.C
+	}
 	for {
 		select {
+		case <-syncC:
+			s.syncNow(ctx)
 		case r := <-s.waiting:
 			s.write(ctx, s.gather(r))
 		case <-retry.C:
@@ -257,6 +265,9 @@ func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip 
 		if tip, err = s.repo.CommitPastes(parent, pastes, time.Now()); err != nil {
 			return accepted, parent, parent, err
 		}
+		for _, p := range pastes {
+			s.expiry.add(p.ID, p.Expires)
+		}
 	}
 	now := time.Now()
 	removals, removed := s.checkRemovals(tip, removes, now)
@@ -309,6 +320,30 @@ func (s *Store) answerReplayed(accepted []*request, tip plumbing.Hash) {
 		}
 		r.done <- errs[i]
 	}
+}
+
+// syncNow fetches, as other instances may have pushed pastes and removals,
+// and pushes the queue if any. A remote known to be down is left to the
+// queue's retries.
+func (s *Store) syncNow(ctx context.Context) {
+	if !s.state.reachable() {
+		return
+	}
+	if err := s.lockWriter(ctx); err != nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, s.ackTimeout)
+	err := s.reconcile(rctx)
+	cancel()
+	s.unlockWriter()
+	if err != nil && ctx.Err() == nil {
+		s.failed(err)
+		s.log.Warn("periodic fetch failed", "remote", s.remote.Name(), "err", err)
+	}
+	if err != nil {
+		return
+	}
+	s.pushed()
 }
 
 // pushQueue reconciles with the remote, which pushes the queue. It gives

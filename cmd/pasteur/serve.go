@@ -59,12 +59,13 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	// after the store it is in front of.
 	var cache atomic.Pointer[paste.Cache]
 	store, err := gitsync.Open(ctx, gitsync.Config{
-		Dir:     cfg.data,
-		Remote:  cfg.remote,
-		Dial:    network.Dial,
-		Auth:    cfg.git.auth,
-		MaxSize: cfg.maxSize,
-		Logger:  log.With("component", "gitsync"),
+		Dir:          cfg.data,
+		Remote:       cfg.remote,
+		Dial:         network.Dial,
+		Auth:         cfg.git.auth,
+		MaxSize:      cfg.maxSize,
+		Logger:       log.With("component", "gitsync"),
+		SyncInterval: syncInterval(cfg.life.syncInterval),
 		OnRemove: func(ids []string) {
 			if c := cache.Load(); c != nil {
 				c.Forget(ids...)
@@ -153,6 +154,14 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// syncInterval maps --sync-interval to gitsync's: 0 turns it off.
+func syncInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // displayAddr names the listening address for the log.

@@ -137,3 +137,21 @@ func (r *Repo) Added(from, to plumbing.Hash, fn func(id string, data []byte) err
 		return fn(path.Base(p), data)
 	})
 }
+
+// Files calls fn with the id and blob of every paste file of commit: the
+// files whose name is a paste.ValidID, in any layout.
+func (r *Repo) Files(commit plumbing.Hash, fn func(id string, blob plumbing.Hash)) error {
+	root, err := r.treeOf(commit)
+	if err != nil || root.IsZero() {
+		return err
+	}
+	return r.walkChanges(plumbing.ZeroHash, root, "", func(p string, e object.TreeEntry) error {
+		if e.Mode.IsFile() && paste.ValidID(path.Base(p)) {
+			fn(path.Base(p), e.Hash)
+		}
+		return nil
+	})
+}
+
+// Blob reads blob h.
+func (r *Repo) Blob(h plumbing.Hash) ([]byte, error) { return r.blob(h) }
