@@ -68,6 +68,10 @@ type Config struct {
 	// seconds, a negative interval turns them off.
 	SyncInterval time.Duration
 
+	// PurgeInterval spaces the purges that rewrite the branch without the
+	// content of removed pastes (Store.Purge); 0 turns them off.
+	PurgeInterval time.Duration
+
 	// OnRemove, when set, is called with the ids of pastes that a fetch
 	// found removed (by another instance, or on the remote), once the
 	// local branch no longer holds them: a cache in front of the Store

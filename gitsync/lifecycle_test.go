@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/paste/pastetest"
@@ -206,4 +208,68 @@ func TestExpirySweep(t *testing.T) {
 	if n := strings.Count(git(t, dir, "log", "--format=%s", "master"), "Remove soon1"); n != 1 {
 		t.Errorf("%d removal commits of soon1, want 1", n)
 	}
+}
+
+// TestPurge: a purge rewrites the remote's history without the removed
+// paste's text; a fresh clone has no blob of it and every live paste; the
+// other instance adopts the new history and carries over its queued
+// paste; nothing removed comes back.
+func TestPurge(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	s1, s2 := open(t, url, eager), open(t, url, eager, quickRetry)
+	secret := &paste.Paste{ID: "secret", Contents: []byte("a secret pasted by mistake")}
+	live := []*paste.Paste{{ID: "keep1", Contents: []byte("one")}, {ID: "keep2", Contents: []byte("two")}}
+	mustCreate(t, s1, live[0])
+	mustCreate(t, s1, secret)
+	mustCreate(t, s1, live[1])
+	mustGet(t, s2, "secret")
+	if err := s1.Remove(context.Background(), "secret", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	d.Kill()
+	queued := &paste.Paste{ID: "queued", Contents: []byte("made while the remote was away")}
+	mustCreate(t, s2, queued)
+	d.Start(t)
+
+	st, err := s1.Purge(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Rewritten == 0 || st.Dropped != 1 {
+		t.Errorf("purge: %+v", st)
+	}
+	if err := s2.reconcileNow(t); err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.reconcileNow(t); err != nil {
+		t.Fatal(err)
+	}
+	if tipOf(t, s1) != tipOf(t, s2) {
+		t.Error("the instances disagree after the purge")
+	}
+	for _, s := range []*Store{s1, s2} {
+		if _, err := s.Get(context.Background(), "secret"); !errors.Is(err, paste.ErrGone) {
+			t.Errorf("get secret: %v, want ErrGone", err)
+		}
+	}
+
+	clone := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", "--bare", "--no-local", dir, clone)
+	objs := git(t, clone, "rev-list", "--objects", "--all")
+	secretBlob, _ := paste.Marshal(secret)
+	if h := plumbing.ComputeHash(plumbing.BlobObject, secretBlob).String(); strings.Contains(objs, h) {
+		t.Errorf("a fresh clone holds the removed paste's blob %s", h)
+	}
+	if refs := git(t, dir, "for-each-ref"); strings.Contains(refs, "pasteur") {
+		t.Errorf("the purge's ref is left on the remote:\n%s", refs)
+	}
+	for _, p := range append(live, queued) {
+		want, _ := paste.Marshal(p)
+		if got := git(t, clone, "show", "master:"+path(p.ID)); got != string(want) {
+			t.Errorf("clone %s: %q, want %q", p.ID, got, want)
+		}
+		mustGet(t, s1, p.ID)
+	}
+	gittest.Fsck(t, dir)
 }

@@ -86,9 +86,10 @@ type Store struct {
 	state      remoteState
 	counters   counters // the writer's totals, for metrics
 
-	syncInterval time.Duration // between periodic fetches; 0: none
-	expiry       *expiryIndex  // the pastes that expire (expiry.go)
-	sweepDone    chan struct{}
+	syncInterval time.Duration  // between periodic fetches; 0: none
+	purging      sync.Mutex     // one Purge at a time (purge.go)
+	expiry       *expiryIndex   // the pastes that expire (expiry.go)
+	background   sync.WaitGroup // the sweeper and the purges
 }
 
 var _ paste.Store = (*Store)(nil)
@@ -126,7 +127,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		gone:          make(map[string]bool),
 		syncInterval:  cfg.SyncInterval,
 		expiry:        newExpiryIndex(),
-		sweepDone:     make(chan struct{}),
 	}
 	if cfg.Remote != "" {
 		var err error
@@ -166,10 +166,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	lctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.loop(lctx)
-	go func() {
-		defer close(s.sweepDone)
-		s.sweep(lctx)
-	}()
+	s.background.Go(func() { s.sweep(lctx) })
+	if cfg.PurgeInterval > 0 {
+		s.background.Go(func() { s.purgeLoop(lctx, cfg.PurgeInterval) })
+	}
 	return s, nil
 }
 
@@ -311,7 +311,7 @@ func (s *Store) lookup(id string) (*paste.Paste, error) {
 func (s *Store) Close() error {
 	s.stop()
 	<-s.loopDone
-	<-s.sweepDone
+	s.background.Wait()
 	s.writer <- struct{}{}
 	defer s.unlockWriter()
 	s.mu.Lock()

@@ -2,6 +2,7 @@ package paste
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -18,6 +19,8 @@ func FuzzUnmarshal(f *testing.F) {
 		`{"contents":"\ud800"}`,
 		`{"contents":"x","created":null,"hl":null}`,
 		`{"contents":1}`, `{}`, `null`, `[]`, ``, `{"contents":"x"} trailing`,
+		`{"contents":"x","expires":"2026-11-29T10:00:00Z","burn":true,"delete_hash":"sha256:00"}`,
+		`{"removed":"burned","at":"2026-11-29T10:00:00.123456789Z"}`, `{"removed":null,"contents":"x"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -61,6 +64,30 @@ func FuzzValidID(f *testing.F) {
 		}
 		if ValidID(id) && (strings.ContainsAny(id, "/.%?#\\") || id != strings.TrimSpace(id)) {
 			t.Fatalf("ValidID(%q) accepted an unsafe name", id)
+		}
+	})
+}
+
+// FuzzParseExpiry: an expiry from a form or a query string parses to
+// never (0) or a positive duration that FormatExpiry writes back to the
+// same duration, or is refused with ErrInvalid.
+func FuzzParseExpiry(f *testing.F) {
+	for _, s := range []string{"never", "", "90s", "10m", "1d", "1w", "1y", " 2H ", "0d", "-1d", "1x", "d", "99999999999y", "1.5h", "1e3s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseExpiry(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("ParseExpiry(%q): %v, not ErrInvalid", s, err)
+			}
+			return
+		}
+		if d < 0 {
+			t.Fatalf("ParseExpiry(%q) = %v", s, d)
+		}
+		if back, err := ParseExpiry(FormatExpiry(d)); err != nil || back != d {
+			t.Fatalf("ParseExpiry(%q) = %v, written %q, read back %v, %v", s, d, FormatExpiry(d), back, err)
 		}
 	})
 }

@@ -59,13 +59,14 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	// after the store it is in front of.
 	var cache atomic.Pointer[paste.Cache]
 	store, err := gitsync.Open(ctx, gitsync.Config{
-		Dir:          cfg.data,
-		Remote:       cfg.remote,
-		Dial:         network.Dial,
-		Auth:         cfg.git.auth,
-		MaxSize:      cfg.maxSize,
-		Logger:       log.With("component", "gitsync"),
-		SyncInterval: syncInterval(cfg.life.syncInterval),
+		Dir:           cfg.data,
+		Remote:        cfg.remote,
+		Dial:          network.Dial,
+		Auth:          cfg.git.auth,
+		MaxSize:       cfg.maxSize,
+		Logger:        log.With("component", "gitsync"),
+		SyncInterval:  syncInterval(cfg.life.syncInterval),
+		PurgeInterval: cfg.life.purgeInterval,
 		OnRemove: func(ids []string) {
 			if c := cache.Load(); c != nil {
 				c.Forget(ids...)

@@ -145,11 +145,13 @@ func (p *Push) Refs() ([]plumbing.Hash, error) {
 // deltas.
 func (p *Push) RefDeltas() bool { return !p.adv.Capabilities.Supports(capability.OFSDelta) }
 
-// Send moves the remote branch from old (ZeroHash: no branch) to tip,
-// sending pack, which holds the objects it lacks. An update the remote
-// refuses is an error wrapping ErrRefused, with the remote's reason and
-// what its hooks printed: the caller looks at the remote's references
-// again to tell a lost race (the branch moved) from a refusal.
+// Send moves the remote branch (or any ref) from old (ZeroHash: no
+// branch) to tip (ZeroHash: deletes it), sending pack, which holds the
+// objects it lacks. The remote moves it only if it is still at old, so a
+// tip that does not descend from old is a push with a lease. An update
+// the remote refuses is an error wrapping ErrRefused, with the remote's
+// reason and what its hooks printed: the caller looks at the remote's
+// references again to tell a lost race (the branch moved) from a refusal.
 func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip plumbing.Hash, pack []byte) error {
 	if !p.adv.Capabilities.Supports(capability.ReportStatus) {
 		return errors.New("the remote does not offer report-status")
@@ -173,6 +175,16 @@ func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip
 	}
 	req.Commands = []*packp.Command{{Name: branch, Old: old, New: tip}}
 	req.Packfile = io.NopCloser(bytes.NewReader(pack))
+	if tip.IsZero() {
+		// A deletion sends no pack.
+		if !p.adv.Capabilities.Supports(capability.DeleteRefs) {
+			return errors.New("the remote does not offer delete-refs")
+		}
+		if err := req.Capabilities.Set(capability.DeleteRefs); err != nil {
+			return err
+		}
+		req.Packfile = nil
+	}
 	rs, err := p.sess.ReceivePack(ctx, req)
 	if rerr := refusal(rs, branch, said.String()); rerr != nil {
 		return rerr

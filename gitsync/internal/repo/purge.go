@@ -1,0 +1,270 @@
+package repo
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// Purge rewrites a branch so that no commit holds content its tip no
+// longer has: a removed paste's text, kept in the history by every commit
+// from the one that added it to the one that replaced it by its
+// tombstone. In the rewritten history a commit keeps a file only when the
+// tip holds the same contents (at any path: files a migration moved are
+// kept; pastes never change but to be removed, so nothing else is lost);
+// commits left empty by it are dropped; the others keep their authors,
+// dates and messages. Commits before the first
+// one that held removed content keep their hashes. The tip's tree is
+// unchanged.
+//
+// The work is done in steps (Step), so that the owner of the repository
+// can let reads and writes in between: the repository is not safe for
+// concurrent use, and a history of 100,000 commits takes a while.
+type Purge struct {
+	r   *Repo
+	tip plumbing.Hash
+
+	line    []plumbing.Hash // the first-parent line, tip first until collected
+	walk    plumbing.Hash   // the next commit to collect; ZeroHash when done
+	reverse bool            // line is oldest first
+	next    int             // the next commit of line to rewrite
+
+	parent     plumbing.Hash // the rewritten history's tip so far
+	parentTree plumbing.Hash
+	oldTree    plumbing.Hash // the tree of the last commit read, as it was
+	changed    bool          // a commit was rewritten: the rest follow
+
+	live    map[plumbing.Hash]bool          // the contents of the tip's files
+	trees   map[plumbing.Hash]plumbing.Hash // a tree to the same, filtered
+	written []plumbing.Hash                 // objects the rewrite made
+	mem     *memory.Storage                 // and a copy of them, for Pack
+	stats   PurgeStats
+}
+
+// PurgeStats counts what a purge did.
+type PurgeStats struct {
+	Commits   int // on the line
+	Rewritten int // given new hashes
+	Dropped   int // left empty, dropped
+	Trees     int // new trees written
+}
+
+// NewPurge prepares the purge of the line that ends at tip.
+func (r *Repo) NewPurge(tip plumbing.Hash) (*Purge, error) {
+	tree, err := r.treeOf(tip)
+	if err != nil {
+		return nil, err
+	}
+	live, err := r.liveFiles(tree)
+	if err != nil {
+		return nil, err
+	}
+	return &Purge{r: r, tip: tip, walk: tip, live: live, trees: make(map[plumbing.Hash]plumbing.Hash), mem: memory.NewStorage()}, nil
+}
+
+// Done reports whether the rewrite is complete.
+func (p *Purge) Done() bool { return p.reverse && p.next == len(p.line) }
+
+// Step does up to n commits' worth of work: collecting the line, then
+// rewriting it.
+func (p *Purge) Step(n int) error {
+	for ; n > 0 && !p.walk.IsZero(); n-- {
+		p.line = append(p.line, p.walk)
+		parent, err := p.r.firstParent(p.walk)
+		if err != nil {
+			return err
+		}
+		p.walk = parent
+	}
+	if !p.walk.IsZero() {
+		return nil
+	}
+	if !p.reverse {
+		for i, j := 0, len(p.line)-1; i < j; i, j = i+1, j-1 {
+			p.line[i], p.line[j] = p.line[j], p.line[i]
+		}
+		p.reverse = true
+		p.stats.Commits = len(p.line)
+	}
+	for ; n > 0 && p.next < len(p.line); n-- {
+		if err := p.rewrite(p.line[p.next]); err != nil {
+			return err
+		}
+		p.next++
+	}
+	return nil
+}
+
+// Tip returns the rewritten history's tip (the old tip when nothing held
+// removed content), once Done.
+func (p *Purge) Tip() plumbing.Hash { return p.parent }
+
+// Written returns the objects the rewrite made: what a remote that has the
+// old history lacks of the new one.
+func (p *Purge) Written() []plumbing.Hash { return p.written }
+
+// Stats returns what the purge did.
+func (p *Purge) Stats() PurgeStats { return p.stats }
+
+// rewrite adds commit h to the rewritten history.
+func (p *Purge) rewrite(h plumbing.Hash) error {
+	c, err := p.r.commit(h)
+	if err != nil {
+		return err
+	}
+	wasEmpty := p.oldTree == c.TreeHash && len(c.ParentHashes) > 0
+	p.oldTree = c.TreeHash
+	tree, err := p.filter(c.TreeHash)
+	if err != nil {
+		return err
+	}
+	if tree.IsZero() {
+		if tree, err = p.put((&object.Tree{}).Encode); err != nil {
+			return err
+		}
+	}
+	if !p.changed && tree == c.TreeHash {
+		p.parent, p.parentTree = h, tree
+		return nil
+	}
+	p.changed = true
+	if tree == p.parentTree && !p.parent.IsZero() && !wasEmpty {
+		p.stats.Dropped++
+		return nil
+	}
+	n := &object.Commit{Author: c.Author, Committer: c.Committer, Message: c.Message, TreeHash: tree}
+	if !p.parent.IsZero() {
+		n.ParentHashes = []plumbing.Hash{p.parent}
+	}
+	nh, err := p.put(n.Encode)
+	if err != nil {
+		return err
+	}
+	p.written = append(p.written, nh)
+	p.stats.Rewritten++
+	p.parent, p.parentTree = nh, tree
+	return nil
+}
+
+// filter returns tree old without the files whose contents the tip does
+// not hold (at any path: a migration that moved files loses nothing): old
+// itself when it has none, ZeroHash when nothing is left. Subtrees are
+// memoized by hash, so a commit costs the trees it changed.
+func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
+	if h, ok := p.trees[old]; ok {
+		return h, nil
+	}
+	ot, err := p.r.tree(old)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	entries := make([]object.TreeEntry, 0, len(ot.Entries))
+	changed := false
+	for _, e := range ot.Entries {
+		if e.Mode != filemode.Dir {
+			if p.live[e.Hash] {
+				entries = append(entries, e)
+			} else {
+				changed = true
+			}
+			continue
+		}
+		nh, err := p.filter(e.Hash)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if nh != e.Hash {
+			changed = true
+		}
+		if !nh.IsZero() {
+			entries = append(entries, object.TreeEntry{Name: e.Name, Mode: e.Mode, Hash: nh})
+		}
+	}
+	result := old
+	switch {
+	case !changed:
+	case len(entries) == 0:
+		result = plumbing.ZeroHash
+	default:
+		t := &object.Tree{Entries: entries}
+		if result, err = p.put(t.Encode); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		p.written = append(p.written, result)
+		p.stats.Trees++
+	}
+	p.trees[old] = result
+	return result, nil
+}
+
+// liveFiles returns the contents (blob hashes) of the files of tree root.
+func (r *Repo) liveFiles(root plumbing.Hash) (map[plumbing.Hash]bool, error) {
+	live := make(map[plumbing.Hash]bool)
+	if root.IsZero() {
+		return live, nil
+	}
+	err := r.walkChanges(plumbing.ZeroHash, root, "", func(_ string, e object.TreeEntry) error {
+		if e.Mode != filemode.Dir {
+			live[e.Hash] = true
+		}
+		return nil
+	})
+	return live, err
+}
+
+// put stores an object made by encode in the repository, and keeps a copy.
+func (p *Purge) put(encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
+	o := p.mem.NewEncodedObject()
+	if err := encode(o); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if _, err := p.mem.SetEncodedObject(o); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return p.r.st.SetEncodedObject(o)
+}
+
+// Pack encodes the objects the rewrite made as a packfile, from its own
+// copy of them: it does not read the repository, and needs no lock. With
+// refDeltas, the remote does not take offset deltas.
+func (p *Purge) Pack(refDeltas bool) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := packfile.NewEncoder(&buf, p.mem, refDeltas).Encode(p.written, 0); err != nil {
+		return nil, fmt.Errorf("encode pack: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Flush makes the objects written so far durable (a pack, fsynced), so
+// that the next commit's batch holds its own objects only.
+func (r *Repo) Flush() error { return r.flush() }
+
+// PackOf encodes the objects hashes as a packfile. With refDeltas, the
+// remote does not take offset deltas.
+func (r *Repo) PackOf(hashes []plumbing.Hash, refDeltas bool) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := packfile.NewEncoder(&buf, r.st, refDeltas).Encode(hashes, 0); err != nil {
+		return nil, fmt.Errorf("encode pack: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ObjectsSince returns the objects that the commits from tip back to base
+// (an ancestor of tip on its first-parent line, excluded) add.
+func (r *Repo) ObjectsSince(tip, base plumbing.Hash) ([]plumbing.Hash, error) {
+	if tip == base {
+		return nil, nil
+	}
+	return r.objectsSince(tip, base)
+}
+
+// IsAncestor reports whether a is on the first-parent line of b.
+func (r *Repo) IsAncestor(a, b plumbing.Hash) (bool, error) {
+	mb, err := r.MergeBase(a, b)
+	return mb == a, err
+}

@@ -1,0 +1,267 @@
+package gitsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
+)
+
+// The purge: a removed paste's text stays in every commit from the one
+// that added it to the one that replaced it by its tombstone. Purge
+// rewrites the branch without it (repo.Purge), and pushes the new history
+// with a lease, so that a fresh clone of the remote no longer has it.
+//
+// Pastes keep being acknowledged while it runs. The rewrite works on the
+// tip when the purge began, in steps that hold the repository's mutex for
+// purgeStep commits each. Its objects are then sent to the remote under a
+// ref of their own (purgeRef), without the writer lock. Only then does
+// the purge take the writer lock, for as long as one group takes: it
+// carries the commits made meanwhile over onto the new history (a
+// replay), and pushes the branch from the commit this store last saw
+// there (the lease: the push is refused if another writer moved it); the
+// remote already has the new history's objects, so the pack is small.
+// Last, purgeRef is deleted.
+//
+// Other instances adopt the new history at their next fetch (catchUp: a
+// remote tip that does not descend from the tracking ref), carrying over
+// only their commits that never reached the remote.
+
+const (
+	// purgeStep is how many commits a step of the rewrite handles while
+	// holding s.mu.
+	purgeStep = 500
+	// purgeRef holds the rewritten history on the remote while the
+	// branch is moved to it.
+	purgeRef = plumbing.ReferenceName("refs/pasteur/purge")
+)
+
+// ErrPurgeLater: a purge could not run now (pastes wait in the queue for
+// the remote, or another writer moved the branch first); the next one will.
+var ErrPurgeLater = errors.New("gitsync: purge later")
+
+// PurgeStats says what a purge did.
+type PurgeStats struct {
+	repo.PurgeStats
+	Objects   int           // objects written by the rewrite
+	PackBytes int           // sent to the remote
+	Rewrite   time.Duration // the rewrite, in steps
+	Locked    time.Duration // the writer lock held: carrying over and pushing the branch
+	Total     time.Duration
+}
+
+// Purge rewrites the branch so that no commit holds the content of a
+// removed paste, and pushes it with a lease. It returns what it did, and
+// an error wrapping ErrPurgeLater when it could not run now.
+func (s *Store) Purge(ctx context.Context) (PurgeStats, error) {
+	var st PurgeStats
+	t0 := time.Now()
+	defer func() { st.Total = time.Since(t0) }()
+	s.purging.Lock()
+	defer s.purging.Unlock()
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return st, errClosed
+	}
+	start, err := s.repo.Ref(s.branch)
+	var tracking plumbing.Hash
+	if err == nil {
+		tracking, err = s.repo.Ref(s.tracking)
+	}
+	var pr *repo.Purge
+	if err == nil && !start.IsZero() {
+		pr, err = s.repo.NewPurge(start)
+	}
+	s.mu.Unlock()
+	switch {
+	case err != nil:
+		return st, err
+	case start.IsZero():
+		return st, nil
+	case s.remote != nil && start != tracking:
+		return st, fmt.Errorf("%w: pastes wait for the remote", ErrPurgeLater)
+	}
+
+	for !pr.Done() {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		s.mu.Lock()
+		err := errClosed
+		if !s.closed {
+			if err = pr.Step(purgeStep); err == nil {
+				// The next commit's batch holds its own objects only.
+				err = s.repo.Flush()
+			}
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return st, fmt.Errorf("gitsync: purge: %w", err)
+		}
+	}
+	st.PurgeStats = pr.Stats()
+	st.Objects = len(pr.Written())
+	st.Rewrite = time.Since(t0)
+	rewritten := pr.Tip()
+	if rewritten == start {
+		return st, nil
+	}
+	if s.remote != nil {
+		n, err := s.sendPurged(ctx, pr)
+		st.PackBytes = n
+		if err != nil {
+			return st, s.unavailable("purge: push to", err)
+		}
+		defer s.dropPurgeRef(rewritten)
+	}
+
+	if err := s.lockWriter(ctx); err != nil {
+		return st, err
+	}
+	t1 := time.Now()
+	err = s.moveToPurged(ctx, start, rewritten)
+	st.Locked = time.Since(t1)
+	s.unlockWriter()
+	if err != nil {
+		return st, err
+	}
+	s.log.Info("purged the history of removed pastes", "commits", st.Commits, "rewritten", st.Rewritten,
+		"dropped", st.Dropped, "objects", st.Objects, "pack_bytes", st.PackBytes,
+		"rewrite", st.Rewrite.String(), "locked", st.Locked.String())
+	return st, nil
+}
+
+// sendPurged sends the rewritten history's objects to the remote, under
+// purgeRef, and returns the size of the pack.
+func (s *Store) sendPurged(ctx context.Context, pr *repo.Purge) (int, error) {
+	p, err := s.remote.Push(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer p.Close()
+	old, err := p.Tip(purgeRef)
+	if err != nil {
+		return 0, err
+	}
+	pack, err := pr.Pack(p.RefDeltas())
+	if err != nil {
+		return 0, err
+	}
+	return len(pack), p.Send(ctx, purgeRef, old, pr.Tip(), pack)
+}
+
+// dropPurgeRef deletes purgeRef on the remote, where it points at tip.
+func (s *Store) dropPurgeRef(tip plumbing.Hash) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.ackTimeout)
+	defer cancel()
+	p, err := s.remote.Push(ctx)
+	if err == nil {
+		err = p.Send(ctx, purgeRef, tip, plumbing.ZeroHash, nil)
+		p.Close()
+	}
+	if err != nil {
+		s.log.Warn("delete the purge's ref on the remote", "ref", purgeRef.String(), "err", err)
+	}
+}
+
+// moveToPurged carries the commits made since start over onto rewritten
+// (start's history, purged), pushes the result from the remote tip last
+// seen (a lease), and moves the branch to it. The caller holds the writer
+// lock.
+func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash) error {
+	s.mu.Lock()
+	local, err := s.repo.Ref(s.branch)
+	var tracking plumbing.Hash
+	if err == nil {
+		tracking, err = s.repo.Ref(s.tracking)
+	}
+	ok := false
+	if err == nil {
+		ok, err = s.repo.IsAncestor(start, local)
+	}
+	tip := rewritten
+	if err == nil && ok && local != start {
+		tip, err = s.repo.Replay(local, start, rewritten, s.log)
+	}
+	var objs []plumbing.Hash
+	if err == nil && ok {
+		objs, err = s.repo.ObjectsSince(tip, rewritten)
+	}
+	var pack []byte
+	if err == nil && ok && s.remote != nil {
+		pack, err = s.repo.PackOf(objs, false)
+	}
+	s.mu.Unlock()
+	switch {
+	case err != nil:
+		return fmt.Errorf("gitsync: purge: %w", err)
+	case !ok:
+		return fmt.Errorf("%w: the branch took another history meanwhile", ErrPurgeLater)
+	}
+
+	if s.remote != nil {
+		pctx, cancel := context.WithTimeout(ctx, s.ackTimeout)
+		defer cancel()
+		p, err := s.remote.Push(pctx)
+		if err != nil {
+			return s.unavailable("purge: push to", err)
+		}
+		defer p.Close()
+		old, err := p.Tip(s.branch)
+		if err != nil {
+			return s.unavailable("purge: push to", err)
+		}
+		if old != tracking {
+			return fmt.Errorf("%w: the remote moved", ErrPurgeLater)
+		}
+		if p.RefDeltas() {
+			s.mu.Lock()
+			pack, err = s.repo.PackOf(objs, true)
+			s.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+		if err := p.Send(pctx, s.branch, old, tip, pack); err != nil {
+			if errors.Is(err, errRejected) {
+				return fmt.Errorf("%w: the remote moved: %w", ErrPurgeLater, err)
+			}
+			return s.unavailable("purge: push to", err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.remote != nil {
+		if err := s.repo.SetRef(s.tracking, tip); err != nil {
+			return err
+		}
+	}
+	return s.repo.SetRef(s.branch, tip)
+}
+
+// purgeLoop purges every interval until ctx ends.
+func (s *Store) purgeLoop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, err := s.Purge(ctx)
+		switch {
+		case err == nil, ctx.Err() != nil:
+		case errors.Is(err, ErrPurgeLater):
+			s.log.Info("no purge this time", "err", err)
+		default:
+			s.log.Warn("purge failed", "err", err)
+		}
+	}
+}
