@@ -20,11 +20,12 @@ import (
 // tip when the purge began, in steps that hold the repository's mutex for
 // purgeStep commits each. Its objects are then sent to the remote under a
 // ref of their own (purgeRef), without the writer lock. Only then does
-// the purge take the writer lock, for as long as one group takes: it
-// carries the commits made meanwhile over onto the new history (a
-// replay), and pushes the branch from the commit this store last saw
-// there (the lease: the push is refused if another writer moved it); the
-// remote already has the new history's objects, so the pack is small.
+// the purge take the writer lock, for about as long as one group takes:
+// it fetches, carries the commits made meanwhile over onto the new history
+// (a replay), and pushes the branch from the tip it just fetched (the
+// lease: the push is refused if another writer moved it since, and the
+// purge tries again); the remote already has the new history's objects,
+// so the pack is small.
 // Last, purgeRef is deleted.
 //
 // Other instances adopt the new history at their next fetch (catchUp: a
@@ -172,9 +173,30 @@ func (s *Store) dropPurgeRef(tip plumbing.Hash) {
 
 // moveToPurged carries the commits made since start over onto rewritten
 // (start's history, purged), pushes the result from the remote tip last
-// seen (a lease), and moves the branch to it. The caller holds the writer
-// lock.
+// seen (a lease), and moves the branch to it. With a remote, it first
+// fetches, so that the lease names the remote's tip of now, and tries
+// again a few times when another writer pushes first. The caller holds
+// the writer lock.
 func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash) error {
+	var err error
+	for range maxAttempts {
+		if s.remote != nil {
+			rctx, cancel := context.WithTimeout(ctx, s.ackTimeout)
+			err = s.reconcile(rctx)
+			cancel()
+			if err != nil {
+				return s.unavailable("purge: fetch from", err)
+			}
+		}
+		if err = s.tryMoveToPurged(ctx, start, rewritten); !errors.Is(err, errRejected) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: other writers kept pushing first: %w", ErrPurgeLater, err)
+}
+
+// tryMoveToPurged is one attempt of moveToPurged, after a fetch.
+func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten plumbing.Hash) error {
 	s.mu.Lock()
 	local, err := s.repo.Ref(s.branch)
 	var tracking plumbing.Hash
@@ -192,10 +214,6 @@ func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash
 	var objs []plumbing.Hash
 	if err == nil && ok {
 		objs, err = s.repo.ObjectsSince(tip, rewritten)
-	}
-	var pack []byte
-	if err == nil && ok && s.remote != nil {
-		pack, err = s.repo.PackOf(objs, false)
 	}
 	s.mu.Unlock()
 	switch {
@@ -218,19 +236,17 @@ func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash
 			return s.unavailable("purge: push to", err)
 		}
 		if old != tracking {
-			return fmt.Errorf("%w: the remote moved", ErrPurgeLater)
+			return fmt.Errorf("the remote moved: %w", errRejected)
 		}
-		if p.RefDeltas() {
-			s.mu.Lock()
-			pack, err = s.repo.PackOf(objs, true)
-			s.mu.Unlock()
-			if err != nil {
-				return err
-			}
+		s.mu.Lock()
+		pack, err := s.repo.PackOf(objs, p.RefDeltas())
+		s.mu.Unlock()
+		if err != nil {
+			return err
 		}
 		if err := p.Send(pctx, s.branch, old, tip, pack); err != nil {
 			if errors.Is(err, errRejected) {
-				return fmt.Errorf("%w: the remote moved: %w", ErrPurgeLater, err)
+				return err
 			}
 			return s.unavailable("purge: push to", err)
 		}
