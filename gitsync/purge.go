@@ -1,6 +1,7 @@
 package gitsync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,24 +19,26 @@ import (
 //
 // Pastes keep being acknowledged while it runs. The rewrite works on the
 // tip when the purge began, in steps that hold the repository's mutex for
-// purgeStep commits each. Its objects are then sent to the remote under a
-// ref of their own (purgeRef), without the writer lock. Only then does
-// the purge take the writer lock, for about as long as one group takes:
-// it fetches, carries the commits made meanwhile over onto the new history
-// (a replay), and pushes the branch from the tip it just fetched (the
-// lease: the push is refused if another writer moved it since, and the
-// purge tries again); the remote already has the new history's objects,
-// so the pack is small.
-// Last, purgeRef is deleted.
+// purgeHold at most each; its objects are kept apart, then written as one
+// pack and indexed without the mutex (as a fetched pack is), and sent to
+// the remote under a ref of their own (purgeRef), without the writer lock.
+// Only then does the purge take the writer lock, for about as long as one
+// group takes: it fetches, carries the commits made meanwhile over onto
+// the new history (a replay), and pushes the branch from the tip it just
+// fetched (the lease: the push is refused if another writer moved it
+// since, and the purge tries again); the remote already has the new
+// history's objects, so the pack is small. Last, purgeRef is deleted.
 //
 // Other instances adopt the new history at their next fetch (catchUp: a
 // remote tip that does not descend from the tracking ref), carrying over
 // only their commits that never reached the remote.
 
 const (
-	// purgeStep is how many commits a step of the rewrite handles while
-	// holding s.mu.
-	purgeStep = 500
+	// purgeStep is how many commits a step of the rewrite handles; steps
+	// follow one another under s.mu for purgeHold at most, then pastes and
+	// reads get their turn.
+	purgeStep = 25
+	purgeHold = 20 * time.Millisecond
 	// purgeRef holds the rewritten history on the remote while the
 	// branch is moved to it.
 	purgeRef = plumbing.ReferenceName("refs/pasteur/purge")
@@ -96,9 +99,8 @@ func (s *Store) Purge(ctx context.Context) (PurgeStats, error) {
 		s.mu.Lock()
 		err := errClosed
 		if !s.closed {
-			if err = pr.Step(purgeStep); err == nil {
-				// The next commit's batch holds its own objects only.
-				err = s.repo.Flush()
+			for t := time.Now(); err == errClosed || err == nil && !pr.Done() && time.Since(t) < purgeHold; {
+				err = pr.Step(purgeStep)
 			}
 		}
 		s.mu.Unlock()
@@ -108,15 +110,35 @@ func (s *Store) Purge(ctx context.Context) (PurgeStats, error) {
 	}
 	st.PurgeStats = pr.Stats()
 	st.Objects = len(pr.Written())
-	st.Rewrite = time.Since(t0)
 	rewritten := pr.Tip()
 	if rewritten == start {
 		return st, nil
 	}
+	// The new objects go into the repository as one pack, written and
+	// indexed without the mutex, as a fetched one is.
+	pack, err := pr.Pack()
+	if err != nil {
+		return st, fmt.Errorf("gitsync: purge: %w", err)
+	}
+	st.PackBytes = len(pack)
+	in, err := s.repo.Receive(bytes.NewReader(pack))
+	if err != nil {
+		return st, fmt.Errorf("gitsync: purge: %w", err)
+	}
+	s.mu.Lock()
+	if s.closed {
+		err = errClosed
+	} else {
+		err = s.repo.Add(in)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		in.Discard()
+		return st, fmt.Errorf("gitsync: purge: %w", err)
+	}
+	st.Rewrite = time.Since(t0)
 	if s.remote != nil {
-		n, err := s.sendPurged(ctx, pr)
-		st.PackBytes = n
-		if err != nil {
+		if err := s.sendPurged(ctx, pr.Tip(), pack); err != nil {
 			return st, s.unavailable("purge: push to", err)
 		}
 		defer s.dropPurgeRef(rewritten)
@@ -138,23 +160,19 @@ func (s *Store) Purge(ctx context.Context) (PurgeStats, error) {
 	return st, nil
 }
 
-// sendPurged sends the rewritten history's objects to the remote, under
-// purgeRef, and returns the size of the pack.
-func (s *Store) sendPurged(ctx context.Context, pr *repo.Purge) (int, error) {
+// sendPurged sends the rewritten history (pack, ending at tip) to the
+// remote, under purgeRef.
+func (s *Store) sendPurged(ctx context.Context, tip plumbing.Hash, pack []byte) error {
 	p, err := s.remote.Push(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer p.Close()
 	old, err := p.Tip(purgeRef)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	pack, err := pr.Pack(p.RefDeltas())
-	if err != nil {
-		return 0, err
-	}
-	return len(pack), p.Send(ctx, purgeRef, old, pr.Tip(), pack)
+	return p.Send(ctx, purgeRef, old, tip, pack)
 }
 
 // dropPurgeRef deletes purgeRef on the remote, where it points at tip.

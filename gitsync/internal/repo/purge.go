@@ -24,7 +24,8 @@ import (
 //
 // The work is done in steps (Step), so that the owner of the repository
 // can let reads and writes in between: the repository is not safe for
-// concurrent use, and a history of 100,000 commits takes a while.
+// concurrent use, and a history of 100,000 commits takes a while. The new
+// objects are kept apart (Pack) until the owner adds them.
 type Purge struct {
 	r   *Repo
 	tip plumbing.Hash
@@ -217,32 +218,28 @@ func (r *Repo) liveFiles(root plumbing.Hash) (map[plumbing.Hash]bool, error) {
 	return live, err
 }
 
-// put stores an object made by encode in the repository, and keeps a copy.
+// put keeps an object made by encode. The rewrite never reads back what
+// it made, so the objects stay out of the repository until the owner adds
+// Pack to it (Receive, then Add): the commits made meanwhile flush only
+// their own objects.
 func (p *Purge) put(encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
 	o := p.mem.NewEncodedObject()
 	if err := encode(o); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	if _, err := p.mem.SetEncodedObject(o); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return p.r.st.SetEncodedObject(o)
+	return p.mem.SetEncodedObject(o)
 }
 
-// Pack encodes the objects the rewrite made as a packfile, from its own
-// copy of them: it does not read the repository, and needs no lock. With
-// refDeltas, the remote does not take offset deltas.
-func (p *Purge) Pack(refDeltas bool) ([]byte, error) {
+// Pack encodes the objects the rewrite made as a packfile (without
+// deltas), from its own copy of them: it does not read the repository,
+// and needs no lock.
+func (p *Purge) Pack() ([]byte, error) {
 	var buf bytes.Buffer
-	if _, err := packfile.NewEncoder(&buf, p.mem, refDeltas).Encode(p.written, 0); err != nil {
+	if _, err := packfile.NewEncoder(&buf, p.mem, false).Encode(p.written, 0); err != nil {
 		return nil, fmt.Errorf("encode pack: %w", err)
 	}
 	return buf.Bytes(), nil
 }
-
-// Flush makes the objects written so far durable (a pack, fsynced), so
-// that the next commit's batch holds its own objects only.
-func (r *Repo) Flush() error { return r.flush() }
 
 // PackOf encodes the objects hashes as a packfile. With refDeltas, the
 // remote does not take offset deltas.

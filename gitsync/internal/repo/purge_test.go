@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,17 @@ func TestPurge(t *testing.T) {
 	newTip := p.Tip()
 	if newTip == tip {
 		t.Fatal("nothing was rewritten")
+	}
+	pack, err := p.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := r.Receive(bytes.NewReader(pack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Add(in); err != nil {
+		t.Fatal(err)
 	}
 	if a, b := mustTree(t, r, tip), mustTree(t, r, newTip); a != b {
 		t.Errorf("the tip's tree changed: %s, %s", a, b)

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pasteur-dev/pasteur/gitsync"
+	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/paste/pastetest"
+)
+
+// TestPutDelete: put prints the delete token on standard error, and
+// delete takes it from --token or standard input.
+func TestPutDelete(t *testing.T) {
+	srv, _ := pastetest.NewServer(t)
+	token := regexp.MustCompile(`delete token: (\S+)`)
+	for _, how := range []string{"--token", "stdin"} {
+		code, out, errs := runCmd("x", "put", "--server", srv.URL, "--expire", "1d", "--burn")
+		m := token.FindStringSubmatch(errs)
+		if code != exitOK || m == nil || strings.Contains(out, m[1]) {
+			t.Fatalf("put: exit %d, out %q, err %q", code, out, errs)
+		}
+		u := strings.TrimSpace(out)
+		args, stdin := []string{"delete", u}, m[1]+"\n"
+		if how == "--token" {
+			args, stdin = append(args, "--token", m[1]), ""
+		}
+		if code, out, errs := runCmd("", "delete", u, "--token", "wrong"); code != exitRuntime || !strings.Contains(errs, "403") {
+			t.Errorf("delete with a wrong token: exit %d, %q %q", code, out, errs)
+		}
+		if code, out, errs := runCmd(stdin, args...); code != exitOK {
+			t.Fatalf("delete (%s): exit %d, %q %q", how, code, out, errs)
+		}
+		if code, _, errs := runCmd("", "get", u); code != exitRuntime || !strings.Contains(errs, "gone") {
+			t.Errorf("get after delete: exit %d, %q", code, errs)
+		}
+	}
+}
+
+// TestOperatorDelete: pasteur delete --data DIR removes pastes from a
+// repository, with no token.
+func TestOperatorDelete(t *testing.T) {
+	dir := t.TempDir()
+	s, err := gitsync.Open(t.Context(), gitsync.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"one", "two"} {
+		if err := s.Create(t.Context(), &paste.Paste{ID: id, Contents: []byte(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if code, out, errs := runCmd("", "delete", "--data", dir, "one", "nosuch"); code != exitRuntime || out != "removed one\n" || !strings.Contains(errs, "nosuch") {
+		t.Errorf("delete --data: exit %d, out %q, err %q", code, out, errs)
+	}
+	if code, _, errs := runCmd("", "delete", "--data", dir); code != exitUsage || !strings.Contains(errs, "ids") {
+		t.Errorf("delete --data without ids: exit %d, %q", code, errs)
+	}
+}
+
+// TestLifeFlags: the expiry flags are checked together.
+func TestLifeFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--default-expiry", "1d"}, ""},
+		{[]string{"--default-expiry", "1d", "--max-expiry", "1w"}, ""},
+		{[]string{"--max-expiry", "1w"}, "--default-expiry never is over --max-expiry"},
+		{[]string{"--default-expiry", "2w", "--max-expiry", "1w"}, "over --max-expiry"},
+		{[]string{"--default-expiry", "soon"}, "--default-expiry"},
+		{[]string{"--purge-interval", "-1s"}, "--purge-interval"},
+	} {
+		_, err := parseServeFlags(c.args, nil)
+		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.err)
+		}
+	}
+}
