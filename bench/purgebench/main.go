@@ -52,8 +52,8 @@ func main() {
 		fatalf("%v", err)
 	}
 	defer os.RemoveAll(tmp)
-	fmt.Printf("%-7s %-7s %7s %7s %9s %7s %7s %9s %7s %6s %9s %9s %9s %9s\n",
-		"pastes", "case", "removed", "commits", "rewritten", "dropped", "objects", "rewrite", "alloc", "heap", "paste p50", "paste max", "base p50", "base max")
+	fmt.Printf("%-7s %-7s %7s %7s %9s %7s %7s %6s %9s %8s %7s %6s %9s %9s %9s %9s %9s %6s\n",
+		"pastes", "case", "removed", "commits", "rewritten", "dropped", "objects", "pack", "rewrite", "locked", "alloc", "heap", "paste p50", "paste p99", "paste max", "base p50", "base max", "during")
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
@@ -130,10 +130,10 @@ func run(dir, name string, n int, ids []string) {
 	}
 	var m1 runtime.MemStats
 	runtime.ReadMemStats(&m1)
-	fmt.Printf("%-7d %-7s %7d %7d %9d %7d %7d %9s %6.0fM %5.0fM %9s %9s %9s %9s\n",
-		n, name, len(ids), st.Commits, st.Rewritten, st.Dropped, st.Objects,
-		st.Rewrite.Round(time.Millisecond), float64(m1.TotalAlloc-m0.TotalAlloc)/(1<<20), float64(peak-min(peak, m0.HeapInuse))/(1<<20),
-		pct(during, 50), pct(during, 100), pct(base, 50), pct(base, 100))
+	fmt.Printf("%-7d %-7s %7d %7d %9d %7d %7d %5.1fM %9s %8s %6.0fM %5.0fM %9s %9s %9s %9s %9s %6d\n",
+		n, name, len(ids), st.Commits, st.Rewritten, st.Dropped, st.Objects, float64(st.PackBytes)/(1<<20),
+		st.Rewrite.Round(time.Millisecond), st.Locked.Round(time.Millisecond), float64(m1.TotalAlloc-m0.TotalAlloc)/(1<<20), float64(peak-min(peak, m0.HeapInuse))/(1<<20),
+		pct(during, 50), pct(during, 99), pct(during, 100), pct(base, 50), pct(base, 100), len(during))
 }
 
 // latencies makes pastes one after another, n of them or until stop is

@@ -50,13 +50,13 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, paste.ErrNotFound)
 		return
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, ok := bearer(r.Header.Get("Authorization"))
 	p, err := h.store.Get(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if !ok || !p.TokenMatches(strings.TrimSpace(token)) {
+	if !ok || !p.TokenMatches(token) {
 		h.fail(w, r, fmt.Errorf("delete %s: %w", id, paste.ErrForbidden))
 		return
 	}
@@ -66,6 +66,16 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("paste deleted", "id", id)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// bearer returns the token of an Authorization: Bearer header (the scheme
+// in any case, RFC 9110).
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // burnRead answers POST /ID, the button of a burn paste's page: it burns

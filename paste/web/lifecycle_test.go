@@ -117,7 +117,7 @@ func TestDelete(t *testing.T) {
 		{"mine", "Basic secret", 403},
 		{"old", "Bearer ", 403},
 		{"nosuch", "Bearer secret", 404},
-		{"mine", "Bearer secret", 204},
+		{"mine", "bearer  secret ", 204},
 		{"mine", "Bearer secret", 410},
 	} {
 		rec := do(h, "DELETE", "/"+c.id, "Authorization", c.auth)
