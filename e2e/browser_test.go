@@ -86,6 +86,21 @@ func (s *site) stored(pasteURL string) (contents string, encrypted bool) {
 	return rec.Contents, rec.Encrypted
 }
 
+// status is the status of a request for the paste at pasteURL.
+func (s *site) status(pasteURL, accept, method string) int {
+	s.t.Helper()
+	u, _, _ := strings.Cut(pasteURL, "#")
+	u, _, _ = strings.Cut(u, "?")
+	req, _ := http.NewRequest(method, u, nil)
+	req.Header.Set("Accept", accept)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // submitForm fills the form at / and posts it; it returns the URL the page
 // goes to. fill sets the fields; Encrypted is ticked unless clear is set.
 func (s *site) submitForm(b *tab, clear bool, fill ...chromedp.Action[chromedp.Void]) string {
@@ -297,6 +312,37 @@ func TestBrowser(t *testing.T) {
 					t.Fatalf("%d lines rendered", n)
 				}
 			})
+		}
+	})
+
+	t.Run("burn after reading and delete, in the page", func(t *testing.T) {
+		b := c.tab(t)
+		u := s.submitForm(b, false,
+			chromedp.SetValue(chromedp.ID("text"), goSnippet),
+			chromedp.SetValue(chromedp.ID("hl"), "go"),
+			chromedp.Click(chromedp.ID("burn")),
+		)
+		if !b.truth(`!!document.getElementById("burn") && document.getElementById("code").textContent === ""`) {
+			t.Fatal("the page of a burn paste does not ask before showing it")
+		}
+		if code := s.status(u, "application/json", "HEAD"); code != 200 {
+			t.Fatalf("loading the page burned the paste: %d", code)
+		}
+		b.do(chromedp.Click(chromedp.CSS(`#burn button`)))
+		b.waitSettled()
+		checkRendered(t, b, goSnippet, true)
+		if code := s.status(u, "application/json", "GET"); code != 410 {
+			t.Errorf("after the page read it: %d, want 410", code)
+		}
+
+		u = s.submitForm(b, true, chromedp.SetValue(chromedp.ID("text"), "to delete"))
+		b.waitFor(`!document.getElementById("delete").hidden`)
+		var ok bool
+		b.eval(`window.confirm = () => true; true`, &ok)
+		b.do(chromedp.Click(chromedp.ID("delete")))
+		b.waitFor(`document.getElementById("status").textContent.includes("deleted")`)
+		if code := s.status(u, "application/json", "GET"); code != 410 {
+			t.Errorf("after Delete: %d, want 410", code)
 		}
 	})
 

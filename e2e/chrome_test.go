@@ -114,10 +114,10 @@ func (b *tab) open(url string) {
 }
 
 // waitSettled waits for the page script to render the paste, or to say
-// why it cannot.
+// why it cannot, or to ask before it reads a paste that burns.
 func (b *tab) waitSettled() {
 	b.t.Helper()
-	b.waitFor(`document.body.classList.contains("ready") || (document.getElementById("status") && !document.getElementById("status").hidden && !document.getElementById("status").classList.contains("info")) || (document.getElementById("unlock") && !document.getElementById("unlock").hidden)`)
+	b.waitFor(`document.body.classList.contains("ready") || (document.getElementById("status") && !document.getElementById("status").hidden && !document.getElementById("status").classList.contains("info")) || (document.getElementById("unlock") && !document.getElementById("unlock").hidden) || !!document.getElementById("burn")`)
 }
 
 // waitFor waits until the JavaScript expression is true.

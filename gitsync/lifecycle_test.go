@@ -3,6 +3,7 @@ package gitsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -272,4 +273,73 @@ func TestPurge(t *testing.T) {
 		mustGet(t, s1, p.ID)
 	}
 	gittest.Fsck(t, dir)
+}
+
+// TestPurgeWhilePasting: pastes made while a purge runs are all kept, on
+// the purged history.
+func TestPurgeWhilePasting(t *testing.T) {
+	s, err := Open(context.Background(), Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustCreate(t, s, &paste.Paste{ID: "secret", Contents: []byte("removed text")})
+	for i := range 300 {
+		mustCreate(t, s, &paste.Paste{ID: fmt.Sprintf("before%04d", i), Contents: []byte("x")})
+	}
+	if err := s.Remove(context.Background(), "secret", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var during []string
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			id := fmt.Sprintf("during%04d", i)
+			if err := s.Create(context.Background(), &paste.Paste{ID: id, Contents: []byte("y")}); err != nil {
+				t.Error(err)
+				return
+			}
+			during = append(during, id)
+			if i > 2000 {
+				return
+			}
+		}
+	}()
+	st, err := s.Purge(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	default:
+		done <- struct{}{}
+	}
+	<-done
+	t.Logf("purge %+v; %d pastes made meanwhile", st, len(during))
+	for _, id := range during {
+		mustGet(t, s, id)
+	}
+	if _, err := s.Get(context.Background(), "secret"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("get secret: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tip, _ := s.repo.Ref(s.branch)
+	secret, _ := paste.Marshal(&paste.Paste{ID: "secret", Contents: []byte("removed text")})
+	line, err := s.repo.Line(tip, plumbing.ZeroHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := plumbing.ComputeHash(plumbing.BlobObject, secret)
+	for _, c := range line {
+		if _, data, err := s.repo.Locate(c, "secret"); err == nil && plumbing.ComputeHash(plumbing.BlobObject, data) == h {
+			t.Fatalf("commit %s still holds the removed text", c)
+		}
+	}
 }

@@ -39,6 +39,11 @@ const (
 	// reads get their turn.
 	purgeStep = 25
 	purgeHold = 20 * time.Millisecond
+	// carryStep is how many commits made during a purge are carried over
+	// under one hold of s.mu; carryLeft, how many may be left for the
+	// writer lock.
+	carryStep = 8
+	carryLeft = 16
 	// purgeRef holds the rewritten history on the remote while the
 	// branch is moved to it.
 	purgeRef = plumbing.ReferenceName("refs/pasteur/purge")
@@ -61,8 +66,7 @@ type PurgeStats struct {
 // Purge rewrites the branch so that no commit holds the content of a
 // removed paste, and pushes it with a lease. It returns what it did, and
 // an error wrapping ErrPurgeLater when it could not run now.
-func (s *Store) Purge(ctx context.Context) (PurgeStats, error) {
-	var st PurgeStats
+func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 	t0 := time.Now()
 	defer func() { st.Total = time.Since(t0) }()
 	s.purging.Lock()
@@ -73,8 +77,8 @@ func (s *Store) Purge(ctx context.Context) (PurgeStats, error) {
 		s.mu.Unlock()
 		return st, errClosed
 	}
-	start, err := s.repo.Ref(s.branch)
-	var tracking plumbing.Hash
+	var start, tracking plumbing.Hash
+	start, err = s.repo.Ref(s.branch)
 	if err == nil {
 		tracking, err = s.repo.Ref(s.tracking)
 	}
@@ -144,11 +148,17 @@ func (s *Store) Purge(ctx context.Context) (PurgeStats, error) {
 		defer s.dropPurgeRef(rewritten)
 	}
 
+	// Carry the commits made meanwhile over now, a few under each hold of
+	// s.mu, so that few are left for the writer lock.
+	base, onto, err := s.carryOver(ctx, start, rewritten)
+	if err != nil {
+		return st, err
+	}
 	if err := s.lockWriter(ctx); err != nil {
 		return st, err
 	}
 	t1 := time.Now()
-	err = s.moveToPurged(ctx, start, rewritten)
+	err = s.moveToPurged(ctx, base, onto)
 	st.Locked = time.Since(t1)
 	s.unlockWriter()
 	if err != nil {
@@ -186,6 +196,43 @@ func (s *Store) dropPurgeRef(tip plumbing.Hash) {
 	}
 	if err != nil {
 		s.log.Warn("delete the purge's ref on the remote", "ref", purgeRef.String(), "err", err)
+	}
+}
+
+// carryOver replays the commits the branch gained since start (on the old
+// history) onto rewritten (start, purged), carryStep at a time under s.mu,
+// until few are left, and returns the last commit carried and its copy.
+// The branch itself is left alone: the writer lock's holder moves it.
+func (s *Store) carryOver(ctx context.Context, start, rewritten plumbing.Hash) (base, onto plumbing.Hash, err error) {
+	base, onto = start, rewritten
+	for {
+		s.mu.Lock()
+		local, err := s.repo.Ref(s.branch)
+		var line []plumbing.Hash
+		if err == nil {
+			line, err = s.repo.Line(local, base)
+		}
+		s.mu.Unlock()
+		if err == nil && len(line) <= carryLeft {
+			return base, onto, nil
+		}
+		for i := 0; err == nil && i < len(line); i += carryStep {
+			if err = ctx.Err(); err != nil {
+				return base, onto, err
+			}
+			next := line[min(i+carryStep, len(line))-1]
+			s.mu.Lock()
+			if onto, err = s.repo.Replay(next, base, onto, s.log); err == nil {
+				base = next
+			}
+			s.mu.Unlock()
+		}
+		if errors.Is(err, repo.ErrNotAncestor) {
+			return base, onto, fmt.Errorf("%w: the branch took another history meanwhile", ErrPurgeLater)
+		}
+		if err != nil {
+			return base, onto, fmt.Errorf("gitsync: purge: %w", err)
+		}
 	}
 }
 

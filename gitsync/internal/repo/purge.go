@@ -265,3 +265,28 @@ func (r *Repo) IsAncestor(a, b plumbing.Hash) (bool, error) {
 	mb, err := r.MergeBase(a, b)
 	return mb == a, err
 }
+
+// Line returns the commits on the first-parent line from tip back to base
+// (excluded), oldest first, or an error wrapping ErrNotAncestor when base
+// is not on it.
+func (r *Repo) Line(tip, base plumbing.Hash) ([]plumbing.Hash, error) {
+	if tip == base {
+		return nil, nil
+	}
+	ok, err := r.IsAncestor(base, tip)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", base, ErrNotAncestor)
+	}
+	line, err := r.commitsSince(tip, base)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]plumbing.Hash, len(line))
+	for i, c := range line {
+		out[i] = c.Hash
+	}
+	return out, nil
+}
