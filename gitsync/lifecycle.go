@@ -125,6 +125,7 @@ func (s *Store) writeBurns(ctx context.Context, burns []*request) {
 			if len(removals) > 0 {
 				if tip, err = s.repo.CommitRemovals(parent, removals, now); err == nil {
 					err = s.repo.SetRef(s.branch, tip)
+					s.removedSincePurge.Store(true)
 				}
 			}
 		}
@@ -244,6 +245,7 @@ func (s *Store) noteRemoved(old, new plumbing.Hash) {
 	if len(ids) == 0 {
 		return
 	}
+	s.removedSincePurge.Store(true)
 	s.goneMu.Lock()
 	for _, id := range ids {
 		s.gone[id] = true

@@ -326,17 +326,25 @@ func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten plumbing.H
 	return s.repo.SetRef(s.branch, tip)
 }
 
-// purgeLoop purges every interval until ctx ends.
+// purgeLoop purges every interval until ctx ends, when a paste was
+// removed since the last purge (or since Open).
 func (s *Store) purgeLoop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	s.removedSincePurge.Store(true)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if !s.removedSincePurge.Swap(false) {
+			continue
+		}
 		_, err := s.Purge(ctx)
+		if err != nil {
+			s.removedSincePurge.Store(true)
+		}
 		switch {
 		case err == nil, ctx.Err() != nil:
 		case errors.Is(err, ErrPurgeLater):

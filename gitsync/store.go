@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -86,10 +87,13 @@ type Store struct {
 	state      remoteState
 	counters   counters // the writer's totals, for metrics
 
-	syncInterval time.Duration  // between periodic fetches; 0: none
-	purging      sync.Mutex     // one Purge at a time (purge.go)
-	expiry       *expiryIndex   // the pastes that expire (expiry.go)
-	background   sync.WaitGroup // the sweeper and the purges
+	syncInterval time.Duration // between periodic fetches; 0: none
+	purging      sync.Mutex    // one Purge at a time (purge.go)
+	// removedSincePurge: a removal was committed or fetched since the
+	// last purge began.
+	removedSincePurge atomic.Bool
+	expiry            *expiryIndex   // the pastes that expire (expiry.go)
+	background        sync.WaitGroup // the sweeper and the purges
 }
 
 var _ paste.Store = (*Store)(nil)

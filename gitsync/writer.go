@@ -280,6 +280,7 @@ func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip 
 		} else {
 			tip = rtip
 			accepted = append(accepted, removed...)
+			s.removedSincePurge.Store(true)
 		}
 	}
 	if len(accepted) == 0 {
