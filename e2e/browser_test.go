@@ -329,6 +329,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("loading the page burned the paste: %d", code)
 		}
 		b.do(chromedp.Click(chromedp.CSS(`#burn button`)))
+		b.waitFor(`!document.getElementById("burn")`)
 		b.waitSettled()
 		checkRendered(t, b, goSnippet, true)
 		if code := s.status(u, "application/json", "GET"); code != 410 {

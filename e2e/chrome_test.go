@@ -117,7 +117,7 @@ func (b *tab) open(url string) {
 // why it cannot, or to ask before it reads a paste that burns.
 func (b *tab) waitSettled() {
 	b.t.Helper()
-	b.waitFor(`document.body.classList.contains("ready") || (document.getElementById("status") && !document.getElementById("status").hidden && !document.getElementById("status").classList.contains("info")) || (document.getElementById("unlock") && !document.getElementById("unlock").hidden) || !!document.getElementById("burn")`)
+	b.waitFor(`document.body.classList.contains("ready") || (document.getElementById("status") && !document.getElementById("status").hidden && !document.getElementById("status").classList.contains("info")) || (document.getElementById("unlock") && !document.getElementById("unlock").hidden) || (document.getElementById("burn") && document.getElementById("burn").dataset.armed === "true")`)
 }
 
 // waitFor waits until the JavaScript expression is true.

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -165,7 +166,10 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		case !asJSON && !raw:
 			// The page does not burn (link previews fetch pages): it
 			// says what a read does and offers a button.
-			v := h.pageOf(&paste.Paste{ID: p.ID, Encrypted: p.Encrypted, User: p.User, Comment: p.Comment, Created: p.Created}, "", false)
+			// The language is not secret: the page loads its files, so
+			// that the text is highlighted once read.
+			lang := cmp.Or(h.language(q.Get("hl")), h.language(p.Language))
+			v := h.pageOf(&paste.Paste{ID: p.ID, Encrypted: p.Encrypted, User: p.User, Comment: p.Comment, Created: p.Created, Expires: p.Expires}, lang, queryOn(q, "ln"))
 			v.BurnNotice = true
 			h.render(w, r, "paste.html", v)
 			return

@@ -81,6 +81,10 @@ function keepKeyInLinks() {
 // deletes it, and puts it in the page. It returns false when that failed.
 function readOnce() {
   const form = document.getElementById("burn");
+  // An encrypted paste's button waits for this script: the form's own
+  // post would burn it on a page that cannot decrypt it.
+  form.querySelector("button").disabled = false;
+  form.dataset.armed = "true";
   return new Promise((resolve) => {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
