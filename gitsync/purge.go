@@ -310,7 +310,9 @@ func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten plumbing.H
 			return err
 		}
 		if err := p.Send(pctx, s.branch, old, tip, pack); err != nil {
-			if errors.Is(err, errRejected) {
+			// A lost race (the branch moved since the fetch) is tried
+			// again; a refusal is the remote's word.
+			if err = s.raceOrRefusal(pctx, old, err); errors.Is(err, errRejected) {
 				return err
 			}
 			return s.unavailable("purge: push to", err)
