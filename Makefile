@@ -4,7 +4,7 @@ export CGO_ENABLED ?= 0
 # Tools that make deps installs with go install (pebble, staticcheck).
 export PATH := $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH | cut -d: -f1)/bin):$(PATH)
 
-.PHONY: build test lint fuzz deps bench bench-git clean
+.PHONY: build test lint fuzz deps bench bench-git bench-purge clean
 
 build:
 	$(GO) build -o pasteur ./cmd/pasteur
@@ -42,6 +42,11 @@ bench: deps
 # pastes, start-up against a large remote.
 bench-git: deps
 	$(GO) run ./bench/gitbench
+
+# Measures the purge of removed pastes at 1k, 10k and 100k pastes (no
+# root needed).
+bench-purge:
+	$(GO) run ./bench/purgebench
 
 clean:
 	rm -f pasteur

@@ -24,13 +24,14 @@ import (
 const syncEvery = 2 * time.Second
 
 // hostPasteur runs pasteur on the host stack of namespace ns at addr
-// (10.0.0.x), and returns the command and its log's path. It is killed
+// (10.0.0.x), with its metrics and detailed /healthz on metricsPort, and
+// returns the command and its log's path. It is killed
 // at cleanup, and its log shown if the test failed.
 func hostPasteur(t *testing.T, bed *testbed.Bed, bin, ns, addr, name string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	logf := createFile(t, logPath)
-	cmd := bed.Command(ns, append([]string{bin, "--bind", addr}, args...)...)
+	cmd := bed.Command(ns, append([]string{bin, "--bind", addr, "--metrics-addr", addr + metricsPort}, args...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := bed.Start(cmd); err != nil {
 		t.Fatal(err)

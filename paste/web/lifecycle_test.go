@@ -186,3 +186,23 @@ func TestBurnPage(t *testing.T) {
 		t.Errorf("second POST /b: %d, want 410", rec.Code)
 	}
 }
+
+// FuzzBearer: the Authorization header of DELETE /ID yields a token only
+// for the Bearer scheme (in any case), trimmed.
+func FuzzBearer(f *testing.F) {
+	for _, s := range []string{"Bearer abc", "bearer  abc ", "Basic abc", "Bearer", "Bearer ", "", " Bearer x y", "BEARER\tx"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		token, ok := bearer(h)
+		if !ok {
+			if token != "" {
+				t.Fatalf("bearer(%q) = %q without ok", h, token)
+			}
+			return
+		}
+		if token != strings.TrimSpace(token) || !strings.HasPrefix(strings.ToLower(strings.TrimSpace(h)), "bearer ") {
+			t.Fatalf("bearer(%q) = %q", h, token)
+		}
+	})
+}
