@@ -361,10 +361,19 @@ func TestLifecycleUnderLoad(t *testing.T) {
 	}
 	time.Sleep(8 * time.Second)
 	a.kill()
+	killedLog := readFile(t, a.log)
 	time.Sleep(2 * time.Second)
 	a = startPasteur(t, bed, pasteurRun{bin: bin, name: "a-restarted", args: argsA})
 	for _, cmd := range cmds {
 		_ = cmd.Wait()
+	}
+	// The purges that ran while the load did.
+	logs := killedLog + readFile(t, a.log)
+	purges := strings.Count(logs, "purged the history")
+	later := strings.Count(logs, "no purge this time")
+	t.Logf("purges during the load: %d done, %d put off (the remote moved)", purges, later)
+	if purges == 0 {
+		t.Error("no purge ran during the load")
 	}
 
 	type rec struct{ id, text string }
