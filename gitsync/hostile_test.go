@@ -264,7 +264,7 @@ func TestRefusingRemote(t *testing.T) {
 	// The hook relents: the queue lands.
 	os.Remove(filepath.Join(dir, "hooks", "pre-receive"))
 	waitFor(t, 10*time.Second, func() bool { return !s.Status().Unpushed })
-	git(t, dir, "show", "master:"+path("refused"))
+	git(t, dir, "show", "master:"+pathOf(t, dir, "refused"))
 }
 
 // TestBlackhole: a remote that accepts connections and never answers
@@ -304,7 +304,7 @@ func TestBlackhole(t *testing.T) {
 	p.release()
 	waitFor(t, 20*time.Second, func() bool { return !s.Status().Unpushed })
 	for _, id := range []string{"before", "first", "second"} {
-		git(t, dir, "show", "master:"+path(id))
+		git(t, dir, "show", "master:"+pathOf(t, dir, id))
 	}
 	if n := strings.Count(git(t, dir, "log", "--format=%s", "master"), "\n"); n > 4 {
 		t.Errorf("%d commits on the remote, want at most 4 (initial, before, first, second)", n)

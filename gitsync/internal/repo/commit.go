@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -50,15 +51,20 @@ func (r *Repo) CommitPastes(parent plumbing.Hash, pastes []*paste.Paste, now tim
 		}
 	}
 
-	files := make([]file, len(pastes))
-	for i := range pastes {
+	var fixed []file
+	var adaptive []pasteFile
+	for i, p := range pastes {
 		h, err := r.putBlob(blobs[i])
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		files[i] = file{path: paths[i], hash: h, mode: filemode.Regular}
+		if paths[i] == "" {
+			adaptive = append(adaptive, pasteFile{id: p.ID, hash: h, mode: filemode.Regular})
+		} else {
+			fixed = append(fixed, file{path: paths[i], hash: h, mode: filemode.Regular})
+		}
 	}
-	tree, err := r.addFiles(root, files)
+	tree, err := r.addPlaced(root, fixed, adaptive)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
@@ -209,42 +215,30 @@ func (r *Repo) Replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		var files []file
-		err = r.walkChanges(parentTree, c.TreeHash, "", func(path string, e object.TreeEntry) error {
+		var fixed []file
+		var adaptive []pasteFile
+		err = r.walkChanges(parentTree, c.TreeHash, "", func(p string, e object.TreeEntry) error {
 			if e.Mode == filemode.Dir {
 				return nil
 			}
-			have, ok, err := r.entryAt(ontoTree, path)
-			if err != nil && !errors.Is(err, errBlocked) {
-				return err
-			}
-			before, wasOK, berr := r.entryAt(parentTree, path)
-			if berr != nil && !errors.Is(berr, errBlocked) {
-				return berr
-			}
+			place, err := r.replayPlace(parentTree, ontoTree, p, e, c.Hash, log)
 			switch {
-			case err == nil && ok && have.Hash == e.Hash:
-				// onto has it already
-			case err == nil && !ok && !wasOK:
-				files = append(files, file{path: path, hash: e.Hash, mode: e.Mode})
-			case err == nil && ok && wasOK && have.Hash == before.Hash && have.Mode == before.Mode:
-				files = append(files, file{path: path, hash: e.Hash, mode: e.Mode})
-			case !wasOK:
-				log.Warn("dropping an unpushed file that the remote holds differently",
-					"path", path, "commit", c.Hash.String())
+			case err != nil || place == nil:
+				return err
+			case place.path == "":
+				adaptive = append(adaptive, pasteFile{id: path.Base(p), hash: e.Hash, mode: e.Mode})
 			default:
-				log.Info("dropping an unpushed change to a file the remote changed or removed",
-					"path", path, "commit", c.Hash.String())
+				fixed = append(fixed, *place)
 			}
 			return nil
 		})
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		if len(files) == 0 {
+		if len(fixed)+len(adaptive) == 0 {
 			continue
 		}
-		tree, err := r.setFiles(ontoTree, files)
+		tree, err := r.addPlaced(ontoTree, fixed, adaptive)
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
@@ -263,4 +257,86 @@ func (r *Repo) Replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing
 		}
 	}
 	return onto, nil
+}
+
+// replayPlace returns where the file e, at p in a commit being replayed
+// onto tree onto, whose parent's tree is parent, goes: nil when nothing is
+// to be written (onto has it already, or the change is dropped and
+// logged), a file whose path is "" for a new paste of the adaptive layout.
+// A change applies when onto holds what the parent held: nothing, for a
+// new paste; the paste, for its tombstone. A new paste whose id onto holds
+// with other contents belongs to a commit that was never pushed, so never
+// acknowledged; a tombstone for a paste that onto no longer holds as it
+// was has nothing left to remove. A paste is replayed by its id, not its
+// path: onto's leaves may have split otherwise, and a commit that split a
+// leaf moved pastes without changing them.
+func (r *Repo) replayPlace(parent, onto plumbing.Hash, p string, e object.TreeEntry, commit plumbing.Hash, log *slog.Logger) (*file, error) {
+	id := path.Base(p)
+	var have, before object.TreeEntry
+	var haveAt string
+	var ok, wasOK bool
+	var err error
+	if isPastePath(p, id) {
+		if haveAt, have, ok, err = r.locatePath(onto, id); err != nil {
+			return nil, err
+		}
+		if _, before, wasOK, err = r.locatePath(parent, id); err != nil {
+			return nil, err
+		}
+	} else {
+		haveAt = p
+		if have, ok, err = r.entryAt(onto, p); err != nil && !errors.Is(err, errBlocked) {
+			return nil, err
+		}
+		ok = ok && err == nil
+		if before, wasOK, err = r.entryAt(parent, p); err != nil && !errors.Is(err, errBlocked) {
+			return nil, err
+		}
+		wasOK = wasOK && err == nil
+	}
+	switch {
+	case ok && have.Hash == e.Hash:
+		return nil, nil // onto has it already
+	case wasOK && before.Hash == e.Hash && before.Mode == e.Mode:
+		return nil, nil // moved by a split, not changed
+	case !ok && !wasOK:
+		if !isPastePath(p, id) {
+			return &file{path: p, hash: e.Hash, mode: e.Mode}, nil
+		}
+		place, err := r.placePaste(onto, id)
+		if err != nil {
+			log.Warn("dropping an unpushed file that the remote holds differently",
+				"path", p, "commit", commit.String())
+			return nil, nil
+		}
+		return &file{path: place, hash: e.Hash, mode: e.Mode}, nil
+	case ok && wasOK && have.Hash == before.Hash && have.Mode == before.Mode:
+		return &file{path: haveAt, hash: e.Hash, mode: e.Mode}, nil
+	case !wasOK:
+		log.Warn("dropping an unpushed file that the remote holds differently",
+			"path", p, "commit", commit.String())
+	default:
+		log.Info("dropping an unpushed change to a file the remote changed or removed",
+			"path", p, "commit", commit.String())
+	}
+	return nil, nil
+}
+
+// addPlaced stores the tree made of tree root with files written at their
+// paths (a file may replace one) and pastes added where the adaptive
+// layout puts them.
+func (r *Repo) addPlaced(root plumbing.Hash, files []file, pastes []pasteFile) (plumbing.Hash, error) {
+	var err error
+	if len(files) > 0 {
+		// setFiles: a tombstone replaces its paste.
+		if root, err = r.setFiles(root, files); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
+	if len(pastes) > 0 {
+		if root, err = r.insertPastes(root, 0, pastes); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
+	return root, nil
 }

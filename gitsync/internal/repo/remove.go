@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -34,18 +33,15 @@ func (r *Repo) Locate(commit plumbing.Hash, id string) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	for _, p := range pastePaths(id) {
-		e, ok, err := r.entryAt(root, p)
-		if errors.Is(err, errBlocked) || err == nil && (!ok || !e.Mode.IsFile()) {
-			continue
-		}
-		if err != nil {
-			return "", nil, err
-		}
-		data, err := r.blob(e.Hash)
-		return p, data, err
+	p, e, ok, err := r.locatePath(root, id)
+	if err != nil {
+		return "", nil, err
 	}
-	return "", nil, fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrNotFound)
+	if !ok {
+		return "", nil, fmt.Errorf("gitsync: paste %s: %w", id, paste.ErrNotFound)
+	}
+	data, err := r.blob(e.Hash)
+	return p, data, err
 }
 
 // CommitRemovals replaces the pastes of removals by their tombstones in a
