@@ -40,14 +40,24 @@ func generate(dir, name string, n int, layout string) {
 	}
 	commit("Initial commit", nil)
 	var files []string
+	trie := &node{}
 	for i := range n {
 		id := make([]byte, 13)
 		for j := range id {
 			id[j] = alphabet[rng.IntN(len(alphabet))]
 		}
 		body := fmt.Sprintf(`{"contents":"paste %d\n","encrypted":false}`+"\n", i)
-		files = append(files, fmt.Sprintf("M 100644 inline %s\ndata %d\n%s\n", layoutPath(layout, string(id)), len(body), body))
-		if len(files) == 1000 || i == n-1 {
+		write := func(path string) {
+			files = append(files, fmt.Sprintf("M 100644 inline %s\ndata %d\n%s\n", path, len(body), body))
+		}
+		if layout == "adaptive" {
+			trie.add(string(id), "", 0, write, func(from, to string) {
+				files = append(files, fmt.Sprintf("R %s %s\n", from, to))
+			})
+		} else {
+			write(layoutPath(layout, string(id)))
+		}
+		if len(files) >= 1000 || i == n-1 {
 			commit(fmt.Sprintf("Pastes %d", i), files)
 			files = files[:0]
 		}
@@ -61,7 +71,7 @@ func generate(dir, name string, n int, layout string) {
 	}
 }
 
-// layoutPath is where gitsync puts paste id in layout.
+// layoutPath is where gitsync put paste id in the fixed layouts.
 func layoutPath(layout, id string) string {
 	switch layout {
 	case "two":
@@ -71,4 +81,59 @@ func layoutPath(layout, id string) string {
 	}
 	fatalf("unknown layout %q", layout)
 	return ""
+}
+
+// Gitsync's adaptive layout (gitsync/internal/repo/layout.go): leaves at
+// depth 2 or more, split into one-character directories past leafMax
+// pastes.
+const (
+	minDepth = 2
+	leafMax  = 64
+)
+
+// node is a tree of the adaptive layout: a leaf holds files, a split tree
+// holds directories.
+type node struct {
+	files []string
+	dirs  map[byte]*node
+}
+
+// add places id in the tree at path prefix and depth, in its leaf, and
+// writes it with write; a leaf grown past leafMax then splits, telling
+// move of each file that moves.
+func (t *node) add(id, prefix string, depth int, write func(path string), move func(from, to string)) {
+	if depth < minDepth || t.dirs != nil {
+		t.child(id[depth]).add(id, prefix+id[depth:depth+1]+"/", depth+1, write, move)
+		return
+	}
+	t.files = append(t.files, id)
+	write(prefix + id)
+	t.split(prefix, depth, move)
+}
+
+// split moves the files of a leaf past leafMax into one-character
+// directories, and splits those in turn.
+func (t *node) split(prefix string, depth int, move func(from, to string)) {
+	if len(t.files) <= leafMax {
+		return
+	}
+	files := t.files
+	t.files = nil
+	for _, f := range files {
+		t.child(f[depth]).files = append(t.child(f[depth]).files, f)
+		move(prefix+f, prefix+f[depth:depth+1]+"/"+f)
+	}
+	for b, c := range t.dirs {
+		c.split(prefix+string(b)+"/", depth+1, move)
+	}
+}
+
+func (t *node) child(c byte) *node {
+	if t.dirs == nil {
+		t.dirs = map[byte]*node{}
+	}
+	if t.dirs[c] == nil {
+		t.dirs[c] = &node{}
+	}
+	return t.dirs[c]
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -35,6 +36,19 @@ type result struct {
 	LocalCPU  float64 `json:"local_cpu_ms"` // CPU time per local Create
 	LocalB    float64 `json:"local_bytes"`  // bytes the repository grows by per local Create
 	RemoteMS  float64 `json:"remote_ms"`    // mean Create with the remote (commit + fsync + push)
+	PushedB   float64 `json:"pushed_bytes"` // bytes sent to the remote per Create with the remote
+}
+
+// countingConn counts the bytes written to a connection.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // worker runs inside the bridge namespace: it opens tap100 with pasteur's
@@ -70,7 +84,15 @@ func worker(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx := context.Background()
 	t0 := time.Now()
-	s, err := gitsync.Open(ctx, gitsync.Config{Dir: *dir, Remote: *remote, Dial: st.Dial, MaxGroup: *group, Logger: log})
+	var sent atomic.Int64
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := st.Dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{c, &sent}, nil
+	}
+	s, err := gitsync.Open(ctx, gitsync.Config{Dir: *dir, Remote: *remote, Dial: dial, MaxGroup: *group, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -128,9 +150,11 @@ func worker(args []string) error {
 			}
 			return float64(time.Since(start).Microseconds()) / 1000 / float64(*n), nil
 		}
+		sent.Store(0)
 		if res.RemoteMS, err = mean(s); err != nil {
 			return err
 		}
+		res.PushedB = float64(sent.Load()) / float64(*n)
 		s.Close()
 		local, err := gitsync.Open(ctx, gitsync.Config{Dir: *dir, Logger: log})
 		if err != nil {

@@ -31,6 +31,7 @@ type serveConfig struct {
 	debug    string
 	net      tapNetConfig // the TAP stack's addresses
 	remote   string
+	shards   int
 	port     int
 	bind     string
 	data     string
@@ -59,6 +60,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	for _, n := range []string{"r", "remote"} {
 		fs.StringVar(&c.remote, n, "", "Git `URL` to push every paste to and fetch from: git://host/repo, ssh://git@host/repo or git@host:repo (see --ssh-*), https://host/repo (see --remote-token-file); none by default")
 	}
+	fs.IntVar(&c.shards, "shards", 1, "spread pastes over this `number` of Git repositories, named by --remote with {shard} replaced by 0, 1, ... (shard 0 keeps --data, the others DATA/shard-N)")
 	for _, n := range []string{"p", "port"} {
 		fs.IntVar(&c.port, n, 4343, "TCP port of the web server")
 	}
@@ -116,8 +118,19 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	}
 	portSet := false
 	fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "p" || f.Name == "port" })
-	if err := c.git.check(&c.remote); err != nil {
+	if err := checkShards(c.remote, c.shards); err != nil {
 		return nil, err
+	}
+	// The credentials are checked against shard 0's URL: the shards
+	// differ by name only.
+	remote := shardRemote(c.remote, 0)
+	if err := c.git.check(&remote); err != nil {
+		return nil, err
+	}
+	if c.shards == 1 {
+		c.remote = remote // without a password, once check moved it
+	} else if remote != shardRemote(c.remote, 0) {
+		return nil, errors.New("--remote: with --shards, give the https password with --remote-token-file, not in the URL")
 	}
 	if err := c.https.check(c, portSet); err != nil {
 		return nil, err

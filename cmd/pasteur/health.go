@@ -11,9 +11,10 @@ import (
 // health is the body of GET /healthz on the metrics address; the public
 // /healthz shows Status alone, "ok" or "degraded".
 type health struct {
-	Status string          `json:"status"`           // "ok", or what is wrong
-	HTTPS  *acme.Status    `json:"https,omitempty"`  // the certificate, with --https
-	Remote *gitsync.Status `json:"remote,omitempty"` // the Git remote, with --remote
+	Status string           `json:"status"`           // "ok", or what is wrong
+	HTTPS  *acme.Status     `json:"https,omitempty"`  // the certificate, with --https
+	Remote *gitsync.Status  `json:"remote,omitempty"` // the Git remote, with --remote
+	Shards []gitsync.Status `json:"shards,omitempty"` // each shard's remote, with --shards 2 or more
 }
 
 // remoteStatus reports the state of the sync with the Git remote
@@ -22,8 +23,9 @@ type remoteStatus interface{ Status() gitsync.Status }
 
 // checkHealth returns the server's health and its status code: 503 when
 // HTTPS has no valid certificate to serve (certs not nil), or when the
-// remote (at most one) is unreachable and pastes cannot be queued (no
-// --data); 200 otherwise.
+// remote is unreachable and pastes cannot be queued (no --data); 200
+// otherwise. With several remotes (shards), each one's state is in
+// "shards", in shard order, and any one of them can make it 503.
 func checkHealth(certs *acme.Manager, remote ...remoteStatus) (health, int) {
 	body, code := health{Status: "ok"}, http.StatusOK
 	if certs != nil {
@@ -35,7 +37,11 @@ func checkHealth(certs *acme.Manager, remote ...remoteStatus) (health, int) {
 	}
 	for _, r := range remote {
 		if st := r.Status(); st.Remote != "" {
-			body.Remote = &st
+			if len(remote) > 1 {
+				body.Shards = append(body.Shards, st)
+			} else {
+				body.Remote = &st
+			}
 			if !st.Reachable && !st.Queueing && code == http.StatusOK {
 				body.Status, code = "git remote unreachable", http.StatusServiceUnavailable
 			}

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pasteur-dev/pasteur/gitsync"
 	"github.com/pasteur-dev/pasteur/internal/auth"
 	"github.com/pasteur-dev/pasteur/internal/clientaddr"
 	"github.com/pasteur-dev/pasteur/internal/metrics"
@@ -56,29 +55,19 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	}
 
 	// The cache forgets the pastes that fetches find removed; it is made
-	// after the store it is in front of.
+	// after the stores it is in front of.
 	var cache atomic.Pointer[paste.Cache]
-	store, err := gitsync.Open(ctx, gitsync.Config{
-		Dir:           cfg.data,
-		Remote:        cfg.remote,
-		Dial:          network.Dial,
-		Auth:          cfg.git.auth,
-		MaxSize:       cfg.maxSize,
-		Logger:        log.With("component", "gitsync"),
-		SyncInterval:  syncInterval(cfg.life.syncInterval),
-		PurgeInterval: cfg.life.purgeInterval,
-		OnRemove: func(ids []string) {
-			if c := cache.Load(); c != nil {
-				c.Forget(ids...)
-			}
-		},
+	stores, err := openStores(ctx, cfg, network, log, func(ids []string) {
+		if c := cache.Load(); c != nil {
+			c.Forget(ids...)
+		}
 	})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer stores.Close()
 
-	pastes := withQuota(cfg, observedStore{store, m})
+	pastes := withQuota(cfg, observedStore{stores.pastes, m})
 	if cfg.cache > 0 {
 		c := paste.NewCache(pastes, cfg.cache)
 		cache.Store(c)
@@ -91,6 +80,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		IDLength:      cfg.length,
 		DefaultExpiry: cfg.life.defaultExpiry,
 		MaxExpiry:     cfg.life.maxExpiry,
+		NewID:         stores.newID,
 
 		Title:       cfg.compat.title,
 		Subtitle:    cfg.compat.subtitle,
@@ -105,17 +95,17 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	site, err := front(withHealth(handler, certs, store), &cfg.limits, clients, m, log)
+	site, err := front(withHealth(handler, certs, stores.statuses()...), &cfg.limits, clients, m, log)
 	if err != nil {
 		return err
 	}
-	if err := registerStatus(m, store, certs, network); err != nil {
+	if err := registerStatus(m, stores.combined(), certs, network); err != nil {
 		return err
 	}
-	if err := registerCounters(m, store.Counters); err != nil {
+	if err := registerCounters(m, stores.counters); err != nil {
 		return err
 	}
-	stopMetrics, err := serveMetrics(cfg, network, m, healthDetails(certs, store), log)
+	stopMetrics, err := serveMetrics(cfg, network, m, healthDetails(certs, stores.statuses()...), log)
 	if err != nil {
 		return err
 	}

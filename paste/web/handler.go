@@ -32,6 +32,11 @@ type Config struct {
 	MaxSize  int64 // largest paste in bytes; paste.DefaultMaxSize when 0
 	IDLength int   // length of new ids; paste.DefaultIDLength when 0
 
+	// NewID makes the id of a new paste of IDLength characters, for a
+	// store that chooses where its pastes go by id (package
+	// paste/shard); paste.NewID when nil.
+	NewID func(n int) (string, error)
+
 	// Title and Subtitle head the pages, as the original's --title and
 	// --subtitle did; "pasteur" and a line saying what it does when "".
 	Title, Subtitle string
@@ -71,6 +76,7 @@ type Handler struct {
 	log      *slog.Logger
 	maxSize  int64
 	idLength int
+	newID    func(int) (string, error)
 	title    string
 	subtitle string
 	user     func(*http.Request) (string, bool)
@@ -99,6 +105,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		log:      cfg.Logger,
 		maxSize:  cfg.MaxSize,
 		idLength: cfg.IDLength,
+		newID:    cfg.NewID,
 		title:    cmp.Or(cfg.Title, "pasteur"),
 		subtitle: cmp.Or(cfg.Subtitle, "paste text, share the link"),
 		user:     cfg.User,
@@ -121,6 +128,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	h.escaper = newExactEscaper()
 	h.renderings = newRenderings(cmp.Or(cfg.RenderCache, DefaultRenderCache))
+	if h.newID == nil {
+		h.newID = paste.NewID
+	}
 	if h.idLength == 0 {
 		h.idLength = paste.DefaultIDLength
 	}

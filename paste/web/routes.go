@@ -50,7 +50,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		DeleteHash: hash,
 	}
 	for attempt := 0; ; attempt++ {
-		if p.ID, err = paste.NewID(h.idLength); err != nil {
+		if p.ID, err = h.newID(h.idLength); err != nil {
 			h.fail(w, r, err)
 			return
 		}

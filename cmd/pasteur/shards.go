@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pasteur-dev/pasteur/gitsync"
+	"github.com/pasteur-dev/pasteur/netx"
+	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/paste/shard"
+)
+
+// shardMark is the part of --remote that names the shard.
+const shardMark = "{shard}"
+
+// checkShards checks --shards against --remote: several shards need a
+// --remote template with {shard}, and a template needs --shards.
+func checkShards(remote string, shards int) error {
+	templated := strings.Contains(remote, shardMark)
+	switch {
+	case shards < 1 || shards > shard.MaxShards:
+		return fmt.Errorf("--shards %d: want 1..%d", shards, shard.MaxShards)
+	case shards > 1 && !templated:
+		return fmt.Errorf("--shards %d needs a --remote that names the shard with %s (e.g. git@host:org/pastes-%s.git)", shards, shardMark, shardMark)
+	case templated && shards == 1:
+		return fmt.Errorf("--remote has %s: give the number of shards with --shards", shardMark)
+	}
+	return nil
+}
+
+// shardRemote is the remote of shard i: --remote with {shard} replaced by
+// i.
+func shardRemote(template string, i int) string {
+	return strings.ReplaceAll(template, shardMark, strconv.Itoa(i))
+}
+
+// shardDir is the local repository of shard i: --data for shard 0 (the
+// repository from before sharding, when there was one), DATA/shard-I for
+// the others; "" (in memory) for all with --data "".
+func shardDir(data string, i int) string {
+	if data == "" || i == 0 {
+		return data
+	}
+	return filepath.Join(data, "shard-"+strconv.Itoa(i))
+}
+
+// stores is the store of every shard, and the store the handler uses.
+type stores struct {
+	shards []*gitsync.Store
+	pastes paste.Store               // the only shard, or a router over them
+	newID  func(int) (string, error) // nil: paste.NewID
+}
+
+// Close closes every shard.
+func (s *stores) Close() error {
+	var errs []error
+	for _, st := range s.shards {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// openStores opens one gitsync.Store per shard, all at once (each
+// reconciles with its remote), and with several, a router over them.
+// onRemove is told the pastes that any shard's fetches find removed.
+func openStores(ctx context.Context, cfg *serveConfig, network netx.Network, log *slog.Logger, onRemove func(ids []string)) (*stores, error) {
+	n := cfg.shards
+	s := &stores{shards: make([]*gitsync.Store, n)}
+	errs := make([]error, n)
+	done := make(chan int, n)
+	for i := range n {
+		go func() {
+			defer func() { done <- i }()
+			remote, slog := cfg.remote, log.With("component", "gitsync")
+			if n > 1 {
+				remote = shardRemote(cfg.remote, i)
+				slog = slog.With("shard", i)
+			}
+			s.shards[i], errs[i] = gitsync.Open(ctx, gitsync.Config{
+				Dir:     shardDir(cfg.data, i),
+				Remote:  remote,
+				Dial:    network.Dial,
+				Auth:    cfg.git.auth,
+				MaxSize: cfg.maxSize,
+				Logger:  slog,
+
+				SyncInterval:  syncInterval(cfg.life.syncInterval),
+				PurgeInterval: cfg.life.purgeInterval,
+				OnRemove:      onRemove,
+			})
+		}()
+	}
+	for range n {
+		<-done
+	}
+	if err := errors.Join(errs...); err != nil {
+		for _, st := range s.shards {
+			if st != nil {
+				st.Close()
+			}
+		}
+		return nil, err
+	}
+	if n == 1 {
+		s.pastes = s.shards[0]
+		return s, nil
+	}
+	shards := make([]paste.Store, n)
+	for i, st := range s.shards {
+		shards[i] = st
+	}
+	r, err := shard.New(shard.Config{
+		Shards:   shards,
+		Ready:    func(i int) bool { return s.shards[i].Status().Reachable },
+		Fallback: 0,
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.pastes, s.newID = r, r.NewID
+	return s, nil
+}
+
+// statuses are the shards' remote states, for /healthz.
+func (s *stores) statuses() []remoteStatus {
+	out := make([]remoteStatus, len(s.shards))
+	for i, st := range s.shards {
+		out[i] = st
+	}
+	return out
+}
+
+// combined is the state of every shard's remote as one, for the metrics:
+// reachable when all are, unpushed when any is, the pastes queued in all,
+// the oldest of their last pushes.
+func (s *stores) combined() remoteStatus { return combined(s.shards) }
+
+type combined []*gitsync.Store
+
+func (c combined) Status() gitsync.Status {
+	var all gitsync.Status
+	for i, st := range c {
+		s := st.Status()
+		if i == 0 {
+			all = s
+			continue
+		}
+		all.Reachable = all.Reachable && s.Reachable
+		all.Queueing = all.Queueing && s.Queueing
+		all.Unpushed = all.Unpushed || s.Unpushed
+		all.Queued += s.Queued
+		if s.LastPush.Before(all.LastPush) {
+			all.LastPush = s.LastPush
+		}
+		if all.LastError == "" {
+			all.LastError = s.LastError
+		}
+	}
+	return all
+}
+
+// counters are the git writers' totals over every shard, for the metrics.
+func (s *stores) counters() gitsync.Counters {
+	var all gitsync.Counters
+	for _, st := range s.shards {
+		c := st.Counters()
+		all.Commits += c.Commits
+		all.Pastes += c.Pastes
+		all.CommitSeconds += c.CommitSeconds
+		all.Pushes += c.Pushes
+		all.PushSeconds += c.PushSeconds
+	}
+	return all
+}
