@@ -47,8 +47,11 @@ type Config struct {
 	AckTimeout time.Duration
 
 	// FetchInterval spaces the fetches that read misses make: a miss
-	// within it of the last fetch is a miss. 0 is one second; a negative
-	// interval lets every miss fetch (tests).
+	// within it of the last fetch waits for it to pass (or for a fetch
+	// begun after the miss; two seconds at most, else the miss is a
+	// miss), so that a paste another server acknowledged before is found.
+	// 0 is one second; a negative interval lets every
+	// miss fetch at once (tests).
 	FetchInterval time.Duration
 
 	// RetryMin and RetryMax bound the pause between pushes of the queue

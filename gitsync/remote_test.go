@@ -85,11 +85,21 @@ func TestMissFetch(t *testing.T) {
 	p := &paste.Paste{ID: "fromtheother", Contents: []byte("pushed by s2")}
 	mustCreate(t, s2, p)
 
-	// Within the fetch interval a miss does not fetch.
+	// Within a long fetch interval a miss does not fetch.
 	if _, err := lazy.Get(context.Background(), p.ID); !errors.Is(err, paste.ErrNotFound) {
 		t.Fatalf("Get before the interval: %v, want ErrNotFound", err)
 	}
 	samePaste(t, mustGet(t, s1, p.ID), p)
+
+	// Within the default interval, a miss waits for the next fetch: a
+	// paste pushed just after a fetch is found at once.
+	s3 := open(t, url)
+	if _, err := s3.Get(context.Background(), "notyet"); !errors.Is(err, paste.ErrNotFound) {
+		t.Fatalf("miss: %v", err)
+	}
+	q := &paste.Paste{ID: "justafter", Contents: []byte("pushed after s3's fetch")}
+	mustCreate(t, s2, q)
+	samePaste(t, mustGet(t, s3, q.ID), q)
 
 	// s1 now builds on s2's commit: no replay needed.
 	mustCreate(t, s1, &paste.Paste{ID: "froms1", Contents: []byte("1")})

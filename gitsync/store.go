@@ -226,8 +226,10 @@ func (s *Store) submit(ctx context.Context, r *request) error {
 
 // Get implements paste.Store. An id that is not valid is not found; a
 // removed paste (a tombstone, a file this store saw deleted) or one whose
-// expiry has passed is gone. On a miss with a remote, Get fetches (at most once per Config.FetchInterval;
-// misses that wait for a fetch share it) and looks again; a remote that
+// expiry has passed is gone. On a miss with a remote, Get fetches (at most
+// once per Config.FetchInterval, waiting for it when needed: a paste
+// acknowledged anywhere before the miss is found; misses that wait for a
+// fetch share it) and looks again; a remote that
 // cannot be reached then is an error wrapping paste.ErrUnavailable. The
 // paste's User, Comment and Created are left empty: they are in the
 // history, not in the file.
@@ -240,34 +242,11 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 		return p, err
 	}
 	// A miss waits for the remote a short while at most, the writer
-	// lock included.
+	// lock and the fetch interval included.
 	fctx, cancel := context.WithTimeout(ctx, min(missTimeout, s.ackTimeout))
 	defer cancel()
-	if err := s.lockWriter(fctx); err != nil {
-		return nil, s.unavailable("fetch", fmt.Errorf("the writer is busy with the remote: %w", err))
-	}
-	var rerr error
-	switch {
-	case !s.state.reachable():
-		// The retry loop is on it; do not hold the branch for a dial
-		// that will time out.
-		rerr = errors.New(s.Status().LastError)
-	case time.Since(s.lastFetch) >= s.fetchInterval:
-		rerr = silent(fctx, s.reconcile(fctx))
-		switch {
-		case rerr == nil:
-			s.pushed()
-		case fctx.Err() != nil && ctx.Err() == nil:
-			// Our own short deadline says little of the remote, which
-			// may be slow: the next push will tell.
-		default:
-			s.failed(rerr)
-		}
-	}
-	s.unlockWriter()
-	s.flushRemoved()
-	if rerr != nil {
-		return nil, s.unavailable("fetch", rerr)
+	if err := s.missFetch(ctx, fctx, time.Now()); err != nil {
+		return nil, err
 	}
 	return s.lookup(id)
 }
@@ -275,6 +254,67 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 // missTimeout bounds what a read miss waits for the remote (at most
 // ackTimeout).
 const missTimeout = 3 * time.Second
+
+// maxMissWait bounds how long a miss waits for the fetch interval to
+// pass; a miss with longer to wait is a miss.
+const maxMissWait = 2 * time.Second
+
+// missFetch makes sure that a fetch started after missAt, when a read
+// missed: it fetches, or waits for the one under way, or, within
+// FetchInterval of the last one, waits for the interval to pass (up to
+// maxMissWait) and fetches then. A paste acknowledged by another server
+// before the miss is then found: it was pushed before that fetch began.
+// Misses that wait together share one fetch. fctx bounds the whole (ctx
+// is the caller's).
+func (s *Store) missFetch(ctx, fctx context.Context, missAt time.Time) error {
+	for {
+		if err := s.lockWriter(fctx); err != nil {
+			return s.unavailable("fetch", fmt.Errorf("the writer is busy with the remote: %w", err))
+		}
+		var rerr error
+		wait := time.Duration(0)
+		switch {
+		case s.lastFetch.After(missAt):
+			// Another miss (or the writer) fetched since.
+		case !s.state.reachable():
+			// The retry loop is on it; do not hold the branch for a
+			// dial that will time out.
+			rerr = errors.New(s.Status().LastError)
+		default:
+			if wait = s.fetchInterval - time.Since(s.lastFetch); wait > maxMissWait {
+				wait = 0 // a long interval: the miss is a miss
+				break
+			} else if wait > 0 {
+				break
+			}
+			rerr = silent(fctx, s.reconcile(fctx))
+			switch {
+			case rerr == nil:
+				s.pushed()
+			case fctx.Err() != nil && ctx.Err() == nil:
+				// Our own short deadline says little of the remote,
+				// which may be slow: the next push will tell.
+			default:
+				s.failed(rerr)
+			}
+		}
+		s.unlockWriter()
+		s.flushRemoved()
+		if rerr != nil {
+			return s.unavailable("fetch", rerr)
+		}
+		if wait <= 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-fctx.Done():
+			t.Stop()
+			return s.unavailable("fetch", fmt.Errorf("waiting for the next fetch: %w", fctx.Err()))
+		}
+	}
+}
 
 // lookup reads paste id from the local branch.
 func (s *Store) lookup(id string) (*paste.Paste, error) {

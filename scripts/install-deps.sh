@@ -3,7 +3,7 @@
 # when they are missing. Extra command names may be given as arguments.
 set -eu
 need=""
-for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft dnsmasq htpasswd prlimit systemd-analyze "$@"; do
+for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft dnsmasq htpasswd prlimit systemd-analyze haproxy "$@"; do
 	command -v "$cmd" >/dev/null 2>&1 && continue
 	case "$cmd" in
 	ip) pkg=iproute2 ;;
@@ -16,6 +16,7 @@ for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft
 	htpasswd) pkg=apache2-utils ;;  # the --auth file of the e2e tests
 	prlimit) pkg=util-linux ;;      # the open-file limit of the e2e tests
 	systemd-analyze) pkg=systemd ;; # checks contrib/pasteur.service
+	haproxy) pkg=haproxy ;;         # the load balancer of the several-instances e2e test
 	*) pkg=$cmd ;;
 	esac
 	need="$need $pkg"
