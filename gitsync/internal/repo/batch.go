@@ -135,13 +135,24 @@ func (b *batch) closePacks() error {
 }
 
 // lastPack returns the packfile of the last flush when it holds commit h:
-// then it holds every object that h adds to its parent, since all of them
-// were written (again) since the flush before.
+// then it holds the trees that h adds to its parent, but not always the
+// blobs (a replayed commit reuses those of the commit it copies): see
+// inLast.
 func (b *batch) lastPack(h plumbing.Hash) []byte {
 	if _, ok := b.prev[h]; !ok {
 		return nil
 	}
 	return b.prevPack
+}
+
+// inLast reports whether the last flush wrote every object of hashes.
+func (b *batch) inLast(hashes []plumbing.Hash) bool {
+	for _, h := range hashes {
+		if _, ok := b.prev[h]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // entries encodes the objects in memory as packfile entries; nil when

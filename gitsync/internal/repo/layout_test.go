@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -268,4 +269,48 @@ func FuzzAdaptiveLayout(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReplayPackHasBlobs: a commit replayed onto the remote's tip, then
+// flushed, reuses the blob of the commit it copies; the pack that pushes
+// it must carry that blob, which the last flush did not write.
+func TestReplayPackHasBlobs(t *testing.T) {
+	r := open(t, "")
+	base := commit(t, r, &paste.Paste{ID: "base", Contents: []byte("0")})
+	// Enough trees that the replay's flush is a pack (looseMax).
+	mine := commit(t, r, &paste.Paste{ID: "mine", Contents: []byte("mine")},
+		&paste.Paste{ID: "xa", Contents: []byte("x")}, &paste.Paste{ID: "ya", Contents: []byte("y")},
+		&paste.Paste{ID: "za", Contents: []byte("z")})
+	theirs, err := r.CommitPastes(base, []*paste.Paste{{ID: "theirs", Contents: []byte("theirs")}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetRef(plumbing.NewRemoteReferenceName("origin", "master"), theirs); err != nil {
+		t.Fatal(err)
+	}
+	tip, err := r.Replay(mine, base, theirs, slogDiscard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetRef(master, tip); err != nil { // flushes the replay
+		t.Fatal(err)
+	}
+	pack, err := r.PackFor(tip, theirs, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _, err := indexPack(bytes.NewReader(pack), fuzzLimits, int64(len(pack)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok, _ := r.locate(mustTree(t, r, tip), "mine")
+	if !ok {
+		t.Fatal("mine not replayed")
+	}
+	for _, o := range objs {
+		if o.hash == e.Hash {
+			return
+		}
+	}
+	t.Errorf("the pack of the replayed commit lacks its blob %s (%d objects)", e.Hash, len(objs))
 }

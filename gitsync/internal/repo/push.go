@@ -42,7 +42,16 @@ func (r *Repo) PackFor(tip, old plumbing.Hash, others []plumbing.Hash, refDeltas
 		}
 		if c, err := r.commit(tip); err == nil && len(c.ParentHashes) == 1 && c.ParentHashes[0] == old {
 			if pack := r.batch.lastPack(tip); pack != nil {
-				return pack, nil
+				// A commit replayed onto old reuses the blobs of the
+				// commit it copies, written by an earlier flush: the
+				// last pack holds them only when they were new there.
+				objs, err := r.objectsSince(tip, old)
+				if err != nil {
+					return nil, err
+				}
+				if r.batch.inLast(objs) {
+					return pack, nil
+				}
 			}
 		}
 		base, err := r.MergeBase(old, tip)
