@@ -42,6 +42,7 @@ func TestShardOutage(t *testing.T) {
 		Shards:   []paste.Store{s0, s1},
 		Ready:    func(i int) bool { return stores[i].Status().Reachable },
 		Fallback: -1,
+		Prefer:   -1,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -26,24 +26,25 @@ Server flags (-name and --name both work):
 
 // serveConfig is the server's command line.
 type serveConfig struct {
-	tap      string
-	offload  bool
-	debug    string
-	net      tapNetConfig // the TAP stack's addresses
-	remote   string
-	shards   int
-	port     int
-	bind     string
-	data     string
-	length   int
-	maxSize  int64
-	cache    int64
-	logLevel slog.Level
-	life     lifeConfig
-	https    httpsConfig
-	git      remoteConfig // credentials of the remote
-	compat   compatConfig // the original's flags (compatflags.go)
-	limits   limitsConfig // who may do how much; metrics
+	tap         string
+	offload     bool
+	debug       string
+	net         tapNetConfig // the TAP stack's addresses
+	remote      string
+	shards      int
+	preferShard int
+	port        int
+	bind        string
+	data        string
+	length      int
+	maxSize     int64
+	cache       int64
+	logLevel    slog.Level
+	life        lifeConfig
+	https       httpsConfig
+	git         remoteConfig // credentials of the remote
+	compat      compatConfig // the original's flags (compatflags.go)
+	limits      limitsConfig // who may do how much; metrics
 }
 
 // parseServeFlags reads the server's flags. Both -name and --name work.
@@ -61,6 +62,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 		fs.StringVar(&c.remote, n, "", "Git `URL` to push every paste to and fetch from: git://host/repo, ssh://git@host/repo or git@host:repo (see --ssh-*), https://host/repo (see --remote-token-file); none by default")
 	}
 	fs.IntVar(&c.shards, "shards", 1, "spread pastes over this `number` of Git repositories, named by --remote with {shard} replaced by 0, 1, ... (shard 0 keeps --data, the others DATA/shard-N)")
+	fs.IntVar(&c.preferShard, "prefer-shard", -1, "with --shards, make new pastes in this `shard` while its remote is reachable (give each server that shares the shards its own); -1 takes the shards in turn")
 	for _, n := range []string{"p", "port"} {
 		fs.IntVar(&c.port, n, 4343, "TCP port of the web server")
 	}
@@ -118,7 +120,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	}
 	portSet := false
 	fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "p" || f.Name == "port" })
-	if err := checkShards(c.remote, c.shards); err != nil {
+	if err := checkShards(c.remote, c.shards, c.preferShard); err != nil {
 		return nil, err
 	}
 	// The credentials are checked against shard 0's URL: the shards

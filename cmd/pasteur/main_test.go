@@ -24,6 +24,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"--shards", "2", "--remote", "git://h/pastes.git"}, "{shard}"},
 		{[]string{"--remote", "git://h/pastes-{shard}.git"}, "--shards"},
+		{[]string{"--shards", "2", "--remote", "git://h/p-{shard}.git", "--prefer-shard", "2"}, "--prefer-shard 2"},
 		{[]string{"--shards", "37", "--remote", "git://h/p-{shard}.git"}, "--shards 37"},
 		{[]string{"--shards", "2", "--remote", "https://u:pw@h/p-{shard}.git"}, "--remote-token-file"},
 		{[]string{"--log-level", "loud"}, "--log-level"},

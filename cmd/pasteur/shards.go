@@ -18,11 +18,14 @@ import (
 // shardMark is the part of --remote that names the shard.
 const shardMark = "{shard}"
 
-// checkShards checks --shards against --remote: several shards need a
-// --remote template with {shard}, and a template needs --shards.
-func checkShards(remote string, shards int) error {
+// checkShards checks --shards against --remote and --prefer-shard:
+// several shards need a --remote template with {shard}, and a template
+// needs --shards.
+func checkShards(remote string, shards, prefer int) error {
 	templated := strings.Contains(remote, shardMark)
 	switch {
+	case prefer < -1 || prefer >= shards:
+		return fmt.Errorf("--prefer-shard %d: want -1 (none) or a shard, 0..%d", prefer, shards-1)
 	case shards < 1 || shards > shard.MaxShards:
 		return fmt.Errorf("--shards %d: want 1..%d", shards, shard.MaxShards)
 	case shards > 1 && !templated:
@@ -118,6 +121,7 @@ func openStores(ctx context.Context, cfg *serveConfig, network netx.Network, log
 		Shards:   shards,
 		Ready:    func(i int) bool { return s.shards[i].Status().Reachable },
 		Fallback: 0,
+		Prefer:   cfg.preferShard,
 	})
 	if err != nil {
 		s.Close()

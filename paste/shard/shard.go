@@ -33,6 +33,7 @@ type Router struct {
 	shards   []paste.Store
 	ready    func(shard int) bool
 	fallback int
+	prefer   int
 	next     atomic.Uint64 // round robin over the shards for new ids
 }
 
@@ -49,6 +50,12 @@ type Config struct {
 	// when none is. nil: every shard is ready.
 	Ready func(shard int) bool
 
+	// Prefer is the shard new ids go to while it is ready; -1: the
+	// shards in turn. Servers that share shards write each to its own
+	// (see the README's "Several instances"): servers writing to one
+	// repository race to push, and lose most of their time redoing it.
+	Prefer int
+
 	// Fallback is a shard that may hold pastes of every shard, looked in
 	// when an id's own shard does not have it: the repository from before
 	// the pastes were sharded. -1: none.
@@ -64,11 +71,14 @@ func New(cfg Config) (*Router, error) {
 	if cfg.Fallback < -1 || cfg.Fallback >= n {
 		return nil, fmt.Errorf("shard: fallback shard %d of %d", cfg.Fallback, n)
 	}
+	if cfg.Prefer < -1 || cfg.Prefer >= n {
+		return nil, fmt.Errorf("shard: preferred shard %d of %d", cfg.Prefer, n)
+	}
 	ready := cfg.Ready
 	if ready == nil {
 		ready = func(int) bool { return true }
 	}
-	return &Router{shards: cfg.Shards, ready: ready, fallback: cfg.Fallback}, nil
+	return &Router{shards: cfg.Shards, ready: ready, fallback: cfg.Fallback, prefer: cfg.Prefer}, nil
 }
 
 // Of returns the shard of id, which must not be empty, among shards: the
@@ -93,8 +103,9 @@ func (r *Router) Shard(id string) int {
 	return Of(id, len(r.shards))
 }
 
-// NewID returns a new random id of n characters (paste.NewID) in a shard
-// that is ready, taken in turn.
+// NewID returns a new random id of n characters (paste.NewID) in the
+// preferred shard when it is ready, else in a shard that is ready, taken
+// in turn.
 func (r *Router) NewID(n int) (string, error) {
 	k := len(r.shards)
 	start := int(r.next.Add(1) % uint64(k))
@@ -104,6 +115,9 @@ func (r *Router) NewID(n int) (string, error) {
 			want = s
 			break
 		}
+	}
+	if r.prefer >= 0 && r.ready(r.prefer) {
+		want = r.prefer
 	}
 	for {
 		// Every shard has a character of the alphabet (k <= 36): this

@@ -28,7 +28,7 @@ func newRouter(t *testing.T, n int, cfg shard.Config) (*shard.Router, []*pastete
 
 func TestContract(t *testing.T) {
 	pastetest.TestStore(t, func(t *testing.T) paste.Store {
-		r, _ := newRouter(t, 3, shard.Config{Fallback: -1})
+		r, _ := newRouter(t, 3, shard.Config{Fallback: -1, Prefer: -1})
 		return r
 	})
 }
@@ -36,7 +36,7 @@ func TestContract(t *testing.T) {
 // TestRouting: each paste is in the shard its id names, and only there;
 // new ids take the shards in turn.
 func TestRouting(t *testing.T) {
-	r, stores := newRouter(t, 3, shard.Config{Fallback: -1})
+	r, stores := newRouter(t, 3, shard.Config{Fallback: -1, Prefer: -1})
 	per := make([]int, 3)
 	for range 60 {
 		id, err := r.NewID(paste.DefaultIDLength)
@@ -68,7 +68,7 @@ func TestRouting(t *testing.T) {
 			t.Errorf("%d shards: ids reach %d", n, len(seen))
 		}
 	}
-	if _, err := shard.New(shard.Config{Fallback: -1}); err == nil {
+	if _, err := shard.New(shard.Config{Fallback: -1, Prefer: -1}); err == nil {
 		t.Error("no shards accepted")
 	}
 }
@@ -77,7 +77,7 @@ func TestRouting(t *testing.T) {
 // all when none is.
 func TestReady(t *testing.T) {
 	down := map[int]bool{1: true}
-	r, _ := newRouter(t, 3, shard.Config{Fallback: -1, Ready: func(i int) bool { return !down[i] }})
+	r, _ := newRouter(t, 3, shard.Config{Fallback: -1, Prefer: -1, Ready: func(i int) bool { return !down[i] }})
 	for range 30 {
 		id, _ := r.NewID(8)
 		if r.Shard(id) == 1 {
@@ -98,7 +98,7 @@ func TestReady(t *testing.T) {
 // TestFallback: a paste of shard 1 kept in the fallback shard 0 (written
 // before sharding) is found there.
 func TestFallback(t *testing.T) {
-	r, stores := newRouter(t, 2, shard.Config{Fallback: 0})
+	r, stores := newRouter(t, 2, shard.Config{Fallback: 0, Prefer: -1})
 	old := "b" + "oldpaste" // shard 1 of 2
 	if shard.Of(old, 2) != 1 {
 		t.Fatal("test id not in shard 1")
@@ -127,7 +127,7 @@ func (b blocking) Create(ctx context.Context, p *paste.Paste) error {
 func TestOutage(t *testing.T) {
 	slow := blocking{&pastetest.Store{}, make(chan struct{})}
 	fast := &pastetest.Store{}
-	r, err := shard.New(shard.Config{Shards: []paste.Store{fast, slow}, Fallback: -1})
+	r, err := shard.New(shard.Config{Shards: []paste.Store{fast, slow}, Fallback: -1, Prefer: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,5 +147,23 @@ func TestOutage(t *testing.T) {
 	close(slow.release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPrefer: new ids go to the preferred shard while it is ready, and to
+// the others when it is not.
+func TestPrefer(t *testing.T) {
+	down := false
+	r, _ := newRouter(t, 3, shard.Config{Fallback: -1, Prefer: 2, Ready: func(i int) bool { return i != 2 || !down }})
+	for range 20 {
+		if id, _ := r.NewID(8); r.Shard(id) != 2 {
+			t.Fatalf("%s not in the preferred shard", id)
+		}
+	}
+	down = true
+	for range 20 {
+		if id, _ := r.NewID(8); r.Shard(id) == 2 {
+			t.Fatalf("%s in the preferred shard, which is down", id)
+		}
 	}
 }

@@ -1,0 +1,287 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/internal/testbed"
+	"github.com/pasteur-dev/pasteur/paste/shard"
+)
+
+// The several-instances deployment of the README: pasteurs on the host
+// stacks of namespaces of their own, HAProxy in front, a client behind it.
+const (
+	lbAddr  = "10.0.0.20"
+	cliHost = "10.0.0.30"
+)
+
+// TestInstancesBehindHAProxy: three pasteurs share two shards
+// (pastes-{shard}.git on one git daemon) behind HAProxy, which spreads
+// the clients' requests over them. Every acknowledged paste is on its
+// shard's remote, and only there; every instance serves every paste (a
+// miss fetches). Then wrk measures creates per second through HAProxy,
+// three instances and two shards against one instance and one shard, and
+// every paste it got a 200 for is on a remote.
+func TestInstancesBehindHAProxy(t *testing.T) {
+	require(t, true, "git", "curl", "haproxy", "wrk")
+	bin := buildPasteur(t)
+	tmp := t.TempDir()
+	bares := []string{newBareRepo(t, tmp, "pastes-0.git"), newBareRepo(t, tmp, "pastes-1.git")}
+	single := newBareRepo(t, tmp, "single.git")
+	bed, err := testbed.New("lb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bed.Close)
+	gitDaemon(t, bed, tmp)
+	remote := "git://" + testbed.BridgeAddr + "/pastes-{shard}.git"
+
+	// Three instances on two shards, and one on its own repository.
+	var bases []string
+	var nss []string
+	for i := range 4 {
+		addr := fmt.Sprintf("10.0.0.%d", 11+i)
+		ns, err := bed.AddHost(fmt.Sprintf("p%d", i), addr+testbed.Prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"--bind", addr, "--data", filepath.Join(tmp, fmt.Sprintf("data%d", i)), "--log-level", "warn"}
+		if i < 3 {
+			// Each writes new pastes to a shard of its own while it
+			// can: the third shares shard 0 with the first.
+			args = append(args, "--remote", remote, "--shards", "2", "--prefer-shard", strconv.Itoa(i%2))
+		} else {
+			args = append(args, "--remote", "git://"+testbed.BridgeAddr+"/single.git")
+		}
+		logf, err := os.Create(filepath.Join(tmp, fmt.Sprintf("p%d.log", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer logf.Close()
+		cmd := bed.Command(ns, append([]string{bin}, args...)...)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := bed.Start(cmd); err != nil {
+			t.Fatal(err)
+		}
+		if err := bed.WaitTCP(ns, addr+":4343", 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		bases, nss = append(bases, "http://"+addr+":4343"), append(nss, ns)
+	}
+	lb, err := bed.AddHost("lb", lbAddr+testbed.Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(tmp, "haproxy.cfg")
+	writeFile(t, cfg, haproxyConfig(bases[:3], bases[3]))
+	if err := bed.Start(bed.Command(lb, "haproxy", "-db", "-f", cfg)); err != nil {
+		t.Fatal(err)
+	}
+	for _, port := range []string{"8080", "8081"} {
+		if err := bed.WaitTCP(lb, lbAddr+":"+port, 15*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli, err := bed.AddHost("cli", cliHost+testbed.Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := "http://" + lbAddr + ":8080"
+
+	// Pastes through HAProxy; every instance takes some.
+	acked := load(t, bed, cli, front, "x", 30)()
+	if len(acked) < 60 {
+		t.Fatalf("%d pastes acknowledged of 120", len(acked))
+	}
+	for i := range 3 {
+		waitShardsPushed(t, bed, nss[i], bases[i])
+	}
+	onShard := make([]map[string]bool, 2)
+	for s, bare := range bares {
+		onShard[s] = filesOn(t, bare)
+	}
+	perShard := make([]int, 2)
+	for _, id := range acked {
+		s := shard.Of(id, 2)
+		perShard[s]++
+		if !onShard[s][id] || onShard[1-s][id] {
+			t.Errorf("paste %s (shard %d): on shard 0 %v, on shard 1 %v", id, s, onShard[0][id], onShard[1][id])
+		}
+	}
+	t.Logf("%d acknowledged pastes, %d on shard 0, %d on shard 1", len(acked), perShard[0], perShard[1])
+	if perShard[0] == 0 || perShard[1] == 0 {
+		t.Errorf("a shard took no paste: %v", perShard)
+	}
+	// Any instance serves any paste: the last pastes, made on all three.
+	for _, id := range acked[len(acked)-6:] {
+		for i := range 3 {
+			out, err := bed.Run(cli, "curl", "-sS", "-f", "-m", "20", bases[i]+"/"+id+"?raw=true")
+			if err != nil || !strings.HasPrefix(out, "x ") {
+				t.Errorf("instance %d serving %s: %q %v", i, id, out, err)
+			}
+		}
+	}
+	logsOnFailure(t, tmp)
+
+	// Creates per second through HAProxy: 3 instances on 2 shards (port
+	// 8080), 1 instance on 1 shard (port 8081), in turns.
+	script := filepath.Join(tmp, "post.lua")
+	writeFile(t, script, `counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", "/", {["Content-Type"] = "text/plain"}, "wrk paste " .. counter .. " " .. math.random(1, 1000000000) .. "\n")
+end
+`)
+	before := len(filesOn(t, bares[0])) + len(filesOn(t, bares[1])) + len(filesOn(t, single))
+	var rates [2][]float64
+	okTotal := 0
+	for round := range 2 {
+		for k, port := range []string{"8080", "8081"} {
+			out, err := bed.Run(cli, "wrk", "-t", "2", "-c", "64", "-d", "10s", "-s", script, "http://"+lbAddr+":"+port+"/")
+			if err != nil {
+				t.Fatalf("wrk: %v %s", err, out)
+			}
+			rate, ok := wrkFigures(t, out)
+			rates[k] = append(rates[k], rate)
+			okTotal += ok
+			t.Logf("round %d, %s: %.1f creates/s (%d answered 200)", round, map[int]string{0: "3 instances, 2 shards", 1: "1 instance, 1 shard"}[k], rate, ok)
+		}
+	}
+	for i := range 4 {
+		waitShardsPushed(t, bed, nss[i], bases[i])
+	}
+	after := len(filesOn(t, bares[0])) + len(filesOn(t, bares[1])) + len(filesOn(t, single))
+	t.Logf("creates/s, 3 instances and 2 shards vs 1 and 1: %.2fx (%.1f vs %.1f, means of %d rounds)",
+		mean(rates[0])/mean(rates[1]), mean(rates[0]), mean(rates[1]), len(rates[0]))
+	// A paste answered 200 is on a remote; wrk's requests cut at the end
+	// may add a few more.
+	if after-before < okTotal {
+		t.Errorf("wrk got %d answers 200, the remotes gained %d pastes: %d lost", okTotal, after-before, okTotal-(after-before))
+	}
+	t.Logf("wrk: %d pastes answered 200, the remotes gained %d", okTotal, after-before)
+	for _, bare := range append(bares, single) {
+		git(t, bare, "fsck")
+	}
+}
+
+// haproxyConfig balances port 8080 over the servers of three, and 8081 to
+// one, checking /healthz.
+func haproxyConfig(three []string, one string) string {
+	var b strings.Builder
+	b.WriteString(`global
+	maxconn 4096
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+	option http-server-close
+frontend three
+	bind ` + lbAddr + `:8080
+	default_backend three
+frontend one
+	bind ` + lbAddr + `:8081
+	default_backend one
+backend three
+	balance roundrobin
+	option httpchk GET /healthz
+`)
+	for i, base := range three {
+		fmt.Fprintf(&b, "\tserver p%d %s check\n", i, strings.TrimPrefix(base, "http://"))
+	}
+	b.WriteString("backend one\n\toption httpchk GET /healthz\n")
+	fmt.Fprintf(&b, "\tserver p3 %s check\n", strings.TrimPrefix(one, "http://"))
+	return b.String()
+}
+
+// waitShardsPushed waits until the instance at base reports every remote
+// (each shard's) reachable with nothing unpushed.
+func waitShardsPushed(t *testing.T, bed *testbed.Bed, ns, base string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		out, _ := bed.Run(ns, "curl", "-s", "-m", "5", base+"/healthz")
+		var h struct {
+			Remote *struct{ Reachable, Unpushed bool }
+			Shards []struct{ Reachable, Unpushed bool }
+		}
+		if json.Unmarshal([]byte(out), &h) == nil {
+			all := h.Shards
+			if h.Remote != nil {
+				all = append(all, *h.Remote)
+			}
+			done := len(all) > 0
+			for _, s := range all {
+				done = done && s.Reachable && !s.Unpushed
+			}
+			if done {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not pushed after 90s: %s", base, out)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// filesOn returns the paste ids on the master branch of bare.
+func filesOn(t *testing.T, bare string) map[string]bool {
+	t.Helper()
+	have := make(map[string]bool)
+	for _, p := range strings.Fields(git(t, bare, "ls-tree", "-r", "--name-only", "master")) {
+		have[p[strings.LastIndex(p, "/")+1:]] = true
+	}
+	return have
+}
+
+var (
+	wrkRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkAll  = regexp.MustCompile(`(\d+) requests in`)
+	wrkBad  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+)
+
+// wrkFigures reads wrk's requests per second and its count of 2xx
+// answers.
+func wrkFigures(t *testing.T, out string) (float64, int) {
+	t.Helper()
+	m, n := wrkRate.FindStringSubmatch(out), wrkAll.FindStringSubmatch(out)
+	if m == nil || n == nil {
+		t.Fatalf("wrk said:\n%s", out)
+	}
+	rate, _ := strconv.ParseFloat(m[1], 64)
+	all, _ := strconv.Atoi(n[1])
+	bad := 0
+	if b := wrkBad.FindStringSubmatch(out); b != nil {
+		bad, _ = strconv.Atoi(b[1])
+		t.Logf("wrk: %d answers were not 200", bad)
+	}
+	return rate * float64(all-bad) / float64(max(all, 1)), all - bad
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(max(len(v), 1))
+}
+
+// logsOnFailure shows the instances' logs when the test failed.
+func logsOnFailure(t *testing.T, tmp string) {
+	if !t.Failed() {
+		return
+	}
+	logs, _ := filepath.Glob(filepath.Join(tmp, "p*.log"))
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		t.Logf("%s:\n%s", filepath.Base(l), b)
+	}
+}
