@@ -48,8 +48,13 @@ func main() {
 	skip := flag.String("skip", "", "comma-separated parts to skip: throughput, cost, startup")
 	remoteConfig := flag.String("remote-config", "", "comma-separated `key=value` settings of git config applied to the remotes (e.g. receive.unpackLimit=1000)")
 	costRounds := flag.Int("cost-rounds", 5, "rounds of the cost measurement, alternating sizes")
+	trendN := flag.Int("trend", 0, "only compute the bytes of trees a paste rewrites, from 1,000 pastes up to this `count`, in both layouts, and exit (no root, no repository)")
 	gen := flag.String("generate", "", "only make a bare repository of -big pastes at this `path`, and exit")
 	flag.Parse()
+	if *trendN > 0 {
+		trend(*trendN)
+		return
+	}
 	if *gen != "" {
 		generate(filepath.Dir(*gen), filepath.Base(*gen), *big, *layout)
 		return
