@@ -52,7 +52,8 @@ func TestInstancesBehindHAProxy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		args := []string{"--bind", addr, "--data", filepath.Join(tmp, fmt.Sprintf("data%d", i)), "--log-level", "warn"}
+		args := []string{"--bind", addr, "--data", filepath.Join(tmp, fmt.Sprintf("data%d", i)), "--log-level", "warn",
+			"--metrics-addr", addr + metricsPort}
 		if i < 3 {
 			// Each writes new pastes to a shard of its own while it
 			// can: the third shares shard 0 with the first.
@@ -202,12 +203,12 @@ backend three
 }
 
 // waitShardsPushed waits until the instance at base reports every remote
-// (each shard's) reachable with nothing unpushed.
+// (each shard's) reachable with nothing unpushed, on its metrics address.
 func waitShardsPushed(t *testing.T, bed *testbed.Bed, ns, base string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		out, _ := bed.Run(ns, "curl", "-s", "-m", "5", base+"/healthz")
+		out, _ := bed.Run(ns, "curl", "-s", "-m", "5", strings.Replace(base, ":4343", metricsPort, 1)+"/healthz")
 		var h struct {
 			Remote *struct{ Reachable, Unpushed bool }
 			Shards []struct{ Reachable, Unpushed bool }
