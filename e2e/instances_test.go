@@ -95,6 +95,19 @@ func TestInstancesBehindHAProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	front := "http://" + lbAddr + ":8080"
+	// HAProxy marks its servers up after their first checks.
+	for _, port := range []string{"8080", "8081"} {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if _, err := bed.Run(cli, "curl", "-sS", "-f", "-m", "5", "http://"+lbAddr+":"+port+"/healthz"); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("HAProxy on %s: no server up after 30s", port)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
 
 	// Pastes through HAProxy; every instance takes some.
 	acked := load(t, bed, cli, front, "x", 30)()
