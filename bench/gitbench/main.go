@@ -45,9 +45,10 @@ func main() {
 	big := flag.Int("big", 100000, "pastes in the large repository")
 	layout := flag.String("layout", "adaptive", "layout of the generated repositories: adaptive (gitsync's: leaves split past 64 pastes), nested (a/b/ID) or two (ab/ID)")
 	seed := flag.Bool("seed", false, "give each store of the cost part a local git clone of its remote, so that it starts without a first fetch (a remote of 1M pastes cannot be fetched in the 30 s a start allows)")
-	skip := flag.String("skip", "", "comma-separated parts to skip: throughput, cost, startup")
+	skip := flag.String("skip", "", "comma-separated parts to skip: throughput, cost, startup; within cost, gitpush (git's own push) and grouped (64 clients at both sizes)")
 	remoteConfig := flag.String("remote-config", "", "comma-separated `key=value` settings of git config applied to the remotes (e.g. receive.unpackLimit=1000)")
 	costRounds := flag.Int("cost-rounds", 5, "rounds of the cost measurement, alternating sizes")
+	pushN := flag.Int("push-n", 100, "pastes with the remote in each round of the cost measurement (a push at 1M pastes takes seconds: the remote's connectivity check)")
 	trendN := flag.Int("trend", 0, "only compute the bytes of trees a paste rewrites, from 1,000 pastes up to this `count`, in both layouts, and exit (no root, no repository)")
 	gen := flag.String("generate", "", "only make a bare repository of -big pastes at this `path`, and exit")
 	flag.Parse()
@@ -146,7 +147,7 @@ func main() {
 		for range *costRounds {
 			for i, size := range sizes {
 				name := fmt.Sprintf("r%d.git", size)
-				rounds[i] = append(rounds[i], run("-mode", "cost", "-remote", remote(name), "-dir", filepath.Join(tmp, name+"-data"), "-n", "100", "-group", "1"))
+				rounds[i] = append(rounds[i], run("-mode", "cost", "-remote", remote(name), "-dir", filepath.Join(tmp, name+"-data"), "-n", "100", "-push-n", fmt.Sprint(*pushN), "-group", "1"))
 			}
 		}
 		var med [2]result
@@ -160,20 +161,30 @@ func main() {
 		// The same push by git itself, for what the remote's side costs.
 		var gitMS [2]float64
 		for i, size := range sizes {
+			if skipped("gitpush") {
+				break
+			}
 			gitMS[i] = gitPushes(bed, filepath.Join(tmp, fmt.Sprintf("r%d.git", size)), remote(fmt.Sprintf("r%d.git", size)), 30)
 			fmt.Printf("git push of one paste at %6d pastes: %.2f ms (mean of 30, git over git://)\n", size, gitMS[i])
 		}
-		fmt.Printf("git push ratio %d/1k pastes: %.2fx\n", *big, gitMS[1]/gitMS[0])
+		if !skipped("gitpush") {
+			fmt.Printf("git push ratio %d/1k pastes: %.2fx\n", *big, gitMS[1]/gitMS[0])
+		}
 		// Grouped, the remote's cost per push is shared by the group.
 		var tp [2]result
 		for i, size := range sizes {
+			if skipped("grouped") {
+				break
+			}
 			name := fmt.Sprintf("r%d.git", size)
 			tp[i] = run("-mode", "throughput", "-remote", remote(name), "-dir", filepath.Join(tmp, name+"-tp"),
 				"-group", "0", "-clients", fmt.Sprint(*clients), "-n", "40000", "-dur", (*dur / 2).String())
 			fmt.Printf("throughput at %6d pastes, %d clients, grouped: %7.1f pastes/s (%.2f ms per paste)\n",
 				size, *clients, tp[i].PerSecond, 1000/tp[i].PerSecond)
 		}
-		fmt.Printf("grouped cost ratio %d/1k pastes: %.2fx\n", *big, tp[0].PerSecond/tp[1].PerSecond)
+		if !skipped("grouped") {
+			fmt.Printf("grouped cost ratio %d/1k pastes: %.2fx\n", *big, tp[0].PerSecond/tp[1].PerSecond)
+		}
 	}
 
 	if !skipped("startup") {
