@@ -3,7 +3,7 @@
 # when they are missing. Extra command names may be given as arguments.
 set -eu
 need=""
-for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft dnsmasq htpasswd prlimit systemd-analyze haproxy "$@"; do
+for cmd in git ip strace curl named dig tsig-keygen chromium sshd ssh-keygen nft dnsmasq htpasswd prlimit systemd-analyze haproxy wrk "$@"; do
 	command -v "$cmd" >/dev/null 2>&1 && continue
 	case "$cmd" in
 	ip) pkg=iproute2 ;;
