@@ -314,3 +314,42 @@ func TestReplayPackHasBlobs(t *testing.T) {
 	}
 	t.Errorf("the pack of the replayed commit lacks its blob %s (%d objects)", e.Hash, len(objs))
 }
+
+// TestReplayTombstoneSplit: a removal replayed onto a line where the
+// paste's leaf split lands where the paste is there, once.
+func TestReplayTombstoneSplit(t *testing.T) {
+	r := open(t, "")
+	var seed []*paste.Paste
+	for i := range leafMax - 2 {
+		seed = append(seed, &paste.Paste{ID: fmt.Sprintf("mm%03d", i), Contents: []byte("seed")})
+	}
+	base := commit(t, r, seed...)
+	mine, err := r.CommitRemovals(base, []Removal{{ID: "mm001", Why: paste.Deleted,
+		Tombstone: paste.MarshalTombstone(paste.Deleted, time.Now())}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var more []*paste.Paste
+	for i := range 5 {
+		more = append(more, &paste.Paste{ID: fmt.Sprintf("mmore%d", i), Contents: []byte("more")})
+	}
+	theirs, err := r.CommitPastes(base, more, time.Now()) // splits m/m
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := r.Replay(mine, base, theirs, slogDiscard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetRef(master, tip); err != nil {
+		t.Fatal(err)
+	}
+	found, _ := checkTrees(t, r)
+	if found["mm001"] != "m/m/0/mm001" || len(found) != len(seed)+len(more) {
+		t.Errorf("mm001 at %q, %d files", found["mm001"], len(found))
+	}
+	data, err := r.Find(tip, "mm001")
+	if _, gone := paste.IsTombstone(data); err != nil || !gone {
+		t.Errorf("mm001 after the replay: %q %v, want its tombstone", data, err)
+	}
+}
