@@ -31,7 +31,7 @@ func deltaPack(t *testing.T, opts ...string) ([]byte, []plumbing.Hash) {
 	}
 	gittest.Run(t, in.String(), "--git-dir="+dir, "fast-import", "--quiet")
 	gittest.Git(t, dir, "repack", "-adfq")
-	pack := []byte(gittest.Run(t, "master\n", append([]string{"--git-dir=" + dir, "pack-objects", "--stdout", "--revs", "-q"}, opts...)...))
+	pack := []byte(gittest.Run(t, "master\n", append([]string{"--git-dir=" + dir, "pack-objects", "--stdout", "--revs", "-q", "--threads=1"}, opts...)...))
 	var objs []plumbing.Hash
 	for _, line := range strings.Split(strings.TrimSpace(gittest.Git(t, dir, "rev-list", "--objects", "master")), "\n") {
 		objs = append(objs, plumbing.NewHash(line[:40]))
