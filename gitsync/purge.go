@@ -19,9 +19,10 @@ import (
 //
 // Pastes keep being acknowledged while it runs. The rewrite works on the
 // tip when the purge began, in steps that hold the repository's mutex for
-// purgeHold at most each; its objects are kept apart, then written as one
-// pack and indexed without the mutex (as a fetched pack is), and sent to
-// the remote under a ref of their own (purgeRef), without the writer lock.
+// purgeHold at most each; its objects go to a temporary pack file as they
+// are made, which is completed, indexed and added without the mutex (as a
+// fetched pack is), and sent from the file to the remote under a ref of
+// their own (purgeRef), without the writer lock.
 // Only then does the purge take the writer lock, for about as long as one
 // group takes: it fetches, carries the commits made meanwhile over onto
 // the new history (a replay), and pushes the branch from the tip it just
