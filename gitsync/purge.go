@@ -1,10 +1,10 @@
 package gitsync
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -19,9 +19,10 @@ import (
 //
 // Pastes keep being acknowledged while it runs. The rewrite works on the
 // tip when the purge began, in steps that hold the repository's mutex for
-// purgeHold at most each; its objects are kept apart, then written as one
-// pack and indexed without the mutex (as a fetched pack is), and sent to
-// the remote under a ref of their own (purgeRef), without the writer lock.
+// purgeHold at most each; its objects go to a temporary pack file as they
+// are made, which is completed, indexed and added without the mutex (as a
+// fetched pack is), and sent from the file to the remote under a ref of
+// their own (purgeRef), without the writer lock.
 // Only then does the purge take the writer lock, for about as long as one
 // group takes: it fetches, carries the commits made meanwhile over onto
 // the new history (a replay), and pushes the branch from the tip it just
@@ -96,6 +97,7 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 		return st, fmt.Errorf("%w: pastes wait for the remote", ErrPurgeLater)
 	}
 
+	defer pr.Discard()
 	for !pr.Done() {
 		if err := ctx.Err(); err != nil {
 			return st, err
@@ -118,17 +120,20 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 	if rewritten == start {
 		return st, nil
 	}
-	// The new objects go into the repository as one pack, written and
-	// indexed without the mutex, as a fetched one is.
-	pack, err := pr.Pack()
+	// The new objects went to a pack file of their own as they were made;
+	// it is completed, indexed and added to the repository without the
+	// mutex, as a fetched pack is, and sent from the file.
+	in, err := pr.Finish()
 	if err != nil {
 		return st, fmt.Errorf("gitsync: purge: %w", err)
 	}
-	st.PackBytes = len(pack)
-	in, err := s.repo.Receive(bytes.NewReader(pack))
+	st.PackBytes = int(in.Size())
+	pack, err := in.Open()
 	if err != nil {
+		in.Discard()
 		return st, fmt.Errorf("gitsync: purge: %w", err)
 	}
+	defer pack.Close()
 	s.mu.Lock()
 	if s.closed {
 		err = errClosed
@@ -172,7 +177,7 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 
 // sendPurged sends the rewritten history (pack, ending at tip) to the
 // remote, under purgeRef.
-func (s *Store) sendPurged(ctx context.Context, tip plumbing.Hash, pack []byte) error {
+func (s *Store) sendPurged(ctx context.Context, tip plumbing.Hash, pack io.Reader) error {
 	p, err := s.remote.Push(ctx)
 	if err != nil {
 		return err
@@ -182,7 +187,7 @@ func (s *Store) sendPurged(ctx context.Context, tip plumbing.Hash, pack []byte) 
 	if err != nil {
 		return err
 	}
-	return p.Send(ctx, purgeRef, old, tip, pack)
+	return p.SendFrom(ctx, purgeRef, old, tip, pack)
 }
 
 // dropPurgeRef deletes purgeRef on the remote, where it points at tip.

@@ -44,6 +44,15 @@ type Received struct {
 // Size is the pack's size in bytes.
 func (p *Received) Size() int64 { return p.size }
 
+// Open returns a reader of the pack's bytes. Opened before Add, it reads
+// the pack after Add too.
+func (p *Received) Open() (io.ReadCloser, error) {
+	if p.dir == "" {
+		return io.NopCloser(bytes.NewReader(p.mem)), nil
+	}
+	return os.Open(p.pack)
+}
+
 // Contains reports whether the pack holds object h.
 func (p *Received) Contains(h plumbing.Hash) bool {
 	_, found := slices.BinarySearchFunc(p.objs, h, func(o packObj, h plumbing.Hash) int {

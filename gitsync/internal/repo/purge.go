@@ -3,12 +3,12 @@ package repo
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // Purge rewrites a branch so that no commit holds content its tip no
@@ -25,7 +25,9 @@ import (
 // The work is done in steps (Step), so that the owner of the repository
 // can let reads and writes in between: the repository is not safe for
 // concurrent use, and a history of 100,000 commits takes a while. The new
-// objects are kept apart (Pack) until the owner adds them.
+// objects go to a pack of their own as they are made, in a temporary file
+// (packout.go), apart from the repository until the owner adds it
+// (Finish, then Add) or drops it (Discard).
 type Purge struct {
 	r   *Repo
 	tip plumbing.Hash
@@ -43,7 +45,7 @@ type Purge struct {
 	live    map[plumbing.Hash]bool          // the contents of the tip's files
 	trees   map[plumbing.Hash]plumbing.Hash // a tree to the same, filtered
 	written []plumbing.Hash                 // objects the rewrite made
-	mem     *memory.Storage                 // and a copy of them, for Pack
+	pack    *packOut                        // the same, encoded; nil until the first
 	stats   PurgeStats
 }
 
@@ -65,7 +67,7 @@ func (r *Repo) NewPurge(tip plumbing.Hash) (*Purge, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Purge{r: r, tip: tip, walk: tip, live: live, trees: make(map[plumbing.Hash]plumbing.Hash), mem: memory.NewStorage()}, nil
+	return &Purge{r: r, tip: tip, walk: tip, live: live, trees: make(map[plumbing.Hash]plumbing.Hash)}, nil
 }
 
 // Done reports whether the rewrite is complete.
@@ -125,7 +127,7 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 		return err
 	}
 	if tree.IsZero() {
-		if tree, err = p.put((&object.Tree{}).Encode); err != nil {
+		if tree, err = hashOf((&object.Tree{}).Encode); err != nil {
 			return err
 		}
 	}
@@ -218,27 +220,71 @@ func (r *Repo) liveFiles(root plumbing.Hash) (map[plumbing.Hash]bool, error) {
 	return live, err
 }
 
-// put keeps an object made by encode. The rewrite never reads back what
-// it made, so the objects stay out of the repository until the owner adds
-// Pack to it (Receive, then Add): the commits made meanwhile flush only
-// their own objects.
+// put writes an object made by encode to the purge's pack. The rewrite
+// never reads back what it made, so the objects stay out of the
+// repository until the owner adds the pack (Finish, then Add): the
+// commits made meanwhile flush only their own objects.
 func (p *Purge) put(encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
-	o := p.mem.NewEncodedObject()
+	o := &plumbing.MemoryObject{}
 	if err := encode(o); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return p.mem.SetEncodedObject(o)
+	if p.pack == nil {
+		pack, err := newPackOut(p.packDir())
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		p.pack = pack
+	}
+	if err := p.pack.add(o); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return o.Hash(), nil
 }
 
-// Pack encodes the objects the rewrite made as a packfile (without
-// deltas), from its own copy of them: it does not read the repository,
-// and needs no lock.
-func (p *Purge) Pack() ([]byte, error) {
-	var buf bytes.Buffer
-	if _, err := packfile.NewEncoder(&buf, p.mem, false).Encode(p.written, 0); err != nil {
-		return nil, fmt.Errorf("encode pack: %w", err)
+// hashOf returns the hash of the object made by encode.
+func hashOf(encode func(plumbing.EncodedObject) error) (plumbing.Hash, error) {
+	o := &plumbing.MemoryObject{}
+	if err := encode(o); err != nil {
+		return plumbing.ZeroHash, err
 	}
-	return buf.Bytes(), nil
+	return o.Hash(), nil
+}
+
+// Finish completes the pack of the objects the rewrite made (Written; it
+// may have made none, having only dropped commits), once Done, and
+// returns it, indexed, for the owner to add (Add) and to send
+// (Received.Open). It reads neither the repository nor its state, and
+// needs no lock. The pack is the caller's from then on: Add or Discard it.
+func (p *Purge) Finish() (*Received, error) {
+	if p.pack == nil {
+		pack, err := newPackOut(p.packDir())
+		if err != nil {
+			return nil, err
+		}
+		p.pack = pack
+	}
+	pack := p.pack
+	p.pack = nil
+	return pack.finish()
+}
+
+// packDir is where the purge's pack is written: objects/, or "" for a
+// repository in memory.
+func (p *Purge) packDir() string {
+	if p.r.disk == nil {
+		return ""
+	}
+	return filepath.Join(p.r.disk.dir, "objects")
+}
+
+// Discard removes the purge's pack, unless Finish handed it over. It may
+// be called more than once.
+func (p *Purge) Discard() {
+	if p.pack != nil {
+		p.pack.discard()
+		p.pack = nil
+	}
 }
 
 // PackOf encodes the objects hashes as a packfile. With refDeltas, the

@@ -153,6 +153,12 @@ func (p *Push) RefDeltas() bool { return !p.adv.Capabilities.Supports(capability
 // reason and what its hooks printed: the caller looks at the remote's
 // references again to tell a lost race (the branch moved) from a refusal.
 func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip plumbing.Hash, pack []byte) error {
+	return p.SendFrom(ctx, branch, old, tip, bytes.NewReader(pack))
+}
+
+// SendFrom is Send with the pack read from pack (nil for a deletion),
+// for a pack too large to hold in memory.
+func (p *Push) SendFrom(ctx context.Context, branch plumbing.ReferenceName, old, tip plumbing.Hash, pack io.Reader) error {
 	if !p.adv.Capabilities.Supports(capability.ReportStatus) {
 		return errors.New("the remote does not offer report-status")
 	}
@@ -174,7 +180,10 @@ func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip
 		}
 	}
 	req.Commands = []*packp.Command{{Name: branch, Old: old, New: tip}}
-	req.Packfile = io.NopCloser(bytes.NewReader(pack))
+	if pack == nil {
+		pack = bytes.NewReader(nil)
+	}
+	req.Packfile = io.NopCloser(pack)
 	if tip.IsZero() {
 		// A deletion sends no pack.
 		if !p.adv.Capabilities.Supports(capability.DeleteRefs) {
