@@ -22,9 +22,8 @@ type counters struct {
 	c  Counters
 }
 
-// group records a commit of n pastes that took commit, and, when pushed,
-// its push that took push.
-func (c *counters) group(n int, commit time.Duration, pushed bool, push time.Duration) {
+// committed records a commit of n pastes that took d.
+func (c *counters) committed(n int, d time.Duration) {
 	if n == 0 {
 		return
 	}
@@ -32,11 +31,15 @@ func (c *counters) group(n int, commit time.Duration, pushed bool, push time.Dur
 	defer c.mu.Unlock()
 	c.c.Commits++
 	c.c.Pastes += uint64(n)
-	c.c.CommitSeconds += commit.Seconds()
-	if pushed {
-		c.c.Pushes++
-		c.c.PushSeconds += push.Seconds()
-	}
+	c.c.CommitSeconds += d.Seconds()
+}
+
+// pushed records a push of a group that took d.
+func (c *counters) pushed(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.Pushes++
+	c.c.PushSeconds += d.Seconds()
 }
 
 // Counters returns the totals so far.

@@ -165,9 +165,12 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	s.mu.Unlock()
 	err = noRoom(err)
 	t1 := time.Now()
-	pushed := false
+	if err == nil {
+		// Counted before any answer, so that a Create that returned is
+		// in the counters.
+		s.counters.committed(len(accepted), t1.Sub(t0))
+	}
 	defer func() {
-		s.counters.group(len(accepted), t1.Sub(t0), pushed, time.Since(t1))
 		s.log.Debug("group", "pastes", len(accepted), "commit", t1.Sub(t0).String(), "push", time.Since(t1).String())
 	}()
 	answer := func(err error) {
@@ -198,7 +201,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	}
 	err = silent(pctx, err)
 	if err == nil {
-		pushed = true
+		s.counters.pushed(time.Since(t1))
 		s.pushed()
 		s.answerReplayed(accepted, tip)
 		return
