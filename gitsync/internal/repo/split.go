@@ -95,13 +95,7 @@ func (r *Repo) insertPastes(base plumbing.Hash, depth int, files []pasteFile) (p
 		}
 	}
 
-	sort.Sort(object.TreeEntrySorter(entries)) // git's order: directories sort as "name/"
-	t := &object.Tree{Entries: entries}
-	h, err := r.put(t.Encode)
-	if err == nil {
-		r.cacheTree(h, t)
-	}
-	return h, err
+	return r.putTree(entries)
 }
 
 // hasCharDir reports whether entries hold a one-character directory: the

@@ -123,13 +123,7 @@ func (r *Repo) writeTree(base plumbing.Hash, files []file, replace bool) (plumbi
 		}
 	}
 
-	sort.Sort(object.TreeEntrySorter(entries)) // git's order: directories sort as "name/"
-	t := &object.Tree{Entries: entries}
-	h, err := r.put(t.Encode)
-	if err == nil {
-		r.cacheTree(h, t)
-	}
-	return h, err
+	return r.putTree(entries)
 }
 
 // walkChanges calls fn for every entry of tree to that tree from lacks or
@@ -172,4 +166,16 @@ func (r *Repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path s
 		}
 	}
 	return nil
+}
+
+// putTree writes a tree of entries, sorted in git's order (a directory
+// sorts as "name/"), and keeps it in the tree cache.
+func (r *Repo) putTree(entries []object.TreeEntry) (plumbing.Hash, error) {
+	sort.Sort(object.TreeEntrySorter(entries))
+	t := &object.Tree{Entries: entries}
+	h, err := r.put(t.Encode)
+	if err == nil {
+		r.cacheTree(h, t)
+	}
+	return h, err
 }
