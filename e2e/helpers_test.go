@@ -39,11 +39,9 @@ func require(t *testing.T, root bool, cmds ...string) {
 // buildPasteur builds the binary as it ships: CGO_ENABLED=0.
 func buildPasteur(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pasteur")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/pasteur")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testbed.BuildPasteur(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -192,11 +192,9 @@ func main() {
 		if _, err := os.Stat(filepath.Join(tmp, name)); err != nil {
 			generate(tmp, name, *big, *layout)
 		}
-		bin := filepath.Join(tmp, "pasteur")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/pasteur")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			fatalf("build: %v\n%s", err, out)
+		bin, err := testbed.BuildPasteur(tmp)
+		if err != nil {
+			fatalf("%v", err)
 		}
 		data := filepath.Join(tmp, "startup-data")
 		for _, c := range []struct{ what, data string }{

@@ -100,12 +100,9 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "pasteur")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/pasteur")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
+	bin, err := testbed.BuildPasteur(tmp)
+	if err != nil {
+		return err
 	}
 
 	bed, err := testbed.New("bench")
