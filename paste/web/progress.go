@@ -11,8 +11,12 @@ import (
 const progressStep = 32 << 10
 
 // DefaultWriteStall is how long a client may take to read each 32 KiB of
-// an answer unless configured otherwise.
-const DefaultWriteStall = 20 * time.Second
+// an answer unless configured otherwise: the minute the fixed write
+// timeout gave a whole answer before. Less cut off downloads over a lossy
+// userspace link (5% loss each way) that stalled for over 20 s in
+// retransmissions; memory does not depend on it (stalled readers share
+// one rendering).
+const DefaultWriteStall = 60 * time.Second
 
 // progressWriter writes an answer in steps of progressStep bytes and moves
 // the connection's write deadline stall ahead before each: a client that
