@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/bench/internal/machine"
 	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
 
@@ -181,7 +182,7 @@ func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
 			{"baseline, 16 clients, 2 KB", bed.Bridge, load("http://"+sockAddr+":4344/", 16, 2048), nil},
 		},
 	}
-	fmt.Printf("createbench: %s; %d rounds of %s; %s; load %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, hardware(), loadAvg())
+	fmt.Printf("createbench: %s; %d rounds of %s; %s; load %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, machine.Hardware(), machine.LoadAvg())
 	sums := map[string]float64{}
 	for r := range rounds {
 		for pi, pair := range pairs {
@@ -233,7 +234,7 @@ func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
 		hwm, _ := statusKB(pid, "VmHWM:")
 		fmt.Printf("RSS after the loads, %-15s %6.1f MiB (peak %.1f MiB)\n", name, float64(rss[name])/1024, float64(hwm)/1024)
 	}
-	fmt.Printf("RSS ratio pasteur (no remote) / baseline: %.2fx; load %s\n", float64(rss["pasteur"])/float64(rss["baseline"]), loadAvg())
+	fmt.Printf("RSS ratio pasteur (no remote) / baseline: %.2fx; load %s\n", float64(rss["pasteur"])/float64(rss["baseline"]), machine.LoadAvg())
 	return nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -34,31 +33,6 @@ func statusKB(pid int, field string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
-}
-
-// loadAvg is the machine's load average, to say how busy it was.
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-// hardware names the machine for BENCHMARKS.md.
-func hardware() string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "model name") {
-				_, model, _ = strings.Cut(l, ": ")
-				break
-			}
-		}
-	}
-	out, _ := exec.Command("nproc").Output()
-	return fmt.Sprintf("%s cores of %s", strings.TrimSpace(string(out)), model)
 }
 
 // startProfile fetches a CPU profile of d from the debug address addr in ns

@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/bench/internal/machine"
 	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
 
@@ -170,7 +171,7 @@ func run(o options) error {
 		{"small GET /ID?raw", "req/s", func(t target) string { return small[t.name] + "?raw=true" }, []string{"-t2", fmt.Sprintf("-c%d", conns)}, func(r wrkResult) float64 { return r.reqPerSec }},
 		{"10 MB raw download", "MB/s", func(t target) string { return large[t.name] + "?raw=true" }, []string{"-t1", "-c2"}, func(r wrkResult) float64 { return r.bytesPerSec / 1e6 }},
 	}
-	fmt.Printf("netbench: %s; %d rounds of %s per figure and server; %s; load %s; netstack --tap-offload=%v %s %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, hardware(), loadAvg(), o.offload, o.extra, o.env)
+	fmt.Printf("netbench: %s; %d rounds of %s per figure and server; %s; load %s; netstack --tap-offload=%v %s %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, machine.Hardware(), machine.LoadAvg(), o.offload, o.extra, o.env)
 
 	// Idle connections first, while the servers' memory is fresh.
 	if o.idle > 0 {
@@ -242,7 +243,7 @@ func run(o options) error {
 	for _, t := range tops {
 		fmt.Print(t)
 	}
-	fmt.Printf("load at the end: %s\n", loadAvg())
+	fmt.Printf("load at the end: %s\n", machine.LoadAvg())
 	if out, err := bed.Run(bed.Bridge, "ip", "-s", "link", "show", testbed.Tap); err == nil {
 		fmt.Printf("tap counters (host side):\n%s", out)
 	}
@@ -271,30 +272,4 @@ func bigText(n int) []byte {
 		b = append(b, line...)
 	}
 	return b[:n]
-}
-
-// hardware names the machine for BENCHMARKS.md.
-func hardware() string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "model name") {
-				_, model, _ = strings.Cut(l, ": ")
-				break
-			}
-		}
-	}
-	out, _ := exec.Command("nproc").Output()
-	return fmt.Sprintf("%s cores of %s", strings.TrimSpace(string(out)), model)
-}
-
-// loadAvg is the machine's load average (1, 5, 15 minutes), to say how
-// busy it was during the run.
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
