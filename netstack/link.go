@@ -165,11 +165,60 @@ func (e *endpoint) closeQueue(timeout time.Duration) {
 	}
 }
 
-// writeLoop writes queued packets to the link until the queue is closed.
+// writeLoop writes queued packets to the link until the queue is closed,
+// holding bare ACKs back as ackHold describes.
 func (e *endpoint) writeLoop() {
 	defer e.s.wg.Done()
 	defer close(e.written)
-	for pkt := range e.queue {
+	var h ackHold
+	for {
+		select {
+		case pkt, ok := <-e.queue:
+			if !ok {
+				e.writeDue(&h, time.Time{})
+				return
+			}
+			e.send(&h, pkt)
+		case <-h.wait():
+			h.fired()
+			e.writeDue(&h, time.Now())
+		}
+	}
+}
+
+// send writes pkt, or holds it if it is a bare ACK, and drops or writes
+// the ACK held for its connection, which pkt supersedes.
+func (e *endpoint) send(h *ackHold, pkt *stack.PacketBuffer) {
+	o := classify(pkt)
+	if o.tcp {
+		if i := h.find(o.key); i >= 0 {
+			dup := o.bare && h.held[i].ack == o.ack
+			held := h.remove(i)
+			if dup {
+				// A duplicate ACK, or a window update: the peer
+				// counts the first, and the second may say more.
+				e.writePacket(held)
+			}
+			held.DecRef()
+		} else if o.bare {
+			if len(h.held) == maxHeldAcks {
+				old := h.remove(0)
+				e.writePacket(old)
+				old.DecRef()
+			}
+			h.held = append(h.held, heldAck{key: o.key, ack: o.ack, pkt: pkt, deadline: time.Now().Add(ackDelay)})
+			return
+		}
+	}
+	e.writePacket(pkt)
+	pkt.DecRef()
+}
+
+// writeDue writes the held ACKs that are due at now; all of them if now is
+// zero.
+func (e *endpoint) writeDue(h *ackHold, now time.Time) {
+	for len(h.held) > 0 && (now.IsZero() || !h.held[0].deadline.After(now)) {
+		pkt := h.remove(0)
 		e.writePacket(pkt)
 		pkt.DecRef()
 	}

@@ -131,6 +131,8 @@ type Stack struct {
 
 	dyn dynamic // what DHCP and router advertisements configured
 
+	moderate bool // receive buffers are moderated: connections report what they read
+
 	wg        sync.WaitGroup // the link loops and the DHCP client
 	lastErr   atomic.Pointer[string]
 	closeOnce sync.Once
@@ -164,6 +166,8 @@ func New(link Link, cfg Config) (*Stack, error) {
 		cfg:  cfg,
 		link: link,
 		log:  cfg.Logger.With("mac", cfg.MAC.String()),
+
+		moderate: moderateReceiveBuffers,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dyn.changed = make(chan struct{})
@@ -277,7 +281,7 @@ func setTCPOptions(s *stack.Stack) error {
 	sack := tcpip.TCPSACKEnabled(true)
 	recovery := tcpip.TCPRecovery(0)
 	cc := tcpip.CongestionControlOption("reno")
-	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	moderate := tcpip.TCPModerateReceiveBufferOption(moderateReceiveBuffers)
 	send := tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: sendBuffer, Max: 4 << 20}
 	for _, o := range []struct {
 		name string
@@ -289,6 +293,10 @@ func setTCPOptions(s *stack.Stack) error {
 	}
 	return nil
 }
+
+// moderateReceiveBuffers turns on gVisor's receive-buffer moderation
+// (auto-tuning, as Linux's tcp_moderate_rcvbuf).
+const moderateReceiveBuffers = true
 
 // errClosed is returned by the methods of a closed Stack.
 var errClosed = fmt.Errorf("netstack: %w", net.ErrClosed)
