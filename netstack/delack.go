@@ -50,12 +50,13 @@ type heldAck struct {
 	deadline time.Time
 }
 
-// ackHold is the link writer's set of held ACKs, oldest first. Only the
-// writer goroutine uses it.
+// ackHold is the link writer's set of held ACKs, oldest first, under the
+// endpoint's write lock.
 type ackHold struct {
 	held  []heldAck
 	timer *time.Timer
 	armed bool
+	due   chan struct{} // a token when the timer went off
 }
 
 // outbound is what ackHold needs to know of an outbound packet.
@@ -135,23 +136,16 @@ func (h *ackHold) remove(i int) *stack.PacketBuffer {
 	return pkt
 }
 
-// wait returns the channel that fires when the oldest held ACK is due, or
-// nil if none is held.
-func (h *ackHold) wait() <-chan time.Time {
-	if len(h.held) == 0 {
-		return nil
+// arm makes sure the timer goes off when the oldest held ACK is due.
+func (h *ackHold) arm() {
+	if h.armed || len(h.held) == 0 {
+		return
 	}
-	if !h.armed {
-		d := time.Until(h.held[0].deadline)
-		if h.timer == nil {
-			h.timer = time.NewTimer(d)
-		} else {
-			h.timer.Reset(d)
-		}
-		h.armed = true
+	d := time.Until(h.held[0].deadline)
+	if h.timer == nil {
+		h.timer = time.AfterFunc(d, func() { wake(h.due) })
+	} else {
+		h.timer.Reset(d)
 	}
-	return h.timer.C
+	h.armed = true
 }
-
-// fired records that the timer's value was received.
-func (h *ackHold) fired() { h.armed = false }

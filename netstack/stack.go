@@ -193,6 +193,7 @@ func New(link Link, cfg Config) (*Stack, error) {
 		quit:    make(chan struct{}),
 		written: make(chan struct{}),
 	}
+	s.ep.hold.due = make(chan struct{}, 1)
 	if err := s.configure(ethernet.New(s.ep)); err != nil {
 		s.stack.Destroy()
 		s.cancel()
