@@ -46,9 +46,11 @@ const queueLen = 256
 
 // endpoint is the stack.LinkEndpoint between gVisor and a Link: whole
 // Ethernet frames (ethernet.Endpoint above it adds and strips the header).
-// Outbound packets go through a queue to one writer goroutine, so that a
-// sender does not wait for the device (and for the kernel's work behind
-// it) unless the queue is full.
+// A sender writes its packets itself when none are queued or being
+// written (no wake-up of another goroutine); otherwise they go through a
+// queue to one writer goroutine, and a sender waits only when the queue is
+// full. Frames never overtake queued ones. Bare ACKs are held back as
+// ackHold describes.
 type endpoint struct {
 	link Link
 	vnet bool

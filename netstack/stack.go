@@ -30,9 +30,15 @@
 //
 // On a link with virtio-net headers (Link.VnetHdr), the Stack hands the
 // device TCP segments of up to 64 KiB with a partial checksum, which the
-// kernel completes and splits, and takes such segments in. Outbound frames
-// wait in a bounded queue for one writer goroutine; when it is full, senders
-// wait rather than lose frames.
+// kernel completes and splits, and takes such segments in. A sender writes
+// its frames to the link itself when none are waiting; otherwise they wait
+// in a bounded queue for one writer goroutine, and when it is full, senders
+// wait rather than lose frames. Bare TCP acknowledgements are held back up
+// to a millisecond, and dropped when the answer they would precede carries
+// them (a delayed ACK, which gVisor's TCP does not do itself).
+//
+// Connections are the package's own net.Conn type rather than gVisor's
+// gonet adapter: it costs less per call (see conn.go).
 package netstack
 
 import (
