@@ -281,9 +281,11 @@ func (s *Stack) configure(link stack.LinkEndpoint) error {
 // benchmark, half the throughput); reno, gVisor's default (cubic measured
 // no better); gVisor's default receive buffers, 1 MiB growing to 4 MiB
 // with receive-buffer moderation (4 MiB from the start measured no faster
-// and cost memory). Send buffers start at sendBuffer: gVisor does not
-// grow them, and each holds what a client has not read yet, so 1 MiB
-// each let 300 clients that stopped reading hold 300 MiB.
+// and cost memory). Send buffers start at sendBuffer and gVisor grows
+// them with the congestion window (twice cwnd times the MSS, up to 4 MiB),
+// so a client that never reads holds sendBuffer: 1 MiB each let 300 such
+// clients hold 300 MiB. (1 MiB from the start measured faster on the
+// 10 MB download, BENCHMARKS.md issue 16; not taken, for that memory.)
 func setTCPOptions(s *stack.Stack) error {
 	sack := tcpip.TCPSACKEnabled(true)
 	recovery := tcpip.TCPRecovery(0)
