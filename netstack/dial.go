@@ -80,8 +80,7 @@ func (s *Stack) Listen(network, address string) (net.Listener, error) {
 		ep.Close()
 		return nil, fail(errors.New(terr.String()))
 	}
-	ln := gonet.NewTCPListener(s.stack, &wq, ep)
-	return &listener{TCPListener: ln, stack: s, addr: ln.Addr()}, nil
+	return s.newListener(ep, &wq), nil
 }
 
 // listenBacklog is the length of a listener's queue of connections not
@@ -151,29 +150,84 @@ func (s *Stack) dialUDP(ip netip.Addr, port uint16) (net.Conn, error) {
 // dialOneTCP connects to one address.
 func (s *Stack) dialOneTCP(ctx context.Context, ip netip.Addr, port uint16) (net.Conn, error) {
 	remote := tcpip.FullAddress{Addr: addrFrom(ip), Port: port, NIC: nicID}
-	c, err := gonet.DialContextTCP(ctx, s.stack, remote, protocolOf(ip))
-	if err != nil {
-		return nil, err
+	var wq waiter.Queue
+	ep, terr := s.stack.NewEndpoint(tcp.ProtocolNumber, protocolOf(ip), &wq)
+	if terr != nil {
+		return nil, errors.New(terr.String())
 	}
+	c := newConn(ep, &wq, s.moderate)
+	c.wwait.Store(true) // the connection's completion wakes a writer
+	terr = ep.Connect(remote)
+	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
+		select {
+		case <-ctx.Done():
+			c.Close()
+			return nil, ctx.Err()
+		case <-c.writable:
+		}
+		terr = ep.LastError()
+	}
+	c.wwait.Store(false)
+	if terr != nil {
+		c.Close()
+		return nil, &net.OpError{Op: "connect", Net: "tcp", Addr: tcpAddr(remote), Err: errors.New(terr.String())}
+	}
+	c.nameAddrs()
 	return c, nil
 }
 
 // listener is a TCP listener whose Accept reports net.ErrClosed once the
-// listener or its Stack is closed, as the net package's listeners do.
+// listener or its Stack is closed, as the net package's listeners do. Its
+// waiter entry is registered for its whole life.
 type listener struct {
-	*gonet.TCPListener
+	ep     tcpip.Endpoint
+	wq     *waiter.Queue
+	entry  waiter.Entry
+	ready  chan struct{} // a token: a connection may be waiting
+	done   chan struct{} // closed by Close
 	stack  *Stack
 	addr   net.Addr
 	closed atomic.Bool
 }
 
+func (s *Stack) newListener(ep tcpip.Endpoint, wq *waiter.Queue) *listener {
+	l := &listener{ep: ep, wq: wq, ready: make(chan struct{}, 1), done: make(chan struct{}), stack: s}
+	if a, err := ep.GetLocalAddress(); err == nil {
+		l.addr = tcpAddr(a)
+	}
+	l.entry.Init(l, waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr)
+	wq.EventRegister(&l.entry)
+	return l
+}
+
+// NotifyEvent implements waiter.EventListener.
+func (l *listener) NotifyEvent(waiter.EventMask) { wake(l.ready) }
+
 // Accept waits for and returns the next connection.
 func (l *listener) Accept() (net.Conn, error) {
-	c, err := l.TCPListener.Accept()
-	if err != nil && (l.closed.Load() || l.stack.closed.Load()) {
-		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
+	for {
+		ep, wq, terr := l.ep.Accept(nil)
+		switch terr.(type) {
+		case nil:
+			// Another Accept may wait for a connection behind this one.
+			wake(l.ready)
+			c := newConn(ep, wq, l.stack.moderate)
+			c.nameAddrs()
+			return c, nil
+		case *tcpip.ErrWouldBlock:
+			if !l.closed.Load() && !l.stack.closed.Load() {
+				select {
+				case <-l.ready:
+					continue
+				case <-l.done:
+				}
+			}
+		}
+		if l.closed.Load() || l.stack.closed.Load() {
+			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
+		}
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: errors.New(terr.String())}
 	}
-	return c, err
 }
 
 // Close stops listening and unblocks pending Accepts.
@@ -181,8 +235,10 @@ func (l *listener) Close() error {
 	if l.closed.Swap(true) {
 		return &net.OpError{Op: "close", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
 	}
-	l.TCPListener.Shutdown() // wakes Accepts blocked on the listener
-	return l.TCPListener.Close()
+	close(l.done)
+	l.wq.EventUnregister(&l.entry)
+	l.ep.Close()
+	return nil
 }
 
 // Addr returns the address the listener is bound to.

@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/buffer"
@@ -45,9 +46,11 @@ const queueLen = 256
 
 // endpoint is the stack.LinkEndpoint between gVisor and a Link: whole
 // Ethernet frames (ethernet.Endpoint above it adds and strips the header).
-// Outbound packets go through a queue to one writer goroutine, so that a
-// sender does not wait for the device (and for the kernel's work behind
-// it) unless the queue is full.
+// A sender writes its packets itself when none are queued or being
+// written (no wake-up of another goroutine); otherwise they go through a
+// queue to one writer goroutine, and a sender waits only when the queue is
+// full. Frames never overtake queued ones. Bare ACKs are held back as
+// ackHold describes.
 type endpoint struct {
 	link Link
 	vnet bool
@@ -60,11 +63,17 @@ type endpoint struct {
 	qmu     sync.RWMutex             // senders hold it for reading while they queue
 	qclosed bool
 	written chan struct{} // closed when writeLoop has written all it could
+	pending atomic.Int64  // packets queued and not yet written
+
+	// wmu is held while a frame is written, by writeLoop or by a sender
+	// that found the queue empty; it guards what follows.
+	wmu  sync.Mutex
+	hold ackHold
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
 
-	// The writer goroutine's scratch space, reused for every frame.
+	// The writer's scratch space, reused for every frame.
 	hdr  [vnetHdrLen]byte
 	bufs [][]byte
 }
@@ -134,13 +143,28 @@ func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 	if e.qclosed {
 		return 0, &tcpip.ErrClosedForSend{}
 	}
+	// With nothing queued, the sender writes its packets itself: frames
+	// cannot overtake queued ones, and the writer is not woken.
+	if e.pending.Load() == 0 && e.wmu.TryLock() {
+		if e.pending.Load() == 0 {
+			for _, pkt := range pkts.AsSlice() {
+				pkt.IncRef()
+				e.send(pkt)
+			}
+			e.wmu.Unlock()
+			return pkts.Len(), nil
+		}
+		e.wmu.Unlock()
+	}
 	n := 0
 	for _, pkt := range pkts.AsSlice() {
 		pkt.IncRef()
+		e.pending.Add(1)
 		select {
 		case e.queue <- pkt:
 			n++
 		case <-e.quit:
+			e.pending.Add(-1)
 			pkt.DecRef()
 			if n == 0 {
 				return 0, &tcpip.ErrClosedForSend{}
@@ -165,18 +189,77 @@ func (e *endpoint) closeQueue(timeout time.Duration) {
 	}
 }
 
-// writeLoop writes queued packets to the link until the queue is closed.
+// writeLoop writes queued packets to the link until the queue is closed,
+// and the held ACKs as they fall due (see ackHold).
 func (e *endpoint) writeLoop() {
 	defer e.s.wg.Done()
 	defer close(e.written)
-	for pkt := range e.queue {
+	for {
+		select {
+		case pkt, ok := <-e.queue:
+			e.wmu.Lock()
+			if !ok {
+				e.writeDue(time.Time{})
+				e.wmu.Unlock()
+				return
+			}
+			e.send(pkt)
+			e.pending.Add(-1)
+			e.wmu.Unlock()
+		case <-e.hold.due:
+			e.wmu.Lock()
+			e.hold.armed = false
+			e.writeDue(time.Now())
+			e.hold.arm()
+			e.wmu.Unlock()
+		}
+	}
+}
+
+// send writes pkt, or holds it if it is a bare ACK, and drops or writes
+// the ACK held for its connection, which pkt supersedes. The caller holds
+// wmu.
+func (e *endpoint) send(pkt *stack.PacketBuffer) {
+	h := &e.hold
+	o := classify(pkt)
+	if o.tcp {
+		if i := h.find(o.key); i >= 0 {
+			dup := o.bare && h.held[i].ack == o.ack
+			held := h.remove(i)
+			if dup {
+				// A duplicate ACK, or a window update: the peer
+				// counts the first, and the second may say more.
+				e.writePacket(held)
+			}
+			held.DecRef()
+		} else if o.bare {
+			if len(h.held) == maxHeldAcks {
+				old := h.remove(0)
+				e.writePacket(old)
+				old.DecRef()
+			}
+			h.held = append(h.held, heldAck{key: o.key, ack: o.ack, pkt: pkt, deadline: time.Now().Add(ackDelay)})
+			h.arm()
+			return
+		}
+	}
+	e.writePacket(pkt)
+	pkt.DecRef()
+}
+
+// writeDue writes the held ACKs that are due at now; all of them if now is
+// zero. The caller holds wmu.
+func (e *endpoint) writeDue(now time.Time) {
+	h := &e.hold
+	for len(h.held) > 0 && (now.IsZero() || !h.held[0].deadline.After(now)) {
+		pkt := h.remove(0)
 		e.writePacket(pkt)
 		pkt.DecRef()
 	}
 }
 
 // writePacket writes pkt as one frame, behind its virtio-net header if the
-// link takes one; failures are counted and logged. Only writeLoop calls it.
+// link takes one; failures are counted and logged. The caller holds wmu.
 func (e *endpoint) writePacket(pkt *stack.PacketBuffer) {
 	e.bufs = e.bufs[:0]
 	if e.vnet {

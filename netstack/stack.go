@@ -30,9 +30,15 @@
 //
 // On a link with virtio-net headers (Link.VnetHdr), the Stack hands the
 // device TCP segments of up to 64 KiB with a partial checksum, which the
-// kernel completes and splits, and takes such segments in. Outbound frames
-// wait in a bounded queue for one writer goroutine; when it is full, senders
-// wait rather than lose frames.
+// kernel completes and splits, and takes such segments in. A sender writes
+// its frames to the link itself when none are waiting; otherwise they wait
+// in a bounded queue for one writer goroutine, and when it is full, senders
+// wait rather than lose frames. Bare TCP acknowledgements are held back up
+// to a millisecond, and dropped when the answer they would precede carries
+// them (a delayed ACK, which gVisor's TCP does not do itself).
+//
+// Connections are the package's own net.Conn type rather than gVisor's
+// gonet adapter: it costs less per call (see conn.go).
 package netstack
 
 import (
@@ -131,6 +137,8 @@ type Stack struct {
 
 	dyn dynamic // what DHCP and router advertisements configured
 
+	moderate bool // receive buffers are moderated: connections report what they read
+
 	wg        sync.WaitGroup // the link loops and the DHCP client
 	lastErr   atomic.Pointer[string]
 	closeOnce sync.Once
@@ -164,6 +172,8 @@ func New(link Link, cfg Config) (*Stack, error) {
 		cfg:  cfg,
 		link: link,
 		log:  cfg.Logger.With("mac", cfg.MAC.String()),
+
+		moderate: moderateReceiveBuffers,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dyn.changed = make(chan struct{})
@@ -189,6 +199,7 @@ func New(link Link, cfg Config) (*Stack, error) {
 		quit:    make(chan struct{}),
 		written: make(chan struct{}),
 	}
+	s.ep.hold.due = make(chan struct{}, 1)
 	if err := s.configure(ethernet.New(s.ep)); err != nil {
 		s.stack.Destroy()
 		s.cancel()
@@ -270,14 +281,16 @@ func (s *Stack) configure(link stack.LinkEndpoint) error {
 // benchmark, half the throughput); reno, gVisor's default (cubic measured
 // no better); gVisor's default receive buffers, 1 MiB growing to 4 MiB
 // with receive-buffer moderation (4 MiB from the start measured no faster
-// and cost memory). Send buffers start at sendBuffer: gVisor does not
-// grow them, and each holds what a client has not read yet, so 1 MiB
-// each let 300 clients that stopped reading hold 300 MiB.
+// and cost memory). Send buffers start at sendBuffer and gVisor grows
+// them with the congestion window (twice cwnd times the MSS, up to 4 MiB),
+// so a client that never reads holds sendBuffer: 1 MiB each let 300 such
+// clients hold 300 MiB. (1 MiB from the start measured faster on the
+// 10 MB download, BENCHMARKS.md issue 16; not taken, for that memory.)
 func setTCPOptions(s *stack.Stack) error {
 	sack := tcpip.TCPSACKEnabled(true)
 	recovery := tcpip.TCPRecovery(0)
 	cc := tcpip.CongestionControlOption("reno")
-	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	moderate := tcpip.TCPModerateReceiveBufferOption(moderateReceiveBuffers)
 	send := tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: sendBuffer, Max: 4 << 20}
 	for _, o := range []struct {
 		name string
@@ -289,6 +302,10 @@ func setTCPOptions(s *stack.Stack) error {
 	}
 	return nil
 }
+
+// moderateReceiveBuffers turns on gVisor's receive-buffer moderation
+// (auto-tuning, as Linux's tcp_moderate_rcvbuf).
+const moderateReceiveBuffers = true
 
 // errClosed is returned by the methods of a closed Stack.
 var errClosed = fmt.Errorf("netstack: %w", net.ErrClosed)

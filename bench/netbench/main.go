@@ -48,6 +48,9 @@ type options struct {
 	profiles string
 	extra    string
 	env      string
+	bin      string
+	figures  string
+	v6       bool
 }
 
 func main() {
@@ -60,6 +63,9 @@ func main() {
 	flag.StringVar(&o.profiles, "profiles", "", "keep the CPU profiles in this `directory` (default: print their top only)")
 	flag.StringVar(&o.extra, "args", "", "extra flags for both servers, space-separated")
 	flag.StringVar(&o.env, "env", "", "environment of the netstack server, space-separated K=V")
+	flag.BoolVar(&o.v6, "ipv6", true, "measure the netstack server over IPv6 too")
+	flag.StringVar(&o.bin, "bin", "", "run this pasteur `binary` instead of building one (for A/B runs of two builds)")
+	flag.StringVar(&o.figures, "figures", "", "measure only the figures whose names contain one of these comma-separated `words` (default: all)")
 	// The hidden helper mode that holds idle connections.
 	idleURL := flag.String("idle-client", "", "")
 	idleN := flag.Int("idle-n", 1000, "")
@@ -101,9 +107,11 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin, err := testbed.BuildPasteur(tmp)
-	if err != nil {
-		return err
+	bin := o.bin
+	if bin == "" {
+		if bin, err = testbed.BuildPasteur(tmp); err != nil {
+			return err
+		}
 	}
 
 	bed, err := testbed.New("bench")
@@ -148,8 +156,11 @@ func run(o options) error {
 		s.pid = serverPID(cmd.Process.Pid)
 	}
 	// The netstack server again, over IPv6.
-	targets := append(servers[:len(servers):len(servers)], served{
-		t: target{"netstack6", "http://[" + testbed.TapAddr6 + "]:4343", bed.Bridge, testbed.Tap}, pid: servers[1].pid})
+	targets := servers[:len(servers):len(servers)]
+	if o.v6 {
+		targets = append(targets, served{
+			t: target{"netstack6", "http://[" + testbed.TapAddr6 + "]:4343", bed.Bridge, testbed.Tap}, pid: servers[1].pid})
+	}
 	for _, s := range targets {
 		hostPort := strings.TrimPrefix(s.t.base, "http://")
 		if err := bed.WaitTCP(bed.Bridge, hostPort, 30*time.Second); err != nil {
@@ -162,15 +173,17 @@ func run(o options) error {
 
 	type figure struct {
 		name, unit string
+		per        string // what CPU time is counted per: "request" or "MB"
 		url        func(t target) string
 		args       []string
 		pick       func(r wrkResult) float64
 	}
 	figures := []figure{
-		{"small GET /ID", "req/s", func(t target) string { return small[t.name] }, []string{"-t2", fmt.Sprintf("-c%d", conns)}, func(r wrkResult) float64 { return r.reqPerSec }},
-		{"small GET /ID?raw", "req/s", func(t target) string { return small[t.name] + "?raw=true" }, []string{"-t2", fmt.Sprintf("-c%d", conns)}, func(r wrkResult) float64 { return r.reqPerSec }},
-		{"10 MB raw download", "MB/s", func(t target) string { return large[t.name] + "?raw=true" }, []string{"-t1", "-c2"}, func(r wrkResult) float64 { return r.bytesPerSec / 1e6 }},
+		{"small GET /ID", "req/s", "request", func(t target) string { return small[t.name] }, []string{"-t2", fmt.Sprintf("-c%d", conns)}, func(r wrkResult) float64 { return r.reqPerSec }},
+		{"small GET /ID?raw", "req/s", "request", func(t target) string { return small[t.name] + "?raw=true" }, []string{"-t2", fmt.Sprintf("-c%d", conns)}, func(r wrkResult) float64 { return r.reqPerSec }},
+		{"10 MB raw download", "MB/s", "MB", func(t target) string { return large[t.name] + "?raw=true" }, []string{"-t1", "-c2"}, func(r wrkResult) float64 { return r.bytesPerSec / 1e6 }},
 	}
+	figures = pickFigures(figures, o.figures, func(f figure) string { return f.name })
 	fmt.Printf("netbench: %s; %d rounds of %s per figure and server; %s; load %s; netstack --tap-offload=%v %s %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, machine.Hardware(), machine.LoadAvg(), o.offload, o.extra, o.env)
 
 	// Idle connections first, while the servers' memory is fresh.
@@ -199,6 +212,8 @@ func run(o options) error {
 	for _, f := range figures {
 		sums := map[string]float64{}
 		total := map[string]counters{}
+		srvCPU, cliCPU := map[string]time.Duration{}, map[string]time.Duration{}
+		units := map[string]float64{}
 		rss := sampleRSS(pids)
 		for r := 0; r < rounds; r++ {
 			for _, s := range targets {
@@ -211,7 +226,17 @@ func run(o options) error {
 				if r == 0 {
 					waitProf = startProfile(bed, s.t, dur-time.Second, prof)
 				}
+				cpu0, err := cpuTime(s.pid)
+				if err != nil {
+					return err
+				}
+				wrk0 := childrenCPU()
 				res, err := runWrk(bed, append(f.args, "-d", dur.String(), "--timeout", "10s", f.url(s.t)))
+				if err != nil {
+					return err
+				}
+				wrkCPU := childrenCPU() - wrk0
+				cpu1, err := cpuTime(s.pid)
 				if err != nil {
 					return err
 				}
@@ -229,14 +254,27 @@ func run(o options) error {
 				total[s.t.name] = total[s.t.name].add(d)
 				v := f.pick(res)
 				sums[s.t.name] += v
-				fmt.Printf("  %-20s %-9s round %d: %10.1f %s (%d errors; %v)\n", f.name, s.t.name, r+1, v, f.unit, res.errors, d)
+				work := v * dur.Seconds() // requests or MB
+				srvCPU[s.t.name] += cpu1 - cpu0
+				cliCPU[s.t.name] += wrkCPU
+				units[s.t.name] += work
+				fmt.Printf("  %-20s %-9s round %d: %10.1f %s (%d errors; %v; CPU per %s: server %.1f us, wrk %.1f us)\n", f.name, s.t.name, r+1, v, f.unit, res.errors, d,
+					f.per, float64((cpu1-cpu0).Microseconds())/work, float64(wrkCPU.Microseconds())/work)
 			}
 		}
 		peaks := rss.peaks()
 		k, n := sums["kernel"]/float64(rounds), sums["netstack"]/float64(rounds)
 		fmt.Printf("%-20s kernel %10.1f %s  netstack %10.1f %s  ratio netstack/kernel %.2fx\n", f.name, k, f.unit, n, f.unit, n/k)
-		n6 := sums["netstack6"] / float64(rounds)
-		fmt.Printf("%-20s netstack over IPv6 %10.1f %s  ratio IPv6/IPv4 %.2fx\n", "", n6, f.unit, n6/n)
+		if o.v6 {
+			n6 := sums["netstack6"] / float64(rounds)
+			fmt.Printf("%-20s netstack over IPv6 %10.1f %s  ratio IPv6/IPv4 %.2fx\n", "", n6, f.unit, n6/n)
+		}
+		perUnit := func(c map[string]time.Duration, name string) float64 {
+			return float64(c[name].Microseconds()) / units[name]
+		}
+		fmt.Printf("%-20s CPU per %s: kernel server %.1f us + wrk %.1f us, netstack server %.1f us + wrk %.1f us; ratio of the sums kernel/netstack %.2fx\n", "", f.per,
+			perUnit(srvCPU, "kernel"), perUnit(cliCPU, "kernel"), perUnit(srvCPU, "netstack"), perUnit(cliCPU, "netstack"),
+			(perUnit(srvCPU, "kernel")+perUnit(cliCPU, "kernel"))/(perUnit(srvCPU, "netstack")+perUnit(cliCPU, "netstack")))
 		fmt.Printf("%-20s kernel: %v; netstack: %v; netstack6: %v\n", "", total["kernel"], total["netstack"], total["netstack6"])
 		fmt.Printf("%-20s peak RSS kernel %.1f MiB  netstack %.1f MiB  ratio %.2fx\n", "", float64(peaks["kernel"])/1024, float64(peaks["netstack"])/1024, float64(peaks["netstack"])/float64(peaks["kernel"]))
 	}
@@ -248,6 +286,24 @@ func run(o options) error {
 		fmt.Printf("tap counters (host side):\n%s", out)
 	}
 	return nil
+}
+
+// pickFigures keeps the figures whose name contains one of the
+// comma-separated words of only; an empty only keeps them all.
+func pickFigures[F any](all []F, only string, name func(F) string) []F {
+	if only == "" {
+		return all
+	}
+	var kept []F
+	for _, f := range all {
+		for _, w := range strings.Split(only, ",") {
+			if w != "" && strings.Contains(name(f), w) {
+				kept = append(kept, f)
+				break
+			}
+		}
+	}
+	return kept
 }
 
 // pasteFile pastes a file (or text) from the bridge namespace and returns

@@ -105,8 +105,8 @@ func listenHTTP(cfg *serveConfig, network netx.Network, httpsAddr string, log *s
 // serveHTTPS starts serving srv over TLS on ln with the certificate of
 // certs, the challenge and redirect server on ln80 (if any), and the
 // certificate's renewal; errors go to errc. It returns the port 80 server,
-// for shutdown (nil without ln80).
-func serveHTTPS(ctx context.Context, cfg *serveConfig, certs *acme.Manager, srv *http.Server, ln, ln80 net.Listener, errc chan<- error, log *slog.Logger) *http.Server {
+// for shutdown (nil without ln80). shown names ln for the log.
+func serveHTTPS(ctx context.Context, cfg *serveConfig, certs *acme.Manager, srv *http.Server, ln, ln80 net.Listener, shown string, errc chan<- error, log *slog.Logger) *http.Server {
 	srv.TLSConfig = certs.TLSConfig()
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	var redirect *http.Server
@@ -132,7 +132,7 @@ func serveHTTPS(ctx context.Context, cfg *serveConfig, certs *acme.Manager, srv 
 	if cfg.port != 443 {
 		u += ":" + strconv.Itoa(cfg.port)
 	}
-	log.Info("serving", "url", u, "addr", ln.Addr().String(), "challenge", cfg.https.challenge,
+	log.Info("serving", "url", u, "addr", shown, "challenge", cfg.https.challenge,
 		"ca", certs.DirectoryURL, "cert_dir", cfg.https.certDir, "remote", cfg.remote, "data", cfg.data)
 	return redirect
 }

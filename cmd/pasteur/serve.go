@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
 	"github.com/pasteur-dev/pasteur/internal/auth"
 	"github.com/pasteur-dev/pasteur/internal/clientaddr"
 	"github.com/pasteur-dev/pasteur/internal/metrics"
+	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
 	"github.com/pasteur-dev/pasteur/paste/web"
 )
@@ -124,10 +126,10 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	errc := make(chan error, 3)
 	var redirect *http.Server
 	if certs != nil {
-		redirect = serveHTTPS(ctx, cfg, certs, srv, ln, ln80, errc, log)
+		redirect = serveHTTPS(ctx, cfg, certs, srv, ln, ln80, displayAddr(ln.Addr(), addr, network), errc, log)
 	} else {
 		go func() { errc <- srv.Serve(ln) }()
-		log.Info("serving", "url", "http://"+displayAddr(ln.Addr(), addr), "remote", cfg.remote, "data", cfg.data)
+		log.Info("serving", "url", "http://"+displayAddr(ln.Addr(), addr, network), "remote", cfg.remote, "data", cfg.data)
 	}
 
 	select {
@@ -155,10 +157,23 @@ func syncInterval(d time.Duration) time.Duration {
 	return d
 }
 
-// displayAddr names the listening address for the log.
-func displayAddr(a net.Addr, fallback string) string {
+// addresser is a network that knows its own addresses (the userspace
+// stack; the host's sockets do not say).
+type addresser interface{ Addrs() []netip.Addr }
+
+// displayAddr names the listening address for the log: where the server
+// is reached. A listener on every address of a network that knows its own
+// is named by the first of them (IPv4 first), not by its empty host.
+func displayAddr(a net.Addr, fallback string, network netx.Network) string {
 	if a == nil {
 		return fallback
+	}
+	if t, ok := a.(*net.TCPAddr); ok && (t.IP == nil || t.IP.IsUnspecified()) {
+		if n, ok := network.(addresser); ok {
+			if ips := n.Addrs(); len(ips) > 0 {
+				return netip.AddrPortFrom(ips[0], uint16(t.Port)).String()
+			}
+		}
 	}
 	return a.String()
 }
