@@ -50,6 +50,7 @@ import (
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/gitsync/internal/transport"
+	"github.com/pasteur-dev/pasteur/gitsync/internal/wal"
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
@@ -93,6 +94,11 @@ type Store struct {
 	// last purge began.
 	removedSincePurge atomic.Bool
 	expiry            *expiryIndex   // the pastes that expire (expiry.go)
+
+	// The write-ahead log (wal.go), nil without a repository on disk;
+	// logged is guarded by mu.
+	wal    *wal.Log
+	logged logged
 	background        sync.WaitGroup // the sweeper and the purges
 }
 
@@ -143,6 +149,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("gitsync: open %s: %w", cfg.Dir, err)
 	}
 	s.repo.SetLimits(repo.LimitsFor(cfg.MaxSize))
+	if s.durable {
+		if err := s.openLog(cfg.Dir); err != nil {
+			s.repo.Close()
+			return nil, err
+		}
+	}
 	if s.remote != nil {
 		// A remote that never answers does not hold the start forever.
 		rctx, cancel := context.WithTimeout(ctx, pushTimeout)
@@ -323,6 +335,9 @@ func (s *Store) lookup(id string) (*paste.Paste, error) {
 	if s.closed {
 		return nil, errClosed
 	}
+	if p, ok, err := s.lookupLogged(id); ok {
+		return p, err
+	}
 	tip, err := s.repo.Ref(s.branch)
 	if err != nil {
 		return nil, fmt.Errorf("gitsync: read %s: %w", s.branch.Short(), err)
@@ -364,6 +379,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.wal != nil {
+		s.wal.Close()
+	}
 	return s.repo.Close()
 }
 

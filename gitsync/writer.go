@@ -55,6 +55,18 @@ type request struct {
 
 // write commits group: its burns apart (lifecycle.go), the rest together.
 func (s *Store) write(ctx context.Context, group []*request) {
+	if s.wal != nil {
+		if s.remote == nil && !hasRemoval(group) {
+			s.writeLogged(group)
+			return
+		}
+		if err := s.flushLog(ctx); err != nil {
+			for _, r := range group {
+				r.done <- err
+			}
+			return
+		}
+	}
 	regular, burns := splitBurns(group)
 	if len(regular) > 0 {
 		s.writeGroup(ctx, regular)
@@ -75,6 +87,8 @@ func (s *Store) loop(ctx context.Context) {
 	if d, ok := s.state.retryIn(time.Now()); ok {
 		retry.Reset(d) // Open could not reconcile
 	}
+	commit := time.NewTimer(time.Hour) // commits the log after a pause
+	commit.Stop()
 	var syncC <-chan time.Time
 	if s.remote != nil && s.syncInterval > 0 {
 		t := time.NewTicker(s.syncInterval)
@@ -96,15 +110,23 @@ func (s *Store) loop(ctx context.Context) {
 			default:
 				s.pushQueue(ctx)
 			}
+		case <-commit.C:
+			s.flushLog(ctx)
 		case <-ctx.Done():
 			for {
 				select {
 				case r := <-s.waiting:
 					r.done <- errClosed
 				default:
+					s.flushLog(context.Background())
 					return
 				}
 			}
+		}
+		if due, wait := s.logDue(); due {
+			s.flushLog(ctx)
+		} else if wait > 0 {
+			commit.Reset(wait)
 		}
 		if d, ok := s.state.retryIn(time.Now()); ok {
 			retry.Reset(d)
