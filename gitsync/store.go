@@ -93,13 +93,13 @@ type Store struct {
 	// removedSincePurge: a removal was committed or fetched since the
 	// last purge began.
 	removedSincePurge atomic.Bool
-	expiry            *expiryIndex   // the pastes that expire (expiry.go)
+	expiry            *expiryIndex // the pastes that expire (expiry.go)
 
 	// The write-ahead log (wal.go), nil without a repository on disk;
 	// logged is guarded by mu.
-	wal    *wal.Log
-	logged logged
-	background        sync.WaitGroup // the sweeper and the purges
+	wal        *wal.Log
+	logged     logged
+	background sync.WaitGroup // the sweeper and the purges
 }
 
 var _ paste.Store = (*Store)(nil)
