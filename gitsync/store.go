@@ -93,13 +93,15 @@ type Store struct {
 	// removedSincePurge: a removal was committed or fetched since the
 	// last purge began.
 	removedSincePurge atomic.Bool
-	expiry            *expiryIndex // the pastes that expire (expiry.go)
+	expiry            *expiryIndex   // the pastes that expire (expiry.go)
+	background        sync.WaitGroup // the sweeper, the purges, the committer
 
 	// The write-ahead log (wal.go), nil without a repository on disk;
 	// logged is guarded by mu.
-	wal        *wal.Log
-	logged     logged
-	background sync.WaitGroup // the sweeper and the purges
+	walMu  sync.Mutex // guards wal; taken before mu
+	wal    *wal.Log
+	logged logged
+	kick   chan struct{} // asks the committer to commit the log
 }
 
 var _ paste.Store = (*Store)(nil)
@@ -137,6 +139,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		gone:          make(map[string]bool),
 		syncInterval:  cfg.SyncInterval,
 		expiry:        newExpiryIndex(),
+		kick:          make(chan struct{}, 1),
 	}
 	if cfg.Remote != "" {
 		var err error
@@ -183,6 +186,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.stop = stop
 	go s.loop(lctx)
 	s.background.Go(func() { s.sweep(lctx) })
+	if s.wal != nil {
+		s.background.Go(func() { s.committer(lctx) })
+	}
 	if cfg.PurgeInterval > 0 {
 		s.background.Go(func() { s.purgeLoop(lctx, cfg.PurgeInterval) })
 	}

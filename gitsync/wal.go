@@ -6,25 +6,32 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/gitsync/internal/wal"
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // The write-ahead log (docs/FORMAT.md, "The write-ahead log").
 //
-// With a repository on disk and no remote, a group of Creates is appended
-// to one log file and fdatasynced, and answered: one fsync of a file that
-// exists, where a commit costs the fsyncs of a pack, its index, a ref and
-// their directories. The writer loop commits what the log holds behind
-// it, as one larger commit (after walIdle without a group, or once the
-// oldest logged paste is walMaxAge old, or walMaxBytes are logged), then
-// empties the log. Until then the pastes are served from memory
-// (logged). A Remove or a Burn commits the log first, so that it meets
-// the branch it always did. Open commits what a log left by a crash holds
-// before serving; a torn or corrupt tail is dropped, never served.
+// With a repository on disk and no remote, the writer loop appends a group
+// of Creates to the log and fdatasyncs it, and answers: one fsync of a
+// file that exists, where a commit costs the fsyncs of a pack, its index,
+// a ref and their directories. The committer commits what the log holds
+// behind it, as one larger commit (after walIdle without a group, or once
+// the oldest logged paste is walMaxAge old, or walMaxBytes are logged),
+// holding the mutex only to build the commit and to move the branch, not
+// across the fsyncs, so that the loop goes on logging meanwhile. The log
+// has two files: the committer makes the other one active before it
+// commits, and empties the inactive one once the commit is durable.
+// Until then the pastes are served from memory (logged). A Remove or a
+// Burn commits the log first, so that it meets the branch it always did.
+// Open commits what a log left by a crash holds before serving; a torn or
+// corrupt tail is dropped, never served.
 //
 // With a remote, a paste is answered once pushed, as before: the log is
-// not written (a log in front of the push would not answer sooner).
+// not written (it would not answer sooner), only replayed at Open.
 
 const (
 	walFile     = "pasteur.wal"
@@ -35,51 +42,71 @@ const (
 )
 
 // logged is what the log holds that the branch does not yet: guarded by
-// Store.mu.
+// Store.mu, and changed by the writer loop (appending) and the committer
+// (trimming the front).
 type logged struct {
-	docs  map[string][]byte // id: the stored document
+	docs  map[string]loggedPaste
 	order []string
 	bytes int
-	since time.Time // when the oldest was logged
+	since time.Time // when the oldest was logged, or later
 	retry time.Time // a commit failed: not before then
 }
 
+type loggedPaste struct {
+	p   *paste.Paste // the Store's own copy
+	doc []byte       // paste.Marshal's
+}
+
 // openLog opens the log in dir and commits what it holds that the branch
-// lacks (a crash came before the writer loop did). The caller holds no
-// lock; the loop is not running.
+// lacks (a crash came before the committer did). The loop is not running.
 func (s *Store) openLog(dir string) error {
 	l, data, err := wal.Open(filepath.Join(dir, walFile))
 	if err != nil {
 		return fmt.Errorf("gitsync: write-ahead log: %w", err)
 	}
 	s.wal = l
-	s.logged = logged{docs: make(map[string][]byte)}
-	recs, n, perr := wal.Parse(data, wal.MaxPayload)
-	if perr != nil {
-		s.log.Warn("dropping the torn end of the write-ahead log: those pastes were never answered",
-			"dropped_bytes", len(data)-n, "err", perr)
-	}
-	if len(data) == 0 {
+	s.logged = logged{docs: make(map[string]loggedPaste)}
+	if len(data[0])+len(data[1]) == 0 {
 		return nil
 	}
 	tip, err := s.repo.Ref(s.branch)
 	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		if !paste.ValidID(r.ID) || s.logged.docs[r.ID] != nil || s.repo.Free(tip, r.ID) != nil {
-			continue // committed before the crash
+	records := 0
+	for i, d := range data {
+		recs, n, perr := wal.Parse(d, wal.MaxPayload)
+		if perr != nil {
+			s.log.Warn("dropping the torn end of the write-ahead log: those pastes were never answered",
+				"file", i, "dropped_bytes", len(d)-n, "err", perr)
 		}
-		s.logged.docs[r.ID] = r.Doc
-		s.logged.order = append(s.logged.order, r.ID)
+		records += len(recs)
+		for _, r := range recs {
+			if !paste.ValidID(r.ID) || s.logged.docs[r.ID].p != nil || s.repo.Free(tip, r.ID) != nil {
+				continue // committed before the crash
+			}
+			p, err := paste.Unmarshal(r.ID, r.Doc)
+			if err != nil {
+				s.log.Warn("dropping a write-ahead log record that is not a paste", "id", r.ID, "err", err)
+				continue
+			}
+			s.logged.docs[r.ID] = loggedPaste{p: p, doc: r.Doc}
+			s.logged.order = append(s.logged.order, r.ID)
+		}
 	}
 	replayed := len(s.logged.order)
-	if err := s.commitLog(); err != nil {
-		return fmt.Errorf("gitsync: replay the write-ahead log: %w", err)
+	// Twice: the second empties the file the first made active.
+	for range 2 {
+		if err := s.commitLog(); err != nil {
+			return fmt.Errorf("gitsync: replay the write-ahead log: %w", err)
+		}
 	}
-	s.log.Info("replayed the write-ahead log", "records", len(recs), "committed", replayed)
+	s.log.Info("replayed the write-ahead log", "records", records, "committed", replayed)
 	return nil
 }
+
+// logging reports whether Creates are logged (wal.go's comment).
+func (s *Store) logging() bool { return s.wal != nil && s.remote == nil }
 
 // writeLogged logs group (Creates only) and answers it; the caller is the
 // writer loop.
@@ -87,7 +114,7 @@ func (s *Store) writeLogged(group []*request) {
 	t0 := time.Now()
 	var buf []byte
 	var accepted []*request
-	var docs [][]byte
+	var kept []loggedPaste
 	s.mu.Lock()
 	tip, err := s.repo.Ref(s.branch)
 	if s.closed {
@@ -100,7 +127,7 @@ func (s *Store) writeLogged(group []*request) {
 			continue
 		}
 		perr := s.repo.Free(tip, r.p.ID)
-		if perr == nil && (seen[r.p.ID] || s.logged.docs[r.p.ID] != nil) {
+		if perr == nil && (seen[r.p.ID] || s.logged.docs[r.p.ID].p != nil) {
 			perr = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
 		}
 		var doc []byte
@@ -113,14 +140,19 @@ func (s *Store) writeLogged(group []*request) {
 		}
 		seen[r.p.ID] = true
 		accepted = append(accepted, r)
-		docs = append(docs, doc)
+		p := *r.p
+		p.Contents = []byte(string(r.p.Contents))
+		kept = append(kept, loggedPaste{p: &p, doc: doc})
 		buf = wal.Append(buf, wal.Record{ID: r.p.ID, Doc: doc})
 	}
 	s.mu.Unlock()
 	if len(accepted) == 0 {
 		return
 	}
+	tv := time.Now()
+	s.walMu.Lock()
 	if err := s.wal.Write(buf); err != nil {
+		s.walMu.Unlock()
 		err = noRoom(err)
 		s.log.Error("write-ahead log", "err", err)
 		for _, r := range accepted {
@@ -128,27 +160,30 @@ func (s *Store) writeLogged(group []*request) {
 		}
 		return
 	}
+	tw := time.Now()
 	s.mu.Lock()
 	if len(s.logged.order) == 0 {
 		s.logged.since = t0
 	}
-	for i, r := range accepted {
-		s.logged.docs[r.p.ID] = docs[i]
-		s.logged.order = append(s.logged.order, r.p.ID)
-		s.logged.bytes += len(docs[i])
+	for _, lp := range kept {
+		s.logged.docs[lp.p.ID] = lp
+		s.logged.order = append(s.logged.order, lp.p.ID)
+		s.logged.bytes += len(lp.doc)
 	}
 	s.mu.Unlock()
+	s.walMu.Unlock()
 	for _, r := range accepted {
 		s.expiry.add(r.p.ID, r.p.Expires)
 	}
 	s.counters.committed(len(accepted), time.Since(t0))
+	s.log.Debug("logged", "pastes", len(accepted), "check", tv.Sub(t0).String(), "fdatasync", tw.Sub(tv).String())
 	for _, r := range accepted {
 		r.done <- nil
 	}
 }
 
-// logDue reports whether the log should be committed now, without waiting
-// for a pause, and if not, when to look again (0: nothing is logged).
+// logDue reports whether the log should be committed now, and if not,
+// when to look again (0: nothing is logged).
 func (s *Store) logDue() (bool, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,18 +200,41 @@ func (s *Store) logDue() (bool, time.Duration) {
 	return false, walIdle
 }
 
-// flushLog commits what the log holds, under the writer lock; the caller
-// is the writer loop.
+// committer commits the log when the writer loop asks (s.kick).
+func (s *Store) committer(ctx context.Context) {
+	for {
+		select {
+		case <-s.kick:
+		case <-ctx.Done():
+			return
+		}
+		s.flushLog(ctx)
+	}
+}
+
+// kickCommitter asks the committer to commit the log.
+func (s *Store) kickCommitter() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flushLog commits what the log holds, under the writer lock.
 func (s *Store) flushLog(ctx context.Context) error {
-	if s.wal == nil || len(s.logged.order) == 0 && s.wal.Size() == 0 {
+	if s.wal == nil {
+		return nil
+	}
+	s.mu.Lock()
+	n := len(s.logged.order)
+	s.mu.Unlock()
+	if n == 0 && s.walSize() == 0 {
 		return nil
 	}
 	if err := s.lockWriter(ctx); err != nil {
 		return err
 	}
 	defer s.unlockWriter()
-	t0 := time.Now()
-	n := len(s.logged.order)
 	if err := s.commitLog(); err != nil {
 		s.mu.Lock()
 		s.logged.retry = time.Now().Add(walRetry)
@@ -184,67 +242,103 @@ func (s *Store) flushLog(ctx context.Context) error {
 		s.log.Error("commit the write-ahead log; its pastes stay served from it", "pastes", n, "err", err)
 		return err
 	}
-	if n > 0 {
-		s.log.Debug("log committed", "pastes", n, "commit", time.Since(t0).String())
-	}
 	return nil
 }
 
-// commitLog commits the logged pastes in one commit, durably, and empties
-// the log.
+func (s *Store) walSize() int64 {
+	s.walMu.Lock()
+	defer s.walMu.Unlock()
+	return s.wal.Size()
+}
+
+// commitLog commits the pastes logged so far in one commit, durably, and
+// empties the log file that held them. The caller holds the writer lock.
 func (s *Store) commitLog() error {
+	// What is logged now, all in the active file or the inactive one;
+	// the loop appends to the other file from here on.
+	s.walMu.Lock()
 	s.mu.Lock()
-	if len(s.logged.order) > 0 {
-		err := s.commitLoggedLocked()
-		if err != nil {
-			s.mu.Unlock()
+	k := len(s.logged.order)
+	ids := s.logged.order[:k:k]
+	pastes := make([]*paste.Paste, k)
+	docs := make([][]byte, k)
+	for i, id := range ids {
+		pastes[i], docs[i] = s.logged.docs[id].p, s.logged.docs[id].doc
+	}
+	cut := time.Now()
+	err := s.wal.Rotate()
+	s.mu.Unlock()
+	s.walMu.Unlock()
+	if err != nil {
+		return err
+	}
+	if k > 0 {
+		if err := s.commitDocs(ids, pastes, docs, cut); err != nil {
 			return noRoom(err)
 		}
 	}
-	s.mu.Unlock()
-	if s.wal.Size() == 0 {
-		return nil
-	}
-	return s.wal.Truncate()
+	s.walMu.Lock()
+	defer s.walMu.Unlock()
+	return s.wal.TruncateInactive()
 }
 
-// commitLoggedLocked commits the logged pastes; the caller holds s.mu.
-func (s *Store) commitLoggedLocked() error {
+// commitDocs commits pastes, the first logged, durably, holding s.mu only
+// to build the commit and to move the branch, and drops them from logged.
+func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, cut time.Time) error {
+	t0 := time.Now()
+	blobs := make([]repo.Blob, len(docs))
+	for i, d := range docs {
+		blobs[i] = repo.MakeBlob(d)
+	}
+	s.mu.Lock()
 	if s.closed {
+		s.mu.Unlock()
 		return errClosed
 	}
+	var stage *repo.Staged
 	parent, err := s.repo.Ref(s.branch)
-	if err != nil {
-		return err
-	}
-	pastes := make([]*paste.Paste, 0, len(s.logged.order))
-	for _, id := range s.logged.order {
-		p, err := paste.Unmarshal(id, s.logged.docs[id])
-		if err != nil {
-			return err
-		}
-		pastes = append(pastes, p)
-	}
-	tip, err := s.repo.CommitPastes(parent, pastes, time.Now())
 	if err == nil {
-		err = s.repo.SetRef(s.branch, tip)
+		var tip plumbing.Hash
+		if tip, err = s.repo.CommitBlobs(parent, pastes, blobs, time.Now()); err == nil {
+			stage, err = s.repo.Stage(s.branch, tip)
+		}
 	}
+	s.mu.Unlock()
 	if err != nil {
-		// The objects written stay unreferenced; the next try writes
-		// the commit again.
 		return err
 	}
-	s.logged = logged{docs: make(map[string][]byte)}
-	return nil
+	t1 := time.Now()
+	if err := stage.Write(); err != nil {
+		return err
+	}
+	t2 := time.Now()
+	s.mu.Lock()
+	if err = stage.Finish(); err == nil {
+		for _, id := range ids {
+			s.logged.bytes -= len(s.logged.docs[id].doc)
+			delete(s.logged.docs, id)
+		}
+		s.logged.order = append([]string(nil), s.logged.order[len(ids):]...)
+		s.logged.since = cut
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	t3 := time.Now()
+	err = stage.Sync()
+	s.log.Debug("log commit", "pastes", len(ids), "locked", t1.Sub(t0).String(), "write", t2.Sub(t1).String(),
+		"locked_after", t3.Sub(t2).String(), "sync", time.Since(t3).String())
+	return err
 }
 
 // lookupLogged returns paste id from the log; the caller holds s.mu.
 func (s *Store) lookupLogged(id string) (*paste.Paste, bool, error) {
-	doc, ok := s.logged.docs[id]
+	lp, ok := s.logged.docs[id]
 	if !ok {
 		return nil, false, nil
 	}
-	p, err := paste.Unmarshal(id, doc)
+	p, err := paste.Unmarshal(id, lp.doc)
 	if err == nil && p.ExpiredAt(time.Now()) {
 		return nil, true, fmt.Errorf("gitsync: paste %s: %s: %w", id, paste.Expired, paste.ErrGone)
 	}

@@ -56,7 +56,7 @@ type request struct {
 // write commits group: its burns apart (lifecycle.go), the rest together.
 func (s *Store) write(ctx context.Context, group []*request) {
 	if s.wal != nil {
-		if s.remote == nil && !hasRemoval(group) {
+		if s.logging() && !hasRemoval(group) {
 			s.writeLogged(group)
 			return
 		}
@@ -111,7 +111,7 @@ func (s *Store) loop(ctx context.Context) {
 				s.pushQueue(ctx)
 			}
 		case <-commit.C:
-			s.flushLog(ctx)
+			s.kickCommitter()
 		case <-ctx.Done():
 			for {
 				select {
@@ -124,7 +124,7 @@ func (s *Store) loop(ctx context.Context) {
 			}
 		}
 		if due, wait := s.logDue(); due {
-			s.flushLog(ctx)
+			s.kickCommitter()
 		} else if wait > 0 {
 			commit.Reset(wait)
 		}
@@ -144,6 +144,19 @@ func (s *Store) loop(ctx context.Context) {
 func (s *Store) gather(first *request) []*request {
 	group := []*request{first}
 	if s.maxGroup == 1 {
+		return group
+	}
+	if s.logging() {
+		// One fdatasync a group: those that come during it make the
+		// next group, without a linger.
+		for len(group) < s.maxGroup {
+			select {
+			case r := <-s.waiting:
+				group = append(group, r)
+			default:
+				return group
+			}
+		}
 		return group
 	}
 	deadline := time.NewTimer(groupWait)
