@@ -181,13 +181,13 @@ func (b *batch) reset(pack []byte) {
 	b.gen++
 }
 
-// resetFirst is reset for the first n objects written, stored as pack;
-// the objects written after them stay for the next flush.
-func (b *batch) resetFirst(n int, pack []byte) {
-	b.prevPack = pack
+// resetFirst forgets the first n objects written, stored in a pack that
+// is read from here on, and the last flush's; the objects written after
+// them stay for the next flush.
+func (b *batch) resetFirst(n int) {
+	b.prevPack = nil
 	clear(b.prev)
 	for _, h := range b.order[:n] {
-		b.prev[h] = b.objs[h]
 		delete(b.objs, h)
 	}
 	b.order = append(b.order[:0], b.order[n:]...)

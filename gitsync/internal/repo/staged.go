@@ -17,7 +17,8 @@ import (
 // and puts the pack in objects/pack; Finish (locked) makes the pack read
 // and moves the ref; Sync (not locked) fsyncs the ref's directory, after
 // which the update is durable. Objects written meanwhile stay for the next
-// flush. Only a repository on disk stages.
+// flush. Only a repository on disk without a remote stages: nothing is
+// kept in memory for a push.
 type Staged struct {
 	r       *Repo
 	name    plumbing.ReferenceName
@@ -31,6 +32,11 @@ type Staged struct {
 	sum     plumbing.Hash
 	u       *refUpdate
 }
+
+// stagedMergeBytes is mergeBytes for staged packs, which are larger (a
+// log's pastes of 100 ms): a merge holds the packs it merges in memory
+// twice, and their entries wait in memory till then.
+const stagedMergeBytes = 4 << 20
 
 // ErrStaleStage is returned by Finish when the repository flushed
 // between Stage and Finish: the ref is not moved.
@@ -112,8 +118,8 @@ func (s *Staged) Finish() error {
 		}
 		r.small = append(r.small, smallPack{sum: s.sum, entries: s.entries})
 		r.smallBytes += len(s.pack)
-		r.batch.resetFirst(s.n, s.pack)
-		if len(r.small) >= mergePacks || r.smallBytes >= mergeBytes {
+		r.batch.resetFirst(s.n)
+		if len(r.small) >= mergePacks || r.smallBytes >= stagedMergeBytes {
 			if err := r.mergeSmall(); err != nil {
 				s.u.abort()
 				return err
