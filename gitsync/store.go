@@ -10,9 +10,11 @@
 // Durability (writer.go): Create returns once the paste is pushed, or, with
 // a repository on disk, once it is committed and fsynced locally while the
 // remote cannot take it; it is then queued and pushed with backoff until it
-// lands, after a restart too. Concurrent Creates share one commit and one
-// push. A push refused because another writer moved the remote branch is
-// fetched and replayed, never merged (reconcile.go). A read miss fetches
+// lands, after a restart too. Without a remote, it returns once the paste
+// is in the write-ahead log (wal.go), committed behind it. Concurrent
+// Creates share one commit and one push. A push refused because another
+// writer moved the remote branch is fetched and replayed, never merged
+// (reconcile.go). A read miss fetches
 // (at most once a second; misses that come meanwhile share it), since other
 // servers may push to the same remote. The remote's tip when last seen is
 // kept in refs/remotes/origin/BRANCH: the local branch ahead of it is the
@@ -199,8 +201,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // remote that is once p is pushed; with a repository on disk, also once it
 // is committed and fsynced locally while the remote cannot be reached (it
 // is then queued, and pushed when the remote is back, even after a
-// restart). Without a repository on disk, a paste that cannot be pushed is
-// an error wrapping paste.ErrUnavailable, and nothing of it stays. Pastes
+// restart). With a repository on disk and no remote, that is once p is in
+// the write-ahead log (wal.go). Without a repository on disk, a paste that
+// cannot be pushed is an error wrapping paste.ErrUnavailable, and nothing
+// of it stays. Pastes
 // created concurrently share one commit and one push. When another writer
 // pushed first, the commit is replayed onto the remote's (ErrExists if that
 // writer took the id).

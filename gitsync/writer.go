@@ -28,7 +28,9 @@ import (
 // restart: Open pushes it, or the loop does once the remote is back. While
 // the remote is known to be down, new pastes are queued without trying it.
 // Without a repository on disk nothing is queued: a paste that cannot be
-// pushed is refused (ErrUnavailable) and its commit rolled back.
+// pushed is refused (ErrUnavailable) and its commit rolled back. With a
+// repository on disk and no remote, the loop logs Creates instead of
+// committing them (wal.go).
 
 const (
 	groupLinger = time.Millisecond
