@@ -36,6 +36,9 @@ const (
 	walMaxAge   = 100 * time.Millisecond
 	walMaxBytes = 8 << 20
 	walRetry    = time.Second // after a commit of the log failed
+	// walMaxPending bounds what the log holds uncommitted (and memory
+	// with it) when its commits fail: beyond, Creates are refused.
+	walMaxPending = 8 * walMaxBytes
 )
 
 // logged is what the log holds that the branch does not yet: guarded by
@@ -114,8 +117,12 @@ func (s *Store) writeLogged(group []*request) {
 	var kept []loggedPaste
 	s.mu.Lock()
 	tip, err := s.repo.Ref(s.branch)
-	if s.closed {
+	switch {
+	case s.closed:
 		err = errClosed
+	case s.logged.bytes >= walMaxPending:
+		err = fmt.Errorf("gitsync: %d bytes of pastes wait for their commit behind the write-ahead log: %w",
+			s.logged.bytes, paste.ErrUnavailable)
 	}
 	seen := make(map[string]bool, len(group))
 	for _, r := range group {

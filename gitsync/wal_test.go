@@ -121,3 +121,23 @@ func logBytes(t *testing.T, dir string) int64 {
 	}
 	return n
 }
+
+// TestLogBound: while the log holds walMaxPending bytes it cannot commit,
+// Creates are refused with ErrUnavailable.
+func TestLogBound(t *testing.T) {
+	s, err := Open(context.Background(), Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mu.Lock()
+	s.logged.bytes = walMaxPending // as if that much failed to commit
+	s.mu.Unlock()
+	if err := s.Create(context.Background(), &paste.Paste{ID: "refused", Contents: []byte("x")}); !errors.Is(err, paste.ErrUnavailable) {
+		t.Errorf("Create over the bound: %v, want ErrUnavailable", err)
+	}
+	s.mu.Lock()
+	s.logged.bytes = 0
+	s.mu.Unlock()
+	mustCreate(t, s, &paste.Paste{ID: "taken", Contents: []byte("x")})
+}
