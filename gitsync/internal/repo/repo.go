@@ -228,6 +228,17 @@ type smallPack struct {
 // mergeSmall writes the objects of the packs flush wrote into one pack,
 // fsynced, and then deletes those packs.
 func (r *Repo) mergeSmall() error {
+	if len(r.small) == 1 {
+		// Merged already: merging it would make the very same pack,
+		// and then delete it as one of those merged.
+		clear(r.small)
+		r.small, r.smallBytes = r.small[:0], 0
+		if err := r.batch.closePacks(); err != nil {
+			return fmt.Errorf("merge packs: %w", err)
+		}
+		r.fs.Reindex()
+		return nil
+	}
 	var entries []packEntry
 	for _, p := range r.small {
 		entries = append(entries, p.entries...)

@@ -1,8 +1,10 @@
 package repo
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -82,6 +84,56 @@ func TestStaged(t *testing.T) {
 	r = open(t, dir)
 	for _, p := range pastes {
 		if data, err := r.Find(tip, p.ID); err != nil || len(data) == 0 {
+			t.Errorf("%s after a reopen: %v", p.ID, err)
+		}
+	}
+}
+
+// TestStagedLargeAlone: one staged pack past the merge bound, alone, is
+// kept (merging it alone made the same pack, which the merge then deleted
+// as one of those it merged).
+func TestStagedLargeAlone(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, dir)
+	var pastes []*paste.Paste
+	var blobs []Blob
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range 8 {
+		raw := make([]byte, stagedMergeBytes/8)
+		for j := range raw {
+			raw[j] = byte(rnd.Uint32())
+		}
+		// Text that zlib does not shrink below the bound.
+		p := &paste.Paste{ID: fmt.Sprintf("large%d", i), Contents: []byte(base64.StdEncoding.EncodeToString(raw))}
+		doc, err := paste.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pastes, blobs = append(pastes, p), append(blobs, MakeBlob(doc))
+	}
+	tip, err := r.CommitBlobs(gitplumbing.ZeroHash, pastes, blobs, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.Stage(master, tip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pastes {
+		if _, err := r.Find(tip, p.ID); err != nil {
+			t.Errorf("%s: %v", p.ID, err)
+		}
+	}
+	r.Close()
+	r = open(t, dir)
+	for _, p := range pastes {
+		if _, err := r.Find(tip, p.ID); err != nil {
 			t.Errorf("%s after a reopen: %v", p.ID, err)
 		}
 	}
