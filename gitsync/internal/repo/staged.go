@@ -87,46 +87,31 @@ func (s *Staged) Write() error {
 		return err
 	}
 	s.u = s.r.disk.prepareRef(s.name, s.h)
-	if s.pack == nil {
-		return nil
+	var err error
+	if s.pack != nil {
+		p := &Received{dir: filepath.Join(s.r.disk.dir, "objects"), sum: s.sum}
+		err = p.write(bytes.NewReader(s.pack), s.idx, s.r.limits)
+		if err == nil {
+			err = s.r.install(p)
+		}
+		if err != nil {
+			p.Discard()
+		}
 	}
-	p := &Received{dir: filepath.Join(s.r.disk.dir, "objects"), sum: s.sum}
-	err := p.write(bytes.NewReader(s.pack), s.idx, s.r.limits)
-	if err == nil {
-		err = s.r.install(p)
+	// The lock file too, so that Finish waits for no disk.
+	if werr := <-s.u.written; err == nil {
+		err = werr
 	}
 	if err != nil {
-		p.Discard()
-		s.u.abort()
-		s.u = nil
+		_ = os.Remove(s.u.lock)
 	}
 	return err
 }
 
 // Finish reads the pack from here on and moves the ref (not yet durably:
-// see Sync).
+// see Sync). It follows a Write that succeeded.
 func (s *Staged) Finish() error {
-	r := s.r
-	if r.batch.gen != s.gen {
-		s.u.abort()
-		return ErrStaleStage
-	}
-	if s.pack != nil {
-		if err := r.batch.readPack(r.files, r.packPath(s.sum), s.idx); err != nil {
-			s.u.abort()
-			return err
-		}
-		r.small = append(r.small, smallPack{sum: s.sum, entries: s.entries})
-		r.smallBytes += len(s.pack)
-		r.batch.resetFirst(s.n)
-		if len(r.small) >= mergePacks || r.smallBytes >= stagedMergeBytes {
-			if err := r.mergeSmall(); err != nil {
-				s.u.abort()
-				return err
-			}
-		}
-	}
-	err := <-s.u.written
+	err := s.finish()
 	if err == nil {
 		err = os.Rename(s.u.lock, s.u.path)
 	}
@@ -134,6 +119,26 @@ func (s *Staged) Finish() error {
 		_ = os.Remove(s.u.lock)
 	}
 	return err
+}
+
+func (s *Staged) finish() error {
+	r := s.r
+	if r.batch.gen != s.gen {
+		return ErrStaleStage
+	}
+	if s.pack == nil {
+		return nil
+	}
+	if err := r.batch.readPack(r.files, r.packPath(s.sum), s.idx); err != nil {
+		return err
+	}
+	r.small = append(r.small, smallPack{sum: s.sum, entries: s.entries})
+	r.smallBytes += len(s.pack)
+	r.batch.resetFirst(s.n)
+	if len(r.small) >= mergePacks || r.smallBytes >= stagedMergeBytes {
+		return r.mergeSmall()
+	}
+	return nil
 }
 
 // Sync makes the moved ref durable.
