@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -60,7 +59,7 @@ func TestBrowserWithAuth(t *testing.T) {
 	if got := b.str(`document.getElementById("user").textContent`); got != "alice" {
 		t.Errorf("the page shows the paste by %q, want alice", got)
 	}
-	if author := strings.TrimSpace(git(t, s.data, "log", "-1", "--format=%an", "master")); author != "alice" {
+	if author := lastAuthor(t, s.data, "alice"); author != "alice" {
 		t.Errorf("commit author %q, want alice", author)
 	}
 	if got, _ := site.stored(u); got != "pasted by a user who logged in" {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
@@ -72,6 +73,35 @@ func git(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// lastAuthor returns the author of the last commit on master of the
+// repository in dir once it is want, or after 10 s: without a remote,
+// pasteur answers a paste once its write-ahead log holds it, and commits
+// it a few milliseconds later.
+func lastAuthor(t *testing.T, dir, want string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err := exec.Command("git", "--git-dir="+dir, "log", "-1", "--format=%an", "master").Output()
+		if got := strings.TrimSpace(string(out)); err == nil && got == want || time.Now().After(deadline) {
+			return got
+		}
+	}
+}
+
+// waitOnBranch waits up to 10 s for paste id to be on master of the
+// repository in dir (see lastAuthor), and returns its path.
+func waitOnBranch(t *testing.T, dir, id string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		out, _ := exec.Command("git", "--git-dir="+dir, "ls-tree", "-r", "--name-only", "master").Output()
+		for _, p := range strings.Fields(string(out)) {
+			if p == id || strings.HasSuffix(p, "/"+id) {
+				return p
+			}
+		}
+	}
+	return pathOf(t, dir, id)
 }
 
 // pathOf finds the file that holds paste id in the repository's master.

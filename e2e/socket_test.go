@@ -47,7 +47,7 @@ func TestSocketModeFirstRun(t *testing.T) {
 		t.Fatalf("POST /: %d %q", resp.StatusCode, b)
 	}
 	id := strings.TrimPrefix(url, base+"/")
-	if author := git(t, data, "log", "-1", "--format=%an", "master"); strings.TrimSpace(author) != "ann" {
+	if author := lastAuthor(t, data, "ann"); author != "ann" {
 		t.Errorf("commit author %q, want the user", author)
 	}
 	pathOf(t, data, id)

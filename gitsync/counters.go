@@ -7,7 +7,9 @@ import (
 
 // Counters are running totals of the writer's work since Open, for
 // metrics: a rate of CommitSeconds over a rate of Commits is the mean
-// commit time, Pastes over Commits the mean group.
+// commit time, Pastes over Commits the mean group. Without a remote, a
+// group written to the write-ahead log counts as a commit, its fdatasync
+// as its commit time.
 type Counters struct {
 	Commits       uint64  `json:"commits"`        // commits of pastes (one per group)
 	Pastes        uint64  `json:"pastes"`         // pastes those commits hold

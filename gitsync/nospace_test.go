@@ -1,6 +1,7 @@
 package gitsync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -46,7 +47,8 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 	f.Close()
-	err = s.Create(context.Background(), &paste.Paste{ID: "full", Contents: []byte("no room")})
+	// Larger than what is left in the pages of the write-ahead log.
+	err = s.Create(context.Background(), &paste.Paste{ID: "full", Contents: bytes.Repeat([]byte("no room "), 8<<10)})
 	if !errors.Is(err, paste.ErrUnavailable) || !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("Create on a full disk: %v, want ErrUnavailable (ENOSPC)", err)
 	}

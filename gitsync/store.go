@@ -10,9 +10,11 @@
 // Durability (writer.go): Create returns once the paste is pushed, or, with
 // a repository on disk, once it is committed and fsynced locally while the
 // remote cannot take it; it is then queued and pushed with backoff until it
-// lands, after a restart too. Concurrent Creates share one commit and one
-// push. A push refused because another writer moved the remote branch is
-// fetched and replayed, never merged (reconcile.go). A read miss fetches
+// lands, after a restart too. Without a remote, it returns once the paste
+// is in the write-ahead log (wal.go), committed behind it. Concurrent
+// Creates share one commit and one push. A push refused because another
+// writer moved the remote branch is fetched and replayed, never merged
+// (reconcile.go). A read miss fetches
 // (at most once a second; misses that come meanwhile share it), since other
 // servers may push to the same remote. The remote's tip when last seen is
 // kept in refs/remotes/origin/BRANCH: the local branch ahead of it is the
@@ -50,6 +52,7 @@ import (
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/gitsync/internal/transport"
+	"github.com/pasteur-dev/pasteur/gitsync/internal/wal"
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
@@ -93,7 +96,14 @@ type Store struct {
 	// last purge began.
 	removedSincePurge atomic.Bool
 	expiry            *expiryIndex   // the pastes that expire (expiry.go)
-	background        sync.WaitGroup // the sweeper and the purges
+	background        sync.WaitGroup // the sweeper, the purges, the committer
+
+	// The write-ahead log (wal.go), nil without a repository on disk;
+	// logged is guarded by mu.
+	walMu  sync.Mutex // guards wal; taken before mu
+	wal    *wal.Log
+	logged logged
+	kick   chan struct{} // asks the committer to commit the log
 }
 
 var _ paste.Store = (*Store)(nil)
@@ -131,6 +141,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		gone:          make(map[string]bool),
 		syncInterval:  cfg.SyncInterval,
 		expiry:        newExpiryIndex(),
+		kick:          make(chan struct{}, 1),
 	}
 	if cfg.Remote != "" {
 		var err error
@@ -143,6 +154,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("gitsync: open %s: %w", cfg.Dir, err)
 	}
 	s.repo.SetLimits(repo.LimitsFor(cfg.MaxSize))
+	if s.durable {
+		if err := s.openLog(cfg.Dir); err != nil {
+			s.repo.Close()
+			return nil, err
+		}
+	}
 	if s.remote != nil {
 		// A remote that never answers does not hold the start forever.
 		rctx, cancel := context.WithTimeout(ctx, pushTimeout)
@@ -171,6 +188,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.stop = stop
 	go s.loop(lctx)
 	s.background.Go(func() { s.sweep(lctx) })
+	if s.wal != nil {
+		s.background.Go(func() { s.committer(lctx) })
+	}
 	if cfg.PurgeInterval > 0 {
 		s.background.Go(func() { s.purgeLoop(lctx, cfg.PurgeInterval) })
 	}
@@ -181,8 +201,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // remote that is once p is pushed; with a repository on disk, also once it
 // is committed and fsynced locally while the remote cannot be reached (it
 // is then queued, and pushed when the remote is back, even after a
-// restart). Without a repository on disk, a paste that cannot be pushed is
-// an error wrapping paste.ErrUnavailable, and nothing of it stays. Pastes
+// restart). With a repository on disk and no remote, that is once p is in
+// the write-ahead log (wal.go). Without a repository on disk, a paste that
+// cannot be pushed is an error wrapping paste.ErrUnavailable, and nothing
+// of it stays. Pastes
 // created concurrently share one commit and one push. When another writer
 // pushed first, the commit is replayed onto the remote's (ErrExists if that
 // writer took the id).
@@ -323,6 +345,9 @@ func (s *Store) lookup(id string) (*paste.Paste, error) {
 	if s.closed {
 		return nil, errClosed
 	}
+	if p, ok, err := s.lookupLogged(id); ok {
+		return p, err
+	}
 	tip, err := s.repo.Ref(s.branch)
 	if err != nil {
 		return nil, fmt.Errorf("gitsync: read %s: %w", s.branch.Short(), err)
@@ -364,6 +389,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.wal != nil {
+		s.wal.Close()
+	}
 	return s.repo.Close()
 }
 

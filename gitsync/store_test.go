@@ -161,6 +161,7 @@ func TestConcurrentCreates(t *testing.T) {
 	}
 	// At most one commit per paste (concurrent ones share), in a line.
 	gittest.Require(t)
+	logCommitted(t, s)
 	commits, _ := strconv.Atoi(strings.TrimSpace(gittest.Git(t, dir, "rev-list", "--count", "--first-parent", "master")))
 	merges := strings.TrimSpace(gittest.Git(t, dir, "rev-list", "--merges", "master"))
 	if commits > n || commits < 1 || merges != "" {

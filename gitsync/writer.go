@@ -28,7 +28,9 @@ import (
 // restart: Open pushes it, or the loop does once the remote is back. While
 // the remote is known to be down, new pastes are queued without trying it.
 // Without a repository on disk nothing is queued: a paste that cannot be
-// pushed is refused (ErrUnavailable) and its commit rolled back.
+// pushed is refused (ErrUnavailable) and its commit rolled back. With a
+// repository on disk and no remote, the loop logs Creates instead of
+// committing them (wal.go).
 
 const (
 	groupLinger = time.Millisecond
@@ -55,6 +57,18 @@ type request struct {
 
 // write commits group: its burns apart (lifecycle.go), the rest together.
 func (s *Store) write(ctx context.Context, group []*request) {
+	if s.wal != nil {
+		if s.logging() && !hasRemoval(group) {
+			s.writeLogged(group)
+			return
+		}
+		if err := s.flushLog(ctx); err != nil {
+			for _, r := range group {
+				r.done <- err
+			}
+			return
+		}
+	}
 	regular, burns := splitBurns(group)
 	if len(regular) > 0 {
 		s.writeGroup(ctx, regular)
@@ -75,6 +89,8 @@ func (s *Store) loop(ctx context.Context) {
 	if d, ok := s.state.retryIn(time.Now()); ok {
 		retry.Reset(d) // Open could not reconcile
 	}
+	commit := time.NewTimer(time.Hour) // commits the log after a pause
+	commit.Stop()
 	var syncC <-chan time.Time
 	if s.remote != nil && s.syncInterval > 0 {
 		t := time.NewTicker(s.syncInterval)
@@ -96,15 +112,23 @@ func (s *Store) loop(ctx context.Context) {
 			default:
 				s.pushQueue(ctx)
 			}
+		case <-commit.C:
+			s.kickCommitter()
 		case <-ctx.Done():
 			for {
 				select {
 				case r := <-s.waiting:
 					r.done <- errClosed
 				default:
+					s.flushLog(context.Background())
 					return
 				}
 			}
+		}
+		if due, wait := s.logDue(); due {
+			s.kickCommitter()
+		} else if wait > 0 {
+			commit.Reset(wait)
 		}
 		if d, ok := s.state.retryIn(time.Now()); ok {
 			retry.Reset(d)
@@ -122,6 +146,19 @@ func (s *Store) loop(ctx context.Context) {
 func (s *Store) gather(first *request) []*request {
 	group := []*request{first}
 	if s.maxGroup == 1 {
+		return group
+	}
+	if s.logging() {
+		// One fdatasync a group: those that come during it make the
+		// next group, without a linger.
+		for len(group) < s.maxGroup {
+			select {
+			case r := <-s.waiting:
+				group = append(group, r)
+			default:
+				return group
+			}
+		}
 		return group
 	}
 	deadline := time.NewTimer(groupWait)

@@ -55,10 +55,11 @@ type Paste struct {
 // that the caller owns. pastetest.TestStore checks this contract.
 type Store interface {
 	// Create stores p under p.ID. It returns nil only once the paste is
-	// durable (for gitsync: committed, and pushed when a remote is set),
-	// ErrExists when the id is already taken (nothing written), ErrInvalid
-	// when p.ID is not a ValidID or p cannot be stored (see Marshal), an
-	// error wrapping ErrUnavailable when storage cannot take it now, and
+	// durable (for gitsync: committed, or in its write-ahead log, and
+	// pushed when a remote is set), ErrExists when the id is already
+	// taken (nothing written), ErrInvalid when p.ID is not a ValidID or p
+	// cannot be stored (see Marshal), an error wrapping ErrUnavailable
+	// when storage cannot take it now, and
 	// one wrapping ErrFull when it has reached a bound it was given
 	// (nothing written).
 	Create(ctx context.Context, p *Paste) error

@@ -38,6 +38,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		defer stop()
 	}
 
+	go returnMemory(ctx)
 	m := metrics.New()
 	clients := clientaddr.New(cfg.limits.trusted)
 	conns := newConnLimiter(cfg, m, clients, log)

@@ -37,6 +37,7 @@ type batch struct {
 	packs    []*packfile.Packfile
 	cache    cache.Object // decoded objects of packs, shared with go-git's storage
 	enc      entryEncoder // kept from flush to flush, with its zlib writer
+	gen      uint64       // counts the flushes (see Staged)
 }
 
 func newBatch(st storage.Storer, objects cache.Object) *batch {
@@ -177,4 +178,18 @@ func (b *batch) reset(pack []byte) {
 	b.prev, b.objs = b.objs, b.prev
 	clear(b.objs)
 	b.order = b.order[:0]
+	b.gen++
+}
+
+// resetFirst forgets the first n objects written, stored in a pack that
+// is read from here on, and the last flush's; the objects written after
+// them stay for the next flush.
+func (b *batch) resetFirst(n int) {
+	b.prevPack = nil
+	clear(b.prev)
+	for _, h := range b.order[:n] {
+		delete(b.objs, h)
+	}
+	b.order = append(b.order[:0], b.order[n:]...)
+	b.gen++
 }

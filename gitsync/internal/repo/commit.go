@@ -31,6 +31,29 @@ const (
 // error). One paste is one commit authored by its user; several (grouped
 // writes) make one commit by pasteur.
 func (r *Repo) CommitPastes(parent plumbing.Hash, pastes []*paste.Paste, now time.Time) (plumbing.Hash, error) {
+	return r.commitPastes(parent, pastes, nil, now)
+}
+
+// Blob is a blob made without the repository (and its lock), to be
+// committed by CommitBlobs.
+type Blob struct{ o plumbing.EncodedObject }
+
+// MakeBlob makes the blob of data, hashed; it is safe for concurrent use.
+func MakeBlob(data []byte) Blob {
+	o := &plumbing.MemoryObject{}
+	o.SetType(plumbing.BlobObject)
+	o.Write(data)
+	o.Hash()
+	return Blob{o}
+}
+
+// CommitBlobs is CommitPastes with the blobs of the pastes' documents
+// (paste.Marshal's) made already.
+func (r *Repo) CommitBlobs(parent plumbing.Hash, pastes []*paste.Paste, blobs []Blob, now time.Time) (plumbing.Hash, error) {
+	return r.commitPastes(parent, pastes, blobs, now)
+}
+
+func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []Blob, now time.Time) (plumbing.Hash, error) {
 	root, err := r.treeOf(parent)
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -46,15 +69,22 @@ func (r *Repo) CommitPastes(parent plumbing.Hash, pastes []*paste.Paste, now tim
 		if paths[i], err = r.placePaste(root, p.ID); err != nil {
 			return plumbing.ZeroHash, err
 		}
-		if blobs[i], err = paste.Marshal(p); err != nil {
-			return plumbing.ZeroHash, err
+		if made == nil {
+			if blobs[i], err = paste.Marshal(p); err != nil {
+				return plumbing.ZeroHash, err
+			}
 		}
 	}
 
 	var fixed []file
 	var adaptive []pasteFile
 	for i, p := range pastes {
-		h, err := r.putBlob(blobs[i])
+		var h plumbing.Hash
+		if made != nil {
+			h, err = r.st.SetEncodedObject(made[i].o)
+		} else {
+			h, err = r.putBlob(blobs[i])
+		}
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}

@@ -69,7 +69,11 @@ func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
 	}
 	// Packs stay open between reads: go-git otherwise opens the pack file
 	// again for every object it reads from it.
-	objects := cache.NewObjectLRUDefault()
+	// The trees pasteur reads are kept decoded (trees), and the pastes
+	// it serves in front of the store (paste.Cache): go-git's own cache
+	// of encoded objects only needs to hold what one read or commit
+	// reads more than once, not its default 96 MiB.
+	objects := cache.NewObjectLRU(objectCacheSize)
 	r.fs = filesystem.NewStorageWithOptions(r.files, objects, filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
 	r.batch = newBatch(r.fs, objects)
 	r.st = r.batch
@@ -174,6 +178,8 @@ const (
 	// maxCachedTrees bounds the decoded trees kept: at 100,000 pastes a
 	// leaf tree holds ~77 entries, some 10 KB decoded.
 	maxCachedTrees = 2048
+	// objectCacheSize bounds go-git's cache of encoded objects.
+	objectCacheSize = 2 * cache.MiByte
 )
 
 // flush makes the objects written so far durable: loose objects, or one
@@ -222,6 +228,17 @@ type smallPack struct {
 // mergeSmall writes the objects of the packs flush wrote into one pack,
 // fsynced, and then deletes those packs.
 func (r *Repo) mergeSmall() error {
+	if len(r.small) == 1 {
+		// Merged already: merging it would make the very same pack,
+		// and then delete it as one of those merged.
+		clear(r.small)
+		r.small, r.smallBytes = r.small[:0], 0
+		if err := r.batch.closePacks(); err != nil {
+			return fmt.Errorf("merge packs: %w", err)
+		}
+		r.fs.Reindex()
+		return nil
+	}
 	var entries []packEntry
 	for _, p := range r.small {
 		entries = append(entries, p.entries...)

@@ -1,0 +1,145 @@
+package repo
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Staged is a ref update and the objects written before it, made durable
+// in steps so that the owner's lock is not held across the disk's
+// flushes: Stage (locked) takes the objects; Write (not locked) encodes
+// them as one pack, writes and fsyncs it, its index and the ref's lock file,
+// and puts the pack in objects/pack; Finish (locked) makes the pack read
+// and moves the ref; Sync (not locked) fsyncs the ref's directory, after
+// which the update is durable. Objects written meanwhile stay for the next
+// flush. Only a repository on disk without a remote stages: nothing is
+// kept in memory for a push.
+type Staged struct {
+	r       *Repo
+	name    plumbing.ReferenceName
+	h       plumbing.Hash
+	n       int    // objects of the batch in the pack
+	gen     uint64 // the batch's, when staged
+	objs    []plumbing.EncodedObject
+	pack    []byte
+	entries []packEntry
+	idx     []byte
+	sum     plumbing.Hash
+	u       *refUpdate
+}
+
+// stagedMergeBytes is mergeBytes for staged packs, which are larger (a
+// log's pastes of 100 ms): a merge holds the packs it merges in memory
+// twice, and their entries wait in memory till then.
+const stagedMergeBytes = 4 << 20
+
+// ErrStaleStage is returned by Finish when the repository flushed
+// between Stage and Finish: the ref is not moved.
+var ErrStaleStage = errors.New("repo: the objects were flushed since they were staged")
+
+// Stage takes the objects written so far, for ref name to point at h.
+// It is cheap: the pack is encoded by Write.
+func (r *Repo) Stage(name plumbing.ReferenceName, h plumbing.Hash) (*Staged, error) {
+	if r.disk == nil {
+		return nil, errors.New("repo: staging needs a repository on disk")
+	}
+	objs := make([]plumbing.EncodedObject, len(r.batch.order))
+	for i, oh := range r.batch.order {
+		objs[i] = r.batch.objs[oh]
+	}
+	return &Staged{r: r, name: name, h: h, n: len(objs), gen: r.batch.gen, objs: objs}, nil
+}
+
+// encode makes the pack and its index.
+func (s *Staged) encode() error {
+	if len(s.objs) == 0 {
+		return nil
+	}
+	var enc entryEncoder
+	s.entries = make([]packEntry, 0, len(s.objs))
+	for _, o := range s.objs {
+		e, err := enc.encode(o)
+		if err != nil {
+			return err
+		}
+		s.entries = append(s.entries, e)
+	}
+	pack, objs := assemblePack(s.entries)
+	s.pack, s.sum = pack, packSum(pack)
+	slices.SortFunc(objs, byHash)
+	var idx bytes.Buffer
+	if err := writeIdx(&idx, objs, s.sum); err != nil {
+		return err
+	}
+	s.idx = idx.Bytes()
+	return nil
+}
+
+// Write writes the pack and the ref's lock file, fsynced, and installs the
+// pack. It touches no state of the repository but its files.
+func (s *Staged) Write() error {
+	if err := s.encode(); err != nil {
+		return err
+	}
+	s.u = s.r.disk.prepareRef(s.name, s.h)
+	var err error
+	if s.pack != nil {
+		p := &Received{dir: filepath.Join(s.r.disk.dir, "objects"), sum: s.sum}
+		err = p.write(bytes.NewReader(s.pack), s.idx, s.r.limits)
+		if err == nil {
+			err = s.r.install(p)
+		}
+		if err != nil {
+			p.Discard()
+		}
+	}
+	// The lock file too, so that Finish waits for no disk.
+	if werr := <-s.u.written; err == nil {
+		err = werr
+	}
+	if err != nil {
+		_ = os.Remove(s.u.lock)
+	}
+	return err
+}
+
+// Finish reads the pack from here on and moves the ref (not yet durably:
+// see Sync). It follows a Write that succeeded.
+func (s *Staged) Finish() error {
+	err := s.finish()
+	if err == nil {
+		err = os.Rename(s.u.lock, s.u.path)
+	}
+	if err != nil {
+		_ = os.Remove(s.u.lock)
+	}
+	return err
+}
+
+func (s *Staged) finish() error {
+	r := s.r
+	if r.batch.gen != s.gen {
+		return ErrStaleStage
+	}
+	if s.pack == nil {
+		return nil
+	}
+	if err := r.batch.readPack(r.files, r.packPath(s.sum), s.idx); err != nil {
+		return err
+	}
+	r.small = append(r.small, smallPack{sum: s.sum, entries: s.entries})
+	r.smallBytes += len(s.pack)
+	r.batch.resetFirst(s.n)
+	if len(r.small) >= mergePacks || r.smallBytes >= stagedMergeBytes {
+		return r.mergeSmall()
+	}
+	return nil
+}
+
+// Sync makes the moved ref durable.
+func (s *Staged) Sync() error { return fsyncPath(filepath.Dir(s.u.path)) }

@@ -1,0 +1,54 @@
+package wal
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	recs := []Record{{ID: "abc", Doc: []byte(`{"contents":"x","encrypted":false}` + "\n")}, {ID: "d", Doc: nil}}
+	var b []byte
+	for _, r := range recs {
+		b = Append(b, r)
+	}
+	got, n, err := Parse(b, 1<<20)
+	if err != nil || n != len(b) || len(got) != 2 || got[0].ID != "abc" || !bytes.Equal(got[0].Doc, recs[0].Doc) || got[1].ID != "d" {
+		t.Fatalf("Parse = %v, %d, %v", got, n, err)
+	}
+	// Every cut of the last record, and a flipped bit, keeps the first only.
+	first := len(Append(nil, recs[0]))
+	for cut := first + 1; cut < len(b); cut++ {
+		if got, n, err := Parse(b[:cut], 1<<20); err == nil || n != first || len(got) != 1 {
+			t.Errorf("cut at %d: %d records, n %d, err %v", cut, len(got), n, err)
+		}
+	}
+	bad := bytes.Clone(b)
+	bad[len(bad)-1] ^= 1
+	if got, n, err := Parse(bad, 1<<20); err == nil || n != first || len(got) != 1 {
+		t.Errorf("flipped bit: %d records, n %d, err %v", len(got), n, err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(Append(nil, Record{ID: "abcdefghijklm", Doc: []byte(`{"contents":"hello","encrypted":false}` + "\n")}))
+	f.Add(Append(Append(nil, Record{ID: "a", Doc: []byte("{}")}), Record{ID: "b"})[:20])
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 'P'})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, n, err := Parse(data, 1<<16)
+		if n > len(data) || (err == nil) != (n == len(data)) {
+			t.Fatalf("n %d of %d, err %v", n, len(data), err)
+		}
+		// What parses re-encodes to the same bytes.
+		var b []byte
+		for _, r := range recs {
+			if r.ID == "" {
+				t.Fatal("empty id")
+			}
+			b = Append(b, r)
+		}
+		if !bytes.Equal(b, data[:n]) {
+			t.Fatal("records do not re-encode to what they were parsed from")
+		}
+	})
+}

@@ -1,0 +1,210 @@
+package gitsync
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/wal"
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// The write-ahead log (docs/FORMAT.md, "The write-ahead log").
+//
+// With a repository on disk and no remote, the writer loop appends a group
+// of Creates to the log and fdatasyncs it, and answers: one fsync of a
+// file that exists, where a commit costs the fsyncs of a pack, its index,
+// a ref and their directories. The committer commits what the log holds
+// behind it, as one larger commit (after walIdle without a group, or once
+// the oldest logged paste is walMaxAge old, or walMaxBytes are logged),
+// holding the mutex only to build the commit and to move the branch, not
+// across the fsyncs, so that the loop goes on logging meanwhile. The log
+// has two files: the committer makes the other one active before it
+// commits, and empties the inactive one once the commit is durable.
+// Until then the pastes are served from memory (logged). A Remove or a
+// Burn commits the log first, so that it meets the branch it always did.
+// Open commits what a log left by a crash holds before serving; a torn or
+// corrupt tail is dropped, never served.
+//
+// With a remote, a paste is answered once pushed, as before: the log is
+// not written (it would not answer sooner), only replayed at Open.
+
+const (
+	walFile     = "pasteur.wal"
+	walIdle     = 5 * time.Millisecond
+	walMaxAge   = 100 * time.Millisecond
+	walMaxBytes = 8 << 20
+	walRetry    = time.Second // after a commit of the log failed
+	// walMaxPending bounds what the log holds uncommitted (and memory
+	// with it) when its commits fail: beyond, Creates are refused.
+	walMaxPending = 8 * walMaxBytes
+)
+
+// logged is what the log holds that the branch does not yet: guarded by
+// Store.mu, and changed by the writer loop (appending) and the committer
+// (trimming the front).
+type logged struct {
+	docs  map[string]loggedPaste
+	order []string
+	bytes int
+	since time.Time // when the oldest was logged, or later
+	retry time.Time // a commit failed: not before then
+}
+
+type loggedPaste struct {
+	p   *paste.Paste // the Store's own copy
+	doc []byte       // paste.Marshal's
+}
+
+// openLog opens the log in dir and commits what it holds that the branch
+// lacks (a crash came before the committer did). The loop is not running.
+func (s *Store) openLog(dir string) error {
+	l, data, err := wal.Open(filepath.Join(dir, walFile))
+	if err != nil {
+		return fmt.Errorf("gitsync: write-ahead log: %w", err)
+	}
+	s.wal = l
+	s.logged = logged{docs: make(map[string]loggedPaste)}
+	if len(data[0])+len(data[1]) == 0 {
+		return nil
+	}
+	tip, err := s.repo.Ref(s.branch)
+	if err != nil {
+		return err
+	}
+	records := 0
+	for i, d := range data {
+		recs, n, perr := wal.Parse(d, wal.MaxPayload)
+		if perr != nil {
+			s.log.Warn("dropping the torn end of the write-ahead log: those pastes were never answered",
+				"file", i, "dropped_bytes", len(d)-n, "err", perr)
+		}
+		records += len(recs)
+		for _, r := range recs {
+			if !paste.ValidID(r.ID) || s.logged.docs[r.ID].p != nil || s.repo.Free(tip, r.ID) != nil {
+				continue // committed before the crash
+			}
+			p, err := paste.Unmarshal(r.ID, r.Doc)
+			if err != nil {
+				s.log.Warn("dropping a write-ahead log record that is not a paste", "id", r.ID, "err", err)
+				continue
+			}
+			s.logged.docs[r.ID] = loggedPaste{p: p, doc: r.Doc}
+			s.logged.order = append(s.logged.order, r.ID)
+		}
+	}
+	replayed := len(s.logged.order)
+	// Twice: the second empties the file the first made active.
+	for range 2 {
+		if err := s.commitLog(); err != nil {
+			return fmt.Errorf("gitsync: replay the write-ahead log: %w", err)
+		}
+	}
+	s.log.Info("replayed the write-ahead log", "records", records, "committed", replayed)
+	return nil
+}
+
+// logging reports whether Creates are logged (wal.go's comment).
+func (s *Store) logging() bool { return s.wal != nil && s.remote == nil }
+
+// writeLogged logs group (Creates only) and answers it; the caller is the
+// writer loop.
+func (s *Store) writeLogged(group []*request) {
+	t0 := time.Now()
+	var buf []byte
+	var accepted []*request
+	var kept []loggedPaste
+	s.mu.Lock()
+	tip, err := s.repo.Ref(s.branch)
+	switch {
+	case s.closed:
+		err = errClosed
+	case s.logged.bytes >= walMaxPending:
+		err = fmt.Errorf("gitsync: %d bytes of pastes wait for their commit behind the write-ahead log: %w",
+			s.logged.bytes, paste.ErrUnavailable)
+	}
+	seen := make(map[string]bool, len(group))
+	for _, r := range group {
+		if err != nil {
+			r.done <- err
+			continue
+		}
+		perr := s.repo.Free(tip, r.p.ID)
+		if perr == nil && (seen[r.p.ID] || s.logged.docs[r.p.ID].p != nil) {
+			perr = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
+		}
+		var doc []byte
+		if perr == nil {
+			doc, perr = paste.Marshal(r.p)
+		}
+		if perr != nil {
+			r.done <- perr
+			continue
+		}
+		seen[r.p.ID] = true
+		accepted = append(accepted, r)
+		p := *r.p
+		p.Contents = bytes.Clone(r.p.Contents)
+		kept = append(kept, loggedPaste{p: &p, doc: doc})
+		buf = wal.Append(buf, wal.Record{ID: r.p.ID, Doc: doc})
+	}
+	s.mu.Unlock()
+	if len(accepted) == 0 {
+		return
+	}
+	tv := time.Now()
+	s.walMu.Lock()
+	if err := s.wal.Write(buf); err != nil {
+		s.walMu.Unlock()
+		err = noRoom(err)
+		s.log.Error("write-ahead log", "err", err)
+		for _, r := range accepted {
+			r.done <- err
+		}
+		return
+	}
+	tw := time.Now()
+	s.mu.Lock()
+	if len(s.logged.order) == 0 {
+		s.logged.since = t0
+	}
+	for _, lp := range kept {
+		s.logged.docs[lp.p.ID] = lp
+		s.logged.order = append(s.logged.order, lp.p.ID)
+		s.logged.bytes += len(lp.doc)
+	}
+	s.mu.Unlock()
+	s.walMu.Unlock()
+	for _, r := range accepted {
+		s.expiry.add(r.p.ID, r.p.Expires)
+	}
+	s.counters.committed(len(accepted), time.Since(t0))
+	s.log.Debug("logged", "pastes", len(accepted), "check", tv.Sub(t0).String(), "fdatasync", tw.Sub(tv).String())
+	for _, r := range accepted {
+		r.done <- nil
+	}
+}
+
+// lookupLogged returns paste id from the log; the caller holds s.mu.
+func (s *Store) lookupLogged(id string) (*paste.Paste, bool, error) {
+	lp, ok := s.logged.docs[id]
+	if !ok {
+		return nil, false, nil
+	}
+	p, err := paste.Unmarshal(id, lp.doc)
+	if err == nil && p.ExpiredAt(time.Now()) {
+		return nil, true, fmt.Errorf("gitsync: paste %s: %s: %w", id, paste.Expired, paste.ErrGone)
+	}
+	return p, true, err
+}
+
+// hasRemoval reports whether group holds a Remove or a Burn.
+func hasRemoval(group []*request) bool {
+	for _, r := range group {
+		if r.removal() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,143 @@
+package gitsync
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/wal"
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// logCommitted waits until the writer loop has committed what s's log
+// holds (it does after walIdle without pastes).
+func logCommitted(t *testing.T, s *Store) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		n := len(s.logged.order)
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+	}
+	t.Fatal("the write-ahead log was not committed in 10 s")
+}
+
+// TestLogServesAndCommits: a paste answered from the log is read back
+// before its commit, removed like any other, and committed after a pause.
+func TestLogServesAndCommits(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustCreate(t, s, &paste.Paste{ID: "logged1", Contents: []byte("one")})
+	mustCreate(t, s, &paste.Paste{ID: "logged2", Contents: []byte("two")})
+	if got := mustGet(t, s, "logged1"); string(got.Contents) != "one" {
+		t.Errorf("Get logged1: %q", got.Contents)
+	}
+	if err := s.Create(context.Background(), &paste.Paste{ID: "logged1", Contents: []byte("again")}); !errors.Is(err, paste.ErrExists) {
+		t.Errorf("Create of a logged id: %v, want ErrExists", err)
+	}
+	if err := s.Remove(context.Background(), "logged2", paste.Deleted); err != nil {
+		t.Fatalf("Remove a logged paste: %v", err)
+	}
+	if _, err := s.Get(context.Background(), "logged2"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("Get after Remove: %v, want ErrGone", err)
+	}
+	logCommitted(t, s)
+	if n := logBytes(t, dir); n != 0 {
+		t.Errorf("the log after its commit: %d bytes", n)
+	}
+	mustGet(t, s, "logged1")
+}
+
+// TestLogReplay: a log left by a crash is committed at Open: its pastes
+// are served, those already committed are not committed again, and a torn
+// last record is dropped.
+func TestLogReplay(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, &paste.Paste{ID: "committed", Contents: []byte("in the branch")})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	doc := func(text string) []byte {
+		b, err := paste.Marshal(&paste.Paste{Contents: []byte(text)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var log []byte
+	log = wal.Append(log, wal.Record{ID: "committed", Doc: doc("a second version, never answered")})
+	log = wal.Append(log, wal.Record{ID: "replayed", Doc: doc("from the log")})
+	torn := wal.Append(nil, wal.Record{ID: "torn", Doc: doc("cut short")})
+	log = append(log, torn[:len(torn)-3]...)
+	if err := os.WriteFile(filepath.Join(dir, walFile+".1"), log, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := mustGet(t, s, "replayed"); string(got.Contents) != "from the log" {
+		t.Errorf("replayed: %q", got.Contents)
+	}
+	if got := mustGet(t, s, "committed"); string(got.Contents) != "in the branch" {
+		t.Errorf("committed: %q", got.Contents)
+	}
+	if _, err := s.Get(context.Background(), "torn"); !errors.Is(err, paste.ErrNotFound) {
+		t.Errorf("torn: %v, want ErrNotFound", err)
+	}
+	s.mu.Lock()
+	n := len(s.logged.order)
+	s.mu.Unlock()
+	if b := logBytes(t, dir); b != 0 || n != 0 {
+		t.Errorf("after the replay: %d logged, log of %d bytes", n, b)
+	}
+}
+
+// logBytes is the size of the log's files in dir.
+func logBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	for _, f := range []string{walFile + ".0", walFile + ".1"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += fi.Size()
+	}
+	return n
+}
+
+// TestLogBound: while the log holds walMaxPending bytes it cannot commit,
+// Creates are refused with ErrUnavailable.
+func TestLogBound(t *testing.T) {
+	s, err := Open(context.Background(), Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mu.Lock()
+	s.logged.bytes = walMaxPending // as if that much failed to commit
+	s.mu.Unlock()
+	if err := s.Create(context.Background(), &paste.Paste{ID: "refused", Contents: []byte("x")}); !errors.Is(err, paste.ErrUnavailable) {
+		t.Errorf("Create over the bound: %v, want ErrUnavailable", err)
+	}
+	s.mu.Lock()
+	s.logged.bytes = 0
+	s.mu.Unlock()
+	mustCreate(t, s, &paste.Paste{ID: "taken", Contents: []byte("x")})
+}

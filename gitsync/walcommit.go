@@ -1,0 +1,163 @@
+package gitsync
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
+	"github.com/pasteur-dev/pasteur/paste"
+)
+
+// The committer: the commit behind the write-ahead log (wal.go).
+
+// logDue reports whether the log should be committed now, and if not,
+// when to look again (0: nothing is logged).
+func (s *Store) logDue() (bool, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.logged.order) == 0 {
+		return false, 0
+	}
+	now := time.Now()
+	if wait := s.logged.retry.Sub(now); wait > 0 {
+		return false, wait
+	}
+	if s.logged.bytes >= walMaxBytes || now.Sub(s.logged.since) >= walMaxAge {
+		return true, 0
+	}
+	return false, walIdle
+}
+
+// committer commits the log when the writer loop asks (s.kick).
+func (s *Store) committer(ctx context.Context) {
+	for {
+		select {
+		case <-s.kick:
+		case <-ctx.Done():
+			return
+		}
+		s.flushLog(ctx)
+	}
+}
+
+// kickCommitter asks the committer to commit the log.
+func (s *Store) kickCommitter() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flushLog commits what the log holds, under the writer lock.
+func (s *Store) flushLog(ctx context.Context) error {
+	if s.wal == nil {
+		return nil
+	}
+	s.mu.Lock()
+	n := len(s.logged.order)
+	s.mu.Unlock()
+	if n == 0 && s.walSize() == 0 {
+		return nil
+	}
+	if err := s.lockWriter(ctx); err != nil {
+		return err
+	}
+	defer s.unlockWriter()
+	if err := s.commitLog(); err != nil {
+		s.mu.Lock()
+		s.logged.retry = time.Now().Add(walRetry)
+		s.mu.Unlock()
+		s.log.Error("commit the write-ahead log; its pastes stay served from it", "pastes", n, "err", err)
+		return err
+	}
+	return nil
+}
+
+func (s *Store) walSize() int64 {
+	s.walMu.Lock()
+	defer s.walMu.Unlock()
+	return s.wal.Size()
+}
+
+// commitLog commits the pastes logged so far in one commit, durably, and
+// empties the log file that held them. The caller holds the writer lock.
+func (s *Store) commitLog() error {
+	// What is logged now, all in the active file or the inactive one;
+	// the loop appends to the other file from here on.
+	s.walMu.Lock()
+	s.mu.Lock()
+	k := len(s.logged.order)
+	ids := s.logged.order[:k:k]
+	pastes := make([]*paste.Paste, k)
+	docs := make([][]byte, k)
+	for i, id := range ids {
+		pastes[i], docs[i] = s.logged.docs[id].p, s.logged.docs[id].doc
+	}
+	cut := time.Now()
+	err := s.wal.Rotate()
+	s.mu.Unlock()
+	s.walMu.Unlock()
+	if err != nil {
+		return err
+	}
+	if k > 0 {
+		if err := s.commitDocs(ids, pastes, docs, cut); err != nil {
+			return noRoom(err)
+		}
+	}
+	s.walMu.Lock()
+	defer s.walMu.Unlock()
+	return s.wal.TruncateInactive()
+}
+
+// commitDocs commits pastes, the first logged, durably, holding s.mu only
+// to build the commit and to move the branch, and drops them from logged.
+func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, cut time.Time) error {
+	t0 := time.Now()
+	blobs := make([]repo.Blob, len(docs))
+	for i, d := range docs {
+		blobs[i] = repo.MakeBlob(d)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errClosed
+	}
+	var stage *repo.Staged
+	parent, err := s.repo.Ref(s.branch)
+	if err == nil {
+		var tip plumbing.Hash
+		if tip, err = s.repo.CommitBlobs(parent, pastes, blobs, time.Now()); err == nil {
+			stage, err = s.repo.Stage(s.branch, tip)
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	t1 := time.Now()
+	if err := stage.Write(); err != nil {
+		return err
+	}
+	t2 := time.Now()
+	s.mu.Lock()
+	if err = stage.Finish(); err == nil {
+		for _, id := range ids {
+			s.logged.bytes -= len(s.logged.docs[id].doc)
+			delete(s.logged.docs, id)
+		}
+		s.logged.order = append([]string(nil), s.logged.order[len(ids):]...)
+		s.logged.since = cut
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	t3 := time.Now()
+	err = stage.Sync()
+	s.log.Debug("log commit", "pastes", len(ids), "locked", t1.Sub(t0).String(), "write", t2.Sub(t1).String(),
+		"locked_after", t3.Sub(t2).String(), "sync", time.Since(t3).String())
+	return err
+}
