@@ -1,0 +1,260 @@
+package gitsync
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
+	"github.com/pasteur-dev/pasteur/gitsync/internal/transport"
+)
+
+// The completion of a partial repository, in the background, in steps
+// that each fetch one pack and store it durably, so that a restart resumes
+// where the last step ended:
+//  1. the tip's trees and blobs, a few entries of its root tree at a time
+//     (each entry's whole subtree; those done are recorded in the
+//     repository, Repo.SetFilled);
+//  2. the history, historyStep commits at a time, back from the shallow
+//     boundary (the shallow file records where it is);
+//  3. the repository is marked complete; the expiry scan and the purge,
+//     which read every paste or rewrite the history, run from then on.
+const (
+	defaultFillStep    = 4    // entries of the root tree per step
+	defaultHistoryStep = 1000 // commits per step
+	// completeRetryMax bounds the pause before a failed step is tried
+	// again.
+	completeRetryMin = time.Second
+	completeRetryMax = time.Minute
+)
+
+// completionSteps sizes the completion's steps; tests make them small, and
+// stop after maxSteps (0: no limit; negative: none at all) as a restart
+// would.
+type completionSteps struct {
+	fill, history, maxSteps int
+}
+
+// CompletionStatus says how far the completion of a partial repository
+// went, for health checks.
+type CompletionStatus struct {
+	Partial bool   `json:"partial"`          // objects of the remote are still missing locally
+	Step    string `json:"step,omitempty"`   // what is being fetched now
+	Filled  int    `json:"filled,omitempty"` // entries of the tip's root tree whose subtrees arrived
+	Entries int    `json:"entries,omitempty"`
+	Commits int    `json:"history_commits,omitempty"` // commits of the history fetched so far
+}
+
+// complete completes a partial repository, then runs done; it returns
+// early when ctx ends (a restart resumes).
+func (s *Store) complete(ctx context.Context, done func()) {
+	wait := completeRetryMin
+	for steps := 0; s.partial.Load(); steps++ {
+		if s.steps.maxSteps != 0 && steps >= max(s.steps.maxSteps, 0) {
+			return
+		}
+		err := s.completeStep(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Warn("completing the repository: a step failed; trying again", "remote", s.remote.Name(), "err", err, "next_try_in", wait.String())
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			wait = min(2*wait, completeRetryMax)
+			continue
+		}
+		wait = completeRetryMin
+	}
+	done()
+}
+
+// completeStep fetches one step of the completion.
+func (s *Store) completeStep(ctx context.Context) error {
+	s.mu.Lock()
+	shallow, err := s.repo.Shallow()
+	var filled map[plumbing.Hash]bool
+	if err == nil {
+		filled, err = s.repo.Filled()
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if len(shallow) == 0 {
+		return s.finishCompletion()
+	}
+	// The tip's entries first: the history's packs leave out what the
+	// tip reaches.
+	for _, tip := range shallow {
+		var entries []plumbing.Hash
+		err := s.lazily(ctx, func() error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			var err error
+			entries, err = s.repo.RootEntries(tip)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		var todo []plumbing.Hash
+		for _, e := range entries {
+			if !filled[e] {
+				todo = append(todo, e)
+			}
+		}
+		s.setCompletion(CompletionStatus{Partial: true, Step: "tip", Filled: len(entries) - len(todo), Entries: len(entries)})
+		if len(todo) == 0 {
+			continue
+		}
+		todo = todo[:min(s.steps.fill, len(todo))]
+		if _, err := s.fetchStep(ctx, todo, nil, transport.PackOptions{}); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		err = s.repo.SetFilled(todo)
+		s.mu.Unlock()
+		return err
+	}
+	return s.historyStep(ctx, shallow)
+}
+
+// historyStep fetches up to s.steps.history commits before the shallow
+// boundary, with what they changed, and moves the boundary back.
+func (s *Store) historyStep(ctx context.Context, shallow []plumbing.Hash) error {
+	var wants []plumbing.Hash
+	s.mu.Lock()
+	for _, c := range shallow {
+		ps, err := s.repo.Parents(c)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		for _, p := range ps {
+			if !s.repo.Has(p) {
+				wants = append(wants, p)
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.setCompletion(CompletionStatus{Partial: true, Step: "history", Commits: s.historyCommits()})
+	var boundary []plumbing.Hash
+	if len(wants) > 0 {
+		// The shallow commits are haves: the remote leaves out what
+		// they reach, which is here now.
+		var err error
+		boundary, err = s.fetchStep(ctx, wants, shallow, transport.PackOptions{Depth: s.steps.history, Shallows: shallow})
+		if err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range wants {
+		if !s.repo.Has(w) {
+			return fmt.Errorf("%w: the remote did not send commit %s", repo.ErrRefusedPack, w)
+		}
+	}
+	s.completed.Add(int64(len(wants)))
+	return s.repo.SetShallow(boundary)
+}
+
+// fetchStep fetches wants (and what they reach, less what haves reach) as
+// one pack, stored durably, and returns the new shallow boundary for a
+// shallow fetch.
+func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o transport.PackOptions) ([]plumbing.Hash, error) {
+	pctx, progress, stop := progressContext(ctx, stallTimeout, s.log, "completing the repository")
+	defer stop()
+	o.Progress = progress
+	f, err := s.remote.Fetch(pctx)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pack, boundary, err := f.Pack(pctx, wants, haves, o)
+	if err != nil {
+		return nil, stalled(pctx, err)
+	}
+	in, err := s.receive(pack)
+	if err != nil {
+		return nil, stalled(pctx, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		in.Discard()
+		return nil, errClosed
+	}
+	if err := s.repo.Add(in); err != nil {
+		return nil, fmt.Errorf("store pack: %w", err)
+	}
+	return boundary, nil
+}
+
+// finishCompletion marks the repository complete, and lists the removals
+// that fetches could not list while it was partial.
+func (s *Store) finishCompletion() error {
+	s.mu.Lock()
+	err := s.repo.SetPartial("")
+	if err == nil {
+		s.partial.Store(false)
+		moved := s.movedWhilePartial
+		s.movedWhilePartial = nil
+		for _, m := range moved {
+			s.noteRemoved(m[0], m[1])
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.flushRemoved()
+	s.setCompletion(CompletionStatus{})
+	s.log.Info("the repository is complete: the whole history is here", "remote", s.remote.Name(), "history_commits", s.historyCommits())
+	return nil
+}
+
+// setCompletion records how far the completion went.
+func (s *Store) setCompletion(st CompletionStatus) {
+	s.completionMu.Lock()
+	s.completion = st
+	s.completionMu.Unlock()
+}
+
+// Completion returns how far the completion of a partial repository went;
+// the zero value once it is complete (or never was partial).
+func (s *Store) Completion() CompletionStatus {
+	s.completionMu.Lock()
+	defer s.completionMu.Unlock()
+	st := s.completion
+	st.Partial = s.partial.Load()
+	if st.Partial {
+		st.Commits = s.historyCommits()
+	}
+	return st
+}
+
+func (s *Store) historyCommits() int { return int(s.completed.Load()) }
+
+// completer completes the repository once it is partial (at Open, or
+// after a first fetch that was partial), then scans the pastes that
+// expire.
+func (s *Store) completer(ctx context.Context) {
+	for !s.partial.Load() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.becamePartial:
+		}
+	}
+	s.log.Info("completing the repository in the background", "remote", s.remote.Name())
+	s.complete(ctx, func() { s.scanExpiry(ctx) })
+}
