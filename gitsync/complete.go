@@ -17,13 +17,24 @@ import (
 //  1. the tip's trees and blobs, a few entries of its root tree at a time
 //     (each entry's whole subtree; those done are recorded in the
 //     repository, Repo.SetFilled);
-//  2. the history, historyStep commits at a time, back from the shallow
-//     boundary (the shallow file records where it is);
+//  2. the history, back from the shallow boundary, a number of commits at
+//     a time that keeps each pack near stepBytes (the shallow file
+//     records where it is);
 //  3. the repository is marked complete; the expiry scan and the purge,
 //     which read every paste or rewrite the history, run from then on.
 const (
-	defaultFillStep    = 4    // entries of the root tree per step
-	defaultHistoryStep = 1000 // commits per step
+	defaultFillStep    = 4   // entries of the root tree per step
+	defaultHistoryStep = 100 // commits of the first history step
+	// The history steps double their commits while their packs are
+	// under stepBytes/4, and halve them over stepBytes.
+	stepBytes      = 32 << 20
+	maxHistoryStep = 100000
+	// completeDelay: the completion begins a while after the start, so
+	// that the first reads and pastes have the remote to themselves;
+	// then each step is followed by a pause as long as it took (up to
+	// maxStepPause), so that they get it at least half the time.
+	completeDelay = 5 * time.Second
+	maxStepPause  = 10 * time.Second
 	// completeRetryMax bounds the pause before a failed step is tried
 	// again.
 	completeRetryMin = time.Second
@@ -35,6 +46,8 @@ const (
 // would.
 type completionSteps struct {
 	fill, history, maxSteps int
+	fixed                   bool          // history stays at its size
+	delay                   time.Duration // before the first step
 }
 
 // CompletionStatus says how far the completion of a partial repository
@@ -51,29 +64,44 @@ type CompletionStatus struct {
 // early when ctx ends (a restart resumes).
 func (s *Store) complete(ctx context.Context, done func()) {
 	wait := completeRetryMin
+	pause := s.steps.delay
 	for steps := 0; s.partial.Load(); steps++ {
 		if s.steps.maxSteps != 0 && steps >= max(s.steps.maxSteps, 0) {
 			return
 		}
+		if !sleep(ctx, pause) {
+			return
+		}
+		t0 := time.Now()
 		err := s.completeStep(ctx)
+		pause = min(time.Since(t0), maxStepPause)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
 			s.log.Warn("completing the repository: a step failed; trying again", "remote", s.remote.Name(), "err", err, "next_try_in", wait.String())
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
+			pause = wait
 			wait = min(2*wait, completeRetryMax)
 			continue
 		}
 		wait = completeRetryMin
 	}
 	done()
+}
+
+// sleep waits d, and reports false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // completeStep fetches one step of the completion.
@@ -116,7 +144,7 @@ func (s *Store) completeStep(ctx context.Context) error {
 			continue
 		}
 		todo = todo[:min(s.steps.fill, len(todo))]
-		if _, err := s.fetchStep(ctx, todo, nil, transport.PackOptions{}); err != nil {
+		if _, _, err := s.fetchStep(ctx, todo, nil, transport.PackOptions{}); err != nil {
 			return err
 		}
 		s.mu.Lock()
@@ -151,9 +179,16 @@ func (s *Store) historyStep(ctx context.Context, shallow []plumbing.Hash) error 
 		// The shallow commits are haves: the remote leaves out what
 		// they reach, which is here now.
 		var err error
-		boundary, err = s.fetchStep(ctx, wants, shallow, transport.PackOptions{Depth: s.steps.history, Shallows: shallow})
+		var size int64
+		boundary, size, err = s.fetchStep(ctx, wants, shallow, transport.PackOptions{Depth: s.steps.history, Shallows: shallow})
 		if err != nil {
 			return err
+		}
+		switch {
+		case size < stepBytes/4 && s.steps.history < maxHistoryStep && !s.steps.fixed:
+			s.steps.history *= 2
+		case size > stepBytes && s.steps.history > 1 && !s.steps.fixed:
+			s.steps.history /= 2
 		}
 	}
 	s.mu.Lock()
@@ -169,34 +204,34 @@ func (s *Store) historyStep(ctx context.Context, shallow []plumbing.Hash) error 
 
 // fetchStep fetches wants (and what they reach, less what haves reach) as
 // one pack, stored durably, and returns the new shallow boundary for a
-// shallow fetch.
-func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o transport.PackOptions) ([]plumbing.Hash, error) {
+// shallow fetch, and the pack's size.
+func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o transport.PackOptions) ([]plumbing.Hash, int64, error) {
 	pctx, progress, stop := progressContext(ctx, stallTimeout, s.log, "completing the repository")
 	defer stop()
 	o.Progress = progress
 	f, err := s.remote.Fetch(pctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	pack, boundary, err := f.Pack(pctx, wants, haves, o)
 	if err != nil {
-		return nil, stalled(pctx, err)
+		return nil, 0, stalled(pctx, err)
 	}
 	in, err := s.receive(pack)
 	if err != nil {
-		return nil, stalled(pctx, err)
+		return nil, 0, stalled(pctx, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		in.Discard()
-		return nil, errClosed
+		return nil, 0, errClosed
 	}
 	if err := s.repo.Add(in); err != nil {
-		return nil, fmt.Errorf("store pack: %w", err)
+		return nil, 0, fmt.Errorf("store pack: %w", err)
 	}
-	return boundary, nil
+	return boundary, in.Size(), nil
 }
 
 // finishCompletion marks the repository complete, and lists the removals
@@ -255,6 +290,6 @@ func (s *Store) completer(ctx context.Context) {
 		case <-s.becamePartial:
 		}
 	}
-	s.log.Info("completing the repository in the background", "remote", s.remote.Name())
+	s.log.Info("completing the repository in the background", "remote", s.remote.Name(), "in", s.steps.delay.String())
 	s.complete(ctx, func() { s.scanExpiry(ctx) })
 }

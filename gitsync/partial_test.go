@@ -31,7 +31,9 @@ func filled(t *testing.T, url string, n int) []string {
 
 // steps sizes the completion of a partial repository; max < 0 holds it.
 func steps(fill, history, max int) func(*Config) {
-	return func(c *Config) { c.completion = completionSteps{fill: fill, history: history, maxSteps: max} }
+	return func(c *Config) {
+		c.completion = completionSteps{fill: fill, history: history, maxSteps: max, fixed: true, delay: -1}
+	}
 }
 
 // TestPartialStart: a first start against a remote that allows it fetches

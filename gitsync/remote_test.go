@@ -44,6 +44,7 @@ func openDir(t *testing.T, url, dir string, opts ...func(*Config)) (*Store, erro
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := Config{Dir: dir, Remote: url, Dial: host.Dial, Logger: testlog.New(t)}
+	cfg.completion.delay = -1 // a partial repository completes at once
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -151,6 +151,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.steps.history <= 0 {
 		s.steps.history = defaultHistoryStep
 	}
+	if s.steps.delay == 0 {
+		s.steps.delay = completeDelay
+	}
 	if cfg.Remote != "" {
 		var err error
 		if s.remote, err = transport.New(cfg.Remote, transport.DialFunc(cfg.Dial), transport.Auth(cfg.Auth)); err != nil {
