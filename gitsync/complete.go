@@ -109,8 +109,9 @@ func (s *Store) completeStep(ctx context.Context) error {
 	s.mu.Lock()
 	shallow, err := s.repo.Shallow()
 	var filled map[plumbing.Hash]bool
+	var all bool
 	if err == nil {
-		filled, err = s.repo.Filled()
+		filled, all, err = s.repo.Filled()
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -119,40 +120,45 @@ func (s *Store) completeStep(ctx context.Context) error {
 	if len(shallow) == 0 {
 		return s.finishCompletion()
 	}
-	// The tip's entries first: the history's packs leave out what the
-	// tip reaches.
-	for _, tip := range shallow {
-		var entries []plumbing.Hash
-		err := s.lazily(ctx, func() error {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			var err error
-			entries, err = s.repo.RootEntries(tip)
-			return err
-		})
-		if err != nil {
-			return err
+	if !all {
+		// The tip's entries first: the history's packs leave out what
+		// the tip reaches. The tip is the shallow commit of the first
+		// fetch, the only one until the history steps.
+		return s.fillStep(ctx, shallow[0], filled)
+	}
+	return s.historyStep(ctx, shallow)
+}
+
+// fillStep fetches the whole subtrees of a few entries of tip's root tree
+// that are not filled yet, or records that all are.
+func (s *Store) fillStep(ctx context.Context, tip plumbing.Hash, filled map[plumbing.Hash]bool) error {
+	var entries []plumbing.Hash
+	err := s.lazily(ctx, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var err error
+		entries, err = s.repo.RootEntries(tip)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var todo []plumbing.Hash
+	for _, e := range entries {
+		if !filled[e] {
+			todo = append(todo, e)
 		}
-		var todo []plumbing.Hash
-		for _, e := range entries {
-			if !filled[e] {
-				todo = append(todo, e)
-			}
-		}
-		s.setCompletion(CompletionStatus{Partial: true, Step: "tip", Filled: len(entries) - len(todo), Entries: len(entries)})
-		if len(todo) == 0 {
-			continue
-		}
+	}
+	s.setCompletion(CompletionStatus{Partial: true, Step: "tip", Filled: len(entries) - len(todo), Entries: len(entries)})
+	if len(todo) > 0 {
 		todo = todo[:min(s.steps.fill, len(todo))]
 		if _, _, err := s.fetchStep(ctx, todo, nil, transport.PackOptions{}); err != nil {
 			return err
 		}
-		s.mu.Lock()
-		err = s.repo.SetFilled(todo)
-		s.mu.Unlock()
-		return err
 	}
-	return s.historyStep(ctx, shallow)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.repo.SetFilled(todo)
 }
 
 // historyStep fetches up to s.steps.history commits before the shallow
@@ -198,14 +204,13 @@ func (s *Store) historyStep(ctx context.Context, shallow []plumbing.Hash) error 
 			return fmt.Errorf("%w: the remote did not send commit %s", repo.ErrRefusedPack, w)
 		}
 	}
-	s.completed.Add(int64(len(wants)))
 	return s.repo.SetShallow(boundary)
 }
 
 // fetchStep fetches wants (and what they reach, less what haves reach) as
 // one pack, stored durably, and returns the new shallow boundary for a
 // shallow fetch, and the pack's size.
-func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o transport.PackOptions) ([]plumbing.Hash, int64, error) {
+func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o transport.PackOptions) (_ []plumbing.Hash, size int64, err error) {
 	pctx, progress, stop := progressContext(ctx, stallTimeout, s.log, "completing the repository")
 	defer stop()
 	o.Progress = progress
@@ -231,6 +236,7 @@ func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o t
 	if err := s.repo.Add(in); err != nil {
 		return nil, 0, fmt.Errorf("store pack: %w", err)
 	}
+	s.completed.Add(int64(in.Commits()))
 	return boundary, in.Size(), nil
 }
 

@@ -101,7 +101,7 @@ type Store struct {
 	// listed for lack of trees; guarded by s.mu.
 	movedWhilePartial [][2]plumbing.Hash
 	becamePartial     chan struct{} // markPartial tells completer
-	completed         atomic.Int64  // commits of history fetched by completer
+	completed         atomic.Int64  // commits fetched by completer
 	completionMu      sync.Mutex
 	completion        CompletionStatus
 	steps             completionSteps

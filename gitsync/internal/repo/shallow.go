@@ -22,7 +22,8 @@ import (
 
 // partialFile marks a partial repository. Its first line is the filter of
 // the fetch that made it; each further line names an object of the
-// shallow tip whose whole subtree has arrived since (Filled).
+// shallow tip whose whole subtree has arrived since (Filled), and the
+// line "filled" says that they all have.
 const partialFile = "pasteur-partial"
 
 // MissingError: an object that the repository lacks was needed; in a
@@ -122,28 +123,31 @@ func (r *Repo) syncTop() error {
 	return fsyncPath(r.disk.dir)
 }
 
-// Filled returns the objects recorded by SetFilled.
-func (r *Repo) Filled() (map[plumbing.Hash]bool, error) {
+// Filled returns the objects recorded by SetFilled, and whether the tip
+// was recorded whole (SetFilled with none).
+func (r *Repo) Filled() (_ map[plumbing.Hash]bool, all bool, err error) {
 	f, err := r.files.Open(partialFile)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer f.Close()
 	b, err := io.ReadAll(f)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := make(map[plumbing.Hash]bool)
 	for i, line := range strings.Split(string(b), "\n") {
 		if h := plumbing.NewHash(line); i > 0 && !h.IsZero() && h.String() == line {
 			out[h] = true
 		}
+		all = all || i > 0 && line == "filled"
 	}
-	return out, nil
+	return out, all, nil
 }
 
 // SetFilled durably records that the whole subtrees of objects hs (trees
-// of the shallow tip, or blobs) are in the repository.
+// of the shallow tip, or blobs) are in the repository; with none, that
+// the whole tip is.
 func (r *Repo) SetFilled(hs []plumbing.Hash) error {
 	f, err := r.files.OpenFile(partialFile, os.O_WRONLY|os.O_APPEND, 0o666)
 	if err != nil {
@@ -152,6 +156,9 @@ func (r *Repo) SetFilled(hs []plumbing.Hash) error {
 	var b strings.Builder
 	for _, h := range hs {
 		b.WriteString(h.String() + "\n")
+	}
+	if len(hs) == 0 {
+		b.WriteString("filled\n")
 	}
 	_, err = io.WriteString(f, b.String())
 	if cerr := f.Close(); err == nil {
