@@ -3,6 +3,7 @@ package gitsync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -57,7 +58,7 @@ type CompletionStatus struct {
 	Step    string `json:"step,omitempty"`   // what is being fetched now
 	Filled  int    `json:"filled,omitempty"` // entries of the tip's root tree whose subtrees arrived
 	Entries int    `json:"entries,omitempty"`
-	Commits int    `json:"history_commits,omitempty"` // commits of the history fetched so far
+	Commits int    `json:"history_commits,omitempty"` // commits of history from the first fetch's tip that arrived
 }
 
 // complete completes a partial repository, then runs done; it returns
@@ -108,10 +109,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (s *Store) completeStep(ctx context.Context) error {
 	s.mu.Lock()
 	shallow, err := s.repo.Shallow()
-	var filled map[plumbing.Hash]bool
-	var all bool
+	var st repo.PartialState
 	if err == nil {
-		filled, all, err = s.repo.Filled()
+		st, err = s.repo.PartialState()
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -120,13 +120,15 @@ func (s *Store) completeStep(ctx context.Context) error {
 	if len(shallow) == 0 {
 		return s.finishCompletion()
 	}
-	if !all {
-		// The tip's entries first: the history's packs leave out what
-		// the tip reaches. The tip is the shallow commit of the first
-		// fetch, the only one until the history steps.
-		return s.fillStep(ctx, shallow[0], filled)
+	if st.Tip.IsZero() {
+		st.Tip = shallow[0] // a mark without its tip: the first fetch's boundary
 	}
-	return s.historyStep(ctx, shallow)
+	if !st.All {
+		// The tip's entries first: the history's packs leave out what
+		// the tip reaches.
+		return s.fillStep(ctx, st.Tip, st.Filled)
+	}
+	return s.historyStep(ctx, st.Tip, max(st.Depth, 1), shallow)
 }
 
 // fillStep fetches the whole subtrees of a few entries of tip's root tree
@@ -161,50 +163,43 @@ func (s *Store) fillStep(ctx context.Context, tip plumbing.Hash, filled map[plum
 	return s.repo.SetFilled(todo)
 }
 
-// historyStep fetches up to s.steps.history commits before the shallow
-// boundary, with what they changed, and moves the boundary back.
-func (s *Store) historyStep(ctx context.Context, shallow []plumbing.Hash) error {
-	var wants []plumbing.Hash
-	s.mu.Lock()
-	for _, c := range shallow {
-		ps, err := s.repo.Parents(c)
-		if err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		for _, p := range ps {
-			if !s.repo.Has(p) {
-				wants = append(wants, p)
-			}
-		}
+// historyStep fetches the history from tip (the first fetch's) down to
+// depth + s.steps.history commits, with what those commits changed, as git
+// fetch --depth does: the remote is asked for tip (which it reaches from
+// its branch, or allows by hash) deeper, told the shallow boundary, and
+// that tip is here; the boundary then moves back.
+func (s *Store) historyStep(ctx context.Context, tip plumbing.Hash, depth int, shallow []plumbing.Hash) error {
+	s.completed.Store(int64(depth))
+	s.setCompletion(CompletionStatus{Partial: true, Step: "history"})
+	want := depth + s.steps.history
+	boundary, size, err := s.fetchStep(ctx, []plumbing.Hash{tip}, []plumbing.Hash{tip}, transport.PackOptions{Depth: want, Shallows: shallow})
+	if err != nil {
+		return err
 	}
-	s.mu.Unlock()
-	s.setCompletion(CompletionStatus{Partial: true, Step: "history", Commits: s.historyCommits()})
-	var boundary []plumbing.Hash
-	if len(wants) > 0 {
-		// The shallow commits are haves: the remote leaves out what
-		// they reach, which is here now.
-		var err error
-		var size int64
-		boundary, size, err = s.fetchStep(ctx, wants, shallow, transport.PackOptions{Depth: s.steps.history, Shallows: shallow})
-		if err != nil {
-			return err
-		}
-		switch {
-		case size < stepBytes/4 && s.steps.history < maxHistoryStep && !s.steps.fixed:
-			s.steps.history *= 2
-		case size > stepBytes && s.steps.history > 1 && !s.steps.fixed:
-			s.steps.history /= 2
-		}
+	switch {
+	case size < stepBytes/4 && s.steps.history < maxHistoryStep && !s.steps.fixed:
+		s.steps.history *= 2
+	case size > stepBytes && s.steps.history > 1 && !s.steps.fixed:
+		s.steps.history /= 2
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, w := range wants {
-		if !s.repo.Has(w) {
-			return fmt.Errorf("%w: the remote did not send commit %s", repo.ErrRefusedPack, w)
+	for _, c := range shallow {
+		ps, err := s.repo.Parents(c)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if !s.repo.Has(p) && !slices.Contains(boundary, c) {
+				return fmt.Errorf("%w: the remote did not send commit %s", repo.ErrRefusedPack, p)
+			}
 		}
 	}
-	return s.repo.SetShallow(boundary)
+	if err := s.repo.SetShallow(boundary); err != nil {
+		return err
+	}
+	s.completed.Store(int64(want))
+	return s.repo.SetDepth(want)
 }
 
 // fetchStep fetches wants (and what they reach, less what haves reach) as
@@ -236,7 +231,6 @@ func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o t
 	if err := s.repo.Add(in); err != nil {
 		return nil, 0, fmt.Errorf("store pack: %w", err)
 	}
-	s.completed.Add(int64(in.Commits()))
 	return boundary, in.Size(), nil
 }
 
@@ -244,7 +238,7 @@ func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o t
 // that fetches could not list while it was partial.
 func (s *Store) finishCompletion() error {
 	s.mu.Lock()
-	err := s.repo.SetPartial("")
+	err := s.repo.SetPartial("", plumbing.ZeroHash)
 	if err == nil {
 		s.partial.Store(false)
 		moved := s.movedWhilePartial

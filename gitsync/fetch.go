@@ -84,7 +84,7 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 	s.mu.Lock()
 	err = s.repo.Add(in)
 	if err == nil && partial {
-		err = s.markPartial(shallow)
+		err = s.markPartial(tip, shallow)
 	}
 	ok := s.repo.Has(tip)
 	s.mu.Unlock()

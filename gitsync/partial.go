@@ -38,13 +38,13 @@ const maxLazyRounds = 24
 // yet.
 var errPartial = errors.New("the repository is partial: the history is still arriving from the remote")
 
-// markPartial records that the first fetch was partial: the shallow commits
-// (the remote's tip) and the mark. The caller holds s.mu.
-func (s *Store) markPartial(shallow []plumbing.Hash) error {
+// markPartial records that the first fetch, of tip, was partial: the
+// shallow commits (tip) and the mark. The caller holds s.mu.
+func (s *Store) markPartial(tip plumbing.Hash, shallow []plumbing.Hash) error {
 	if err := s.repo.SetShallow(shallow); err != nil {
 		return err
 	}
-	if err := s.repo.SetPartial(partialFirst.Filter); err != nil {
+	if err := s.repo.SetPartial(partialFirst.Filter, tip); err != nil {
 		return err
 	}
 	s.partial.Store(true)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -22,8 +23,9 @@ import (
 
 // partialFile marks a partial repository. Its first line is the filter of
 // the fetch that made it; each further line names an object of the
-// shallow tip whose whole subtree has arrived since (Filled), and the
-// line "filled" says that they all have.
+// shallow tip whose whole subtree has arrived since (Filled), the line
+// "filled" says that they all have, and "depth N" that the history from
+// the tip down to N commits has (the last such line counts).
 const partialFile = "pasteur-partial"
 
 // MissingError: an object that the repository lacks was needed; in a
@@ -85,8 +87,9 @@ func (r *Repo) Partial() bool {
 }
 
 // SetPartial durably marks the repository partial (filter: the filter of
-// the fetch that made it so), or, with "", complete.
-func (r *Repo) SetPartial(filter string) error {
+// the fetch that made it so, tip: the commit it fetched), or, with "",
+// complete.
+func (r *Repo) SetPartial(filter string, tip plumbing.Hash) error {
 	if filter == "" {
 		if !r.Partial() {
 			return nil
@@ -100,7 +103,7 @@ func (r *Repo) SetPartial(filter string) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(f, filter+"\n")
+	_, err = io.WriteString(f, filter+"\ntip "+tip.String()+"\n")
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -123,36 +126,51 @@ func (r *Repo) syncTop() error {
 	return fsyncPath(r.disk.dir)
 }
 
-// Filled returns the objects recorded by SetFilled, and whether the tip
-// was recorded whole (SetFilled with none).
-func (r *Repo) Filled() (_ map[plumbing.Hash]bool, all bool, err error) {
+// PartialState is what the partial mark records of the completion.
+type PartialState struct {
+	Tip    plumbing.Hash          // the first fetch's tip
+	Filled map[plumbing.Hash]bool // entries of its root tree whose subtrees arrived
+	All    bool                   // all of them did
+	Depth  int                    // commits of history from Tip that arrived
+}
+
+// PartialState returns what the partial mark records (SetPartial, SetFilled,
+// SetDepth).
+func (r *Repo) PartialState() (PartialState, error) {
+	st := PartialState{Filled: make(map[plumbing.Hash]bool)}
 	f, err := r.files.Open(partialFile)
 	if err != nil {
-		return nil, false, err
+		return st, err
 	}
 	defer f.Close()
 	b, err := io.ReadAll(f)
 	if err != nil {
-		return nil, false, err
+		return st, err
 	}
-	out := make(map[plumbing.Hash]bool)
 	for i, line := range strings.Split(string(b), "\n") {
-		if h := plumbing.NewHash(line); i > 0 && !h.IsZero() && h.String() == line {
-			out[h] = true
+		if i == 0 {
+			continue // the filter
 		}
-		all = all || i > 0 && line == "filled"
+		if h := plumbing.NewHash(line); !h.IsZero() && h.String() == line {
+			st.Filled[h] = true
+		}
+		st.All = st.All || line == "filled"
+		if t, ok := strings.CutPrefix(line, "tip "); ok {
+			st.Tip = plumbing.NewHash(t)
+		}
+		if d, ok := strings.CutPrefix(line, "depth "); ok {
+			if n, err := strconv.Atoi(d); err == nil && n > 0 {
+				st.Depth = n
+			}
+		}
 	}
-	return out, all, nil
+	return st, nil
 }
 
 // SetFilled durably records that the whole subtrees of objects hs (trees
 // of the shallow tip, or blobs) are in the repository; with none, that
 // the whole tip is.
 func (r *Repo) SetFilled(hs []plumbing.Hash) error {
-	f, err := r.files.OpenFile(partialFile, os.O_WRONLY|os.O_APPEND, 0o666)
-	if err != nil {
-		return err
-	}
 	var b strings.Builder
 	for _, h := range hs {
 		b.WriteString(h.String() + "\n")
@@ -160,7 +178,22 @@ func (r *Repo) SetFilled(hs []plumbing.Hash) error {
 	if len(hs) == 0 {
 		b.WriteString("filled\n")
 	}
-	_, err = io.WriteString(f, b.String())
+	return r.appendPartial(b.String())
+}
+
+// SetDepth durably records that the history from the first fetch's tip
+// down to depth commits is in the repository.
+func (r *Repo) SetDepth(depth int) error {
+	return r.appendPartial("depth " + strconv.Itoa(depth) + "\n")
+}
+
+// appendPartial appends lines to the partial mark, durably.
+func (r *Repo) appendPartial(lines string) error {
+	f, err := r.files.OpenFile(partialFile, os.O_WRONLY|os.O_APPEND, 0o666)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(f, lines)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
