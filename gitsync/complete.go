@@ -27,8 +27,11 @@ const (
 	defaultFillStep    = 4   // entries of the root tree per step
 	defaultHistoryStep = 100 // commits of the first history step
 	// The history steps double their commits while their packs are
-	// under stepBytes/4, and halve them over stepBytes.
-	stepBytes      = 32 << 20
+	// under stepBytes/4, and halve them over stepBytes. A step costs
+	// more than its commits: git upload-pack sends the blobs of the
+	// commits it unshallows again (some 77 MB at 1M pastes), so steps
+	// stay large.
+	stepBytes      = 256 << 20
 	maxHistoryStep = 100000
 	// completeDelay: the completion begins a while after the start, so
 	// that the first reads and pastes have the remote to themselves;
