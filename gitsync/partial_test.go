@@ -96,12 +96,12 @@ func TestPartialRemoteAway(t *testing.T) {
 		t.Fatalf("get with the remote away: %v, want ErrUnavailable", err)
 	}
 	d.Start(t)
-	waitFor(t, 10*time.Second, func() bool {
+	waitFor(t, 30*time.Second, func() bool {
 		_, err := s.Get(context.Background(), ids[0])
 		return err == nil
 	})
 	mustCreate(t, s, &paste.Paste{ID: "afterawayzzzz", Contents: []byte("x")})
-	waitFor(t, 10*time.Second, func() bool { return s.Status().Reachable && !s.Status().Unpushed })
+	waitFor(t, 30*time.Second, func() bool { return s.Status().Reachable && !s.Status().Unpushed })
 	git(t, dir, "show", "master:"+pathOf(t, dir, "afterawayzzzz"))
 }
 
@@ -117,7 +117,7 @@ func TestCompletionResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() bool { return s.Completion().Filled >= 2 })
+	waitFor(t, 30*time.Second, func() bool { return s.Completion().Filled >= 2 })
 	s.Close()
 	s, err = openDir(t, url, data, steps(1, 3, 0))
 	if err != nil {
@@ -127,7 +127,7 @@ func TestCompletionResumes(t *testing.T) {
 	if c := s.Completion(); !c.Partial {
 		t.Fatal("complete after 3 steps")
 	}
-	waitFor(t, 20*time.Second, func() bool { return !s.Completion().Partial })
+	waitFor(t, 60*time.Second, func() bool { return !s.Completion().Partial })
 	if _, err := os.Stat(filepath.Join(data, "shallow")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("shallow file left: %v", err)
 	}
