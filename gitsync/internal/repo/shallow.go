@@ -219,12 +219,3 @@ func (r *Repo) RootEntries(commit plumbing.Hash) ([]plumbing.Hash, error) {
 	}
 	return out, nil
 }
-
-// Parents returns the parents of commit.
-func (r *Repo) Parents(commit plumbing.Hash) ([]plumbing.Hash, error) {
-	c, err := r.commit(commit)
-	if err != nil {
-		return nil, err
-	}
-	return c.ParentHashes, nil
-}
