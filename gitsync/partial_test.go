@@ -73,6 +73,19 @@ func TestPartialStart(t *testing.T) {
 	if got := strings.Count(git(t, dir, "ls-tree", "-r", "--name-only", "master"), "\n"); got != len(ids)+1 {
 		t.Errorf("the remote holds %d pastes, want %d", got, len(ids)+1)
 	}
+	// Another server's paste, fetched on a miss into the shallow
+	// repository, and a removal there seen here.
+	other := open(t, url, eager)
+	mustCreate(t, other, &paste.Paste{ID: "fromotherzzzz", Contents: []byte("made elsewhere")})
+	if err := other.Remove(context.Background(), ids[5], paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(mustGet(t, s, "fromotherzzzz").Contents); got != "made elsewhere" {
+		t.Errorf("the other server's paste: %q", got)
+	}
+	if _, err := s.Get(context.Background(), ids[5]); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("a paste removed elsewhere: %v, want ErrGone", err)
+	}
 	gittest.Fsck(t, dir)
 	if _, err := s.Purge(context.Background()); !errors.Is(err, ErrPurgeLater) || !errors.Is(err, errPartial) {
 		t.Errorf("purge of a shallow history: %v, want ErrPurgeLater (partial)", err)
