@@ -83,6 +83,8 @@ type Config struct {
 
 	// Logger receives what happens; nil discards it.
 	Logger *slog.Logger
+
+	completion completionSteps // tests: the steps of complete.go
 }
 
 const (

@@ -16,6 +16,10 @@ type Counters struct {
 	CommitSeconds float64 `json:"commit_seconds"` // spent committing them, fsync included
 	Pushes        uint64  `json:"pushes"`         // pushes of a group that the remote took
 	PushSeconds   float64 `json:"push_seconds"`   // spent on those pushes
+	// In a partial repository (partial.go): objects fetched by hash, and
+	// the time spent fetching them.
+	LazyObjects uint64  `json:"lazy_objects,omitempty"`
+	LazySeconds float64 `json:"lazy_seconds,omitempty"`
 }
 
 // counters accumulates Counters; it is safe for concurrent use.
@@ -42,6 +46,14 @@ func (c *counters) pushed(d time.Duration) {
 	defer c.mu.Unlock()
 	c.c.Pushes++
 	c.c.PushSeconds += d.Seconds()
+}
+
+// lazy records n objects fetched by hash, in d.
+func (c *counters) lazy(n int, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.LazyObjects += uint64(n)
+	c.c.LazySeconds += d.Seconds()
 }
 
 // Counters returns the totals so far.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
@@ -122,6 +123,10 @@ func (s *Store) noteAdded(old, new plumbing.Hash) {
 		}
 		return nil
 	})
+	if _, ok := repo.Missing(err); ok && s.partial.Load() {
+		// The scan once the repository is complete reads them.
+		return
+	}
 	if err != nil {
 		s.log.Warn("index the expiry of fetched pastes", "err", err)
 	}
@@ -130,6 +135,11 @@ func (s *Store) noteAdded(old, new plumbing.Hash) {
 // scanExpiry indexes the pastes of the branch's tip that expire, reading
 // their blobs in batches so that reads and writes get s.mu in between.
 func (s *Store) scanExpiry(ctx context.Context) {
+	if s.partial.Load() {
+		// It reads every paste: once the repository is complete.
+		s.log.Info("the scan of the pastes that expire waits for the whole repository")
+		return
+	}
 	t0 := time.Now()
 	s.mu.Lock()
 	if s.closed {

@@ -112,6 +112,12 @@ func (s *Store) writeBurns(ctx context.Context, burns []*request) {
 		return
 	}
 	defer s.unlockWriter()
+	if err := s.ensureGroup(ctx, burns); err != nil {
+		for _, r := range burns {
+			r.done <- err
+		}
+		return
+	}
 
 	now := time.Now()
 	s.mu.Lock()
@@ -238,6 +244,12 @@ func (s *Store) noteRemoved(old, new plumbing.Hash) {
 		return
 	}
 	ids, err := s.repo.Removed(old, new)
+	if _, ok := repo.Missing(err); ok && s.partial.Load() {
+		// Some trees of old were never fetched: the removals are
+		// found again once the repository is complete (complete.go).
+		s.movedWhilePartial = append(s.movedWhilePartial, [2]plumbing.Hash{old, new})
+		return
+	}
 	if err != nil {
 		s.log.Warn("list the pastes a fetch removed", "err", err)
 		return

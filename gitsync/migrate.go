@@ -34,7 +34,9 @@ var ErrQueued = errors.New("the repository holds pastes not yet pushed to its re
 // new tip: a Store opened on dir with a remote pushes it, as it pushes
 // queued pastes. It refuses a repository whose branch is ahead of its
 // remote-tracking ref (ErrQueued), whose replay would not carry the
-// move's deletions: push those first, by opening a Store once.
+// move's deletions: push those first, by opening a Store once; and a
+// partial repository (its first fetch took the remote's tip alone), until
+// a Store completed it.
 func Migrate(dir, branch string, now time.Time) (*Migration, error) {
 	if branch == "" {
 		branch = "master"
@@ -48,6 +50,10 @@ func Migrate(dir, branch string, now time.Time) (*Migration, error) {
 		return nil, fmt.Errorf("gitsync: open %s: %w", dir, err)
 	}
 	defer r.Close()
+	if r.Partial() {
+		// It rewrites every paste's path: it needs them all.
+		return nil, fmt.Errorf("gitsync: migrate %s: %w", dir, errPartial)
+	}
 	tip, err := r.Ref(name)
 	if err != nil || tip.IsZero() {
 		return &Migration{}, err

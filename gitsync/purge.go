@@ -73,6 +73,11 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 	s.purging.Lock()
 	defer s.purging.Unlock()
 
+	if s.partial.Load() {
+		// A rewrite of a shallow history would push a history that lost
+		// its past.
+		return st, fmt.Errorf("%w: %w", ErrPurgeLater, errPartial)
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/gitsync/internal/transport"
 )
 
@@ -47,7 +48,16 @@ func (s *Store) reconcile(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err = s.converge(ctx, tip); !errors.Is(err, errRejected) {
+		err = s.converge(ctx, tip)
+		if h, ok := repo.Missing(err); ok && s.partial.Load() {
+			// A replay onto the remote's commits met a tree this
+			// partial repository lacks.
+			if err = s.fetchObjects(ctx, []plumbing.Hash{h}); err != nil {
+				return err
+			}
+			continue
+		}
+		if !errors.Is(err, errRejected) {
 			return err
 		}
 		s.log.Info("the remote moved while reconciling; again", "remote", s.remote.Name())

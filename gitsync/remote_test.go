@@ -44,10 +44,21 @@ func openDir(t *testing.T, url, dir string, opts ...func(*Config)) (*Store, erro
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := Config{Dir: dir, Remote: url, Dial: host.Dial, Logger: testlog.New(t)}
+	cfg.completion.delay = -1 // a partial repository completes at once
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return Open(ctx, cfg)
+	s, err := Open(ctx, cfg)
+	if err == nil && cfg.completion.fill == 0 && cfg.completion.maxSteps == 0 {
+		// Tests of anything but the completion start from a complete
+		// repository, as they did before partial first fetches: the
+		// purge and the expiry scan wait for it.
+		deadline := time.Now().Add(20 * time.Second)
+		for s.Completion().Partial && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return s, err
 }
 
 func TestRemoteCreateGet(t *testing.T) {

@@ -26,6 +26,9 @@ type Status struct {
 	LastError string    `json:"last_error,omitempty"` // why the remote was last unreachable, in its own words when it refused
 	Problem   string    `json:"problem,omitempty"`    // while not Reachable: ProblemUnreachable, ProblemRefused or ProblemBadPack
 	NextTry   time.Time `json:"next_try,omitzero"`    // when the queue is pushed next
+	// Completion: while the repository is partial (its first fetch was
+	// the remote's tip alone), how far the rest of it arrived.
+	Completion *CompletionStatus `json:"completion,omitempty"`
 }
 
 // What keeps the remote from taking pastes (Status.Problem). Each is
@@ -186,6 +189,9 @@ func (s *Store) Status() Status {
 		st.Unpushed = err1 == nil && err2 == nil && local != tracking && !local.IsZero()
 	}
 	s.mu.Unlock()
+	if c := s.Completion(); c.Partial {
+		st.Completion = &c
+	}
 	return st
 }
 

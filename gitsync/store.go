@@ -96,7 +96,7 @@ type Store struct {
 	// last purge began.
 	removedSincePurge atomic.Bool
 	expiry            *expiryIndex   // the pastes that expire (expiry.go)
-	background        sync.WaitGroup // the sweeper, the purges, the committer
+	background        sync.WaitGroup // the sweeper, the purges, the committer, the completer
 
 	// The write-ahead log (wal.go), nil without a repository on disk;
 	// logged is guarded by mu.
@@ -104,6 +104,18 @@ type Store struct {
 	wal    *wal.Log
 	logged logged
 	kick   chan struct{} // asks the committer to commit the log
+
+	// partial: the repository lacks objects of the tip or its history,
+	// fetched by hash when needed (partial.go); complete.go ends it.
+	partial atomic.Bool
+	// movedWhilePartial: moves of the branch whose removals could not be
+	// listed for lack of trees; guarded by s.mu.
+	movedWhilePartial [][2]plumbing.Hash
+	becamePartial     chan struct{} // markPartial tells completer
+	completed         atomic.Int64  // commits fetched by completer
+	completionMu      sync.Mutex
+	completion        CompletionStatus
+	steps             completionSteps
 }
 
 var _ paste.Store = (*Store)(nil)
@@ -142,6 +154,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		syncInterval:  cfg.SyncInterval,
 		expiry:        newExpiryIndex(),
 		kick:          make(chan struct{}, 1),
+		becamePartial: make(chan struct{}, 1),
+		steps:         cfg.completion,
+	}
+	if s.steps.fill <= 0 {
+		s.steps.fill = defaultFillStep
+	}
+	if s.steps.history <= 0 {
+		s.steps.history = defaultHistoryStep
+	}
+	if s.steps.delay == 0 {
+		s.steps.delay = completeDelay
 	}
 	if cfg.Remote != "" {
 		var err error
@@ -160,6 +183,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
+	s.partial.Store(s.repo.Partial())
 	if s.remote != nil {
 		// A remote that never answers does not hold the start forever.
 		rctx, cancel := context.WithTimeout(ctx, pushTimeout)
@@ -190,6 +214,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.background.Go(func() { s.sweep(lctx) })
 	if s.wal != nil {
 		s.background.Go(func() { s.committer(lctx) })
+	}
+	if s.remote != nil {
+		s.background.Go(func() { s.completer(lctx) })
 	}
 	if cfg.PurgeInterval > 0 {
 		s.background.Go(func() { s.purgeLoop(lctx, cfg.PurgeInterval) })
@@ -259,18 +286,29 @@ func (s *Store) Get(ctx context.Context, id string) (*paste.Paste, error) {
 	if !paste.ValidID(id) {
 		return nil, fmt.Errorf("gitsync: paste id %q: %w", id, paste.ErrNotFound)
 	}
-	p, err := s.lookup(id)
+	// A miss, or an object of a partial repository to fetch, waits for
+	// the remote a short while at most, the writer lock and the fetch
+	// interval included.
+	fctx, cancel := context.WithTimeout(ctx, min(missTimeout, s.ackTimeout))
+	defer cancel()
+	p, err := s.lookupLazily(fctx, id)
 	if s.remote == nil || !errors.Is(err, paste.ErrNotFound) {
 		return p, err
 	}
-	// A miss waits for the remote a short while at most, the writer
-	// lock and the fetch interval included.
-	fctx, cancel := context.WithTimeout(ctx, min(missTimeout, s.ackTimeout))
-	defer cancel()
 	if err := s.missFetch(ctx, fctx, time.Now()); err != nil {
 		return nil, err
 	}
-	return s.lookup(id)
+	return s.lookupLazily(fctx, id)
+}
+
+// lookupLazily is lookup, fetching the objects it needs that a partial
+// repository lacks.
+func (s *Store) lookupLazily(ctx context.Context, id string) (p *paste.Paste, err error) {
+	err = s.lazily(ctx, func() error {
+		p, err = s.lookup(id)
+		return err
+	})
+	return p, err
 }
 
 // missTimeout bounds what a read miss waits for the remote (at most

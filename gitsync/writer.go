@@ -196,6 +196,12 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 	}
 	defer s.unlockWriter()
 
+	if err := s.ensureGroup(ctx, group); err != nil {
+		for _, r := range group {
+			r.done <- err
+		}
+		return
+	}
 	t0 := time.Now()
 	s.mu.Lock()
 	accepted, parent, tip, err := s.commitGroup(group)

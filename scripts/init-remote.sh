@@ -9,6 +9,9 @@ dir=${1:?usage: $0 DIR}
 git init -q --bare "$dir"
 export GIT_DIR="$dir"
 git config receive.denyCurrentBranch ignore
+# A new pasteur starts from the tip alone and fetches the rest by hash.
+git config uploadpack.allowFilter true
+git config uploadpack.allowAnySHA1InWant true
 tree=$(git write-tree)
 commit=$(GIT_AUTHOR_NAME=pasteur GIT_AUTHOR_EMAIL=pasteur@localhost \
 	GIT_COMMITTER_NAME=pasteur GIT_COMMITTER_EMAIL=pasteur@localhost \

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/bench/internal/machine"
 	"github.com/pasteur-dev/pasteur/internal/testbed"
 )
 
@@ -51,6 +52,10 @@ func main() {
 	pushN := flag.Int("push-n", 100, "pastes with the remote in each round of the cost measurement (a push at 1M pastes takes seconds: the remote's connectivity check)")
 	trendN := flag.Int("trend", 0, "only compute the bytes of trees a paste rewrites, from 1,000 pastes up to this `count`, in both layouts, and exit (no root, no repository)")
 	gen := flag.String("generate", "", "only make a bare repository of -big pastes at this `path`, and exit")
+	remotes := flag.String("remotes", "", "keep the large repository of the start-up part in this `directory` (rDIG.git, DIG the -big count), generated there when missing and reused when present (the generator takes minutes at 1M)")
+	startRuns := flag.Int("startup-runs", 3, "runs of each start-up measure")
+	waitComplete := flag.Bool("complete", true, "after the first start, wait until the repository is complete (the history in the background) and time it")
+	noPartial := flag.Bool("no-partial", false, "start-up against a remote that allows no partial fetch (uploadpack.allowFilter, allowAnySHA1InWant off): the whole history at start")
 	flag.Parse()
 	if *trendN > 0 {
 		trend(*trendN)
@@ -189,38 +194,78 @@ func main() {
 
 	if !skipped("startup") {
 		name := fmt.Sprintf("r%d.git", *big)
-		if _, err := os.Stat(filepath.Join(tmp, name)); err != nil {
-			generate(tmp, name, *big, *layout)
+		src := filepath.Join(tmp, name)
+		if *remotes != "" {
+			src = filepath.Join(*remotes, name)
 		}
+		if _, err := os.Stat(src); err != nil {
+			t0 := time.Now()
+			generate(filepath.Dir(src), name, *big, *layout)
+			fmt.Printf("generated %d pastes in %.0fs\n", *big, time.Since(t0).Seconds())
+		}
+		if src != filepath.Join(tmp, name) {
+			if err := os.Symlink(src, filepath.Join(tmp, name)); err != nil {
+				fatalf("%v", err)
+			}
+		}
+		allow := fmt.Sprint(!*noPartial)
+		configure(src, "uploadpack.allowFilter="+allow+",uploadpack.allowAnySHA1InWant="+allow)
+		id := firstPaste(src)
 		bin, err := testbed.BuildPasteur(tmp)
 		if err != nil {
 			fatalf("%v", err)
 		}
-		data := filepath.Join(tmp, "startup-data")
-		for _, c := range []struct{ what, data string }{
-			{"empty --data (fetches everything)", data},
-			{"restart, --data up to date", data},
-			{`--data "" (memory only)`, ""},
-		} {
-			secs, rss, hwm := startup(bed, bin, remote(name), c.data)
-			fmt.Printf("start-up against %d pastes, %-34s %.2fs to serve, RSS %d MiB (peak %d MiB)\n", *big, c.what+":", secs, rss>>10, hwm>>10)
+		fmt.Printf("start-up against %d pastes (remote allows partial fetches: %s), paste read %s; load %s\n", *big, allow, id, machine.LoadAvg())
+		for run := range *startRuns {
+			for _, o := range []string{"--depth 1 --filter=tree:0", "--depth 1 --filter=blob:none"} {
+				secs, kib := gitClone(bed, remote(name), filepath.Join(tmp, "clone.git"), o)
+				fmt.Printf("run %d: git clone --bare %-28s %6.2fs, peak RSS %d MiB\n", run+1, o+":", secs, kib>>10)
+			}
+			data := filepath.Join(tmp, "startup-data")
+			os.RemoveAll(data)
+			for _, c := range []struct {
+				what, data string
+				complete   bool
+			}{
+				{"empty --data", data, *waitComplete},
+				{"restart, --data as left", data, false},
+				{`--data "" (memory only)`, "", false},
+			} {
+				st := startup(bed, bin, remote(name), c.data, id, c.complete)
+				fmt.Printf("run %d: pasteur, %-24s %6.2fs to serve, RSS %d MiB (peak %d MiB); read %.0f ms, paste %.0f ms; complete after %.1fs (peak RSS %d MiB; 0s: not waited for)\n",
+					run+1, c.what+":", st.serve, st.rss>>10, st.hwm>>10, st.read*1000, st.paste*1000, st.complete, st.hwmComplete>>10)
+			}
+			fmt.Printf("run %d: load %s\n", run+1, machine.LoadAvg())
 		}
 	}
 }
 
-// startup runs pasteur against remote and returns the seconds until it
-// answers /healthz and its resident memory then, in KiB.
-func startup(bed *testbed.Bed, bin, remote, data string) (float64, int, int) {
+// startupFigures are what startup measures.
+type startupFigures struct {
+	serve       float64 // seconds until /healthz answers
+	rss, hwm    int     // KiB then
+	read, paste float64 // seconds of the first read of an old paste, and of a new paste, right after
+	complete    float64 // seconds from the start until the repository is complete (0: not partial)
+	hwmComplete int     // peak KiB then
+}
+
+// startup runs pasteur against remote, reads paste id and makes one once it
+// serves, and with complete, waits for the background completion of its
+// repository.
+func startup(bed *testbed.Bed, bin, remote, data, id string, complete bool) startupFigures {
+	metrics := testbed.TapAddr + ":9100"
 	cmd := bed.Command(bed.Bridge, bin, "--tap", testbed.Tap, "--ipv4", testbed.TapAddr+testbed.Prefix,
-		"--ipv4-gateway", testbed.BridgeAddr, "--remote", remote, "--data", data, "--log-level", "warn")
+		"--ipv4-gateway", testbed.BridgeAddr, "--remote", remote, "--data", data, "--log-level", "warn",
+		"--metrics-addr", metrics)
 	cmd.Stderr = os.Stderr
 	t0 := time.Now()
 	if err := bed.Start(cmd); err != nil {
 		fatalf("%v", err)
 	}
 	defer bed.Stop(cmd)
+	base := "http://" + testbed.TapAddr + ":4343/"
 	for {
-		out, _ := bed.Run(bed.Bridge, "curl", "-s", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}", "http://"+testbed.TapAddr+":4343/healthz")
+		out, _ := bed.Run(bed.Bridge, "curl", "-s", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}", base+"healthz")
 		if out == "200" {
 			break
 		}
@@ -229,13 +274,47 @@ func startup(bed *testbed.Bed, bin, remote, data string) (float64, int, int) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	secs := time.Since(t0).Seconds()
+	var f startupFigures
+	f.serve = time.Since(t0).Seconds()
 	// ip netns exec execs pasteur: the pid is pasteur's.
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	f.rss, f.hwm = memory(cmd.Process.Pid)
+	t1 := time.Now()
+	// A failure is a figure too (its time is negative), not the end of
+	// the run: the processes of the bed would be left behind.
+	if out, _ := bed.Run(bed.Bridge, "curl", "-s", "-m", "30", "-o", "/dev/null", "-w", "%{http_code}", base+id+"?raw=true"); out != "200" {
+		fmt.Printf("read %s right after start: %s\n", id, out)
+		f.read = -time.Since(t1).Seconds()
+	} else {
+		f.read = time.Since(t1).Seconds()
+	}
+	t1 = time.Now()
+	if out, _ := bed.Run(bed.Bridge, "curl", "-s", "-m", "30", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "a paste right after start", base); out != "200" {
+		fmt.Printf("paste right after start: %s\n", out)
+		f.paste = -time.Since(t1).Seconds()
+	} else {
+		f.paste = time.Since(t1).Seconds()
+	}
+	for complete {
+		out, _ := bed.Run(bed.Bridge, "curl", "-s", "-m", "5", "http://"+metrics+"/healthz")
+		if !strings.Contains(out, `"completion"`) {
+			break
+		}
+		if time.Since(t0) > 15*time.Minute {
+			fatalf("the repository was not complete in 15 minutes: %s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
+		f.complete = time.Since(t0).Seconds()
+	}
+	_, f.hwmComplete = memory(cmd.Process.Pid)
+	return f
+}
+
+// memory returns the resident memory of process pid, and its peak, in KiB.
+func memory(pid int) (rss, hwm int) {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		fatalf("%v", err)
 	}
-	var rss, hwm int
 	sc := bufio.NewScanner(bytes.NewReader(st))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -246,7 +325,44 @@ func startup(bed *testbed.Bed, bin, remote, data string) (float64, int, int) {
 			fmt.Sscan(f[1], &hwm)
 		}
 	}
-	return secs, rss, hwm
+	return rss, hwm
+}
+
+// gitClone times git's own clone of remote with options (git's cost of
+// the same start), from the bridge's namespace, and returns its seconds
+// and peak RSS in KiB.
+func gitClone(bed *testbed.Bed, remote, dir, options string) (float64, int) {
+	os.RemoveAll(dir)
+	defer os.RemoveAll(dir)
+	t0 := time.Now()
+	out, err := bed.Run(bed.Bridge, "sh", "-c", "/usr/bin/time -f %M git clone -q --bare "+options+" "+remote+" "+dir+" 2>&1")
+	secs := time.Since(t0).Seconds()
+	if err != nil {
+		fatalf("git clone %s: %v %s", options, err, out)
+	}
+	var kib int
+	fields := strings.Fields(out)
+	if len(fields) > 0 {
+		fmt.Sscan(fields[len(fields)-1], &kib)
+	}
+	return secs, kib
+}
+
+// firstPaste returns the id of a paste of the repository dir, the first
+// its tip lists.
+func firstPaste(dir string) string {
+	cmd := exec.Command("git", "--git-dir="+dir, "ls-tree", "-r", "--name-only", "master")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		fatalf("%v", err)
+	}
+	if err := cmd.Start(); err != nil {
+		fatalf("%v", err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	cmd.Process.Kill()
+	cmd.Wait()
+	return filepath.Base(strings.TrimSpace(line))
 }
 
 // seedClone makes data a bare clone of the repository remote (on the same

@@ -162,5 +162,23 @@ func (d *Daemon) NewRepo(t testing.TB, name string, withCommit bool) (url, dir s
 	t.Helper()
 	dir = filepath.Join(d.Base, name)
 	Bare(t, dir, withCommit)
+	AllowPartial(t, dir)
 	return "git://" + d.Addr + "/" + name, dir
+}
+
+// AllowPartial lets clients of repository dir fetch it partially (a
+// filter) and ask for any object by hash, as GitHub and GitLab do: a
+// store's first fetch is then the tip alone.
+func AllowPartial(t testing.TB, dir string) {
+	t.Helper()
+	Git(t, dir, "config", "uploadpack.allowFilter", "true")
+	Git(t, dir, "config", "uploadpack.allowAnySHA1InWant", "true")
+}
+
+// ForbidPartial undoes AllowPartial: a store's first fetch is then the
+// whole history.
+func ForbidPartial(t testing.TB, dir string) {
+	t.Helper()
+	Git(t, dir, "config", "uploadpack.allowFilter", "false")
+	Git(t, dir, "config", "uploadpack.allowAnySHA1InWant", "false")
 }

@@ -242,7 +242,7 @@ func (r *Repo) findPaste(root plumbing.Hash, id string) ([]byte, error) {
 func (r *Repo) blob(h plumbing.Hash) ([]byte, error) {
 	size, err := r.st.EncodedObjectSize(h)
 	if err != nil {
-		return nil, err
+		return nil, missing(h, err)
 	}
 	if size > r.limits.Paste {
 		return nil, fmt.Errorf("blob %s: %d bytes, over the limit of %d: %w", h, size, r.limits.Paste, ErrObjectTooLarge)

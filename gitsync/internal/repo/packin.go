@@ -41,6 +41,18 @@ type Received struct {
 	objs        []packObj // sorted by hash; nil for a pack pasteur wrote
 }
 
+// Commits returns the number of commits in p, once indexed (0 in a pack
+// whose objects were not listed).
+func (p *Received) Commits() int {
+	n := 0
+	for _, o := range p.objs {
+		if o.typ == plumbing.CommitObject {
+			n++
+		}
+	}
+	return n
+}
+
 // Size is the pack's size in bytes.
 func (p *Received) Size() int64 { return p.size }
 

@@ -332,7 +332,8 @@ func (r *Repo) packPath(sum plumbing.Hash) string {
 
 // commit reads commit h.
 func (r *Repo) commit(h plumbing.Hash) (*object.Commit, error) {
-	return object.GetCommit(r.st, h)
+	c, err := object.GetCommit(r.st, h)
+	return c, missing(h, err)
 }
 
 // treeOf returns the tree of commit h, ZeroHash for no commit.
@@ -354,7 +355,7 @@ func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
 	}
 	t, err := object.GetTree(r.st, h)
 	if err != nil {
-		return nil, err
+		return nil, missing(h, err)
 	}
 	r.cacheTree(h, t)
 	return t, nil

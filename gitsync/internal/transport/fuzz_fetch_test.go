@@ -48,7 +48,7 @@ func FuzzFetchSideband(f *testing.F) {
 		}
 		fe := &Fetch{sess: s, adv: ar}
 		defer fe.Close()
-		rc, err := fe.Pack(context.Background(), plumbing.NewHash("9238ae453de10dc85d6293a59e03bfe5696a6133"), nil)
+		rc, _, err := fe.Pack(context.Background(), []plumbing.Hash{plumbing.NewHash("9238ae453de10dc85d6293a59e03bfe5696a6133")}, nil, PackOptions{})
 		if err != nil {
 			return
 		}

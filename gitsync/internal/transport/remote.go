@@ -44,6 +44,9 @@ var (
 	ErrRejected = errors.New("push rejected: the remote branch moved")
 	// ErrHostKey: an ssh remote presented a host key that is not pinned.
 	ErrHostKey = errors.New("ssh host key not trusted")
+	// ErrUnsupported: the remote does not offer what a fetch needs (a
+	// shallow or filtered fetch).
+	ErrUnsupported = errors.New("the remote does not offer this kind of fetch")
 )
 
 // Remote is a Git repository to fetch from and push to.

@@ -44,10 +44,41 @@ func (f *Fetch) Tip(branch plumbing.ReferenceName) (plumbing.Hash, error) {
 	return advertised(f.adv, branch)
 }
 
-// Pack asks for the history of want, telling the remote the commits that
-// haves name, and returns the packfile it sends, as it arrives. Closing it
-// ends the exchange.
-func (f *Fetch) Pack(ctx context.Context, want plumbing.Hash, haves []plumbing.Hash) (io.ReadCloser, error) {
+// PackOptions narrow what Pack asks for. The zero value asks for the whole
+// history of the wanted commits, without progress.
+type PackOptions struct {
+	// Depth > 0 asks for that many commits of history only (a shallow
+	// fetch); the remote must advertise "shallow".
+	Depth int
+	// Shallows are the commits whose parents the local repository lacks
+	// (its shallow boundary), sent so that the remote does not count on
+	// them.
+	Shallows []plumbing.Hash
+	// Filter leaves objects out of the pack ("tree:0", "blob:none"); the
+	// remote must advertise "filter".
+	Filter string
+	// Progress, when set, is called with the number of bytes of every
+	// read of the pack and of every progress message of the remote, so
+	// that the caller sees that the exchange moves while the remote is
+	// still counting objects.
+	Progress func(n int)
+}
+
+// Supports reports whether the remote offers what o needs.
+func (f *Fetch) Supports(o PackOptions) bool {
+	caps := f.adv.Capabilities
+	return (o.Depth == 0 && len(o.Shallows) == 0 || caps.Supports(capability.Shallow)) &&
+		(o.Filter == "" || caps.Supports(capability.Filter))
+}
+
+// Pack asks for want (commits, or any object by hash when the remote
+// allows it), telling the remote the commits that haves name, and returns
+// the packfile it sends, as it arrives, and, for a shallow fetch, the
+// commits that are the new shallow boundary. Closing it ends the exchange.
+func (f *Fetch) Pack(ctx context.Context, wants, haves []plumbing.Hash, o PackOptions) (io.ReadCloser, []plumbing.Hash, error) {
+	if !f.Supports(o) {
+		return nil, nil, ErrUnsupported
+	}
 	req := packp.NewUploadPackRequest()
 	caps := f.adv.Capabilities
 	sb := capability.Capability("")
@@ -57,32 +88,85 @@ func (f *Fetch) Pack(ctx context.Context, want plumbing.Hash, haves []plumbing.H
 	case caps.Supports(capability.Sideband):
 		sb = capability.Sideband
 	}
-	for _, c := range []capability.Capability{sb, capability.OFSDelta, capability.NoProgress} {
+	set := []capability.Capability{sb, capability.OFSDelta}
+	if o.Progress == nil {
+		set = append(set, capability.NoProgress)
+	}
+	if o.Depth > 0 || len(o.Shallows) > 0 {
+		set = append(set, capability.Shallow)
+	}
+	if o.Filter != "" {
+		set = append(set, capability.Filter)
+	}
+	for _, c := range set {
 		if c != "" && caps.Supports(c) {
 			if err := req.Capabilities.Set(c); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	if caps.Supports(capability.Agent) {
 		if err := req.Capabilities.Set(capability.Agent, capability.DefaultAgent()); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	req.Wants = []plumbing.Hash{want}
+	req.Wants = wants
 	req.Haves = haves
+	req.Shallows = o.Shallows
+	if o.Depth > 0 {
+		req.Depth = packp.DepthCommits(o.Depth)
+	}
+	req.Filter = packp.Filter(o.Filter)
 
 	res, err := f.sess.UploadPack(ctx, req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	shallow := res.ShallowUpdate.Shallows
+	var rd io.Reader = res
 	switch sb {
-	case capability.Sideband64k:
-		return readCloser{sideband.NewDemuxer(sideband.Sideband64k, res), res}, nil
-	case capability.Sideband:
-		return readCloser{sideband.NewDemuxer(sideband.Sideband, res), res}, nil
+	case capability.Sideband64k, capability.Sideband:
+		d := sideband.NewDemuxer(sb2type(sb), res)
+		if o.Progress != nil {
+			d.Progress = progressWriter(o.Progress)
+		}
+		rd = d
 	}
-	return res, nil
+	if o.Progress != nil {
+		rd = &countingReader{rd, o.Progress}
+	}
+	return readCloser{rd, res}, shallow, nil
+}
+
+// sb2type is the demuxer's type for side-band capability c.
+func sb2type(c capability.Capability) sideband.Type {
+	if c == capability.Sideband64k {
+		return sideband.Sideband64k
+	}
+	return sideband.Sideband
+}
+
+// progressWriter takes the remote's progress messages and reports their
+// length.
+type progressWriter func(n int)
+
+func (w progressWriter) Write(p []byte) (int, error) {
+	w(len(p))
+	return len(p), nil
+}
+
+// countingReader reports the length of every read.
+type countingReader struct {
+	io.Reader
+	progress func(n int)
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if n > 0 {
+		r.progress(n)
+	}
+	return n, err
 }
 
 // Close ends the exchange.

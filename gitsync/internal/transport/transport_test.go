@@ -54,7 +54,7 @@ func roundTrip(t *testing.T, r *Remote, dir string) {
 	if want := strings.TrimSpace(gittest.Git(t, dir, "rev-parse", "master")); err != nil || tip.String() != want {
 		t.Fatalf("advertised tip %s %v, want %s", tip, err, want)
 	}
-	rd, err := f.Pack(ctx(t), tip, nil)
+	rd, _, err := f.Pack(ctx(t), []plumbing.Hash{tip}, nil, PackOptions{})
 	if err != nil {
 		t.Fatal("pack:", err)
 	}
