@@ -51,6 +51,7 @@ func main() {
 	pushN := flag.Int("push-n", 100, "pastes with the remote in each round of the cost measurement (a push at 1M pastes takes seconds: the remote's connectivity check)")
 	trendN := flag.Int("trend", 0, "only compute the bytes of trees a paste rewrites, from 1,000 pastes up to this `count`, in both layouts, and exit (no root, no repository)")
 	gen := flag.String("generate", "", "only make a bare repository of -big pastes at this `path`, and exit")
+	keep := flag.String("keep", "", "keep the generated repositories of the cost part in this `dir` (on the filesystem of the temporary directory), made when missing, and give each run a copy of them (git clone --local: hard links): 1M pastes take minutes to generate")
 	flag.Parse()
 	if *trendN > 0 {
 		trend(*trendN)
@@ -137,7 +138,11 @@ func main() {
 		for _, size := range sizes {
 			name := fmt.Sprintf("r%d.git", size)
 			t0 := time.Now()
-			generate(tmp, name, size, *layout)
+			if *keep != "" {
+				cached(*keep, tmp, name, size, *layout)
+			} else {
+				generate(tmp, name, size, *layout)
+			}
 			configure(filepath.Join(tmp, name), *remoteConfig)
 			fmt.Printf("cost: generated %d pastes in %.1fs\n", size, time.Since(t0).Seconds())
 			if *seed {
@@ -247,6 +252,18 @@ func startup(bed *testbed.Bed, bin, remote, data string) (float64, int, int) {
 		}
 	}
 	return secs, rss, hwm
+}
+
+// cached makes dir/name a copy of the repository keep/name of n pastes
+// (git clone --local, whose objects are hard links), generating that one
+// first when it is missing.
+func cached(keep, dir, name string, n int, layout string) {
+	if _, err := os.Stat(filepath.Join(keep, name)); err != nil {
+		generate(keep, name, n, layout)
+	}
+	if out, err := exec.Command("git", "clone", "-q", "--bare", "--local", filepath.Join(keep, name), filepath.Join(dir, name)).CombinedOutput(); err != nil {
+		fatalf("git clone: %v %s", err, out)
+	}
 }
 
 // seedClone makes data a bare clone of the repository remote (on the same

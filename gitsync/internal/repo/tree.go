@@ -131,6 +131,12 @@ func (r *Repo) writeTree(base plumbing.Hash, files []file, replace bool) (plumbi
 // descending into changed directories, which fn sees too. Entries that from
 // holds and to lacks are not reported.
 func (r *Repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path string, e object.TreeEntry) error) error {
+	return r.walkDiff(from, to, prefix, func(p string, e object.TreeEntry, _ plumbing.Hash) error { return fn(p, e) })
+}
+
+// walkDiff is walkChanges, with fn told what from held at the entry's
+// path with the same mode (ZeroHash: nothing, or another mode).
+func (r *Repo) walkDiff(from, to plumbing.Hash, prefix string, fn func(path string, e object.TreeEntry, before plumbing.Hash) error) error {
 	if from == to {
 		return nil
 	}
@@ -156,11 +162,11 @@ func (r *Repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path s
 				}
 			}
 		}
-		if err := fn(prefix+e.Name, e); err != nil {
+		if err := fn(prefix+e.Name, e, before); err != nil {
 			return err
 		}
 		if e.Mode == filemode.Dir {
-			if err := r.walkChanges(before, e.Hash, prefix+e.Name+"/", fn); err != nil {
+			if err := r.walkDiff(before, e.Hash, prefix+e.Name+"/", fn); err != nil {
 				return err
 			}
 		}
