@@ -172,6 +172,11 @@ func worker(args []string) error {
 			return err
 		}
 		res.PushedB = float64(sent.Load()) / float64(*pushN)
+		if *pushN > 0 && sent.Load() == 0 {
+			// The store found the remote down and queued the pastes:
+			// the figures with the remote would be those without it.
+			return errors.New("cost: nothing was sent to the remote while pasting with it")
+		}
 		s.Close()
 		local, err := gitsync.Open(ctx, gitsync.Config{Dir: *dir, Logger: log})
 		if err != nil {

@@ -78,10 +78,13 @@ func (r *Repo) deltaEntry(enc *entryEncoder, o plumbing.EncodedObject, base plum
 		return packEntry{}, false, err
 	}
 	tgt, err := contents(o)
-	if err != nil {
+	if err != nil || len(src) == 0 { // the empty tree: nothing to copy
 		return packEntry{}, false, err
 	}
 	delta := packfile.DiffDelta(src, tgt)
+	if d := spliceDelta(src, tgt); len(d) < len(delta) {
+		delta = d
+	}
 	if len(delta)+len(base) >= len(tgt) {
 		return packEntry{}, false, nil
 	}
@@ -92,6 +95,66 @@ func (r *Repo) deltaEntry(enc *entryEncoder, o plumbing.EncodedObject, base plum
 	}
 	e, err := enc.entry(o.Hash(), plumbing.REFDeltaObject, base[:], bytes.NewReader(delta), int64(len(delta)))
 	return e, err == nil, err
+}
+
+// spliceDelta returns the delta that copies the bytes that src and tgt
+// share at their start and at their end, and inserts those between. For a
+// tree that changed in one entry (a paste added, a directory's hash
+// changed) no delta is shorter; go-git's encoder, which matches blocks of
+// 16 bytes, spends up to 100 bytes more on such a tree.
+func spliceDelta(src, tgt []byte) []byte {
+	p := 0
+	for p < len(src) && p < len(tgt) && src[p] == tgt[p] {
+		p++
+	}
+	s := 0
+	for s < len(src)-p && s < len(tgt)-p && src[len(src)-1-s] == tgt[len(tgt)-1-s] {
+		s++
+	}
+	d := appendDeltaSize(nil, len(src))
+	d = appendDeltaSize(d, len(tgt))
+	d = appendCopy(d, 0, p)
+	for in := tgt[p : len(tgt)-s]; len(in) > 0; {
+		n := min(len(in), 0x7f)
+		d = append(append(d, byte(n)), in[:n]...)
+		in = in[n:]
+	}
+	return appendCopy(d, len(src)-s, s)
+}
+
+// appendDeltaSize appends n as a delta's header encodes a size.
+func appendDeltaSize(d []byte, n int) []byte {
+	for ; n >= 0x80; n >>= 7 {
+		d = append(d, byte(n)|0x80)
+	}
+	return append(d, byte(n))
+}
+
+// appendCopy appends the delta instructions that copy n bytes of the base
+// from off, 64 KiB at most each.
+func appendCopy(d []byte, off, n int) []byte {
+	for n > 0 {
+		size := min(n, 0x10000)
+		op, at := byte(0x80), len(d)
+		d = append(d, 0)
+		for i := range 4 {
+			if b := byte(off >> (8 * i)); b != 0 {
+				op |= 1 << i
+				d = append(d, b)
+			}
+		}
+		if size != 0x10000 { // a size of 0 means 64 KiB
+			for i := range 2 {
+				if b := byte(size >> (8 * i)); b != 0 {
+					op |= 0x10 << i
+					d = append(d, b)
+				}
+			}
+		}
+		d[at] = op
+		off, n = off+size, n-size
+	}
+	return d
 }
 
 // contents reads object o.

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/paste"
@@ -78,5 +80,32 @@ func TestThinPack(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSpliceDelta: git's delta format, as go-git applies it, for changes
+// at either end, none, everything (an empty base is never used: go-git
+// refuses it), and copies and inserts longer than one
+// instruction takes.
+func TestSpliceDelta(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 10000) // 160,000 bytes
+	edit := func(b []byte, at int, with string) []byte {
+		return append(append(append([]byte{}, b[:at]...), with...), b[at:]...)
+	}
+	for _, tt := range []struct{ name, src, tgt string }{
+		{"same", "tree", "tree"},
+		{"empty target", "tree", ""},
+		{"start", "abcdef", "xxabcdef"},
+		{"end", "abcdef", "abcdefxx"},
+		{"middle", "abcdef", "abcXXXdef"},
+		{"replaced", "abcdef", "ghijkl"},
+		{"long insert", "ab", "a" + strings.Repeat("x", 300) + "b"},
+		{"long copies", string(big), string(edit(big, 70000, "change"))},
+	} {
+		src, tgt := []byte(tt.src), []byte(tt.tgt)
+		got, err := packfile.PatchDelta(src, spliceDelta(src, tgt))
+		if err != nil || !bytes.Equal(got, tgt) {
+			t.Errorf("%s: %v, %d bytes where %d are wanted", tt.name, err, len(got), len(tgt))
+		}
 	}
 }
