@@ -158,11 +158,11 @@ func main() {
 		var med [2]result
 		for i, size := range sizes {
 			med[i] = median(rounds[i])
-			fmt.Printf("cost at %6d pastes: local (commit+fsync) %.2f ms, %.2f ms CPU, %.0f bytes per paste; with push %.2f ms/paste, %.0f bytes pushed per paste; first open %.2fs (medians of %d rounds)\n",
-				size, med[i].LocalMS, med[i].LocalCPU, med[i].LocalB, med[i].RemoteMS, med[i].PushedB, rounds[i][0].OpenSec, len(rounds[i]))
+			fmt.Printf("cost at %6d pastes: local (commit+fsync) %.2f ms, %.2f ms CPU, %.0f bytes written at commit, %.0f kept (merges included) per paste; with push %.2f ms/paste, %.0f bytes pushed per paste; first open %.2fs (medians of %d rounds)\n",
+				size, med[i].LocalMS, med[i].LocalCPU, med[i].WrittenB, med[i].LocalB, med[i].RemoteMS, med[i].PushedB, rounds[i][0].OpenSec, len(rounds[i]))
 		}
-		fmt.Printf("cost ratio %d/1k pastes: local time %.2fx, CPU %.2fx, bytes %.2fx; with push %.2fx, bytes pushed %.2fx\n", *big,
-			med[1].LocalMS/med[0].LocalMS, med[1].LocalCPU/med[0].LocalCPU, med[1].LocalB/med[0].LocalB, med[1].RemoteMS/med[0].RemoteMS, med[1].PushedB/med[0].PushedB)
+		fmt.Printf("cost ratio %d/1k pastes: local time %.2fx, CPU %.2fx, bytes written %.2fx, kept %.2fx; with push %.2fx, bytes pushed %.2fx\n", *big,
+			med[1].LocalMS/med[0].LocalMS, med[1].LocalCPU/med[0].LocalCPU, med[1].WrittenB/med[0].WrittenB, med[1].LocalB/med[0].LocalB, med[1].RemoteMS/med[0].RemoteMS, med[1].PushedB/med[0].PushedB)
 		// The same push by git itself, for what the remote's side costs.
 		var gitMS [2]float64
 		for i, size := range sizes {
@@ -307,6 +307,7 @@ func median(rs []result) result {
 		LocalMS:  pick(func(r result) float64 { return r.LocalMS }),
 		LocalCPU: pick(func(r result) float64 { return r.LocalCPU }),
 		LocalB:   pick(func(r result) float64 { return r.LocalB }),
+		WrittenB: pick(func(r result) float64 { return r.WrittenB }),
 		RemoteMS: pick(func(r result) float64 { return r.RemoteMS }),
 		PushedB:  pick(func(r result) float64 { return r.PushedB }),
 	}

@@ -127,23 +127,30 @@ func (r *Repo) changesSince(tip, base plumbing.Hash) ([]plumbing.Hash, map[plumb
 			hashes, err := revlist.Objects(r.st, []plumbing.Hash{tip}, []plumbing.Hash{base})
 			return hashes, nil, err
 		}
-		parentTree, err := r.treeOf(c.ParentHashes[0])
-		if err != nil {
-			return nil, nil, err
-		}
-		add(c.Hash, c.ParentHashes[0])
-		if c.TreeHash != parentTree {
-			add(c.TreeHash, parentTree)
-		}
-		err = r.walkDiff(parentTree, c.TreeHash, "", func(_ string, e object.TreeEntry, before plumbing.Hash) error {
-			if e.Mode != filemode.Submodule {
-				add(e.Hash, before)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := r.commitChanges(c, add); err != nil {
 			return nil, nil, err
 		}
 	}
 	return out, bases, nil
+}
+
+// commitChanges calls add for commit c, of one parent, and for every tree
+// and blob of its tree that its parent's lacks, with its earlier version
+// (ZeroHash: none): the parent for c, what the parent's tree held at the
+// object's path for the others. A tree comes before what it holds.
+func (r *Repo) commitChanges(c *object.Commit, add func(h, before plumbing.Hash)) error {
+	parentTree, err := r.treeOf(c.ParentHashes[0])
+	if err != nil {
+		return err
+	}
+	add(c.Hash, c.ParentHashes[0])
+	if c.TreeHash != parentTree {
+		add(c.TreeHash, parentTree)
+	}
+	return r.walkDiff(parentTree, c.TreeHash, "", func(_ string, e object.TreeEntry, before plumbing.Hash) error {
+		if e.Mode != filemode.Submodule {
+			add(e.Hash, before)
+		}
+		return nil
+	})
 }

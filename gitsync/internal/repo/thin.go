@@ -69,32 +69,44 @@ func (r *Repo) thinPack(hashes []plumbing.Hash, bases map[plumbing.Hash]plumbing
 // deltaEntry returns o as a REF_DELTA entry against the object base, of
 // the same type, and whether that is smaller than o whole.
 func (r *Repo) deltaEntry(enc *entryEncoder, o plumbing.EncodedObject, base plumbing.Hash) (packEntry, bool, error) {
+	delta, ok, err := r.delta(o, base, len(base))
+	if !ok || err != nil {
+		return packEntry{}, false, err
+	}
+	e, err := enc.entry(o.Hash(), plumbing.REFDeltaObject, base[:], bytes.NewReader(delta), int64(len(delta)))
+	return e, err == nil, err
+}
+
+// delta returns the delta that makes o of the object base, of the same
+// type, and whether it is worth sending: shorter than o by more than the
+// cost of naming base (ref bytes).
+func (r *Repo) delta(o plumbing.EncodedObject, base plumbing.Hash, ref int) ([]byte, bool, error) {
 	b, err := r.st.EncodedObject(o.Type(), base)
 	if err != nil {
-		return packEntry{}, false, fmt.Errorf("%s: base %s: %w", o.Hash(), base, err)
+		return nil, false, fmt.Errorf("%s: base %s: %w", o.Hash(), base, err)
 	}
 	src, err := contents(b)
 	if err != nil {
-		return packEntry{}, false, err
+		return nil, false, err
 	}
 	tgt, err := contents(o)
 	if err != nil || len(src) == 0 { // the empty tree: nothing to copy
-		return packEntry{}, false, err
+		return nil, false, err
 	}
 	delta := packfile.DiffDelta(src, tgt)
 	if d := spliceDelta(src, tgt); len(d) < len(delta) {
 		delta = d
 	}
-	if len(delta)+len(base) >= len(tgt) {
-		return packEntry{}, false, nil
+	if len(delta)+ref >= len(tgt) {
+		return nil, false, nil
 	}
-	// The remote applies the delta to its own copy of base: a wrong delta
-	// would fail every push of this commit, so it is checked here.
+	// The reader applies the delta to its own copy of base: a wrong delta
+	// would make the object unreadable (a push of it fail), so it is
+	// checked here.
 	if got, err := packfile.PatchDelta(src, delta); err != nil || !bytes.Equal(got, tgt) {
-		return packEntry{}, false, nil
+		return nil, false, nil
 	}
-	e, err := enc.entry(o.Hash(), plumbing.REFDeltaObject, base[:], bytes.NewReader(delta), int64(len(delta)))
-	return e, err == nil, err
+	return delta, true, nil
 }
 
 // spliceDelta returns the delta that copies the bytes that src and tgt
