@@ -94,7 +94,7 @@ func (r *Repo) CommitPastes(parent plumbing.Hash, pastes []*paste.Paste, now tim
 	}
 	c.Committer = object.Signature{Name: defaultAuthor, Email: authorEmail, When: c.Author.When}
 	c.Message += "\n"
-	return r.put(c.Encode)
+	return r.putCommit(c)
 }
 
 // signature is a commit identity for user at when: anonymousAuthor when
@@ -252,7 +252,7 @@ func (r *Repo) Replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing
 		if onto.IsZero() {
 			n.ParentHashes = nil
 		}
-		if onto, err = r.put(n.Encode); err != nil {
+		if onto, err = r.putCommit(n); err != nil {
 			return plumbing.ZeroHash, err
 		}
 	}

@@ -2,15 +2,19 @@ package repo
 
 import (
 	"bytes"
+	"compress/zlib"
 	"crypto/sha1"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/adler32"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 )
 
 // What flush writes is merged into one pack every mergePacks flushes:
@@ -78,38 +82,29 @@ func (r *Repo) mergeSmall() error {
 	}
 	clear(r.small)
 	r.small, r.smallBytes = r.small[:0], 0
+	clear(r.versions)
 	// go-git reads the merged pack from here on, as every pack it finds.
 	r.fs.Reindex()
 	return nil
 }
 
-// deltaPack returns the packfile of entries, each object once, in the
-// order given, with each tree and commit whose earlier version comes
-// before it as a delta against it when that is smaller; and its objects
-// as the index describes them.
-func (r *Repo) deltaPack(entries []packEntry) ([]byte, []packObj, error) {
-	bases := make(map[plumbing.Hash]plumbing.Hash)
-	for _, e := range entries {
-		if plumbing.ObjectType(e.data[0]>>4&7) != plumbing.CommitObject {
-			continue
-		}
-		c, err := r.commit(e.hash)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(c.ParentHashes) != 1 {
-			continue
-		}
-		err = r.commitChanges(c, func(h, before plumbing.Hash) {
-			if !before.IsZero() {
-				bases[h] = before
-			}
-		})
-		if err != nil {
-			return nil, nil, err
-		}
+// noteVersion records that object h, just written, replaces base (a
+// tree at the same path, a commit's parent), for the next merge.
+func (r *Repo) noteVersion(h, base plumbing.Hash) {
+	if !base.IsZero() {
+		r.versions[h] = base
 	}
+}
 
+// deltaPack returns the packfile of entries, each object once, in the
+// order given, with each object whose earlier version (r.versions) comes
+// before it as a delta against it when that is smaller; and its objects
+// as the index describes them. It reads nothing but entries.
+func (r *Repo) deltaPack(entries []packEntry) ([]byte, []packObj, error) {
+	whole := make(map[plumbing.Hash]packEntry, len(entries))
+	for _, e := range entries {
+		whole[e.hash] = e
+	}
 	var enc entryEncoder
 	pack := make([]byte, 0, 64<<10)
 	pack = append(pack, "PACK"...)
@@ -126,20 +121,13 @@ func (r *Repo) deltaPack(entries []packEntry) ([]byte, []packObj, error) {
 			continue
 		}
 		off, depth := int64(len(pack)), 0
-		if b, ok := at[bases[e.hash]]; ok && b.depth < r.mergeDepth {
-			o, err := r.st.EncodedObject(plumbing.AnyObject, e.hash)
-			if err != nil {
-				return nil, nil, err
-			}
-			delta, ok, err := r.delta(o, bases[e.hash], ofsDeltaSize(off-b.off))
+		base, ok := r.versions[e.hash]
+		if b, placed := at[base]; ok && placed && b.depth < r.mergeDepth {
+			d, ok, err := mergeDelta(&enc, whole[base], e, off-b.off)
 			if err != nil {
 				return nil, nil, err
 			}
 			if ok {
-				d, err := enc.entry(e.hash, plumbing.OFSDeltaObject, appendOfsDelta(nil, off-b.off), bytes.NewReader(delta), int64(len(delta)))
-				if err != nil {
-					return nil, nil, err
-				}
 				e, depth = d, b.depth+1
 			}
 		}
@@ -150,6 +138,84 @@ func (r *Repo) deltaPack(entries []packEntry) ([]byte, []packObj, error) {
 	binary.BigEndian.PutUint32(pack[8:12], uint32(len(objs)))
 	sum := sha1.Sum(pack)
 	return append(pack, sum[:]...), objs, nil
+}
+
+// mergeDelta returns target as an OFS_DELTA entry against base, dist
+// bytes before it in the pack, and whether that is smaller than target.
+// The delta is spliceDelta's: go-git's encoder, which indexes each base,
+// made a merge of 32 groups of 64 pastes take seconds.
+func mergeDelta(enc *entryEncoder, base, target packEntry, dist int64) (packEntry, bool, error) {
+	src, err := entryContents(base)
+	if err != nil {
+		return packEntry{}, false, err
+	}
+	tgt, err := entryContents(target)
+	if err != nil || len(src) == 0 {
+		return packEntry{}, false, err
+	}
+	ofs := appendOfsDelta(nil, dist)
+	delta := spliceDelta(src, tgt)
+	if len(delta)+len(ofs) >= len(tgt) {
+		return packEntry{}, false, nil
+	}
+	if got, err := packfile.PatchDelta(src, delta); err != nil || !bytes.Equal(got, tgt) {
+		return packEntry{}, false, nil
+	}
+	d, err := enc.entry(target.hash, plumbing.OFSDeltaObject, ofs, bytes.NewReader(delta), int64(len(delta)))
+	return d, err == nil, err
+}
+
+// entryContents returns the contents of a whole object's entry, as
+// entryEncoder wrote it.
+func entryContents(e packEntry) ([]byte, error) {
+	b := e.data
+	size := int64(b[0] & 0x0f)
+	i, shift := 1, 4
+	for b[i-1]&0x80 != 0 {
+		size |= int64(b[i]&0x7f) << shift
+		i, shift = i+1, shift+7
+	}
+	if data, ok := readStored(b[i:], size); ok {
+		return data, nil
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(b[i:]))
+	if err != nil {
+		return nil, fmt.Errorf("entry of %s: %w", e.hash, err)
+	}
+	out := make([]byte, 0, size)
+	buf := bytes.NewBuffer(out)
+	if _, err := io.Copy(buf, zr); err != nil || int64(buf.Len()) != size {
+		return nil, fmt.Errorf("entry of %s: %d bytes of %d, %v", e.hash, buf.Len(), size, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// readStored returns the size bytes that z holds when it is a zlib stream
+// of stored blocks, as writeStored writes them, and whether it is one.
+func readStored(z []byte, size int64) ([]byte, bool) {
+	if len(z) < 2 || z[0] != 0x78 || z[1] != 0x01 {
+		return nil, false
+	}
+	out := make([]byte, 0, size)
+	for z = z[2:]; ; {
+		if len(z) < 5 || z[0]&^1 != 0 { // BTYPE 00, stored
+			return nil, false
+		}
+		n := int(binary.LittleEndian.Uint16(z[1:3]))
+		if len(z) < 5+n || int64(len(out)+n) > size {
+			return nil, false
+		}
+		out = append(out, z[5:5+n]...)
+		final := z[0] == 1
+		z = z[5+n:]
+		if final {
+			break
+		}
+	}
+	if len(z) < 4 || int64(len(out)) != size || binary.BigEndian.Uint32(z) != adler32.Checksum(out) {
+		return nil, false
+	}
+	return out, true
 }
 
 // appendOfsDelta appends the distance back to an OFS_DELTA's base, as a

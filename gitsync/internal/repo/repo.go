@@ -45,14 +45,16 @@ type Repo struct {
 	smallBytes int              // their size
 	trees      map[plumbing.Hash]*object.Tree
 	limits     Limits
-	mergeDepth int // maxMergeDepth
+	mergeDepth int                             // maxMergeDepth
+	versions   map[plumbing.Hash]plumbing.Hash // what each object written since the last merge replaces
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on
 // branch; dir "" is a repository in memory (the same files, on an
 // in-memory filesystem, without fsync).
 func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
-	r := &Repo{trees: make(map[plumbing.Hash]*object.Tree), limits: LimitsFor(paste.DefaultMaxSize), mergeDepth: maxMergeDepth}
+	r := &Repo{trees: make(map[plumbing.Hash]*object.Tree), limits: LimitsFor(paste.DefaultMaxSize), mergeDepth: maxMergeDepth,
+		versions: make(map[plumbing.Hash]plumbing.Hash)}
 	if dir == "" {
 		r.files = memfs.New()
 	} else {

@@ -123,7 +123,7 @@ func (r *Repo) writeTree(base plumbing.Hash, files []file, replace bool) (plumbi
 		}
 	}
 
-	return r.putTree(entries)
+	return r.putTree(base, entries)
 }
 
 // walkChanges calls fn for every entry of tree to that tree from lacks or
@@ -175,13 +175,24 @@ func (r *Repo) walkDiff(from, to plumbing.Hash, prefix string, fn func(path stri
 }
 
 // putTree writes a tree of entries, sorted in git's order (a directory
-// sorts as "name/"), and keeps it in the tree cache.
-func (r *Repo) putTree(entries []object.TreeEntry) (plumbing.Hash, error) {
+// sorts as "name/"), the new version of tree base (ZeroHash: none), and
+// keeps it in the tree cache.
+func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing.Hash, error) {
 	sort.Sort(object.TreeEntrySorter(entries))
 	t := &object.Tree{Entries: entries}
 	h, err := r.put(t.Encode)
 	if err == nil {
 		r.cacheTree(h, t)
+		r.noteVersion(h, base)
+	}
+	return h, err
+}
+
+// putCommit writes commit c, the new version of its first parent.
+func (r *Repo) putCommit(c *object.Commit) (plumbing.Hash, error) {
+	h, err := r.put(c.Encode)
+	if err == nil && len(c.ParentHashes) > 0 {
+		r.noteVersion(h, c.ParentHashes[0])
 	}
 	return h, err
 }
