@@ -81,21 +81,22 @@ func (r *Repo) deltaEntry(enc *entryEncoder, o plumbing.EncodedObject, base plum
 // type, and whether it is worth sending: shorter than o by more than the
 // cost of naming base (ref bytes).
 func (r *Repo) delta(o plumbing.EncodedObject, base plumbing.Hash, ref int) ([]byte, bool, error) {
-	b, err := r.st.EncodedObject(o.Type(), base)
+	src, err := r.raw(o.Type(), base)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: base %s: %w", o.Hash(), base, err)
-	}
-	src, err := contents(b)
-	if err != nil {
-		return nil, false, err
 	}
 	tgt, err := contents(o)
 	if err != nil || len(src) == 0 { // the empty tree: nothing to copy
 		return nil, false, err
 	}
-	delta := packfile.DiffDelta(src, tgt)
-	if d := spliceDelta(src, tgt); len(d) < len(delta) {
-		delta = d
+	// spliceDelta is the shortest for one change, and costs a scan;
+	// go-git's encoder, which indexes src, does better for many (a
+	// group's root).
+	delta := spliceDelta(src, tgt)
+	if len(delta) > len(tgt)/4 {
+		if d := packfile.DiffDelta(src, tgt); len(d) < len(delta) {
+			delta = d
+		}
 	}
 	if len(delta)+ref >= len(tgt) {
 		return nil, false, nil
@@ -167,6 +168,24 @@ func appendCopy(d []byte, off, n int) []byte {
 		off, n = off+size, n-size
 	}
 	return d
+}
+
+// raw returns the contents of object h, of type typ: a tree the commit
+// just read comes from the cache of decoded trees, encoded again (and
+// checked against h), rather than from its pack, where it may be a delta
+// to resolve.
+func (r *Repo) raw(typ plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
+	if t, ok := r.trees[h]; ok && typ == plumbing.TreeObject {
+		var o plumbing.MemoryObject
+		if err := t.Encode(&o); err == nil && o.Hash() == h {
+			return contents(&o)
+		}
+	}
+	o, err := r.st.EncodedObject(typ, h)
+	if err != nil {
+		return nil, err
+	}
+	return contents(o)
 }
 
 // contents reads object o.
