@@ -232,6 +232,3 @@ func appendOfsDelta(b []byte, dist int64) []byte {
 	}
 	return append(b, buf[i:]...)
 }
-
-// ofsDeltaSize is how many bytes appendOfsDelta takes for dist.
-func ofsDeltaSize(dist int64) int { return len(appendOfsDelta(nil, dist)) }

@@ -122,3 +122,20 @@ func TestMeasureMergedReads(t *testing.T) {
 		}
 	}
 }
+
+// TestOfsDelta: the distance to an OFS_DELTA's base reads back as git
+// reads it (packfile.c, get_delta_base), at the lengths' edges.
+func TestOfsDelta(t *testing.T) {
+	for _, dist := range []int64{1, 127, 128, 16511, 16512, 2113663, 2113664, 1 << 40} {
+		b := appendOfsDelta(nil, dist)
+		c := b[0]
+		got := int64(c & 0x7f)
+		for i := 1; c&0x80 != 0; i++ {
+			c = b[i]
+			got = (got+1)<<7 | int64(c&0x7f)
+		}
+		if got != dist {
+			t.Errorf("%d: read back %d from % x", dist, got, b)
+		}
+	}
+}
