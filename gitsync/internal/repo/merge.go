@@ -17,8 +17,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 )
 
-// What flush writes is merged into one pack every mergePacks flushes:
-// the packs and the loose objects it wrote since the last merge. A paste
+// What flush writes is merged into one pack every mergePacks packs (or
+// mergeLoose flushes of loose objects): the packs and the loose objects
+// it wrote since the last merge. A paste
 // rewrites every tree on its path, whole, as git stores objects outside
 // packs and as a pack must hold the base of each of its deltas. In the
 // merged pack, each tree and commit whose earlier version (what the
@@ -40,10 +41,16 @@ type smallPack struct {
 	entries []packEntry
 }
 
-// mergeIfDue merges what flush wrote once it is mergePacks flushes or
-// mergeBytes of packs.
+// mergeIfDue merges what flush wrote once it is mergePacks packs,
+// mergeLoose flushes, or mergeBytes of packs.
 func (r *Repo) mergeIfDue() error {
-	if len(r.small) >= mergePacks || r.smallBytes >= mergeBytes {
+	packs := 0
+	for _, p := range r.small {
+		if !p.sum.IsZero() {
+			packs++
+		}
+	}
+	if packs >= mergePacks || len(r.small) >= mergeLoose || r.smallBytes >= mergeBytes {
 		return r.mergeSmall()
 	}
 	return nil

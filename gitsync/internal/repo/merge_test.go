@@ -23,7 +23,9 @@ func TestMergeLoose(t *testing.T) {
 	dir := t.TempDir()
 	r := open(t, dir)
 	var ids []string
-	for i := range mergePacks {
+	// mergePacks packs, each after three flushes of loose objects: the
+	// last pack makes the merge.
+	for i := range 4 * mergePacks {
 		var group []*paste.Paste
 		n := 1 // loose objects
 		if i%4 == 3 {

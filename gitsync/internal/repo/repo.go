@@ -165,13 +165,18 @@ func (r *Repo) SetRef(name plumbing.ReferenceName, h plumbing.Hash) error {
 }
 
 // Objects written between two flushes (a commit, or a group's) become one
-// pack when they are more than looseMax, else loose files. What mergePacks
-// flushes wrote, or packs of mergeBytes, are merged into one pack
+// pack when they are more than looseMax, else loose files. mergePacks
+// packs, mergeLoose flushes, or packs of mergeBytes are merged into one pack
 // (merge.go), so that packs and loose files do not pile up; their entries
 // wait in memory till then.
 const (
-	looseMax     = 8
-	mergePacks   = 32
+	looseMax   = 8
+	mergePacks = 32
+	// mergeLoose: a merge makes go-git read every pack's index again
+	// (0.5 s of CPU at 1M pastes, a 75 MB index), which a merge every 32
+	// single pastes made 17 ms of each; their loose files, 5-6 a paste,
+	// wait for this many flushes.
+	mergeLoose   = 1024
 	mergeBytes   = 32 << 20
 	maxOpenPacks = 64
 	// maxCachedTrees bounds the decoded trees kept: at 100,000 pastes a
