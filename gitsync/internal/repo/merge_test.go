@@ -63,7 +63,7 @@ func TestMergeLoose(t *testing.T) {
 
 // TestMeasureMergedReads (PASTEUR_MEASURE=N, N pastes): figures for
 // BENCHMARKS.md. N pastes, one commit each (loose objects, merged every
-// mergePacks), in two repositories: merged packs with deltas, and merged
+// mergeLoose), in two repositories: merged packs with deltas, and merged
 // packs of whole objects. What stays on disk per paste, and the time to
 // read every paste back: opened anew (the first reads decode the trees),
 // then again (decoded trees cached).
