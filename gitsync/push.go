@@ -39,7 +39,7 @@ func (s *Store) push(ctx context.Context, tip plumbing.Hash) error {
 		}
 		t1 := time.Now()
 		s.mu.Lock()
-		pack, err := s.repo.PackFor(tip, old, others, p.RefDeltas())
+		pack, err := s.repo.PackFor(tip, old, others, p.RefDeltas(), p.Thin())
 		s.mu.Unlock()
 		if errors.Is(err, repo.ErrNotAncestor) {
 			return fmt.Errorf("%w: %w", errRejected, err)

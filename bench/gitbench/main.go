@@ -56,6 +56,7 @@ func main() {
 	startRuns := flag.Int("startup-runs", 3, "runs of each start-up measure")
 	waitComplete := flag.Bool("complete", true, "after the first start, wait until the repository is complete (the history in the background) and time it")
 	noPartial := flag.Bool("no-partial", false, "start-up against a remote that allows no partial fetch (uploadpack.allowFilter, allowAnySHA1InWant off): the whole history at start")
+	keep := flag.String("keep", "", "keep the generated repositories of the cost part in this `dir` (on the filesystem of the temporary directory), made when missing, and give each run a copy of them (git clone --local: hard links): 1M pastes take minutes to generate")
 	flag.Parse()
 	if *trendN > 0 {
 		trend(*trendN)
@@ -142,7 +143,11 @@ func main() {
 		for _, size := range sizes {
 			name := fmt.Sprintf("r%d.git", size)
 			t0 := time.Now()
-			generate(tmp, name, size, *layout)
+			if *keep != "" {
+				cached(*keep, tmp, name, size, *layout)
+			} else {
+				generate(tmp, name, size, *layout)
+			}
 			configure(filepath.Join(tmp, name), *remoteConfig)
 			fmt.Printf("cost: generated %d pastes in %.1fs\n", size, time.Since(t0).Seconds())
 			if *seed {
@@ -158,11 +163,11 @@ func main() {
 		var med [2]result
 		for i, size := range sizes {
 			med[i] = median(rounds[i])
-			fmt.Printf("cost at %6d pastes: local (commit+fsync) %.2f ms, %.2f ms CPU, %.0f bytes per paste; with push %.2f ms/paste, %.0f bytes pushed per paste; first open %.2fs (medians of %d rounds)\n",
-				size, med[i].LocalMS, med[i].LocalCPU, med[i].LocalB, med[i].RemoteMS, med[i].PushedB, rounds[i][0].OpenSec, len(rounds[i]))
+			fmt.Printf("cost at %6d pastes: local (commit+fsync) %.2f ms, %.2f ms CPU, %.0f bytes written at commit, %.0f kept (merges included) per paste; with push %.2f ms/paste, %.0f bytes pushed per paste; first open %.2fs (medians of %d rounds)\n",
+				size, med[i].LocalMS, med[i].LocalCPU, med[i].WrittenB, med[i].LocalB, med[i].RemoteMS, med[i].PushedB, rounds[i][0].OpenSec, len(rounds[i]))
 		}
-		fmt.Printf("cost ratio %d/1k pastes: local time %.2fx, CPU %.2fx, bytes %.2fx; with push %.2fx, bytes pushed %.2fx\n", *big,
-			med[1].LocalMS/med[0].LocalMS, med[1].LocalCPU/med[0].LocalCPU, med[1].LocalB/med[0].LocalB, med[1].RemoteMS/med[0].RemoteMS, med[1].PushedB/med[0].PushedB)
+		fmt.Printf("cost ratio %d/1k pastes: local time %.2fx, CPU %.2fx, bytes written %.2fx, kept %.2fx; with push %.2fx, bytes pushed %.2fx\n", *big,
+			med[1].LocalMS/med[0].LocalMS, med[1].LocalCPU/med[0].LocalCPU, med[1].WrittenB/med[0].WrittenB, med[1].LocalB/med[0].LocalB, med[1].RemoteMS/med[0].RemoteMS, med[1].PushedB/med[0].PushedB)
 		// The same push by git itself, for what the remote's side costs.
 		var gitMS [2]float64
 		for i, size := range sizes {
@@ -365,6 +370,18 @@ func firstPaste(dir string) string {
 	return filepath.Base(strings.TrimSpace(line))
 }
 
+// cached makes dir/name a copy of the repository keep/name of n pastes
+// (git clone --local, whose objects are hard links), generating that one
+// first when it is missing.
+func cached(keep, dir, name string, n int, layout string) {
+	if _, err := os.Stat(filepath.Join(keep, name)); err != nil {
+		generate(keep, name, n, layout)
+	}
+	if out, err := exec.Command("git", "clone", "-q", "--bare", "--local", filepath.Join(keep, name), filepath.Join(dir, name)).CombinedOutput(); err != nil {
+		fatalf("git clone: %v %s", err, out)
+	}
+}
+
 // seedClone makes data a bare clone of the repository remote (on the same
 // filesystem, without the network), its remote-tracking branch at the
 // remote's tip, as a store that fetched it leaves it.
@@ -406,6 +423,7 @@ func median(rs []result) result {
 		LocalMS:  pick(func(r result) float64 { return r.LocalMS }),
 		LocalCPU: pick(func(r result) float64 { return r.LocalCPU }),
 		LocalB:   pick(func(r result) float64 { return r.LocalB }),
+		WrittenB: pick(func(r result) float64 { return r.WrittenB }),
 		RemoteMS: pick(func(r result) float64 { return r.RemoteMS }),
 		PushedB:  pick(func(r result) float64 { return r.PushedB }),
 	}

@@ -124,7 +124,7 @@ func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []
 	}
 	c.Committer = object.Signature{Name: defaultAuthor, Email: authorEmail, When: c.Author.When}
 	c.Message += "\n"
-	return r.put(c.Encode)
+	return r.putCommit(c)
 }
 
 // signature is a commit identity for user at when: anonymousAuthor when
@@ -282,7 +282,7 @@ func (r *Repo) Replay(tip, base, onto plumbing.Hash, log *slog.Logger) (plumbing
 		if onto.IsZero() {
 			n.ParentHashes = nil
 		}
-		if onto, err = r.put(n.Encode); err != nil {
+		if onto, err = r.putCommit(n); err != nil {
 			return plumbing.ZeroHash, err
 		}
 	}

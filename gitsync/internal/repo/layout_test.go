@@ -295,7 +295,7 @@ func TestReplayPackHasBlobs(t *testing.T) {
 	if err := r.SetRef(master, tip); err != nil { // flushes the replay
 		t.Fatal(err)
 	}
-	pack, err := r.PackFor(tip, theirs, nil, false)
+	pack, err := r.PackFor(tip, theirs, nil, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func (r *Repo) MoveFlat(tip plumbing.Hash, now time.Time) (commit plumbing.Hash,
 		Author: sig, Committer: sig, TreeHash: tree, ParentHashes: []plumbing.Hash{tip},
 		Message: fmt.Sprintf("Move %d pastes from the root to ID[0]/ID[1]/ID\n", len(files)),
 	}
-	commit, err = r.put(c.Encode)
+	commit, err = r.putCommit(c)
 	return commit, len(files), kept, err
 }
 

@@ -13,7 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// The packfiles pasteur writes hold whole objects (no deltas), and most
+// The packfiles pasteur writes hold whole objects (the packs it pushes
+// hold deltas too, thin.go), and most
 // are stored in their zlib streams without compression: pasteur's objects
 // are small (a paste's JSON, trees whose 20-byte hashes do not compress),
 // deflate at its default level cost 3.3 ms for a group of 64 pastes' 160
@@ -39,21 +40,32 @@ type entryEncoder struct {
 }
 
 func (e *entryEncoder) encode(o plumbing.EncodedObject) (packEntry, error) {
-	var buf bytes.Buffer
-	size := o.Size()
-	c := byte(o.Type())<<4 | byte(size&0x0f)
-	for size >>= 4; size > 0; size >>= 7 {
-		buf.WriteByte(c | 0x80)
-		c = byte(size & 0x7f)
-	}
-	buf.WriteByte(c)
-
 	rd, err := o.Reader()
 	if err != nil {
 		return packEntry{}, err
 	}
-	if o.Size() <= storeMax {
-		err = writeStored(&buf, rd, o.Size())
+	entry, err := e.entry(o.Hash(), o.Type(), nil, rd, o.Size())
+	if cerr := rd.Close(); err == nil {
+		err = cerr
+	}
+	return entry, err
+}
+
+// entry encodes the size bytes of rd as the packfile entry of object h,
+// of type typ, with prefix (a delta's base) between header and stream.
+func (e *entryEncoder) entry(h plumbing.Hash, typ plumbing.ObjectType, prefix []byte, rd io.Reader, size int64) (packEntry, error) {
+	var buf bytes.Buffer
+	c := byte(typ)<<4 | byte(size&0x0f)
+	for s := size >> 4; s > 0; s >>= 7 {
+		buf.WriteByte(c | 0x80)
+		c = byte(s & 0x7f)
+	}
+	buf.WriteByte(c)
+	buf.Write(prefix)
+
+	var err error
+	if size <= storeMax {
+		err = writeStored(&buf, rd, size)
 	} else {
 		if e.deflate == nil {
 			e.deflate, err = zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
@@ -66,13 +78,10 @@ func (e *entryEncoder) encode(o plumbing.EncodedObject) (packEntry, error) {
 			}
 		}
 	}
-	if cerr := rd.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		return packEntry{}, fmt.Errorf("encode object %s: %w", o.Hash(), err)
+		return packEntry{}, fmt.Errorf("encode object %s: %w", h, err)
 	}
-	return packEntry{hash: o.Hash(), data: buf.Bytes()}, nil
+	return packEntry{hash: h, data: buf.Bytes()}, nil
 }
 
 // writeStored writes the size bytes of rd to buf as a zlib stream of stored

@@ -20,8 +20,10 @@ var ErrNotAncestor = errors.New("not an ancestor of the tip")
 // (ZeroHash: no branch) to tip, or an error wrapping ErrNotAncestor when old
 // is not an ancestor of tip. For a new branch, the objects that the commits
 // in others (the remote's other refs) reach are left out. With refDeltas,
-// the remote does not take offset deltas.
-func (r *Repo) PackFor(tip, old plumbing.Hash, others []plumbing.Hash, refDeltas bool) ([]byte, error) {
+// the remote does not take offset deltas. With thin, the remote completes
+// thin packs (git's receive-pack does, unless it says no-thin): the pack
+// from old holds what changed as deltas against what old holds (thin.go).
+func (r *Repo) PackFor(tip, old plumbing.Hash, others []plumbing.Hash, refDeltas, thin bool) ([]byte, error) {
 	var hashes []plumbing.Hash
 	if old.IsZero() {
 		// A new branch: everything, less what the remote's other refs
@@ -40,7 +42,12 @@ func (r *Repo) PackFor(tip, old plumbing.Hash, others []plumbing.Hash, refDeltas
 		if !r.Has(old) {
 			return nil, fmt.Errorf("%s: %w", old, ErrNotAncestor)
 		}
-		if c, err := r.commit(tip); err == nil && len(c.ParentHashes) == 1 && c.ParentHashes[0] == old {
+		c, err := r.commit(tip)
+		if err != nil {
+			return nil, err
+		}
+		child := len(c.ParentHashes) == 1 && c.ParentHashes[0] == old
+		if child && !thin {
 			if pack := r.batch.lastPack(tip); pack != nil {
 				// A commit replayed onto old reuses the blobs of the
 				// commit it copies, written by an earlier flush: the
@@ -54,12 +61,21 @@ func (r *Repo) PackFor(tip, old plumbing.Hash, others []plumbing.Hash, refDeltas
 				}
 			}
 		}
-		base, err := r.MergeBase(old, tip)
-		if err != nil {
-			return nil, err
+		if !child {
+			base, err := r.MergeBase(old, tip)
+			if err != nil {
+				return nil, err
+			}
+			if base != old {
+				return nil, fmt.Errorf("%s: %w", old, ErrNotAncestor)
+			}
 		}
-		if base != old {
-			return nil, fmt.Errorf("%s: %w", old, ErrNotAncestor)
+		if thin {
+			hashes, bases, err := r.changesSince(tip, old)
+			if err != nil {
+				return nil, err
+			}
+			return r.thinPack(hashes, bases)
 		}
 		if hashes, err = r.objectsSince(tip, old); err != nil {
 			return nil, err
@@ -79,39 +95,62 @@ func (r *Repo) PackFor(tip, old plumbing.Hash, others []plumbing.Hash, refDeltas
 // what changed, where revlist.Objects would read every tree of the history.
 // A merge commit on the way falls back to revlist.
 func (r *Repo) objectsSince(tip, base plumbing.Hash) ([]plumbing.Hash, error) {
+	hashes, _, err := r.changesSince(tip, base)
+	return hashes, err
+}
+
+// changesSince is objectsSince, with the earlier version of each object
+// where it has one (bases): a commit's parent, and what the parent's tree
+// held at the path of a tree or blob. Each such version is reachable from
+// base or comes earlier in hashes, which are in the order of the commits
+// (oldest first), a tree before what it holds. bases is empty when the
+// line holds a merge.
+func (r *Repo) changesSince(tip, base plumbing.Hash) ([]plumbing.Hash, map[plumbing.Hash]plumbing.Hash, error) {
 	line, err := r.commitsSince(tip, base)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	set := make(map[plumbing.Hash]bool)
+	bases := make(map[plumbing.Hash]plumbing.Hash)
 	var out []plumbing.Hash
-	add := func(h plumbing.Hash) {
+	add := func(h, before plumbing.Hash) {
 		if !set[h] {
 			set[h] = true
 			out = append(out, h)
+			if !before.IsZero() {
+				bases[h] = before
+			}
 		}
 	}
 	for _, c := range line {
 		if len(c.ParentHashes) != 1 {
-			return revlist.Objects(r.st, []plumbing.Hash{tip}, []plumbing.Hash{base})
+			hashes, err := revlist.Objects(r.st, []plumbing.Hash{tip}, []plumbing.Hash{base})
+			return hashes, nil, err
 		}
-		parentTree, err := r.treeOf(c.ParentHashes[0])
-		if err != nil {
-			return nil, err
-		}
-		add(c.Hash)
-		if c.TreeHash != parentTree {
-			add(c.TreeHash)
-		}
-		err = r.walkChanges(parentTree, c.TreeHash, "", func(_ string, e object.TreeEntry) error {
-			if e.Mode != filemode.Submodule {
-				add(e.Hash)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
+		if err := r.commitChanges(c, add); err != nil {
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return out, bases, nil
+}
+
+// commitChanges calls add for commit c, of one parent, and for every tree
+// and blob of its tree that its parent's lacks, with its earlier version
+// (ZeroHash: none): the parent for c, what the parent's tree held at the
+// object's path for the others. A tree comes before what it holds.
+func (r *Repo) commitChanges(c *object.Commit, add func(h, before plumbing.Hash)) error {
+	parentTree, err := r.treeOf(c.ParentHashes[0])
+	if err != nil {
+		return err
+	}
+	add(c.Hash, c.ParentHashes[0])
+	if c.TreeHash != parentTree {
+		add(c.TreeHash, parentTree)
+	}
+	return r.walkDiff(parentTree, c.TreeHash, "", func(_ string, e object.TreeEntry, before plumbing.Hash) error {
+		if e.Mode != filemode.Submodule {
+			add(e.Hash, before)
+		}
+		return nil
+	})
 }

@@ -81,7 +81,7 @@ func (r *Repo) CommitRemovals(parent plumbing.Hash, removals []Removal, now time
 		c.ParentHashes = []plumbing.Hash{parent}
 	}
 	c.Message = "Remove " + strings.Join(names, ", ") + "\n"
-	return r.put(c.Encode)
+	return r.putCommit(c)
 }
 
 // Removed returns the ids of the pastes that commit from holds and commit to

@@ -323,11 +323,11 @@ func TestReplay(t *testing.T) {
 	if mb, _ := r.MergeBase(theirs, tip); mb != theirs {
 		t.Error("the replay is not on the other line")
 	}
-	pack, err := r.PackFor(tip, theirs, nil, false)
+	pack, err := r.PackFor(tip, theirs, nil, false, false)
 	if err != nil || len(pack) == 0 {
 		t.Errorf("PackFor: %d bytes, %v", len(pack), err)
 	}
-	if _, err := r.PackFor(tip, mine, nil, false); !errors.Is(err, ErrNotAncestor) {
+	if _, err := r.PackFor(tip, mine, nil, false, false); !errors.Is(err, ErrNotAncestor) {
 		t.Errorf("PackFor from another line: %v", err)
 	}
 }

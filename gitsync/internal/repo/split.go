@@ -95,7 +95,7 @@ func (r *Repo) insertPastes(base plumbing.Hash, depth int, files []pasteFile) (p
 		}
 	}
 
-	return r.putTree(entries)
+	return r.putTree(base, entries)
 }
 
 // hasCharDir reports whether entries hold a one-character directory: the

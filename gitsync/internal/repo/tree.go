@@ -123,7 +123,7 @@ func (r *Repo) writeTree(base plumbing.Hash, files []file, replace bool) (plumbi
 		}
 	}
 
-	return r.putTree(entries)
+	return r.putTree(base, entries)
 }
 
 // walkChanges calls fn for every entry of tree to that tree from lacks or
@@ -131,6 +131,12 @@ func (r *Repo) writeTree(base plumbing.Hash, files []file, replace bool) (plumbi
 // descending into changed directories, which fn sees too. Entries that from
 // holds and to lacks are not reported.
 func (r *Repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path string, e object.TreeEntry) error) error {
+	return r.walkDiff(from, to, prefix, func(p string, e object.TreeEntry, _ plumbing.Hash) error { return fn(p, e) })
+}
+
+// walkDiff is walkChanges, with fn told what from held at the entry's
+// path with the same mode (ZeroHash: nothing, or another mode).
+func (r *Repo) walkDiff(from, to plumbing.Hash, prefix string, fn func(path string, e object.TreeEntry, before plumbing.Hash) error) error {
 	if from == to {
 		return nil
 	}
@@ -156,11 +162,11 @@ func (r *Repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path s
 				}
 			}
 		}
-		if err := fn(prefix+e.Name, e); err != nil {
+		if err := fn(prefix+e.Name, e, before); err != nil {
 			return err
 		}
 		if e.Mode == filemode.Dir {
-			if err := r.walkChanges(before, e.Hash, prefix+e.Name+"/", fn); err != nil {
+			if err := r.walkDiff(before, e.Hash, prefix+e.Name+"/", fn); err != nil {
 				return err
 			}
 		}
@@ -169,13 +175,24 @@ func (r *Repo) walkChanges(from, to plumbing.Hash, prefix string, fn func(path s
 }
 
 // putTree writes a tree of entries, sorted in git's order (a directory
-// sorts as "name/"), and keeps it in the tree cache.
-func (r *Repo) putTree(entries []object.TreeEntry) (plumbing.Hash, error) {
+// sorts as "name/"), the new version of tree base (ZeroHash: none), and
+// keeps it in the tree cache.
+func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing.Hash, error) {
 	sort.Sort(object.TreeEntrySorter(entries))
 	t := &object.Tree{Entries: entries}
 	h, err := r.put(t.Encode)
 	if err == nil {
 		r.cacheTree(h, t)
+		r.noteVersion(h, base)
+	}
+	return h, err
+}
+
+// putCommit writes commit c, the new version of its first parent.
+func (r *Repo) putCommit(c *object.Commit) (plumbing.Hash, error) {
+	h, err := r.put(c.Encode)
+	if err == nil && len(c.ParentHashes) > 0 {
+		r.noteVersion(h, c.ParentHashes[0])
 	}
 	return h, err
 }

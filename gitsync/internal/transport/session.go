@@ -229,6 +229,14 @@ func (p *Push) Refs() ([]plumbing.Hash, error) {
 // deltas.
 func (p *Push) RefDeltas() bool { return !p.adv.Capabilities.Supports(capability.OFSDelta) }
 
+// noThin is the capability by which a remote asks not to be sent thin
+// packs (deltas against objects it holds rather than the pack).
+const noThin capability.Capability = "no-thin"
+
+// Thin reports whether a pack for the remote may be thin: git's
+// receive-pack completes one with the objects it holds.
+func (p *Push) Thin() bool { return !p.adv.Capabilities.Supports(noThin) }
+
 // Send moves the remote branch (or any ref) from old (ZeroHash: no
 // branch) to tip (ZeroHash: deletes it), sending pack, which holds the
 // objects it lacks. The remote moves it only if it is still at old, so a

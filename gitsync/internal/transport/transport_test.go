@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
@@ -134,5 +135,21 @@ func TestNew(t *testing.T) {
 	}
 	if _, err := New("git://h/r.git", nil, Auth{}); err == nil {
 		t.Error("no dial function accepted")
+	}
+}
+
+// TestThin: a pack may be thin unless the remote says no-thin.
+func TestThin(t *testing.T) {
+	for caps, want := range map[string]bool{
+		"report-status delete-refs side-band-64k ofs-delta": true,
+		"report-status no-thin ofs-delta":                   false,
+	} {
+		adv := packp.NewAdvRefs()
+		if err := adv.Capabilities.Decode([]byte(caps)); err != nil {
+			t.Fatal(err)
+		}
+		if got := (&Push{adv: adv}).Thin(); got != want {
+			t.Errorf("%q: Thin %v, want %v", caps, got, want)
+		}
 	}
 }
