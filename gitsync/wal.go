@@ -130,14 +130,7 @@ func (s *Store) writeLogged(group []*request) {
 			r.done <- err
 			continue
 		}
-		perr := s.repo.Free(tip, r.p.ID)
-		if perr == nil && (seen[r.p.ID] || s.logged.docs[r.p.ID].p != nil) {
-			perr = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
-		}
-		var doc []byte
-		if perr == nil {
-			doc, perr = paste.Marshal(r.p)
-		}
+		doc, perr := s.checkNew(tip, r.p, seen[r.p.ID] || s.logged.docs[r.p.ID].p != nil)
 		if perr != nil {
 			r.done <- perr
 			continue

@@ -292,14 +292,7 @@ func (s *Store) commitGroup(group []*request) (accepted []*request, parent, tip 
 			removes = append(removes, r)
 			continue
 		}
-		perr := s.repo.Free(parent, r.p.ID)
-		if perr == nil && seen[r.p.ID] {
-			perr = fmt.Errorf("gitsync: paste %s: %w", r.p.ID, paste.ErrExists)
-		}
-		if perr == nil {
-			_, perr = paste.Marshal(r.p)
-		}
-		if perr != nil {
+		if _, perr := s.checkNew(parent, r.p, seen[r.p.ID]); perr != nil {
 			r.done <- perr
 			continue
 		}
@@ -466,4 +459,18 @@ func (s *Store) giveWay(cancel context.CancelFunc) (gave func() bool) {
 		close(stopped)
 		return <-result
 	}
+}
+
+// checkNew returns the document of p, a new paste for the branch at tip,
+// or why it cannot be made: its id is on the branch, or taken already
+// (taken: earlier in its group, or waiting in the log), or p does not
+// marshal.
+func (s *Store) checkNew(tip plumbing.Hash, p *paste.Paste, taken bool) ([]byte, error) {
+	if err := s.repo.Free(tip, p.ID); err != nil {
+		return nil, err
+	}
+	if taken {
+		return nil, fmt.Errorf("gitsync: paste %s: %w", p.ID, paste.ErrExists)
+	}
+	return paste.Marshal(p)
 }

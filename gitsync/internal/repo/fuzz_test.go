@@ -17,23 +17,7 @@ import (
 // git made (testdata, with offset and reference deltas), one pasteur
 // assembles, and the bombs (gittest).
 func FuzzIndexPack(f *testing.F) {
-	st := memory.NewStorage()
-	var enc entryEncoder
-	var entries []packEntry
-	for _, data := range []string{"", "a paste", "a paste, and more of it"} {
-		o := st.NewEncodedObject()
-		o.SetType(plumbing.BlobObject)
-		w, _ := o.Writer()
-		w.Write([]byte(data))
-		w.Close()
-		e, err := enc.encode(o)
-		if err != nil {
-			f.Fatal(err)
-		}
-		entries = append(entries, e)
-	}
-	pack, _ := assemblePack(entries)
-	f.Add(pack)
+	f.Add(blobPack(f, "", "a paste", "a paste, and more of it"))
 	f.Add([]byte("PACK\x00\x00\x00\x02\xff\xff\xff\xff"))
 	// Bombs: a delta building 1 GiB, a blob of zeros over the limit.
 	f.Add(gittest.DeltaBomb())
@@ -81,23 +65,7 @@ var fuzzLimits = Limits{Object: 1 << 20, Paste: 1 << 20, Chain: 2 << 20, Pack: 8
 // from the network too; ReadObjects never panics or goes past its limits,
 // and what it returns can be stored and read back.
 func FuzzReadObjects(f *testing.F) {
-	st := memory.NewStorage()
-	var enc entryEncoder
-	var entries []packEntry
-	for _, data := range []string{"a tree's paste", "another"} {
-		o := st.NewEncodedObject()
-		o.SetType(plumbing.BlobObject)
-		w, _ := o.Writer()
-		w.Write([]byte(data))
-		w.Close()
-		e, err := enc.encode(o)
-		if err != nil {
-			f.Fatal(err)
-		}
-		entries = append(entries, e)
-	}
-	pack, _ := assemblePack(entries)
-	f.Add(pack)
+	f.Add(blobPack(f, "a tree's paste", "another"))
 	f.Add(gittest.DeltaBomb())
 	f.Fuzz(func(t *testing.T, pack []byte) {
 		r, err := Open("", plumbing.NewBranchReferenceName("master"))
@@ -119,4 +87,26 @@ func FuzzReadObjects(f *testing.F) {
 			}
 		}
 	})
+}
+
+// blobPack returns a pack pasteur assembles, of a blob of each of datas: a
+// seed of the fuzz targets.
+func blobPack(f *testing.F, datas ...string) []byte {
+	st := memory.NewStorage()
+	var enc entryEncoder
+	var entries []packEntry
+	for _, data := range datas {
+		o := st.NewEncodedObject()
+		o.SetType(plumbing.BlobObject)
+		w, _ := o.Writer()
+		w.Write([]byte(data))
+		w.Close()
+		e, err := enc.encode(o)
+		if err != nil {
+			f.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	pack, _ := assemblePack(entries)
+	return pack
 }
