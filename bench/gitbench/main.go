@@ -52,11 +52,10 @@ func main() {
 	pushN := flag.Int("push-n", 100, "pastes with the remote in each round of the cost measurement (a push at 1M pastes takes seconds: the remote's connectivity check)")
 	trendN := flag.Int("trend", 0, "only compute the bytes of trees a paste rewrites, from 1,000 pastes up to this `count`, in both layouts, and exit (no root, no repository)")
 	gen := flag.String("generate", "", "only make a bare repository of -big pastes at this `path`, and exit")
-	remotes := flag.String("remotes", "", "keep the large repository of the start-up part in this `directory` (rDIG.git, DIG the -big count), generated there when missing and reused when present (the generator takes minutes at 1M)")
 	startRuns := flag.Int("startup-runs", 3, "runs of each start-up measure")
 	waitComplete := flag.Bool("complete", true, "after the first start, wait until the repository is complete (the history in the background) and time it")
 	noPartial := flag.Bool("no-partial", false, "start-up against a remote that allows no partial fetch (uploadpack.allowFilter, allowAnySHA1InWant off): the whole history at start")
-	keep := flag.String("keep", "", "keep the generated repositories of the cost part in this `dir` (on the filesystem of the temporary directory), made when missing, and give each run a copy of them (git clone --local: hard links): 1M pastes take minutes to generate")
+	keep := flag.String("keep", "", "keep the generated repositories in this `dir` (rN.git, N their pastes; on the filesystem of the temporary directory), made when missing and reused when present: the cost part gets a copy of them (git clone --local: hard links), the start-up part serves them as they are; 1M pastes take minutes to generate")
 	flag.Parse()
 	if *trendN > 0 {
 		trend(*trendN)
@@ -200,8 +199,8 @@ func main() {
 	if !skipped("startup") {
 		name := fmt.Sprintf("r%d.git", *big)
 		src := filepath.Join(tmp, name)
-		if *remotes != "" {
-			src = filepath.Join(*remotes, name)
+		if *keep != "" {
+			src = filepath.Join(*keep, name)
 		}
 		if _, err := os.Stat(src); err != nil {
 			t0 := time.Now()
