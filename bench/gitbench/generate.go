@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/pasteur-dev/pasteur/bench/internal/fastimport"
 )
 
 // generate makes the bare repository dir/name holding n pastes in commits
@@ -14,31 +14,13 @@ import (
 // commit.
 func generate(dir, name string, n int, layout string) {
 	repo := filepath.Join(dir, name)
-	if out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=master", repo).CombinedOutput(); err != nil {
-		fatalf("git init: %v %s", err, out)
-	}
-	cmd := exec.Command("git", "--git-dir="+repo, "fast-import", "--quiet")
-	in, err := cmd.StdinPipe()
+	im, err := fastimport.Start(repo)
 	if err != nil {
 		fatalf("%v", err)
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		fatalf("%v", err)
-	}
-	w := bufio.NewWriterSize(in, 1<<20)
 	rng := rand.New(rand.NewPCG(uint64(n), 42))
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	when := int64(1700000000)
-	commit := func(msg string, files []string) {
-		when++
-		fmt.Fprintf(w, "commit refs/heads/master\ncommitter pasteur <pasteur@localhost> %d +0000\ndata %d\n%s\n", when, len(msg), msg)
-		for _, f := range files {
-			w.WriteString(f)
-		}
-		w.WriteString("\n")
-	}
-	commit("Initial commit", nil)
+	im.Commit("Initial commit")
 	var files []string
 	trie := &node{}
 	for i := range n {
@@ -48,7 +30,7 @@ func generate(dir, name string, n int, layout string) {
 		}
 		body := fmt.Sprintf(`{"contents":"paste %d\n","encrypted":false}`+"\n", i)
 		write := func(path string) {
-			files = append(files, fmt.Sprintf("M 100644 inline %s\ndata %d\n%s\n", path, len(body), body))
+			files = append(files, fastimport.File(path, body))
 		}
 		if layout == "adaptive" {
 			trie.add(string(id), "", 0, write, func(from, to string) {
@@ -58,16 +40,12 @@ func generate(dir, name string, n int, layout string) {
 			write(layoutPath(layout, string(id)))
 		}
 		if len(files) >= 1000 || i == n-1 {
-			commit(fmt.Sprintf("Pastes %d", i), files)
+			im.Commit(fmt.Sprintf("Pastes %d", i), files...)
 			files = files[:0]
 		}
 	}
-	if err := w.Flush(); err != nil {
+	if err := im.Close(); err != nil {
 		fatalf("%v", err)
-	}
-	in.Close()
-	if err := cmd.Wait(); err != nil {
-		fatalf("git fast-import: %v", err)
 	}
 	// A reverse index, as git since 2.41 writes with every pack (and as
 	// hosted remotes have): without it, git upload-pack computes one for

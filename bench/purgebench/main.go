@@ -14,7 +14,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -30,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/bench/internal/fastimport"
 	"github.com/pasteur-dev/pasteur/gitsync"
 	"github.com/pasteur-dev/pasteur/paste"
 )
@@ -177,36 +177,19 @@ func spread(ids []string, k int) []string {
 // generate makes the bare repository dir of n pastes, one commit each, in
 // pasteur's layout, and returns their ids, oldest first.
 func generate(dir string, n int) []string {
-	if out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=master", dir).CombinedOutput(); err != nil {
-		fatalf("git init: %v %s", err, out)
-	}
-	cmd := exec.Command("git", "--git-dir="+dir, "fast-import", "--quiet")
-	in, err := cmd.StdinPipe()
+	im, err := fastimport.Start(dir)
 	if err != nil {
 		fatalf("%v", err)
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		fatalf("%v", err)
-	}
-	w := bufio.NewWriterSize(in, 1<<20)
-	when := int64(1700000000)
 	ids := make([]string, n)
 	for i := range n {
 		id := randomID()
 		ids[i] = id
 		body := fmt.Sprintf(`{"contents":"paste %d\n","encrypted":false,"delete_hash":"sha256:%064x"}`+"\n", i, rand.Uint64())
-		msg := "Paste " + id
-		when++
-		fmt.Fprintf(w, "commit refs/heads/master\ncommitter pasteur <pasteur@localhost> %d +0000\ndata %d\n%s\n", when, len(msg), msg)
-		fmt.Fprintf(w, "M 100644 inline %s/%s/%s\ndata %d\n%s\n\n", id[:1], id[1:2], id, len(body), body)
+		im.Commit("Paste "+id, fastimport.File(id[:1]+"/"+id[1:2]+"/"+id, body))
 	}
-	if err := w.Flush(); err != nil {
+	if err := im.Close(); err != nil {
 		fatalf("%v", err)
-	}
-	in.Close()
-	if err := cmd.Wait(); err != nil {
-		fatalf("git fast-import: %v", err)
 	}
 	return ids
 }
