@@ -113,6 +113,7 @@ func TestRemoteGoesAway(t *testing.T) {
 	time.Sleep(time.Second)
 	bed.Stop(daemon)
 	time.Sleep(3 * time.Second)
+	clearStaleLocks(t, bare)
 	daemon = gitDaemon(t, bed, tmp)
 	acked := wait()
 	waitPushed(t, bed, bed.Bridge, base)
@@ -125,12 +126,33 @@ func TestRemoteGoesAway(t *testing.T) {
 	time.Sleep(time.Second)
 	srv.kill()
 	killed := wait()
+	clearStaleLocks(t, bare)
 	gitDaemon(t, bed, tmp)
 	startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur-restarted", args: args})
 	waitPushed(t, bed, bed.Bridge, base)
 	checkRemote(t, bare, append(acked, killed...))
 	if len(killed) == 0 {
 		t.Error("no paste was acknowledged before the kill: the test proves little")
+	}
+}
+
+// clearStaleLocks removes the lock files of the bare repository's refs, as
+// its operator does after its server crashed: the daemon is stopped with
+// SIGKILL, and a git receive-pack killed while it held the branch's lock
+// leaves refs/heads/master.lock behind, which refuses every later push
+// (pasteur's included: it reports the remote's reason and keeps its
+// pastes queued) until someone removes it.
+func clearStaleLocks(t *testing.T, bare string) {
+	t.Helper()
+	locks, _ := filepath.Glob(filepath.Join(bare, "refs", "heads", "*.lock"))
+	if more, _ := filepath.Glob(filepath.Join(bare, "*.lock")); len(more) > 0 {
+		locks = append(locks, more...)
+	}
+	for _, l := range locks {
+		if err := os.Remove(l); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("removed %s, left by the killed git receive-pack", l)
 	}
 }
 

@@ -30,7 +30,9 @@ func deltaPack(t *testing.T, opts ...string) ([]byte, []plumbing.Hash) {
 		fmt.Fprintf(&in, "M 100644 inline d/%d\ndata 1\n%d\n\n", i, i%10)
 	}
 	gittest.Run(t, in.String(), "--git-dir="+dir, "fast-import", "--quiet")
-	gittest.Git(t, dir, "repack", "-adfq")
+	// One thread: the deltas, and so the chains TestPackLimits measures,
+	// are then the same under any load.
+	gittest.Git(t, dir, "-c", "pack.threads=1", "repack", "-adfq")
 	pack := []byte(gittest.Run(t, "master\n", append([]string{"--git-dir=" + dir, "pack-objects", "--stdout", "--revs", "-q", "--threads=1"}, opts...)...))
 	var objs []plumbing.Hash
 	for _, line := range strings.Split(strings.TrimSpace(gittest.Git(t, dir, "rev-list", "--objects", "master")), "\n") {

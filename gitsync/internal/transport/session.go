@@ -248,6 +248,10 @@ func (p *Push) Send(ctx context.Context, branch plumbing.ReferenceName, old, tip
 	return p.SendFrom(ctx, branch, old, tip, bytes.NewReader(pack))
 }
 
+// quiet asks git receive-pack for no progress messages (go-git has no
+// name for it).
+const quiet = capability.Capability("quiet")
+
 // SendFrom is Send with the pack read from pack (nil for a deletion),
 // for a pack too large to hold in memory.
 func (p *Push) SendFrom(ctx context.Context, branch plumbing.ReferenceName, old, tip plumbing.Hash, pack io.Reader) error {
@@ -265,6 +269,14 @@ func (p *Push) SendFrom(ctx context.Context, branch plumbing.ReferenceName, old,
 			return err
 		}
 		req.Progress = said
+	}
+	if p.adv.Capabilities.Supports(quiet) {
+		// No progress of the remote's index-pack ("Resolving deltas",
+		// which a thin pack makes long) on channel 2, where it would fill
+		// the room kept for a refusal's reason.
+		if err := req.Capabilities.Set(quiet); err != nil {
+			return err
+		}
 	}
 	if p.adv.Capabilities.Supports(capability.Agent) {
 		if err := req.Capabilities.Set(capability.Agent, capability.DefaultAgent()); err != nil {
