@@ -34,13 +34,7 @@ func TestStaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := r.Stage(master, tip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Write(); err != nil {
-		t.Fatal(err)
-	}
+	s := written(t, r, tip)
 	late, err := r.putBlob([]byte("written while staged"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,13 +60,7 @@ func TestStaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, err := r.Stage(master, tip2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s2.Write(); err != nil {
-		t.Fatal(err)
-	}
+	s2 := written(t, r, tip2)
 	if err := r.SetRef(gitplumbing.ReferenceName("refs/heads/other"), tip2); err != nil {
 		t.Fatal(err)
 	}
@@ -115,13 +103,7 @@ func TestStagedLargeAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := r.Stage(master, tip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Write(); err != nil {
-		t.Fatal(err)
-	}
+	s := written(t, r, tip)
 	if err := s.Finish(); err != nil {
 		t.Fatal(err)
 	}
@@ -137,4 +119,18 @@ func TestStagedLargeAlone(t *testing.T) {
 			t.Errorf("%s after a reopen: %v", p.ID, err)
 		}
 	}
+}
+
+// written stages tip for master and writes its files, as the committer
+// does before it moves the ref.
+func written(t *testing.T, r *Repo, tip gitplumbing.Hash) *Staged {
+	t.Helper()
+	s, err := r.Stage(master, tip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
