@@ -187,9 +187,10 @@ const (
 	mergeBytes   = 32 << 20
 	maxOpenPacks = 64
 	// maxCachedEntries bounds the decoded trees kept, by their entries
-	// (~130 bytes each decoded): 2,048 leaves of 64 at 100,000 pastes,
-	// every directory of a smaller repository.
-	maxCachedEntries = 128 << 10
+	// (~100-160 bytes each decoded, 6-10 MB in all): every directory of a
+	// repository of up to ~30,000 pastes, the upper levels and the
+	// leaves in use of a larger one (a leaf holds ~77 pastes at 100,000).
+	maxCachedEntries = 64 << 10
 	// objectCacheSize bounds go-git's cache of encoded objects.
 	objectCacheSize = 2 * cache.MiByte
 )
