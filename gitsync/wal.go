@@ -1,7 +1,6 @@
 package gitsync
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -112,7 +111,11 @@ func (s *Store) logging() bool { return s.wal != nil && s.remote == nil }
 // writer loop.
 func (s *Store) writeLogged(group []*request) {
 	t0 := time.Now()
-	var buf []byte
+	size := 0 // of the records, about: a document is its text and ~300 bytes
+	for _, r := range group {
+		size += len(r.p.Contents) + 1024
+	}
+	buf := make([]byte, 0, size)
 	var accepted []*request
 	var kept []loggedPaste
 	s.mu.Lock()
@@ -138,7 +141,7 @@ func (s *Store) writeLogged(group []*request) {
 		seen[r.p.ID] = true
 		accepted = append(accepted, r)
 		p := *r.p
-		p.Contents = bytes.Clone(r.p.Contents)
+		p.Contents = nil // the commit and the reads take it from doc
 		kept = append(kept, loggedPaste{p: &p, doc: doc})
 		buf = wal.Append(buf, wal.Record{ID: r.p.ID, Doc: doc})
 	}

@@ -22,6 +22,14 @@ func TestFormatRoundTrip(t *testing.T) {
 	if err != nil || string(orig.Contents) != "hi" {
 		t.Fatalf("original format: %+v %v", orig, err)
 	}
+	// The stored bytes, exactly: encoding/json's, HTML escaped, and a
+	// newline.
+	p = &Paste{ID: "abc", Contents: []byte("a\r\nb\t🦀 <&> \"q\" \u2028"), Encrypted: true, Language: "go", User: "ann", Comment: "a note",
+		Created: created, Expires: created.Add(time.Hour), Burn: true, DeleteHash: "h"}
+	want := "{\"contents\":\"a\\r\\nb\\t🦀 \\u003c\\u0026\\u003e \\\"q\\\" \\u2028\",\"encrypted\":true,\"hl\":\"go\",\"user\":\"ann\",\"comment\":\"a note\",\"created\":\"2026-11-22T05:00:00Z\",\"expires\":\"2026-11-22T06:00:00Z\",\"burn\":true,\"delete_hash\":\"h\"}\n"
+	if b, err := Marshal(p); err != nil || string(b) != want {
+		t.Fatalf("stored as %q, %v; want %q", b, err, want)
+	}
 	if _, err := Marshal(&Paste{Contents: []byte{0xff}}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("non-UTF-8 marshalled: %v", err)
 	}

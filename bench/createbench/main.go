@@ -49,6 +49,8 @@ func main() {
 	profiles := flag.String("profiles", "", "write CPU profiles of round 1 into this `directory`")
 	logs := flag.String("logs", "", "write the servers' logs into this `directory` (default: standard error)")
 	level := flag.String("log-level", "warn", "the pasteur servers' --log-level (debug logs each group's commit and push)")
+	bin := flag.String("bin", "", "run this pasteur `binary` instead of building one (for A/B runs of two builds)")
+	figures := flag.String("figures", "", "measure only the pairs whose names contain one of these comma-separated `words`, such as \"no remote\" (default: all)")
 	// Hidden modes.
 	mode := flag.String("mode", "", "")
 	url := flag.String("url", "", "")
@@ -63,7 +65,7 @@ func main() {
 	var err error
 	switch *mode {
 	case "":
-		err = run(*rounds, *dur, *profiles, *logs, *level)
+		err = run(options{*rounds, *dur, *profiles, *logs, *level, *bin, *figures})
 	case "load":
 		err = loadClient(*url, *clients, *size, *n, *dur)
 	case "baseline":
@@ -81,13 +83,23 @@ func main() {
 
 // measure is one kind of load, run once per round.
 type measure struct {
-	name string
-	ns   string
-	argv []string
-	prof func(dir string) (wait func() error) // CPU profile of the server, or nil
+	name   string
+	ns     string
+	argv   []string
+	prof   func(dir string) (wait func() error) // CPU profile of the server, or nil
+	server string                               // the server loaded, for its CPU per create ("" for the store worker)
 }
 
-func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
+// options are the flags of a run.
+type options struct {
+	rounds              int
+	dur                 time.Duration
+	profDir, logDir     string
+	level, bin, figures string
+}
+
+func run(o options) error {
+	rounds, dur, profDir, logDir, level := o.rounds, o.dur, o.profDir, o.logDir, o.level
 	if err := testbed.Check(); err != nil {
 		return err
 	}
@@ -100,9 +112,11 @@ func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin, err := testbed.BuildPasteur(tmp)
-	if err != nil {
-		return err
+	bin := o.bin
+	if bin == "" {
+		if bin, err = testbed.BuildPasteur(tmp); err != nil {
+			return err
+		}
 	}
 	bed, err := testbed.New("cb")
 	if err != nil {
@@ -174,14 +188,15 @@ func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
 	}
 	pairs := [][2]measure{
 		{
-			{"HTTP, 64 clients, 300 B, git remote", bed.Bridge, load("http://"+sockAddr+":4343/", 64, 300), httpProf("6060")},
-			{"store alone, 64 clients, 300 B", sock, nil, nil},
+			{"HTTP, 64 clients, 300 B, git remote", bed.Bridge, load("http://"+sockAddr+":4343/", 64, 300), httpProf("6060"), "pasteur+remote"},
+			{"store alone, 64 clients, 300 B", sock, nil, nil, ""},
 		},
 		{
-			{"HTTP, 16 clients, 2 KB, no remote", bed.Bridge, load("http://"+sockAddr+":4345/", 16, 2048), httpProf("6061")},
-			{"baseline, 16 clients, 2 KB", bed.Bridge, load("http://"+sockAddr+":4344/", 16, 2048), nil},
+			{"HTTP, 16 clients, 2 KB, no remote", bed.Bridge, load("http://"+sockAddr+":4345/", 16, 2048), httpProf("6061"), "pasteur"},
+			{"baseline, 16 clients, 2 KB", bed.Bridge, load("http://"+sockAddr+":4344/", 16, 2048), nil, "baseline"},
 		},
 	}
+	pairs = pickPairs(pairs, o.figures)
 	fmt.Printf("createbench: %s; %d rounds of %s; %s; load %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, machine.Hardware(), machine.LoadAvg())
 	sums := map[string]float64{}
 	for r := range rounds {
@@ -204,6 +219,10 @@ func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
 				if r == 0 && profDir != "" && m.prof != nil {
 					wait = m.prof(filepath.Join(profDir, fmt.Sprintf("create-%d.pprof", pi)))
 				}
+				var cpu0 time.Duration
+				if m.server != "" {
+					cpu0 = cpuTime(serverPID(servers[m.server].Process.Pid))
+				}
 				res, err := runJSON(bed, m.ns, argv)
 				if err != nil {
 					return fmt.Errorf("%s: %w", m.name, err)
@@ -219,6 +238,10 @@ func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
 				if res.First != "" {
 					first = "; first error: " + res.First
 				}
+				if m.server != "" && res.Creates > 0 {
+					cpu := cpuTime(serverPID(servers[m.server].Process.Pid)) - cpu0
+					first = fmt.Sprintf("; server CPU %.1f us a create", float64(cpu.Microseconds())/float64(res.Creates)) + first
+				}
 				fmt.Printf("  round %d %-38s %8.1f creates/s (%d in %.1fs, %d errors%s)\n", r+1, m.name, rate, res.Creates, res.Seconds, res.Errors, first)
 			}
 		}
@@ -232,7 +255,10 @@ func run(rounds int, dur time.Duration, profDir, logDir, level string) error {
 		pid := serverPID(servers[name].Process.Pid)
 		rss[name], _ = statusKB(pid, "VmRSS:")
 		hwm, _ := statusKB(pid, "VmHWM:")
-		fmt.Printf("RSS after the loads, %-15s %6.1f MiB (peak %.1f MiB)\n", name, float64(rss[name])/1024, float64(hwm)/1024)
+		anon, _ := statusKB(pid, "RssAnon:")
+		file, _ := statusKB(pid, "RssFile:")
+		fmt.Printf("RSS after the loads, %-15s %6.1f MiB (anonymous %.1f, file %.1f; peak %.1f MiB)\n", name,
+			float64(rss[name])/1024, float64(anon)/1024, float64(file)/1024, float64(hwm)/1024)
 	}
 	fmt.Printf("RSS ratio pasteur (no remote) / baseline: %.2fx; load %s\n", float64(rss["pasteur"])/float64(rss["baseline"]), machine.LoadAvg())
 	return nil
@@ -269,4 +295,22 @@ func initRemote(repo string) error {
 		return fmt.Errorf("git fast-import: %v %s", err, out)
 	}
 	return nil
+}
+
+// pickPairs keeps the pairs whose first name contains one of the
+// comma-separated words of only; an empty only keeps them all.
+func pickPairs(all [][2]measure, only string) [][2]measure {
+	if only == "" {
+		return all
+	}
+	var kept [][2]measure
+	for _, p := range all {
+		for _, w := range strings.Split(only, ",") {
+			if w != "" && strings.Contains(p[0].name, w) {
+				kept = append(kept, p)
+				break
+			}
+		}
+	}
+	return kept
 }

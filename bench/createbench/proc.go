@@ -47,3 +47,25 @@ func startProfile(bed *testbed.Bed, ns, addr string, d time.Duration, file strin
 	}()
 	return func() error { return <-errc }
 }
+
+// cpuTime is the CPU time (user and system) process pid has used so far,
+// from /proc/PID/stat; 0 if it cannot be read.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is the unit of /proc/PID/stat's times (USER_HZ), 100 on
+// Linux.
+const clockTicks = 100

@@ -23,7 +23,8 @@ import (
 // serve runs the server until ctx ends: network, listener, store, handler,
 // serve.
 func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: cfg.logLevel}))
+	log, flushLog := newServerLog(logOut, cfg.logLevel)
+	defer flushLog()
 
 	network, addr, closeNet, err := openNetwork(cfg, log)
 	if err != nil {

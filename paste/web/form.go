@@ -22,6 +22,7 @@ const (
 	maxLanguage = 32
 	maxField    = 4 << 10 // any form field but paste
 	maxFraming  = 64 << 10
+	maxPrealloc = 64 << 10 // see readLimited
 )
 
 // submission is a parsed POST /.
@@ -75,9 +76,9 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 	r.Body = over
 	switch mediaType {
 	case "multipart/form-data":
-		body, havePaste, err = readMultipart(r.Body, params["boundary"], pasteLimit, fields)
+		body, havePaste, err = readMultipart(r.Body, params["boundary"], pasteLimit, r.ContentLength, fields)
 	case "application/x-www-form-urlencoded":
-		body, err = readLimited(r.Body, bodyLimit)
+		body, err = readLimited(r.Body, bodyLimit, r.ContentLength)
 		if err == nil {
 			if form, ok := asForm(body); ok {
 				for k := range form {
@@ -88,7 +89,7 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 			}
 		}
 	default:
-		body, err = readLimited(r.Body, pasteLimit)
+		body, err = readLimited(r.Body, pasteLimit, r.ContentLength)
 	}
 	if over.hit {
 		// Whatever error the parser made of it (a multipart reader
@@ -189,9 +190,10 @@ func (h *Handler) checkPaste(sub *submission) error {
 	return nil
 }
 
-// readMultipart reads a multipart/form-data body: the paste field (up to
-// pasteLimit bytes) and the other fields into fields.
-func readMultipart(body io.Reader, boundary string, pasteLimit int64, fields map[string]string) (text []byte, havePaste bool, err error) {
+// readMultipart reads a multipart/form-data body of length bytes (-1:
+// unknown): the paste field (up to pasteLimit bytes) and the other fields
+// into fields.
+func readMultipart(body io.Reader, boundary string, pasteLimit, length int64, fields map[string]string) (text []byte, havePaste bool, err error) {
 	if boundary == "" {
 		return nil, false, badRequest("multipart/form-data without a boundary")
 	}
@@ -205,11 +207,11 @@ func readMultipart(body io.Reader, boundary string, pasteLimit int64, fields map
 			return nil, false, err
 		}
 		name := part.FormName()
-		limit := int64(maxField)
+		limit, size := int64(maxField), int64(-1)
 		if name == "paste" {
-			limit = pasteLimit
+			limit, size = pasteLimit, length
 		}
-		v, err := readLimited(part, limit)
+		v, err := readLimited(part, limit, size)
 		if err != nil {
 			if errors.Is(err, paste.ErrTooLarge) && name != "paste" {
 				return nil, false, badRequest(fmt.Sprintf("form field %q is longer than %d bytes", name, maxField))
@@ -248,9 +250,12 @@ func isFormField(k string) bool {
 	return false
 }
 
-// readLimited reads r whole, or fails with ErrTooLarge past limit bytes.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+// readLimited reads r whole, or fails with ErrTooLarge past limit bytes;
+// size, when not -1, is how long r is at most (a request's length): up
+// to maxPrealloc, it is read into one buffer of that size rather than one
+// grown step by step (a length the client only claims reserves no more).
+func readLimited(r io.Reader, limit, size int64) ([]byte, error) {
+	b, err := readAll(io.LimitReader(r, limit+1), min(size, limit, maxPrealloc)+1)
 	if err != nil {
 		return nil, err
 	}
@@ -299,4 +304,23 @@ func (h *Handler) language(hl string) string {
 	}
 	name, _ := h.langs.Lookup(hl)
 	return name
+}
+
+// readAll is io.ReadAll starting with a buffer of size bytes (at least
+// 512).
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, max(size, 512))
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }

@@ -148,14 +148,14 @@ func (r *Repo) walkPath(root plumbing.Hash, id string) (at string, e object.Tree
 		if err != nil {
 			return "", object.TreeEntry{}, false, false, err
 		}
-		if f, err := t.FindEntry(id); err == nil && f.Mode.IsFile() {
+		if f := findEntry(t, id); f != nil && f.Mode.IsFile() {
 			return at + id, *f, true, false, nil
 		}
 		if depth >= len(id) {
 			break
 		}
-		d, err := t.FindEntry(id[depth : depth+1])
-		if err != nil {
+		d := findEntry(t, id[depth:depth+1])
+		if d == nil {
 			break
 		}
 		if d.Mode != filemode.Dir {

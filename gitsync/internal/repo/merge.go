@@ -115,11 +115,13 @@ func (r *Repo) noteVersion(h, base plumbing.Hash) {
 // as the index describes them. It reads nothing but entries.
 func (r *Repo) deltaPack(entries []packEntry) ([]byte, []packObj, error) {
 	whole := make(map[plumbing.Hash]packEntry, len(entries))
+	size := 12 + sha1.Size // at most: a delta is kept only when smaller
 	for _, e := range entries {
 		whole[e.hash] = e
+		size += len(e.data)
 	}
 	var enc entryEncoder
-	pack := make([]byte, 0, 64<<10)
+	pack := make([]byte, 0, size)
 	pack = append(pack, "PACK"...)
 	pack = binary.BigEndian.AppendUint32(pack, 2)
 	pack = binary.BigEndian.AppendUint32(pack, 0) // the count, below

@@ -43,17 +43,20 @@ type Repo struct {
 	disk       *disk            // fsyncs; nil in memory
 	small      []smallPack      // what flush wrote since the last merge
 	smallBytes int              // their size
-	trees      map[plumbing.Hash]*object.Tree
-	limits     Limits
-	mergeDepth int                             // maxMergeDepth
-	versions   map[plumbing.Hash]plumbing.Hash // what each object written since the last merge replaces
+	trees      *treeCache
+	// lastCommit's tree is lastTree: the id check of every new paste
+	// starts from the same tip.
+	lastCommit, lastTree plumbing.Hash
+	limits               Limits
+	mergeDepth           int                             // maxMergeDepth
+	versions             map[plumbing.Hash]plumbing.Hash // what each object written since the last merge replaces
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on
 // branch; dir "" is a repository in memory (the same files, on an
 // in-memory filesystem, without fsync).
 func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
-	r := &Repo{trees: make(map[plumbing.Hash]*object.Tree), limits: LimitsFor(paste.DefaultMaxSize), mergeDepth: maxMergeDepth,
+	r := &Repo{trees: newTreeCache(maxCachedEntries), limits: LimitsFor(paste.DefaultMaxSize), mergeDepth: maxMergeDepth,
 		versions: make(map[plumbing.Hash]plumbing.Hash)}
 	if dir == "" {
 		r.files = memfs.New()
@@ -183,9 +186,11 @@ const (
 	mergeLoose   = 1024
 	mergeBytes   = 32 << 20
 	maxOpenPacks = 64
-	// maxCachedTrees bounds the decoded trees kept: at 100,000 pastes a
-	// leaf tree holds ~77 entries, some 10 KB decoded.
-	maxCachedTrees = 2048
+	// maxCachedEntries bounds the decoded trees kept, by their entries
+	// (~100-160 bytes each decoded, 6-10 MB in all): every directory of a
+	// repository of up to ~30,000 pastes, the upper levels and the
+	// leaves in use of a larger one (a leaf holds ~77 pastes at 100,000).
+	maxCachedEntries = 64 << 10
 	// objectCacheSize bounds go-git's cache of encoded objects.
 	objectCacheSize = 2 * cache.MiByte
 )
@@ -304,16 +309,20 @@ func (r *Repo) treeOf(h plumbing.Hash) (plumbing.Hash, error) {
 	if h.IsZero() {
 		return plumbing.ZeroHash, nil
 	}
+	if h == r.lastCommit {
+		return r.lastTree, nil
+	}
 	c, err := r.commit(h)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
+	r.lastCommit, r.lastTree = h, c.TreeHash
 	return c.TreeHash, nil
 }
 
 // tree reads tree h, through the cache of decoded trees.
 func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
-	if t, ok := r.trees[h]; ok {
+	if t, ok := r.trees.get(h); ok {
 		return t, nil
 	}
 	t, err := object.GetTree(r.st, h)
@@ -324,12 +333,5 @@ func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
 	return t, nil
 }
 
-// cacheTree keeps tree t, whose hash is h, decoded. The cache is emptied
-// when full: the trees a commit reads (the root, the 36 directories under
-// it and the leaves its pastes go to) come back at once.
-func (r *Repo) cacheTree(h plumbing.Hash, t *object.Tree) {
-	if len(r.trees) >= maxCachedTrees {
-		clear(r.trees)
-	}
-	r.trees[h] = t
-}
+// cacheTree keeps tree t, whose hash is h, decoded (treeCache).
+func (r *Repo) cacheTree(h plumbing.Hash, t *object.Tree) { r.trees.put(h, t) }

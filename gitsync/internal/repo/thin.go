@@ -175,7 +175,7 @@ func appendCopy(d []byte, off, n int) []byte {
 // checked against h), rather than from its pack, where it may be a delta
 // to resolve.
 func (r *Repo) raw(typ plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
-	if t, ok := r.trees[h]; ok && typ == plumbing.TreeObject {
+	if t, ok := r.trees.get(h); ok && typ == plumbing.TreeObject {
 		var o plumbing.MemoryObject
 		if err := t.Encode(&o); err == nil && o.Hash() == h {
 			return contents(&o)

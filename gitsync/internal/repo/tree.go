@@ -38,12 +38,9 @@ func (r *Repo) entryAt(root plumbing.Hash, path string) (object.TreeEntry, bool,
 			return object.TreeEntry{}, false, err
 		}
 		name, rest, nested := strings.Cut(path, "/")
-		e, err := t.FindEntry(name)
-		if errors.Is(err, object.ErrEntryNotFound) {
+		e := findEntry(t, name)
+		if e == nil {
 			return object.TreeEntry{}, false, nil
-		}
-		if err != nil {
-			return object.TreeEntry{}, false, err
 		}
 		if !nested {
 			return *e, true, nil
@@ -153,7 +150,7 @@ func (r *Repo) walkDiff(from, to plumbing.Hash, prefix string, fn func(path stri
 	for _, e := range t.Entries {
 		before := plumbing.ZeroHash
 		if old != nil {
-			if o, err := old.FindEntry(e.Name); err == nil {
+			if o := findEntry(old, e.Name); o != nil {
 				if o.Hash == e.Hash && o.Mode == e.Mode {
 					continue
 				}

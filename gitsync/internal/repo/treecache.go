@@ -1,0 +1,48 @@
+package repo
+
+import (
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// treeCache keeps decoded trees, up to max entries of them, in two
+// generations: new trees go into the young one, and when it holds max/2
+// entries the old one is dropped and the young one takes its place. A tree found in the old
+// generation moves to the young one. What was read or written since the
+// last turn stays: a commit's trees (the root, the directories under it,
+// the leaves its pastes went to) and those the id checks of the next
+// groups read, where emptying the whole cache when full made them all come
+// back from their packs at once.
+type treeCache struct {
+	young, old map[plumbing.Hash]*object.Tree
+	entries    int // in young
+	max        int
+}
+
+func newTreeCache(max int) *treeCache {
+	return &treeCache{young: make(map[plumbing.Hash]*object.Tree), max: max}
+}
+
+// get returns tree h, if kept.
+func (c *treeCache) get(h plumbing.Hash) (*object.Tree, bool) {
+	if t, ok := c.young[h]; ok {
+		return t, true
+	}
+	t, ok := c.old[h]
+	if ok {
+		delete(c.old, h)
+		c.put(h, t)
+	}
+	return t, ok
+}
+
+// put keeps tree t, whose hash is h.
+func (c *treeCache) put(h plumbing.Hash, t *object.Tree) {
+	if c.entries >= c.max/2 {
+		c.old, c.young, c.entries = c.young, make(map[plumbing.Hash]*object.Tree, len(c.young)), 0
+	}
+	if _, ok := c.young[h]; !ok {
+		c.entries += len(t.Entries) + 1
+	}
+	c.young[h] = t
+}
