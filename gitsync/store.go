@@ -82,6 +82,7 @@ type Store struct {
 
 	// The writer loop (writer.go).
 	durable    bool // a repository on disk: pastes may be queued
+	ackDisk    bool // Config.Ack is AckDisk: Creates are logged, pushed behind (behind.go)
 	maxGroup   int
 	ackTimeout time.Duration
 	waiting    chan *request // Creates waiting for the writer loop
@@ -104,6 +105,12 @@ type Store struct {
 	wal    *wal.Log
 	logged logged
 	kick   chan struct{} // asks the committer to commit the log
+	// With AckDisk and a remote (behind.go): pastes logged, committed
+	// from the log, and on the remote, counted since Open; loopWaits is
+	// when the writer loop began waiting for the writer lock (0: it does
+	// not), which a push behind gives way to.
+	loggedSeq, committedSeq, pushedSeq atomic.Int64
+	loopWaits                          atomic.Bool
 
 	// partial: the repository lacks objects of the tip or its history,
 	// fetched by hash when needed (partial.go); complete.go ends it.
@@ -144,6 +151,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		writer:        make(chan struct{}, 1),
 		fetchInterval: cfg.FetchInterval,
 		durable:       cfg.Dir != "",
+		ackDisk:       cfg.Ack == AckDisk,
 		maxGroup:      cfg.MaxGroup,
 		ackTimeout:    cfg.AckTimeout,
 		waiting:       make(chan *request, 1024),
@@ -177,13 +185,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("gitsync: open %s: %w", cfg.Dir, err)
 	}
 	s.repo.SetLimits(repo.LimitsFor(cfg.MaxSize))
+	s.partial.Store(s.repo.Partial())
 	if s.durable {
-		if err := s.openLog(cfg.Dir); err != nil {
+		if err := s.openLog(ctx, cfg.Dir); err != nil {
 			s.repo.Close()
 			return nil, err
 		}
 	}
-	s.partial.Store(s.repo.Partial())
 	if s.remote != nil {
 		// A remote that never answers does not hold the start forever.
 		rctx, cancel := context.WithTimeout(ctx, pushTimeout)
