@@ -30,6 +30,9 @@ type Status struct {
 	LastError string    `json:"last_error,omitempty"` // why the remote was last unreachable, in its own words when it refused
 	Problem   string    `json:"problem,omitempty"`    // while not Reachable: ProblemUnreachable, ProblemRefused or ProblemBadPack
 	NextTry   time.Time `json:"next_try,omitzero"`    // when the queue is pushed next
+	// Scanning: the scan at start of the pastes that expire runs (it
+	// reads every paste: a minute or more at a million pastes).
+	Scanning bool `json:"scanning,omitempty"`
 	// Completion: while the repository is partial (its first fetch was
 	// the remote's tip alone), how far the rest of it arrived.
 	Completion *CompletionStatus `json:"completion,omitempty"`
@@ -199,6 +202,7 @@ func (s *Store) Status() Status {
 		st.Unpushed = err1 == nil && err2 == nil && local != tracking && !local.IsZero()
 	}
 	s.mu.Unlock()
+	st.Scanning = s.scanning.Load()
 	if c := s.Completion(); c.Partial {
 		st.Completion = &c
 	}

@@ -10,8 +10,10 @@
 // Durability (writer.go): Create returns once the paste is pushed, or, with
 // a repository on disk, once it is committed and fsynced locally while the
 // remote cannot take it; it is then queued and pushed with backoff until it
-// lands, after a restart too. Without a remote, it returns once the paste
-// is in the write-ahead log (wal.go), committed behind it. Concurrent
+// lands, after a restart too. Without a remote, or with Config.Ack
+// AckDisk, it returns once the paste is in the write-ahead log (wal.go),
+// committed behind it, and with a remote, pushed behind the commit
+// (behind.go). Concurrent
 // Creates share one commit and one push. A push refused because another
 // writer moved the remote branch is fetched and replayed, never merged
 // (reconcile.go). A read miss fetches
@@ -97,6 +99,7 @@ type Store struct {
 	// last purge began.
 	removedSincePurge atomic.Bool
 	expiry            *expiryIndex   // the pastes that expire (expiry.go)
+	scanning          atomic.Bool    // the scan of expiry.go runs
 	background        sync.WaitGroup // the sweeper, the purges, the committer, the completer
 
 	// The write-ahead log (wal.go), nil without a repository on disk;
@@ -236,8 +239,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // remote that is once p is pushed; with a repository on disk, also once it
 // is committed and fsynced locally while the remote cannot be reached (it
 // is then queued, and pushed when the remote is back, even after a
-// restart). With a repository on disk and no remote, that is once p is in
-// the write-ahead log (wal.go). Without a repository on disk, a paste that
+// restart). With a repository on disk and no remote, or with AckDisk,
+// that is once p is in the write-ahead log (wal.go); another server
+// sharing the remote reads it once it is pushed behind (behind.go). Without a repository on disk, a paste that
 // cannot be pushed is an error wrapping paste.ErrUnavailable, and nothing
 // of it stays. Pastes
 // created concurrently share one commit and one push. When another writer

@@ -39,7 +39,9 @@ const (
 	walIdle     = 5 * time.Millisecond
 	walMaxAge   = 100 * time.Millisecond
 	walMaxBytes = 8 << 20
-	walRetry    = time.Second // after a commit of the log failed
+	// walMaxCommit bounds the pastes of one commit of the log.
+	walMaxCommit = 256
+	walRetry     = time.Second // after a commit of the log failed
 	// walMaxPending bounds what the log holds uncommitted (and memory
 	// with it) when its commits fail: beyond, Creates are refused.
 	walMaxPending = 8 * walMaxBytes

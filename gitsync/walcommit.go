@@ -105,8 +105,12 @@ func (s *Store) commitLog() error {
 	if err != nil {
 		return err
 	}
-	if k > 0 {
-		if err := s.commitDocs(ids, pastes, docs, cut); err != nil {
+	// In commits of walMaxCommit pastes at most: a commit holds s.mu
+	// while it builds its trees, which at a million pastes is most of a
+	// millisecond a paste (a leaf tree each), and Creates wait for s.mu.
+	for i := 0; i < k; i += walMaxCommit {
+		j := min(i+walMaxCommit, k)
+		if err := s.commitDocs(ids[i:j], pastes[i:j], docs[i:j], cut); err != nil {
 			return noRoom(err)
 		}
 	}
