@@ -197,3 +197,30 @@ func TestAckDiskContended(t *testing.T) {
 	}
 	gittest.Fsck(t, dir)
 }
+
+// TestAckDiskExpiryAndBurn: a logged paste that expires is removed and
+// its tombstone pushed; a logged paste that burns is had by one reader,
+// its tombstone on the remote.
+func TestAckDiskExpiryAndBurn(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	s := open(t, url, ackDisk, func(c *Config) { c.SyncInterval = 200 * time.Millisecond })
+	mustCreate(t, s, &paste.Paste{ID: "soon", Contents: []byte("x"), Expires: time.Now().Add(time.Second)})
+	mustCreate(t, s, &paste.Paste{ID: "burnt", Contents: []byte("once"), Burn: true})
+	p, err := s.Burn(context.Background(), "burnt")
+	if err != nil || string(p.Contents) != "once" {
+		t.Fatalf("Burn of a logged paste: %v, %v", p, err)
+	}
+	if _, err := s.Burn(context.Background(), "burnt"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("second Burn: %v, want ErrGone", err)
+	}
+	if data := git(t, dir, "show", "master:"+pathOf(t, dir, "burnt")); !strings.Contains(data, `"removed":"burned"`) {
+		t.Errorf("burnt on the remote: %q, want its tombstone", data)
+	}
+	waitFor(t, 15*time.Second, func() bool {
+		return strings.Contains(git(t, dir, "show", "master:"+path("soon")), `"removed":"expired"`)
+	})
+	if _, err := s.Get(context.Background(), "soon"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("Get soon after its expiry: %v, want ErrGone", err)
+	}
+}
