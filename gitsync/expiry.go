@@ -138,6 +138,7 @@ func (s *Store) scanExpiry(ctx context.Context) {
 	if s.partial.Load() {
 		// It reads every paste: once the repository is complete.
 		s.log.Info("the scan of the pastes that expire waits for the whole repository")
+		s.scanning.Store(false)
 		return
 	}
 	s.scanning.Store(true)

@@ -222,6 +222,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	lctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.loop(lctx)
+	s.scanning.Store(!s.partial.Load()) // until the sweeper's scan ends
 	s.background.Go(func() { s.sweep(lctx) })
 	if s.wal != nil {
 		s.background.Go(func() { s.committer(lctx) })
