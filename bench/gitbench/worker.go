@@ -121,6 +121,16 @@ func worker(args []string) error {
 		return fmt.Appendf(nil, "package main\n\nfunc main() { println(\"hello, benchmark %d\") }\n", seq.Add(1))
 	}
 
+	if *mode == "throughput" {
+		// A server at work, not one starting: the scan at start of the
+		// pastes that expire reads every paste (a minute or more at 1M).
+		for t := time.Now(); time.Since(t) < 5*time.Minute; time.Sleep(100 * time.Millisecond) {
+			if !s.Status().Scanning {
+				break
+			}
+		}
+		res.OpenSec = time.Since(t0).Seconds()
+	}
 	if p := os.Getenv("GITBENCH_CPUPROFILE"); p != "" {
 		f, err := os.Create(fmt.Sprintf("%s.%s-%d-%s", p, *mode, *group, filepath.Base(*dir)))
 		if err != nil {
@@ -131,14 +141,6 @@ func worker(args []string) error {
 	}
 	switch *mode {
 	case "throughput":
-		// A server at work, not one starting: the scan at start of the
-		// pastes that expire reads every paste (a minute or more at 1M).
-		for t := time.Now(); time.Since(t) < 5*time.Minute; time.Sleep(100 * time.Millisecond) {
-			if !s.Status().Scanning {
-				break
-			}
-		}
-		res.OpenSec = time.Since(t0).Seconds()
 		var next, done, failed atomic.Int64
 		deadline := time.Now().Add(*dur)
 		start := time.Now()
