@@ -53,13 +53,14 @@ func load(t *testing.T, bed *testbed.Bed, ns, base, tag string, n int) func() []
 }
 
 // waitPushed waits until pasteur at base says (on its metrics address)
-// it holds nothing unpushed and the remote is reachable.
+// it holds nothing unpushed, nothing acknowledged waits for a push (with
+// --ack disk, in the log or committed), and the remote is reachable.
 func waitPushed(t *testing.T, bed *testbed.Bed, ns, base string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		h, _ := bed.Run(ns, "curl", "-s", "-m", "5", strings.Replace(base, ":4343", metricsPort, 1)+"/healthz")
-		if strings.Contains(h, `"reachable": true`) && strings.Contains(h, `"unpushed": false`) {
+		if strings.Contains(h, `"reachable": true`) && strings.Contains(h, `"unpushed": false`) && strings.Contains(h, `"queued": 0,`) {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -40,6 +40,13 @@ type Config struct {
 	// 1 commits and pushes each paste alone.
 	MaxGroup int
 
+	// Ack says when Create answers with a remote: AckPush (the default)
+	// once the paste is pushed, or queued after AckTimeout; AckDisk once
+	// it is in the write-ahead log on disk, committed and pushed behind
+	// it (wal.go, behind.go). AckDisk needs Dir. Without a remote both
+	// answer from the log.
+	Ack Ack
+
 	// AckTimeout bounds how long a paste waits for its answer: its push
 	// ends by nine tenths of it after the paste arrived, else (with Dir
 	// only) it is acknowledged as queued; a push of the queue gives way
@@ -87,6 +94,27 @@ type Config struct {
 	completion completionSteps // tests: the steps of complete.go
 }
 
+// Ack is when Create answers with a remote (Config.Ack).
+type Ack int
+
+const (
+	// AckPush: once the paste is on the remote, or, with Dir, committed
+	// and queued when the remote does not take it within AckTimeout.
+	AckPush Ack = iota
+	// AckDisk: once the paste is in the write-ahead log in Dir,
+	// fdatasynced; it is committed behind the log and pushed behind the
+	// commit. Another server sharing the remote reads it once pushed.
+	AckDisk
+)
+
+// String is the word the command line uses: push or disk.
+func (a Ack) String() string {
+	if a == AckDisk {
+		return "disk"
+	}
+	return "push"
+}
+
 const (
 	defaultMaxGroup   = 256
 	defaultAckTimeout = 10 * time.Second
@@ -104,6 +132,7 @@ const (
 	FieldSSHHostKeys = "Auth.SSHHostKeys"
 	FieldToken       = "Auth.Token"
 	FieldRootCAs     = "Auth.RootCAs"
+	FieldAck         = "Ack"
 )
 
 // ConfigError is a Config that cannot work: the field at fault (one of the
@@ -129,6 +158,12 @@ func (c *Config) Validate() error {
 	}
 	if err := plumbing.NewBranchReferenceName(branch).Validate(); err != nil {
 		return bad(FieldBranch, "%q: %w", branch, err)
+	}
+	switch {
+	case c.Ack != AckPush && c.Ack != AckDisk:
+		return bad(FieldAck, "%d is not an acknowledgement mode", int(c.Ack))
+	case c.Ack == AckDisk && c.Dir == "":
+		return bad(FieldAck, "answering once a paste is on disk needs a repository on disk (Dir) for its write-ahead log")
 	}
 	protocol := ""
 	if c.Remote != "" {

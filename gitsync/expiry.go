@@ -138,24 +138,52 @@ func (s *Store) scanExpiry(ctx context.Context) {
 	if s.partial.Load() {
 		// It reads every paste: once the repository is complete.
 		s.log.Info("the scan of the pastes that expire waits for the whole repository")
+		s.scanning.Store(false)
 		return
 	}
+	s.scanning.Store(true)
+	defer s.scanning.Store(false)
 	t0 := time.Now()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
+	var trees []plumbing.Hash
 	tip, err := s.repo.Ref(s.branch)
-	var files []plumbing.Hash
-	var ids []string
-	if err == nil && !tip.IsZero() {
-		err = s.repo.Files(tip, func(id string, blob plumbing.Hash) {
-			ids = append(ids, id)
-			files = append(files, blob)
-		})
+	if err == nil {
+		var root plumbing.Hash
+		if root, err = s.repo.Root(tip); !root.IsZero() {
+			trees = append(trees, root)
+		}
 	}
 	s.mu.Unlock()
+	// One tree at a time (a million pastes are 20,000 trees): pastes get
+	// s.mu in between.
+	var files []plumbing.Hash
+	var ids []string
+	for len(trees) > 0 && err == nil {
+		if ctx.Err() != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		var entries []repo.Entry
+		entries, err = s.repo.Entries(trees[len(trees)-1])
+		s.mu.Unlock()
+		trees = trees[:len(trees)-1]
+		for _, e := range entries {
+			if e.ID == "" {
+				trees = append(trees, e.Hash)
+				continue
+			}
+			ids = append(ids, e.ID)
+			files = append(files, e.Hash)
+		}
+	}
 	if err != nil {
 		s.log.Warn("scan the pastes that expire", "err", err)
 		return

@@ -20,6 +20,7 @@ import (
 // points the remote-tracking ref at tip. The caller holds the writer lock.
 func (s *Store) push(ctx context.Context, tip plumbing.Hash) error {
 	t0 := time.Now()
+	mark := s.pushMark()
 	p, err := s.remote.Push(ctx)
 	if err != nil {
 		return err
@@ -57,7 +58,11 @@ func (s *Store) push(ctx context.Context, tip plumbing.Hash) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.repo.SetRef(s.tracking, tip)
+	if err := s.repo.SetRef(s.tracking, tip); err != nil {
+		return err
+	}
+	s.markPushed(mark)
+	return nil
 }
 
 // errRejected: the remote branch holds commits that the pushed tip lacks

@@ -68,6 +68,7 @@ func (s *Store) reconcile(ctx context.Context) error {
 // converge brings the local branch and the remote branch, whose tip is
 // remoteTip (ZeroHash: no branch), to the same commit.
 func (s *Store) converge(ctx context.Context, remoteTip plumbing.Hash) error {
+	mark := s.pushMark()
 	s.mu.Lock()
 	local, ahead, err := s.catchUp(remoteTip)
 	if err == nil && !remoteTip.IsZero() {
@@ -77,6 +78,9 @@ func (s *Store) converge(ctx context.Context, remoteTip plumbing.Hash) error {
 	}
 	s.mu.Unlock()
 	s.flushRemoved()
+	if err == nil && !ahead {
+		s.markPushed(mark)
+	}
 	if err != nil || !ahead {
 		return err
 	}

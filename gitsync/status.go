@@ -17,15 +17,22 @@ const contendedPause = 50 * time.Millisecond
 
 // Status is the state of the remote and of the queue, for health checks.
 type Status struct {
-	Remote    string    `json:"remote"`               // the URL, without credentials
-	Reachable bool      `json:"reachable"`            // the last exchange with it succeeded
-	Queueing  bool      `json:"queueing"`             // pastes are accepted (queued) while it is unreachable
-	Queued    int       `json:"queued"`               // pastes acknowledged since start that wait for a push
+	Remote    string `json:"remote"`    // the URL, without credentials
+	Reachable bool   `json:"reachable"` // the last exchange with it succeeded
+	Queueing  bool   `json:"queueing"`  // pastes are accepted (queued) while it is unreachable
+	Ack       string `json:"ack"`       // when a Create is answered: "push" or "disk" (Config.Ack)
+	Queued    int    `json:"queued"`    // pastes acknowledged since start that wait for a push
+	// Logged: with AckDisk, of the Queued pastes, those answered from the
+	// write-ahead log that still wait for their commit.
+	Logged    int       `json:"logged,omitempty"`
 	Unpushed  bool      `json:"unpushed"`             // the local branch holds commits the remote lacks
 	LastPush  time.Time `json:"last_push,omitzero"`   // the last successful reconcile or push
 	LastError string    `json:"last_error,omitempty"` // why the remote was last unreachable, in its own words when it refused
 	Problem   string    `json:"problem,omitempty"`    // while not Reachable: ProblemUnreachable, ProblemRefused or ProblemBadPack
 	NextTry   time.Time `json:"next_try,omitzero"`    // when the queue is pushed next
+	// Scanning: the scan at start of the pastes that expire runs (it
+	// reads every paste: a minute or more at a million pastes).
+	Scanning bool `json:"scanning,omitempty"`
 	// Completion: while the repository is partial (its first fetch was
 	// the remote's tip alone), how far the rest of it arrived.
 	Completion *CompletionStatus `json:"completion,omitempty"`
@@ -180,8 +187,14 @@ func (s *Store) Status() Status {
 	if s.remote == nil {
 		return Status{}
 	}
-	st := Status{Remote: s.remote.Name(), Queueing: s.durable}
+	st := Status{Remote: s.remote.Name(), Queueing: s.durable, Ack: AckPush.String()}
 	s.state.status(&st)
+	if s.pushesBehind() {
+		st.Ack = AckDisk.String()
+		unpushed, logged := s.loggedUnpushed()
+		st.Queued += unpushed
+		st.Logged = logged
+	}
 	s.mu.Lock()
 	if !s.closed {
 		local, err1 := s.repo.Ref(s.branch)
@@ -189,6 +202,7 @@ func (s *Store) Status() Status {
 		st.Unpushed = err1 == nil && err2 == nil && local != tracking && !local.IsZero()
 	}
 	s.mu.Unlock()
+	st.Scanning = s.scanning.Load()
 	if c := s.Completion(); c.Partial {
 		st.Completion = &c
 	}

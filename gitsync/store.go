@@ -10,8 +10,10 @@
 // Durability (writer.go): Create returns once the paste is pushed, or, with
 // a repository on disk, once it is committed and fsynced locally while the
 // remote cannot take it; it is then queued and pushed with backoff until it
-// lands, after a restart too. Without a remote, it returns once the paste
-// is in the write-ahead log (wal.go), committed behind it. Concurrent
+// lands, after a restart too. Without a remote, or with Config.Ack
+// AckDisk, it returns once the paste is in the write-ahead log (wal.go),
+// committed behind it, and with a remote, pushed behind the commit
+// (behind.go). Concurrent
 // Creates share one commit and one push. A push refused because another
 // writer moved the remote branch is fetched and replayed, never merged
 // (reconcile.go). A read miss fetches
@@ -82,6 +84,7 @@ type Store struct {
 
 	// The writer loop (writer.go).
 	durable    bool // a repository on disk: pastes may be queued
+	ackDisk    bool // Config.Ack is AckDisk: Creates are logged, pushed behind (behind.go)
 	maxGroup   int
 	ackTimeout time.Duration
 	waiting    chan *request // Creates waiting for the writer loop
@@ -96,6 +99,7 @@ type Store struct {
 	// last purge began.
 	removedSincePurge atomic.Bool
 	expiry            *expiryIndex   // the pastes that expire (expiry.go)
+	scanning          atomic.Bool    // the scan of expiry.go runs
 	background        sync.WaitGroup // the sweeper, the purges, the committer, the completer
 
 	// The write-ahead log (wal.go), nil without a repository on disk;
@@ -104,6 +108,12 @@ type Store struct {
 	wal    *wal.Log
 	logged logged
 	kick   chan struct{} // asks the committer to commit the log
+	// With AckDisk and a remote (behind.go): pastes logged, committed
+	// from the log, and on the remote, counted since Open; loopWaits is
+	// when the writer loop began waiting for the writer lock (0: it does
+	// not), which a push behind gives way to.
+	loggedSeq, committedSeq, pushedSeq atomic.Int64
+	loopWaits                          atomic.Bool
 
 	// partial: the repository lacks objects of the tip or its history,
 	// fetched by hash when needed (partial.go); complete.go ends it.
@@ -144,6 +154,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		writer:        make(chan struct{}, 1),
 		fetchInterval: cfg.FetchInterval,
 		durable:       cfg.Dir != "",
+		ackDisk:       cfg.Ack == AckDisk,
 		maxGroup:      cfg.MaxGroup,
 		ackTimeout:    cfg.AckTimeout,
 		waiting:       make(chan *request, 1024),
@@ -177,13 +188,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("gitsync: open %s: %w", cfg.Dir, err)
 	}
 	s.repo.SetLimits(repo.LimitsFor(cfg.MaxSize))
+	s.partial.Store(s.repo.Partial())
 	if s.durable {
-		if err := s.openLog(cfg.Dir); err != nil {
+		if err := s.openLog(ctx, cfg.Dir); err != nil {
 			s.repo.Close()
 			return nil, err
 		}
 	}
-	s.partial.Store(s.repo.Partial())
 	if s.remote != nil {
 		// A remote that never answers does not hold the start forever.
 		rctx, cancel := context.WithTimeout(ctx, pushTimeout)
@@ -211,6 +222,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	lctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.loop(lctx)
+	s.scanning.Store(!s.partial.Load()) // until the sweeper's scan ends
 	s.background.Go(func() { s.sweep(lctx) })
 	if s.wal != nil {
 		s.background.Go(func() { s.committer(lctx) })
@@ -228,8 +240,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // remote that is once p is pushed; with a repository on disk, also once it
 // is committed and fsynced locally while the remote cannot be reached (it
 // is then queued, and pushed when the remote is back, even after a
-// restart). With a repository on disk and no remote, that is once p is in
-// the write-ahead log (wal.go). Without a repository on disk, a paste that
+// restart). With a repository on disk and no remote, or with AckDisk,
+// that is once p is in the write-ahead log (wal.go); another server
+// sharing the remote reads it once it is pushed behind (behind.go). Without a repository on disk, a paste that
 // cannot be pushed is an error wrapping paste.ErrUnavailable, and nothing
 // of it stays. Pastes
 // created concurrently share one commit and one push. When another writer

@@ -1,10 +1,13 @@
 package gitsync
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/gitsync/internal/wal"
 	"github.com/pasteur-dev/pasteur/paste"
 )
@@ -26,15 +29,18 @@ import (
 // Open commits what a log left by a crash holds before serving; a torn or
 // corrupt tail is dropped, never served.
 //
-// With a remote, a paste is answered once pushed, as before: the log is
-// not written (it would not answer sooner), only replayed at Open.
+// With a remote, a paste is answered once pushed (AckPush): the log is not
+// written, only replayed at Open. With AckDisk it is written as without a
+// remote, and the committer pushes behind its commits (behind.go).
 
 const (
 	walFile     = "pasteur.wal"
 	walIdle     = 5 * time.Millisecond
 	walMaxAge   = 100 * time.Millisecond
 	walMaxBytes = 8 << 20
-	walRetry    = time.Second // after a commit of the log failed
+	// walMaxCommit bounds the pastes of one commit of the log.
+	walMaxCommit = 256
+	walRetry     = time.Second // after a commit of the log failed
 	// walMaxPending bounds what the log holds uncommitted (and memory
 	// with it) when its commits fail: beyond, Creates are refused.
 	walMaxPending = 8 * walMaxBytes
@@ -58,7 +64,8 @@ type loggedPaste struct {
 
 // openLog opens the log in dir and commits what it holds that the branch
 // lacks (a crash came before the committer did). The loop is not running.
-func (s *Store) openLog(dir string) error {
+// In a partial repository, what deciding that needs is fetched (ctx).
+func (s *Store) openLog(ctx context.Context, dir string) error {
 	l, data, err := wal.Open(filepath.Join(dir, walFile))
 	if err != nil {
 		return fmt.Errorf("gitsync: write-ahead log: %w", err)
@@ -81,7 +88,16 @@ func (s *Store) openLog(dir string) error {
 		}
 		records += len(recs)
 		for _, r := range recs {
-			if !paste.ValidID(r.ID) || s.logged.docs[r.ID].p != nil || s.repo.Free(tip, r.ID) != nil {
+			if !paste.ValidID(r.ID) || s.logged.docs[r.ID].p != nil {
+				continue
+			}
+			free := s.lazily(ctx, func() error { return s.repo.Free(tip, r.ID) })
+			if _, missing := repo.Missing(free); missing || errors.Is(free, paste.ErrUnavailable) {
+				// Whether it was committed cannot be told: keep the
+				// log as it is for the next start.
+				return fmt.Errorf("gitsync: replay the write-ahead log: paste %s: %w", r.ID, free)
+			}
+			if free != nil {
 				continue // committed before the crash
 			}
 			p, err := paste.Unmarshal(r.ID, r.Doc)
@@ -100,22 +116,27 @@ func (s *Store) openLog(dir string) error {
 			return fmt.Errorf("gitsync: replay the write-ahead log: %w", err)
 		}
 	}
+	s.loggedSeq.Store(s.committedSeq.Load()) // answered before the start, not pushed yet
 	s.log.Info("replayed the write-ahead log", "records", records, "committed", replayed)
 	return nil
 }
 
 // logging reports whether Creates are logged (wal.go's comment).
-func (s *Store) logging() bool { return s.wal != nil && s.remote == nil }
+func (s *Store) logging() bool { return s.wal != nil && (s.remote == nil || s.ackDisk) }
 
 // writeLogged logs group (Creates only) and answers it; the caller is the
 // writer loop.
-func (s *Store) writeLogged(group []*request) {
+func (s *Store) writeLogged(ctx context.Context, group []*request) {
 	t0 := time.Now()
-	size := 0 // of the records, about: a document is its text and ~300 bytes
-	for _, r := range group {
-		size += len(r.p.Contents) + 1024
+	if err := s.ensureGroup(ctx, group); err != nil {
+		// A partial repository lacks what checking the ids needs, and
+		// the remote cannot give it.
+		for _, r := range group {
+			r.done <- err
+		}
+		return
 	}
-	buf := make([]byte, 0, size)
+	var buf []byte
 	var accepted []*request
 	var kept []loggedPaste
 	s.mu.Lock()
@@ -172,6 +193,7 @@ func (s *Store) writeLogged(group []*request) {
 	}
 	s.mu.Unlock()
 	s.walMu.Unlock()
+	s.loggedSeq.Add(int64(len(accepted)))
 	for _, r := range accepted {
 		s.expiry.add(r.p.ID, r.p.Expires)
 	}

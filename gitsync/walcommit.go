@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-
 	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/paste"
 )
@@ -30,8 +28,13 @@ func (s *Store) logDue() (bool, time.Duration) {
 	return false, walIdle
 }
 
-// committer commits the log when the writer loop asks (s.kick).
+// committer commits the log when the writer loop asks (s.kick), and with
+// AckDisk and a remote, pushes behind it (behind.go).
 func (s *Store) committer(ctx context.Context) {
+	if s.pushesBehind() {
+		s.behind(ctx)
+		return
+	}
 	for {
 		select {
 		case <-s.kick:
@@ -102,8 +105,12 @@ func (s *Store) commitLog() error {
 	if err != nil {
 		return err
 	}
-	if k > 0 {
-		if err := s.commitDocs(ids, pastes, docs, cut); err != nil {
+	// In commits of walMaxCommit pastes at most: a commit holds s.mu
+	// while it builds its trees, which at a million pastes is most of a
+	// millisecond a paste (a leaf tree each), and Creates wait for s.mu.
+	for i := 0; i < k; i += walMaxCommit {
+		j := min(i+walMaxCommit, k)
+		if err := s.commitDocs(ids[i:j], pastes[i:j], docs[i:j], cut); err != nil {
 			return noRoom(err)
 		}
 	}
@@ -120,20 +127,28 @@ func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, c
 	for i, d := range docs {
 		blobs[i] = repo.MakeBlob(d)
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return errClosed
-	}
 	var stage *repo.Staged
-	parent, err := s.repo.Ref(s.branch)
-	if err == nil {
-		var tip plumbing.Hash
-		if tip, err = s.repo.CommitBlobs(parent, pastes, blobs, time.Now()); err == nil {
-			stage, err = s.repo.Stage(s.branch, tip)
+	// In a partial repository, a fetch may have moved the branch onto
+	// trees it lacks: those are fetched.
+	ctx, cancel := context.WithTimeout(context.Background(), s.ackTimeout)
+	defer cancel()
+	err := s.lazily(ctx, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return errClosed
 		}
-	}
-	s.mu.Unlock()
+		parent, err := s.repo.Ref(s.branch)
+		if err != nil {
+			return err
+		}
+		tip, err := s.repo.CommitBlobs(parent, pastes, blobs, time.Now())
+		if err != nil {
+			return err
+		}
+		stage, err = s.repo.Stage(s.branch, tip)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -150,6 +165,7 @@ func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, c
 		}
 		s.logged.order = append([]string(nil), s.logged.order[len(ids):]...)
 		s.logged.since = cut
+		s.committedSeq.Add(int64(len(ids)))
 	}
 	s.mu.Unlock()
 	if err != nil {

@@ -29,8 +29,9 @@ import (
 // the remote is known to be down, new pastes are queued without trying it.
 // Without a repository on disk nothing is queued: a paste that cannot be
 // pushed is refused (ErrUnavailable) and its commit rolled back. With a
-// repository on disk and no remote, the loop logs Creates instead of
-// committing them (wal.go).
+// repository on disk and no remote, or with AckDisk, the loop logs Creates
+// instead of committing them (wal.go), and with a remote the committer
+// pushes behind the log (behind.go).
 
 const (
 	groupLinger = time.Millisecond
@@ -59,8 +60,15 @@ type request struct {
 func (s *Store) write(ctx context.Context, group []*request) {
 	if s.wal != nil {
 		if s.logging() && !hasRemoval(group) {
-			s.writeLogged(group)
+			s.writeLogged(ctx, group)
 			return
+		}
+		if s.pushesBehind() {
+			// A push behind the log gives way to this group; the
+			// committer then sees what this group left to retry.
+			s.loopWaits.Store(true)
+			defer s.kickCommitter()
+			defer s.loopWaits.Store(false)
 		}
 		if err := s.flushLog(ctx); err != nil {
 			for _, r := range group {
@@ -86,13 +94,13 @@ func (s *Store) loop(ctx context.Context) {
 	defer close(s.loopDone)
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
-	if d, ok := s.state.retryIn(time.Now()); ok {
+	if d, ok := s.state.retryIn(time.Now()); ok && !s.pushesBehind() {
 		retry.Reset(d) // Open could not reconcile
 	}
 	commit := time.NewTimer(time.Hour) // commits the log after a pause
 	commit.Stop()
 	var syncC <-chan time.Time
-	if s.remote != nil && s.syncInterval > 0 {
+	if s.remote != nil && s.syncInterval > 0 && !s.pushesBehind() {
 		t := time.NewTicker(s.syncInterval)
 		defer t.Stop()
 		syncC = t.C
@@ -130,7 +138,7 @@ func (s *Store) loop(ctx context.Context) {
 		} else if wait > 0 {
 			commit.Reset(wait)
 		}
-		if d, ok := s.state.retryIn(time.Now()); ok {
+		if d, ok := s.state.retryIn(time.Now()); ok && !s.pushesBehind() {
 			retry.Reset(d)
 		} else {
 			retry.Stop()
@@ -395,7 +403,7 @@ func (s *Store) pushQueue(ctx context.Context) {
 	defer s.unlockWriter()
 	rctx, cancel := context.WithTimeout(ctx, pushTimeout)
 	defer cancel()
-	gave := s.giveWay(cancel)
+	gave := s.giveWay(cancel, func() bool { return len(s.waiting) > 0 })
 	err := silent(rctx, s.reconcile(rctx))
 	if gaveWay := gave(); err != nil && gaveWay {
 		// Not the remote's fault, as far as we know: try again after
@@ -425,11 +433,12 @@ func (s *Store) pushQueue(ctx context.Context) {
 }
 
 // giveWay cancels a push of the queue (cancel is its context's) once
-// pastes have waited for the loop a quarter of ackTimeout: they are then
+// waiting has reported requests waiting (pastes for the loop, or the loop
+// for the writer lock) for a quarter of ackTimeout: they are then
 // answered (queued) within ackTimeout, even when the remote accepts
 // connections and never answers. The function it returns reports whether
 // it did; it must be called once the push has ended.
-func (s *Store) giveWay(cancel context.CancelFunc) (gave func() bool) {
+func (s *Store) giveWay(cancel context.CancelFunc, waiting func() bool) (gave func() bool) {
 	stopped := make(chan struct{})
 	result := make(chan bool, 1)
 	go func() {
@@ -443,7 +452,7 @@ func (s *Store) giveWay(cancel context.CancelFunc) (gave func() bool) {
 				return
 			case now := <-t.C:
 				switch {
-				case len(s.waiting) == 0:
+				case !waiting():
 					since = time.Time{}
 				case since.IsZero():
 					since = now.Add(-giveWayPoll) // they came since the last look

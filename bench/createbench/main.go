@@ -7,6 +7,7 @@
 //	  └── veth ── namespace "sock" (10.0.0.4):
 //	        pasteur --remote git://10.0.0.1/http.git   :4343
 //	        pasteur, no remote                         :4345
+//	        pasteur --remote .../httpdisk.git --ack disk :4346
 //	        the baseline server (baseline.go)          :4344
 //	        the store worker (store.go), on its own remote
 //
@@ -15,7 +16,9 @@
 //   - creates/s over HTTP with 64 clients and ~300-byte distinct pastes
 //     (pasteur with a git daemon remote) against the rate of a
 //     gitsync.Store driven directly by 64 goroutines on the same daemon
-//     (the store's own rate), and the ratio;
+//     (the store's own rate), and the ratio; the same with --ack disk
+//     (answered from the write-ahead log, pushed behind) against a Store
+//     with gitsync.AckDisk;
 //   - creates/s with 16 clients and 2 KB pastes, pasteur without a remote
 //     (durable: group commit and fsync) against the baseline server (parse
 //     the body, write one file, no fsync), and the ratio;
@@ -60,6 +63,7 @@ func main() {
 	addr := flag.String("addr", "", "")
 	dir := flag.String("dir", "", "")
 	remote := flag.String("remote", "", "")
+	ack := flag.String("ack", "push", "")
 	profile := flag.String("profile", "", "")
 	flag.Parse()
 	var err error
@@ -71,7 +75,7 @@ func main() {
 	case "baseline":
 		err = baselineServer(*addr, *dir)
 	case "store":
-		err = storeRate(*remote, *dir, *clients, *size, *n, *dur, *profile)
+		err = storeRate(*remote, *dir, *ack, *clients, *size, *n, *dur, *profile)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}
@@ -88,6 +92,7 @@ type measure struct {
 	argv   []string
 	prof   func(dir string) (wait func() error) // CPU profile of the server, or nil
 	server string                               // the server loaded, for its CPU per create ("" for the store worker)
+	ack    string                               // the store worker with this acknowledgement (argv nil)
 }
 
 // options are the flags of a run.
@@ -136,7 +141,7 @@ func run(o options) error {
 	if err := bed.WaitTCP(bed.Bridge, testbed.BridgeAddr+":9418", 10*time.Second); err != nil {
 		return err
 	}
-	for _, name := range []string{"http.git", "store.git"} {
+	for _, name := range []string{"http.git", "store.git", "httpdisk.git", "storedisk.git"} {
 		if err := initRemote(filepath.Join(tmp, name)); err != nil {
 			return err
 		}
@@ -149,8 +154,9 @@ func run(o options) error {
 		"pasteur+remote": bed.Command(sock, append(common, "--port", "4343", "--remote", remote("http.git"), "--data", filepath.Join(tmp, "http-data"), "--debug-addr", "127.0.0.1:6060")...),
 		"pasteur":        bed.Command(sock, append(common, "--port", "4345", "--data", filepath.Join(tmp, "local-data"), "--debug-addr", "127.0.0.1:6061")...),
 		"baseline":       bed.Command(sock, self, "-mode", "baseline", "-addr", sockAddr+":4344", "-dir", filepath.Join(tmp, "baseline-data")),
+		"pasteur+disk":   bed.Command(sock, append(common, "--port", "4346", "--remote", remote("httpdisk.git"), "--ack", "disk", "--data", filepath.Join(tmp, "httpdisk-data"), "--debug-addr", "127.0.0.1:6062")...),
 	}
-	for _, name := range []string{"pasteur+remote", "pasteur", "baseline"} {
+	for _, name := range []string{"pasteur+remote", "pasteur", "baseline", "pasteur+disk"} {
 		cmd := servers[name]
 		cmd.Stderr = os.Stderr
 		if logDir != "" {
@@ -168,7 +174,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	for _, port := range []string{"4343", "4344", "4345"} {
+	for _, port := range []string{"4343", "4344", "4345", "4346"} {
 		if err := bed.WaitTCP(bed.Bridge, sockAddr+":"+port, 30*time.Second); err != nil {
 			return err
 		}
@@ -188,12 +194,16 @@ func run(o options) error {
 	}
 	pairs := [][2]measure{
 		{
-			{"HTTP, 64 clients, 300 B, git remote", bed.Bridge, load("http://"+sockAddr+":4343/", 64, 300), httpProf("6060"), "pasteur+remote"},
-			{"store alone, 64 clients, 300 B", sock, nil, nil, ""},
+			{"HTTP, 64 clients, 300 B, git remote", bed.Bridge, load("http://"+sockAddr+":4343/", 64, 300), httpProf("6060"), "pasteur+remote", ""},
+			{"store alone, 64 clients, 300 B", sock, nil, nil, "", "push"},
 		},
 		{
-			{"HTTP, 16 clients, 2 KB, no remote", bed.Bridge, load("http://"+sockAddr+":4345/", 16, 2048), httpProf("6061"), "pasteur"},
-			{"baseline, 16 clients, 2 KB", bed.Bridge, load("http://"+sockAddr+":4344/", 16, 2048), nil, "baseline"},
+			{"HTTP, 64 clients, 300 B, --ack disk", bed.Bridge, load("http://"+sockAddr+":4346/", 64, 300), httpProf("6062"), "pasteur+disk", ""},
+			{"store alone, 64 clients, 300 B, disk", sock, nil, nil, "", "disk"},
+		},
+		{
+			{"HTTP, 16 clients, 2 KB, no remote", bed.Bridge, load("http://"+sockAddr+":4345/", 16, 2048), httpProf("6061"), "pasteur", ""},
+			{"baseline, 16 clients, 2 KB", bed.Bridge, load("http://"+sockAddr+":4344/", 16, 2048), nil, "baseline", ""},
 		},
 	}
 	pairs = pickPairs(pairs, o.figures)
@@ -210,7 +220,8 @@ func run(o options) error {
 				m := pair[i]
 				argv := m.argv
 				if argv == nil { // the store worker, on a data directory of its own per round
-					argv = []string{self, "-mode", "store", "-remote", remote("store.git"), "-dir", filepath.Join(tmp, fmt.Sprintf("store-data-%d", r)), "-c", "64", "-size", "300", "-d", dur.String()}
+					repo := map[string]string{"push": "store.git", "disk": "storedisk.git"}[m.ack]
+					argv = []string{self, "-mode", "store", "-remote", remote(repo), "-ack", m.ack, "-dir", filepath.Join(tmp, fmt.Sprintf("store-%s-data-%d", m.ack, r)), "-c", "64", "-size", "300", "-d", dur.String()}
 					if r == 0 && profDir != "" {
 						argv = append(argv, "-profile", filepath.Join(profDir, "store.pprof"))
 					}
@@ -251,7 +262,7 @@ func run(o options) error {
 		fmt.Printf("%-38s %8.1f creates/s  %-32s %8.1f creates/s  ratio %.2fx\n", pair[0].name, a, pair[1].name, b, a/b)
 	}
 	rss := map[string]int{}
-	for _, name := range []string{"pasteur+remote", "pasteur", "baseline"} {
+	for _, name := range []string{"pasteur+remote", "pasteur+disk", "pasteur", "baseline"} {
 		pid := serverPID(servers[name].Process.Pid)
 		rss[name], _ = statusKB(pid, "VmRSS:")
 		hwm, _ := statusKB(pid, "VmHWM:")

@@ -15,14 +15,18 @@ import (
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
-// storeRate drives a gitsync.Store directly, as bench/gitbench does, from c
+// storeRate drives a gitsync.Store directly (ack: push or disk), as bench/gitbench does, from c
 // clients on the host's sockets (socket mode's dialer) for d or n pastes of
 // size bytes, and prints a loadResult: the rate the HTTP figures are
 // compared with.
-func storeRate(remote, dir string, c, size, n int, d time.Duration, profile string) error {
+func storeRate(remote, dir, ack string, c, size, n int, d time.Duration, profile string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slogLevel()}))
 	ctx := context.Background()
-	s, err := gitsync.Open(ctx, gitsync.Config{Dir: dir, Remote: remote, Dial: (&net.Dialer{}).DialContext, Logger: log})
+	cfg := gitsync.Config{Dir: dir, Remote: remote, Dial: (&net.Dialer{}).DialContext, Logger: log}
+	if ack == "disk" {
+		cfg.Ack = gitsync.AckDisk
+	}
+	s, err := gitsync.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}

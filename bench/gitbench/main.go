@@ -55,6 +55,7 @@ func main() {
 	startRuns := flag.Int("startup-runs", 3, "runs of each start-up measure")
 	waitComplete := flag.Bool("complete", true, "after the first start, wait until the repository is complete (the history in the background) and time it")
 	noPartial := flag.Bool("no-partial", false, "start-up against a remote that allows no partial fetch (uploadpack.allowFilter, allowAnySHA1InWant off): the whole history at start")
+	acks := flag.String("ack", "push", "comma-separated acknowledgement modes of the throughput runs (throughput part, and grouped in the cost part): push (answered once pushed) and/or disk (answered once in the write-ahead log, pushed behind)")
 	keep := flag.String("keep", "", "keep the generated repositories in this `dir` (rN.git, N their pastes; on the filesystem of the temporary directory), made when missing and reused when present: the cost part gets a copy of them (git clone --local: hard links), the start-up part serves them as they are; 1M pastes take minutes to generate")
 	flag.Parse()
 	if *trendN > 0 {
@@ -112,26 +113,28 @@ func main() {
 	fmt.Printf("gitbench: %s, layout %s, %d clients, remote config %q\n", time.Now().UTC().Format(time.RFC3339), *layout, *clients, *remoteConfig)
 
 	if !skipped("throughput") {
-		var rs [2]result
-		for i, g := range []int{0, 1} {
-			name := fmt.Sprintf("tp%d.git", i)
-			generate(tmp, name, 0, *layout)
-			configure(filepath.Join(tmp, name), *remoteConfig)
-			n := 40000
-			if g == 1 {
-				n = 3000
+		for _, ack := range strings.Split(*acks, ",") {
+			var rs [2]result
+			for i, g := range []int{0, 1} {
+				name := fmt.Sprintf("tp%d-%s.git", i, ack)
+				generate(tmp, name, 0, *layout)
+				configure(filepath.Join(tmp, name), *remoteConfig)
+				n := 40000
+				if g == 1 {
+					n = 3000
+				}
+				rs[i] = run("-mode", "throughput", "-remote", remote(name), "-dir", filepath.Join(tmp, fmt.Sprintf("tp%d-%s-data", i, ack)),
+					"-group", fmt.Sprint(g), "-clients", fmt.Sprint(*clients), "-n", fmt.Sprint(n), "-dur", dur.String(), "-ack", ack)
+				commits := strings.Count(gitOut(filepath.Join(tmp, name), "rev-list", "master"), "\n")
+				what := "grouped (up to 256 per commit)"
+				if g == 1 {
+					what = "one commit and push per paste"
+				}
+				fmt.Printf("throughput, ack %s, %-32s %7.1f pastes/s  (%d pastes in %.1fs, %d commits on the remote, %d errors; %d pushes, drained %.1fs after)\n",
+					ack, what, rs[i].PerSecond, rs[i].Pastes, rs[i].Seconds, commits, rs[i].Errors, rs[i].Pushes, rs[i].DrainSec)
 			}
-			rs[i] = run("-mode", "throughput", "-remote", remote(name), "-dir", filepath.Join(tmp, fmt.Sprintf("tp%d-data", i)),
-				"-group", fmt.Sprint(g), "-clients", fmt.Sprint(*clients), "-n", fmt.Sprint(n), "-dur", dur.String())
-			commits := strings.Count(gitOut(filepath.Join(tmp, name), "rev-list", "master"), "\n")
-			what := "grouped (up to 256 per commit)"
-			if g == 1 {
-				what = "one commit and push per paste"
-			}
-			fmt.Printf("throughput %-32s %7.1f pastes/s  (%d pastes in %.1fs, %d commits on the remote, %d errors)\n",
-				what, rs[i].PerSecond, rs[i].Pastes, rs[i].Seconds, commits, rs[i].Errors)
+			fmt.Printf("throughput ratio, ack %s, grouped/one-by-one: %.1fx\n", ack, rs[0].PerSecond/rs[1].PerSecond)
 		}
-		fmt.Printf("throughput ratio grouped/one-by-one: %.1fx\n", rs[0].PerSecond/rs[1].PerSecond)
 	}
 
 	if !skipped("cost") {
@@ -153,7 +156,7 @@ func main() {
 				seedClone(filepath.Join(tmp, name), filepath.Join(tmp, name+"-data"))
 			}
 		}
-		for range *costRounds {
+		for range *costRounds { // 0: only the grouped runs
 			for i, size := range sizes {
 				name := fmt.Sprintf("r%d.git", size)
 				rounds[i] = append(rounds[i], run("-mode", "cost", "-remote", remote(name), "-dir", filepath.Join(tmp, name+"-data"), "-n", "100", "-push-n", fmt.Sprint(*pushN), "-group", "1"))
@@ -161,12 +164,17 @@ func main() {
 		}
 		var med [2]result
 		for i, size := range sizes {
+			if *costRounds == 0 {
+				break
+			}
 			med[i] = median(rounds[i])
 			fmt.Printf("cost at %6d pastes: local (commit+fsync) %.2f ms, %.2f ms CPU, %.0f bytes written at commit, %.0f kept (merges included) per paste; with push %.2f ms/paste, %.0f bytes pushed per paste; first open %.2fs (medians of %d rounds)\n",
 				size, med[i].LocalMS, med[i].LocalCPU, med[i].WrittenB, med[i].LocalB, med[i].RemoteMS, med[i].PushedB, rounds[i][0].OpenSec, len(rounds[i]))
 		}
-		fmt.Printf("cost ratio %d/1k pastes: local time %.2fx, CPU %.2fx, bytes written %.2fx, kept %.2fx; with push %.2fx, bytes pushed %.2fx\n", *big,
-			med[1].LocalMS/med[0].LocalMS, med[1].LocalCPU/med[0].LocalCPU, med[1].WrittenB/med[0].WrittenB, med[1].LocalB/med[0].LocalB, med[1].RemoteMS/med[0].RemoteMS, med[1].PushedB/med[0].PushedB)
+		if *costRounds > 0 {
+			fmt.Printf("cost ratio %d/1k pastes: local time %.2fx, CPU %.2fx, bytes written %.2fx, kept %.2fx; with push %.2fx, bytes pushed %.2fx\n", *big,
+				med[1].LocalMS/med[0].LocalMS, med[1].LocalCPU/med[0].LocalCPU, med[1].WrittenB/med[0].WrittenB, med[1].LocalB/med[0].LocalB, med[1].RemoteMS/med[0].RemoteMS, med[1].PushedB/med[0].PushedB)
+		}
 		// The same push by git itself, for what the remote's side costs.
 		var gitMS [2]float64
 		for i, size := range sizes {
@@ -179,20 +187,25 @@ func main() {
 		if !skipped("gitpush") {
 			fmt.Printf("git push ratio %d/1k pastes: %.2fx\n", *big, gitMS[1]/gitMS[0])
 		}
-		// Grouped, the remote's cost per push is shared by the group.
-		var tp [2]result
-		for i, size := range sizes {
+		// Grouped, the remote's cost per push is shared by the group;
+		// with -ack disk, it is paid behind the answers.
+		for _, ack := range strings.Split(*acks, ",") {
 			if skipped("grouped") {
 				break
 			}
-			name := fmt.Sprintf("r%d.git", size)
-			tp[i] = run("-mode", "throughput", "-remote", remote(name), "-dir", filepath.Join(tmp, name+"-tp"),
-				"-group", "0", "-clients", fmt.Sprint(*clients), "-n", "40000", "-dur", (*dur / 2).String())
-			fmt.Printf("throughput at %6d pastes, %d clients, grouped: %7.1f pastes/s (%.2f ms per paste)\n",
-				size, *clients, tp[i].PerSecond, 1000/tp[i].PerSecond)
-		}
-		if !skipped("grouped") {
-			fmt.Printf("grouped cost ratio %d/1k pastes: %.2fx\n", *big, tp[0].PerSecond/tp[1].PerSecond)
+			var tp [2]result
+			for i, size := range sizes {
+				name := fmt.Sprintf("r%d.git", size)
+				data := filepath.Join(tmp, name+"-tp-"+ack)
+				if *seed {
+					seedClone(filepath.Join(tmp, name), data)
+				}
+				tp[i] = run("-mode", "throughput", "-remote", remote(name), "-dir", data,
+					"-group", "0", "-clients", fmt.Sprint(*clients), "-n", "40000", "-dur", (*dur / 2).String(), "-ack", ack)
+				fmt.Printf("throughput at %7d pastes, %d clients, grouped, ack %s: %7.1f pastes/s (%.2f ms per paste; %d pushes, drained %.1fs after; started and scanned in %.1fs; load %s)\n",
+					size, *clients, ack, tp[i].PerSecond, 1000/tp[i].PerSecond, tp[i].Pushes, tp[i].DrainSec, tp[i].OpenSec, machine.LoadAvg())
+			}
+			fmt.Printf("grouped cost ratio %d/1k pastes, ack %s: %.2fx\n", *big, ack, tp[0].PerSecond/tp[1].PerSecond)
 		}
 	}
 

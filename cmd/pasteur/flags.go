@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/pasteur-dev/pasteur/gitsync"
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
@@ -36,6 +37,7 @@ type serveConfig struct {
 	port        int
 	bind        string
 	data        string
+	ack         gitsync.Ack // --ack
 	length      int
 	maxSize     int64
 	cache       int64
@@ -68,6 +70,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	}
 	fs.StringVar(&c.bind, "bind", "127.0.0.1", "address to listen on without --tap (0.0.0.0 for every address)")
 	fs.StringVar(&c.data, "data", "pasteur-data", "`directory` of the local Git repository, created if missing; \"\" keeps it in memory only (needs --remote)")
+	ack := fs.String("ack", "push", "with --remote, when a paste is answered: push (once on the remote, or committed and queued when the remote does not take it in time) or disk (once in --data's write-ahead log, fdatasynced; committed and pushed behind it: another server reads it once pushed)")
 	fs.IntVar(&c.length, "length", paste.DefaultIDLength, "length of new paste ids")
 	fs.Int64Var(&c.maxSize, "max-size", paste.DefaultMaxSize, "largest paste accepted, in `bytes`")
 	fs.Int64Var(&c.cache, "cache", 64<<20, "`bytes` of recently read pastes kept in memory (0 turns the cache off)")
@@ -112,8 +115,15 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 		return nil, fmt.Errorf("--max-size %d: want a positive number of bytes", c.maxSize)
 	case c.data == "" && c.remote == "":
 		return nil, errors.New(`--data "" keeps pastes in memory only: give a --remote to push them to`)
+	case *ack != "push" && *ack != "disk":
+		return nil, fmt.Errorf("--ack %q: want push or disk", *ack)
+	case *ack == "disk" && c.data == "":
+		return nil, errors.New(`--ack disk answers once a paste is in the write-ahead log of --data: with --data "" there is none; give a --data directory or --ack push`)
 	case strings.TrimSpace(c.bind) == "":
 		return nil, errors.New("--bind is empty")
+	}
+	if *ack == "disk" {
+		c.ack = gitsync.AckDisk
 	}
 	if err := c.life.check(); err != nil {
 		return nil, err

@@ -22,6 +22,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--length", "3"}, "guessable"},
 		{[]string{"--data", ""}, "in memory"},
 		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"--ack", "later"}, "--ack \"later\""},
+		{[]string{"--ack", "disk", "--data", "", "--remote", "git://h/p.git"}, "write-ahead log"},
 		{[]string{"--shards", "2", "--remote", "git://h/pastes.git"}, "{shard}"},
 		{[]string{"--remote", "git://h/pastes-{shard}.git"}, "--shards"},
 		{[]string{"--shards", "2", "--remote", "git://h/p-{shard}.git", "--prefer-shard", "2"}, "--prefer-shard 2"},

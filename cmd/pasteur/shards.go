@@ -87,6 +87,7 @@ func openStores(ctx context.Context, cfg *serveConfig, network netx.Network, log
 			s.shards[i], errs[i] = gitsync.Open(ctx, gitsync.Config{
 				Dir:     shardDir(cfg.data, i),
 				Remote:  remote,
+				Ack:     cfg.ack,
 				Dial:    network.Dial,
 				Auth:    cfg.git.auth,
 				MaxSize: cfg.maxSize,
@@ -159,6 +160,7 @@ func (c combined) Status() gitsync.Status {
 		all.Queueing = all.Queueing && s.Queueing
 		all.Unpushed = all.Unpushed || s.Unpushed
 		all.Queued += s.Queued
+		all.Logged += s.Logged
 		if s.LastPush.Before(all.LastPush) {
 			all.LastPush = s.LastPush
 		}

@@ -151,3 +151,37 @@ func (r *Repo) Files(commit plumbing.Hash, fn func(id string, blob plumbing.Hash
 
 // Blob reads blob h.
 func (r *Repo) Blob(h plumbing.Hash) ([]byte, error) { return r.blob(h) }
+
+// Entry is one entry of a tree, for walks that read one tree at a time
+// (Entries), letting others have the repository in between.
+type Entry struct {
+	ID   string        // a paste file's id; "" for a directory
+	Hash plumbing.Hash // the file's blob, or the directory's tree
+}
+
+// Root returns the hash of commit's tree (ZeroHash for none), where a walk
+// with Entries begins.
+func (r *Repo) Root(commit plumbing.Hash) (plumbing.Hash, error) { return r.treeOf(commit) }
+
+// Entries returns the paste files (named by a paste.ValidID) and the
+// directories of tree, in any layout. It reads the tree past the cache
+// of decoded trees, so that a walk of every tree does not empty it.
+func (r *Repo) Entries(tree plumbing.Hash) ([]Entry, error) {
+	if tree.IsZero() {
+		return nil, nil
+	}
+	t, err := object.GetTree(r.st, tree)
+	if err != nil {
+		return nil, missing(tree, err)
+	}
+	var out []Entry
+	for _, e := range t.Entries {
+		switch {
+		case e.Mode == filemode.Dir:
+			out = append(out, Entry{Hash: e.Hash})
+		case e.Mode.IsFile() && paste.ValidID(e.Name):
+			out = append(out, Entry{ID: e.Name, Hash: e.Hash})
+		}
+	}
+	return out, nil
+}
