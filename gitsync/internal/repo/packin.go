@@ -178,8 +178,7 @@ func (r *Repo) Add(p *Received) error {
 	if err := r.install(p); err != nil {
 		return err
 	}
-	r.fs.Reindex()
-	return nil
+	return r.batch.readPack(r.packPath(p.sum))
 }
 
 // install puts the pack and index of p in objects/pack, durably, where

@@ -77,7 +77,7 @@ func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
 	// reads more than once, not its default 96 MiB.
 	objects := cache.NewObjectLRU(objectCacheSize)
 	r.fs = filesystem.NewStorageWithOptions(r.files, objects, filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
-	r.batch = newBatch(r.fs, objects)
+	r.batch = newBatch(r.fs, r.files, objects)
 	r.st = r.batch
 	_, err := r.st.Reference(plumbing.HEAD)
 	if err == nil {
@@ -216,7 +216,7 @@ func (r *Repo) flush() error {
 		return r.mergeIfDue()
 	}
 	pack, objs := assemblePack(entries)
-	if err := r.putPack(pack, objs, true); err != nil {
+	if err := r.putPack(pack, objs); err != nil {
 		return err
 	}
 	r.small = append(r.small, smallPack{sum: packSum(pack), entries: entries})
@@ -255,10 +255,9 @@ func (r *Repo) putBlob(data []byte) (plumbing.Hash, error) {
 }
 
 // putPack stores a packfile that pasteur assembled, whose objects are objs
-// (in the pack's order), with the index pasteur writes for it, durably.
-// With read, the batch reads the pack until the next merge: go-git's
-// storage knows only the packs it found when it last listed them.
-func (r *Repo) putPack(pack []byte, objs []packObj, read bool) error {
+// (in the pack's order), with the index pasteur writes for it, durably,
+// and reads it from then on.
+func (r *Repo) putPack(pack []byte, objs []packObj) error {
 	sum := packSum(pack)
 	slices.SortFunc(objs, byHash)
 	var idx bytes.Buffer
@@ -276,10 +275,7 @@ func (r *Repo) putPack(pack []byte, objs []packObj, read bool) error {
 	if err := r.install(p); err != nil {
 		return err
 	}
-	if !read {
-		return nil
-	}
-	return r.batch.readPack(r.files, r.packPath(sum), idx.Bytes())
+	return r.batch.readPack(r.packPath(sum))
 }
 
 // packSum is the checksum of a packfile, its last 20 bytes, which names it.

@@ -129,7 +129,7 @@ func (s *Staged) finish() error {
 	if s.pack == nil {
 		return nil
 	}
-	if err := r.batch.readPack(r.files, r.packPath(s.sum), s.idx); err != nil {
+	if err := r.batch.readPack(r.packPath(s.sum)); err != nil {
 		return err
 	}
 	r.small = append(r.small, smallPack{sum: s.sum, entries: s.entries})
