@@ -2,6 +2,7 @@ package gitsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,6 +52,7 @@ type completionSteps struct {
 	fill, history, maxSteps int
 	fixed                   bool          // history stays at its size
 	delay                   time.Duration // before the first step
+	whole                   bool          // the history steps ask for packs that are not thin
 }
 
 // CompletionStatus says how far the completion of a partial repository
@@ -174,7 +176,18 @@ func (s *Store) historyStep(ctx context.Context, tip plumbing.Hash, depth int, s
 	s.completed.Store(int64(depth))
 	s.setCompletion(CompletionStatus{Partial: true, Step: "history"})
 	want := depth + s.steps.history
-	boundary, size, err := s.fetchStep(ctx, []plumbing.Hash{tip}, []plumbing.Hash{tip}, transport.PackOptions{Depth: want, Shallows: shallow})
+	// Thin: the trees and blobs of the boundary are the bases of the
+	// deltas of what the step brings, and git upload-pack leaves out
+	// what they reach (without it, it sends the blobs of the commits the
+	// step unshallows again).
+	o := transport.PackOptions{Depth: want, Shallows: shallow, Thin: !s.steps.whole}
+	boundary, size, err := s.fetchStep(ctx, []plumbing.Hash{tip}, []plumbing.Hash{tip}, o)
+	if errors.Is(err, repo.ErrMissingBase) {
+		// A remote whose thin pack counts on what this repository
+		// lacks: the steps ask for whole packs from now on.
+		s.log.Warn("completing the repository: a thin pack lacks a base here; asking for whole packs", "remote", s.remote.Name(), "err", err)
+		s.steps.whole = true
+	}
 	if err != nil {
 		return err
 	}
@@ -216,7 +229,13 @@ func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o t
 	if err != nil {
 		return nil, 0, stalled(pctx, err)
 	}
-	in, err := s.receive(pack)
+	var in *repo.Received
+	if o.Thin {
+		in, err = s.repo.ReceiveThin(pack, s.object)
+		pack.Close()
+	} else {
+		in, err = s.receive(pack)
+	}
 	if err != nil {
 		return nil, 0, stalled(pctx, err)
 	}
@@ -230,6 +249,14 @@ func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o t
 		return nil, 0, fmt.Errorf("store pack: %w", err)
 	}
 	return boundary, in.Size(), nil
+}
+
+// object reads an object of the repository, for the bases of a thin
+// pack. The caller does not hold s.mu.
+func (s *Store) object(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.repo.Object(h)
 }
 
 // finishCompletion marks the repository complete, and lists the removals

@@ -77,16 +77,23 @@ func (p *Received) Contains(h plumbing.Hash) bool {
 // pack beyond them is an error wrapping ErrRefusedPack, and leaves no file
 // behind. It touches no state of r but the files it creates, so it may run
 // without the lock that guards r.
-func (r *Repo) Receive(rd io.Reader) (*Received, error) {
+func (r *Repo) Receive(rd io.Reader) (*Received, error) { return r.ReceiveThin(rd, nil) }
+
+// ReceiveThin is Receive for a pack that may be thin (thin.go): the bases
+// of its deltas that it lacks are read with bases and appended to it.
+func (r *Repo) ReceiveThin(rd io.Reader, bases Bases) (*Received, error) {
 	rd = &cappedReader{r: rd, max: r.limits.Pack}
 	if r.disk == nil {
 		b, err := io.ReadAll(rd)
 		if err != nil {
 			return nil, fmt.Errorf("read pack: %w", err)
 		}
-		objs, sum, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)))
+		objs, sum, thin, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)), bases)
 		if err != nil {
 			return nil, fmt.Errorf("index pack: %w", err)
+		}
+		if len(thin) > 0 {
+			b, sum = appendBases(b, uint32(len(objs)), thin)
 		}
 		var idx bytes.Buffer
 		if err := writeIdx(&idx, objs, sum); err != nil {
@@ -95,7 +102,7 @@ func (r *Repo) Receive(rd io.Reader) (*Received, error) {
 		return &Received{mem: b, memIdx: idx.Bytes(), sum: sum, size: int64(len(b)), objs: objs}, nil
 	}
 	p := &Received{dir: filepath.Join(r.disk.dir, "objects")}
-	if err := p.write(rd, nil, r.limits); err != nil {
+	if err := p.write(rd, nil, r.limits, bases); err != nil {
 		p.Discard()
 		return nil, err
 	}
@@ -105,7 +112,7 @@ func (r *Repo) Receive(rd io.Reader) (*Received, error) {
 // write saves the pack from rd in a temporary file and its index (idx, or
 // when nil, the one indexPack makes within lim) in another, and fsyncs the
 // two at once: the disk's flushes overlap rather than follow each other.
-func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
+func (p *Received) write(rd io.Reader, idx []byte, lim Limits, bases Bases) error {
 	f, err := os.CreateTemp(p.dir, "tmp_pack_")
 	if err != nil {
 		return err
@@ -122,9 +129,14 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		objs, sum, err := indexPack(f, lim, p.size)
+		objs, sum, thin, err := indexPack(f, lim, p.size, bases)
 		if err != nil {
 			return fmt.Errorf("index pack: %w", err)
+		}
+		if len(thin) > 0 {
+			if sum, p.size, err = appendBasesFile(f, p.size, uint32(len(objs)), thin); err != nil {
+				return fmt.Errorf("complete thin pack: %w", err)
+			}
 		}
 		p.sum, p.objs = sum, objs
 		var b bytes.Buffer
@@ -277,22 +289,25 @@ type indexer struct {
 
 // indexPack reads the pack in f, of size bytes, and returns its objects,
 // sorted by hash, and its checksum, verified. A pack beyond lim is an
-// error wrapping ErrRefusedPack.
-func indexPack(f io.ReadSeeker, lim Limits, size int64) ([]packObj, plumbing.Hash, error) {
+// error wrapping ErrRefusedPack. With bases, the pack may be thin: the
+// bases its deltas lack are read with bases and returned (thin), to be
+// appended to the pack in that order (appendBases), where objects
+// places them, and the checksum is then the caller's to compute.
+func indexPack(f io.ReadSeeker, lim Limits, size int64, bases Bases) (objs []packObj, sum plumbing.Hash, thin []packEntry, err error) {
 	x := indexer{sc: packfile.NewScanner(f), lim: lim,
 		inflated: budget{left: lim.inflatedFor(size), what: "the bytes the pack inflates to"}}
 	_, n, err := x.sc.Header()
 	if err != nil {
-		return nil, plumbing.ZeroHash, err
+		return nil, plumbing.ZeroHash, nil, err
 	}
 	x.objs = make([]packObj, 0, min(n, 1<<14)) // n is a hint: the pack may lie
 	for i := range int(n) {
 		oh, err := x.sc.NextObjectHeader()
 		if err != nil {
-			return nil, plumbing.ZeroHash, err
+			return nil, plumbing.ZeroHash, nil, err
 		}
 		if oh.Length > lim.Object {
-			return nil, plumbing.ZeroHash, refuse("object at %d declares %d bytes, over the limit of %d", oh.Offset, oh.Length, lim.Object)
+			return nil, plumbing.ZeroHash, nil, refuse("object at %d declares %d bytes, over the limit of %d", oh.Offset, oh.Length, lim.Object)
 		}
 		o := packObj{off: oh.Offset, typ: oh.Type}
 		switch oh.Type {
@@ -310,13 +325,19 @@ func indexPack(f io.ReadSeeker, lim Limits, size int64) ([]packObj, plumbing.Has
 			err = fmt.Errorf("object at %d: type %d", oh.Offset, oh.Type)
 		}
 		if err != nil {
-			return nil, plumbing.ZeroHash, err
+			return nil, plumbing.ZeroHash, nil, err
 		}
 		x.objs = append(x.objs, o)
 	}
-	sum, err := x.sc.Checksum()
+	sum, err = x.sc.Checksum()
 	if err != nil {
-		return nil, plumbing.ZeroHash, err
+		return nil, plumbing.ZeroHash, nil, err
+	}
+	if bases != nil {
+		// The bases of a thin pack go where its checksum is.
+		if end, err := x.sc.SeekFromStart(0); err != nil || end != size {
+			return nil, plumbing.ZeroHash, nil, fmt.Errorf("%d bytes after the pack's checksum (%v)", size-end, err)
+		}
 	}
 
 	slices.SortFunc(x.ofs, func(a, b ofsKid) int { return a.cmp(b.base) })
@@ -327,20 +348,28 @@ func indexPack(f io.ReadSeeker, lim Limits, size int64) ([]packObj, plumbing.Has
 		}
 		data, err := x.read(i)
 		if err != nil {
-			return nil, plumbing.ZeroHash, err
+			return nil, plumbing.ZeroHash, nil, err
 		}
 		x.held = int64(len(data))
 		if err := x.resolve(i, data, 0); err != nil {
-			return nil, plumbing.ZeroHash, err
+			return nil, plumbing.ZeroHash, nil, err
+		}
+	}
+	if bases != nil {
+		if thin, err = x.completeThin(bases, size-sha1.Size); err != nil {
+			return nil, plumbing.ZeroHash, nil, err
 		}
 	}
 	for _, o := range x.objs {
+		if o.hash.IsZero() && bases != nil {
+			return nil, plumbing.ZeroHash, nil, fmt.Errorf("delta at %d: %w", o.off, ErrMissingBase)
+		}
 		if o.hash.IsZero() {
-			return nil, plumbing.ZeroHash, fmt.Errorf("delta at %d: no base in the pack", o.off)
+			return nil, plumbing.ZeroHash, nil, fmt.Errorf("delta at %d: no base in the pack", o.off)
 		}
 	}
 	slices.SortFunc(x.objs, byHash)
-	return x.objs, sum, nil
+	return x.objs, sum, thin, nil
 }
 
 // capped returns w, limited to one object's bytes and spending the pack's.
