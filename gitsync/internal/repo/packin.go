@@ -139,11 +139,6 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits, bases Bases) erro
 			}
 		}
 		p.sum, p.objs = sum, objs
-		var b bytes.Buffer
-		if err := writeIdx(&b, objs, sum); err != nil {
-			return err
-		}
-		idx = b.Bytes()
 	}
 
 	x, err := os.CreateTemp(p.dir, "tmp_idx_")
@@ -152,7 +147,12 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits, bases Bases) erro
 	}
 	defer x.Close()
 	p.idx = x.Name()
-	if _, err := x.Write(idx); err != nil {
+	if idx != nil {
+		_, err = x.Write(idx)
+	} else {
+		err = writeIdx(x, p.objs, p.sum) // buffered: not held whole in memory
+	}
+	if err != nil {
 		return err
 	}
 	if err := x.Chmod(0o444); err != nil {
@@ -273,6 +273,11 @@ func (k ofsKid) cmp(off int64) int       { return cmp.Compare(k.base, off) }
 func (k refKid) cmp(h plumbing.Hash) int { return bytes.Compare(k.base[:], h[:]) }
 func byHash(a, b packObj) int            { return bytes.Compare(a.hash[:], b.hash[:]) }
 
+// minEntry is the fewest bytes an entry of a pack takes: a header byte
+// and a zlib stream (2 bytes of header, an empty block of 2 at least, 4 of
+// checksum).
+const minEntry = 9
+
 // maxDeltaDepth bounds delta chains, as git's pack-objects does.
 const maxDeltaDepth = 4095
 
@@ -300,7 +305,10 @@ func indexPack(f io.ReadSeeker, lim Limits, size int64, bases Bases) (objs []pac
 	if err != nil {
 		return nil, plumbing.ZeroHash, nil, err
 	}
-	x.objs = make([]packObj, 0, min(n, 1<<14)) // n is a hint: the pack may lie
+	// n is a hint: the pack may lie; but no entry takes fewer than
+	// minEntry bytes, so that size bounds it, and the list never grows
+	// by copies (a pack of a million objects: 40 MB).
+	x.objs = make([]packObj, 0, min(int64(n), size/minEntry+1))
 	for i := range int(n) {
 		oh, err := x.sc.NextObjectHeader()
 		if err != nil {
