@@ -50,7 +50,14 @@ type packIndex struct {
 	fanout   [256]uint32
 	n        int64
 	sum      plumbing.Hash // the pack's checksum
+	// hashes holds FindHash's last answers: go-git asks it for each
+	// base of a chain of deltas at every read, and chains share their
+	// bases.
+	hashes map[int64]plumbing.Hash
 }
+
+// maxHashes bounds packIndex.hashes (some 40 bytes an entry).
+const maxHashes = 4096
 
 // openPackIndex opens the index of the pack at path (without extension)
 // in files, writing its reverse index first when it has none.
@@ -275,6 +282,20 @@ func (x *packIndex) FindCRC32(h plumbing.Hash) (uint32, error) {
 
 // FindHash implements idxfile.Index, through the reverse index.
 func (x *packIndex) FindHash(off int64) (plumbing.Hash, error) {
+	if h, ok := x.hashes[off]; ok {
+		return h, nil
+	}
+	h, err := x.findHash(off)
+	if err == nil {
+		if len(x.hashes) >= maxHashes || x.hashes == nil {
+			x.hashes = make(map[int64]plumbing.Hash)
+		}
+		x.hashes[off] = h
+	}
+	return h, err
+}
+
+func (x *packIndex) findHash(off int64) (plumbing.Hash, error) {
 	lo, hi := int64(0), x.n
 	var b [4]byte
 	for lo < hi {
