@@ -88,12 +88,17 @@ func (r *Repo) ReceiveThin(rd io.Reader, bases Bases) (*Received, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read pack: %w", err)
 		}
-		objs, sum, thin, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)), bases)
+		var thin *thinPack
+		var tail []packEntry
+		if bases != nil {
+			thin = &thinPack{bases: bases, put: func(e packEntry) error { tail = append(tail, e); return nil }}
+		}
+		objs, sum, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)), thin)
 		if err != nil {
 			return nil, fmt.Errorf("index pack: %w", err)
 		}
-		if len(thin) > 0 {
-			b, sum = appendBases(b, uint32(len(objs)), thin)
+		if len(tail) > 0 {
+			b, sum = appendBases(b, uint32(len(objs)), tail)
 		}
 		var idx bytes.Buffer
 		if err := writeIdx(&idx, objs, sum); err != nil {
@@ -129,12 +134,16 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits, bases Bases) erro
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		objs, sum, thin, err := indexPack(f, lim, p.size, bases)
+		var thin *thinPack
+		if bases != nil {
+			thin = fileThinPack(f, p.size, bases)
+		}
+		objs, sum, err := indexPack(f, lim, p.size, thin)
 		if err != nil {
 			return fmt.Errorf("index pack: %w", err)
 		}
-		if len(thin) > 0 {
-			if sum, p.size, err = appendBasesFile(f, p.size, uint32(len(objs)), thin); err != nil {
+		if thin != nil && thin.n > 0 {
+			if sum, p.size, err = thin.finish(uint32(len(objs))); err != nil {
 				return fmt.Errorf("complete thin pack: %w", err)
 			}
 		}
@@ -294,16 +303,16 @@ type indexer struct {
 
 // indexPack reads the pack in f, of size bytes, and returns its objects,
 // sorted by hash, and its checksum, verified. A pack beyond lim is an
-// error wrapping ErrRefusedPack. With bases, the pack may be thin: the
-// bases its deltas lack are read with bases and returned (thin), to be
-// appended to the pack in that order (appendBases), where objects
-// places them, and the checksum is then the caller's to compute.
-func indexPack(f io.ReadSeeker, lim Limits, size int64, bases Bases) (objs []packObj, sum plumbing.Hash, thin []packEntry, err error) {
+// error wrapping ErrRefusedPack. With thin, the pack may be thin: the
+// bases its deltas lack are read with thin.bases and given to thin.put,
+// to be appended to the pack in that order, where objects places them;
+// the checksum is then the caller's to compute.
+func indexPack(f io.ReadSeeker, lim Limits, size int64, thin *thinPack) (objs []packObj, sum plumbing.Hash, err error) {
 	x := indexer{sc: packfile.NewScanner(f), lim: lim,
 		inflated: budget{left: lim.inflatedFor(size), what: "the bytes the pack inflates to"}}
 	_, n, err := x.sc.Header()
 	if err != nil {
-		return nil, plumbing.ZeroHash, nil, err
+		return nil, plumbing.ZeroHash, err
 	}
 	// n is a hint: the pack may lie; but no entry takes fewer than
 	// minEntry bytes, so that size bounds it, and the list never grows
@@ -312,10 +321,10 @@ func indexPack(f io.ReadSeeker, lim Limits, size int64, bases Bases) (objs []pac
 	for i := range int(n) {
 		oh, err := x.sc.NextObjectHeader()
 		if err != nil {
-			return nil, plumbing.ZeroHash, nil, err
+			return nil, plumbing.ZeroHash, err
 		}
 		if oh.Length > lim.Object {
-			return nil, plumbing.ZeroHash, nil, refuse("object at %d declares %d bytes, over the limit of %d", oh.Offset, oh.Length, lim.Object)
+			return nil, plumbing.ZeroHash, refuse("object at %d declares %d bytes, over the limit of %d", oh.Offset, oh.Length, lim.Object)
 		}
 		o := packObj{off: oh.Offset, typ: oh.Type}
 		switch oh.Type {
@@ -333,18 +342,18 @@ func indexPack(f io.ReadSeeker, lim Limits, size int64, bases Bases) (objs []pac
 			err = fmt.Errorf("object at %d: type %d", oh.Offset, oh.Type)
 		}
 		if err != nil {
-			return nil, plumbing.ZeroHash, nil, err
+			return nil, plumbing.ZeroHash, err
 		}
 		x.objs = append(x.objs, o)
 	}
 	sum, err = x.sc.Checksum()
 	if err != nil {
-		return nil, plumbing.ZeroHash, nil, err
+		return nil, plumbing.ZeroHash, err
 	}
-	if bases != nil {
+	if thin != nil {
 		// The bases of a thin pack go where its checksum is.
 		if end, err := x.sc.SeekFromStart(0); err != nil || end != size {
-			return nil, plumbing.ZeroHash, nil, fmt.Errorf("%d bytes after the pack's checksum (%v)", size-end, err)
+			return nil, plumbing.ZeroHash, fmt.Errorf("%d bytes after the pack's checksum (%v)", size-end, err)
 		}
 	}
 
@@ -356,28 +365,28 @@ func indexPack(f io.ReadSeeker, lim Limits, size int64, bases Bases) (objs []pac
 		}
 		data, err := x.read(i)
 		if err != nil {
-			return nil, plumbing.ZeroHash, nil, err
+			return nil, plumbing.ZeroHash, err
 		}
 		x.held = int64(len(data))
 		if err := x.resolve(i, data, 0); err != nil {
-			return nil, plumbing.ZeroHash, nil, err
+			return nil, plumbing.ZeroHash, err
 		}
 	}
-	if bases != nil {
-		if thin, err = x.completeThin(bases, size-sha1.Size); err != nil {
-			return nil, plumbing.ZeroHash, nil, err
+	if thin != nil {
+		if err = x.completeThin(thin, size-sha1.Size); err != nil {
+			return nil, plumbing.ZeroHash, err
 		}
 	}
 	for _, o := range x.objs {
-		if o.hash.IsZero() && bases != nil {
-			return nil, plumbing.ZeroHash, nil, fmt.Errorf("delta at %d: %w", o.off, ErrMissingBase)
+		if o.hash.IsZero() && thin != nil {
+			return nil, plumbing.ZeroHash, fmt.Errorf("delta at %d: %w", o.off, ErrMissingBase)
 		}
 		if o.hash.IsZero() {
-			return nil, plumbing.ZeroHash, nil, fmt.Errorf("delta at %d: no base in the pack", o.off)
+			return nil, plumbing.ZeroHash, fmt.Errorf("delta at %d: no base in the pack", o.off)
 		}
 	}
 	slices.SortFunc(x.objs, byHash)
-	return x.objs, sum, thin, nil
+	return x.objs, sum, nil
 }
 
 // capped returns w, limited to one object's bytes and spending the pack's.
