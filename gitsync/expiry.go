@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/paste"
@@ -147,40 +148,57 @@ func (s *Store) scanExpiry(ctx context.Context) {
 		return
 	}
 	tip, err := s.repo.Ref(s.branch)
-	var files []plumbing.Hash
-	var ids []string
+	var parts []object.TreeEntry
 	if err == nil && !tip.IsZero() {
-		err = s.repo.Files(tip, func(id string, blob plumbing.Hash) {
-			ids = append(ids, id)
-			files = append(files, blob)
-		})
+		parts, err = s.repo.RootTree(tip)
 	}
 	s.mu.Unlock()
-	if err != nil {
-		s.log.Warn("scan the pastes that expire", "err", err)
-		return
-	}
-	for i := 0; i < len(files); i += scanBatch {
-		if ctx.Err() != nil {
-			return
+	// A top directory at a time: the list of a million pastes' ids and
+	// blobs would be some 100 MB.
+	pastes := 0
+	for _, part := range parts {
+		if err != nil || ctx.Err() != nil {
+			break
 		}
+		var files []plumbing.Hash
+		var ids []string
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return
 		}
-		for j := i; j < min(i+scanBatch, len(files)); j++ {
-			data, err := s.repo.Blob(files[j])
-			if err != nil {
-				continue
-			}
-			if p, err := paste.Unmarshal(ids[j], data); err == nil {
-				s.expiry.add(ids[j], p.Expires)
-			}
-		}
+		err = s.repo.FilesUnder(part, func(id string, blob plumbing.Hash) {
+			ids = append(ids, id)
+			files = append(files, blob)
+		})
 		s.mu.Unlock()
+		pastes += len(files)
+		for i := 0; i < len(files) && err == nil; i += scanBatch {
+			if ctx.Err() != nil {
+				return
+			}
+			s.mu.Lock()
+			if s.closed {
+				s.mu.Unlock()
+				return
+			}
+			for j := i; j < min(i+scanBatch, len(files)); j++ {
+				data, err := s.repo.Blob(files[j])
+				if err != nil {
+					continue
+				}
+				if p, err := paste.Unmarshal(ids[j], data); err == nil {
+					s.expiry.add(ids[j], p.Expires)
+				}
+			}
+			s.mu.Unlock()
+		}
 	}
-	s.log.Debug("scanned the pastes that expire", "pastes", len(files), "expiring", s.expiry.len(), "took", time.Since(t0).String())
+	if err != nil {
+		s.log.Warn("scan the pastes that expire", "err", err)
+		return
+	}
+	s.log.Debug("scanned the pastes that expire", "pastes", pastes, "expiring", s.expiry.len(), "took", time.Since(t0).String())
 }
 
 // sweep removes expired pastes until ctx ends.

@@ -149,5 +149,38 @@ func (r *Repo) Files(commit plumbing.Hash, fn func(id string, blob plumbing.Hash
 	})
 }
 
+// RootTree returns the entries of commit's root tree, for FilesUnder.
+func (r *Repo) RootTree(commit plumbing.Hash) ([]object.TreeEntry, error) {
+	root, err := r.treeOf(commit)
+	if err != nil || root.IsZero() {
+		return nil, err
+	}
+	t, err := r.tree(root)
+	if err != nil {
+		return nil, err
+	}
+	return t.Entries, nil
+}
+
+// FilesUnder calls fn for each paste under e, an entry of a root tree
+// (RootTree): with those of every entry, Files, a part at a time.
+func (r *Repo) FilesUnder(e object.TreeEntry, fn func(id string, blob plumbing.Hash)) error {
+	if e.Mode.IsFile() {
+		if paste.ValidID(e.Name) {
+			fn(e.Name, e.Hash)
+		}
+		return nil
+	}
+	if e.Mode != filemode.Dir {
+		return nil
+	}
+	return r.walkChanges(plumbing.ZeroHash, e.Hash, e.Name, func(p string, e object.TreeEntry) error {
+		if e.Mode.IsFile() && paste.ValidID(path.Base(p)) {
+			fn(path.Base(p), e.Hash)
+		}
+		return nil
+	})
+}
+
 // Blob reads blob h.
 func (r *Repo) Blob(h plumbing.Hash) ([]byte, error) { return r.blob(h) }
