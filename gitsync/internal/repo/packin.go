@@ -53,6 +53,10 @@ func (p *Received) Commits() int {
 	return n
 }
 
+// Objects returns the number of objects in p, once indexed (0 in a pack
+// whose objects were not listed).
+func (p *Received) Objects() int { return len(p.objs) }
+
 // Size is the pack's size in bytes.
 func (p *Received) Size() int64 { return p.size }
 
