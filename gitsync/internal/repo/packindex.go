@@ -67,8 +67,12 @@ func openPackIndex(files billy.Filesystem, path string) (*packIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	x.closers = append(x.closers, idx)
 	x.idx, err = readSmall(idx)
+	if _, small := x.idx.(*bytes.Reader); small || err != nil {
+		idx.Close() // read whole: no file held open
+	} else {
+		x.closers = append(x.closers, idx)
+	}
 	if err == nil {
 		err = x.readHeader()
 	}
