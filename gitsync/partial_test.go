@@ -222,7 +222,9 @@ func TestCompletionThin(t *testing.T) {
 			packBytes[whole] += fi.Size()
 		}
 	}
-	if packBytes[false] >= packBytes[true] {
+	// Whole steps bring the blobs of every commit they unshallow again
+	// (50 KB here); thin ones their commits and changed trees (13 KB).
+	if 2*packBytes[false] >= packBytes[true] {
 		t.Errorf("packs of %d bytes with thin steps, %d with whole ones", packBytes[false], packBytes[true])
 	}
 	t.Logf("packs of %d bytes with thin steps, %d with whole ones", packBytes[false], packBytes[true])
