@@ -2,6 +2,7 @@ package gitsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,11 +27,13 @@ const (
 	defaultFillStep    = 4   // entries of the root tree per step
 	defaultHistoryStep = 100 // commits of the first history step
 	// The history steps double their commits while their packs are
-	// under stepBytes/4, and halve them over stepBytes. A step costs
-	// more than its commits: git upload-pack sends the blobs of the
-	// commits it unshallows again (some 77 MB at 1M pastes), so steps
-	// stay large.
+	// under stepBytes/4 and stepObjects/4 objects, and halve them over
+	// stepBytes or stepObjects. Indexing a pack holds some 100 bytes an
+	// object for a while (pasteur's list of them, its deltas, the
+	// reverse index): stepObjects keeps that near 25 MB. At 1M pastes a
+	// step of 100 commits (thin) is some 40 MB and 240,000 objects.
 	stepBytes      = 256 << 20
+	stepObjects    = 256 << 10
 	maxHistoryStep = 100000
 	// completeDelay: the completion begins a while after the start, so
 	// that the first reads and pastes have the remote to themselves;
@@ -51,6 +54,7 @@ type completionSteps struct {
 	fill, history, maxSteps int
 	fixed                   bool          // history stays at its size
 	delay                   time.Duration // before the first step
+	whole                   bool          // the history steps ask for packs that are not thin
 }
 
 // CompletionStatus says how far the completion of a partial repository
@@ -156,7 +160,7 @@ func (s *Store) fillStep(ctx context.Context, tip plumbing.Hash, filled map[plum
 	s.setCompletion(CompletionStatus{Partial: true, Step: "tip", Filled: len(entries) - len(todo), Entries: len(entries)})
 	if len(todo) > 0 {
 		todo = todo[:min(s.steps.fill, len(todo))]
-		if _, _, err := s.fetchStep(ctx, todo, nil, transport.PackOptions{}); err != nil {
+		if _, _, _, err := s.fetchStep(ctx, todo, nil, transport.PackOptions{}); err != nil {
 			return err
 		}
 	}
@@ -174,14 +178,25 @@ func (s *Store) historyStep(ctx context.Context, tip plumbing.Hash, depth int, s
 	s.completed.Store(int64(depth))
 	s.setCompletion(CompletionStatus{Partial: true, Step: "history"})
 	want := depth + s.steps.history
-	boundary, size, err := s.fetchStep(ctx, []plumbing.Hash{tip}, []plumbing.Hash{tip}, transport.PackOptions{Depth: want, Shallows: shallow})
+	// Thin: the trees and blobs of the boundary are the bases of the
+	// deltas of what the step brings, and git upload-pack leaves out
+	// what they reach (without it, it sends the blobs of the commits the
+	// step unshallows again).
+	o := transport.PackOptions{Depth: want, Shallows: shallow, Thin: !s.steps.whole}
+	boundary, size, objects, err := s.fetchStep(ctx, []plumbing.Hash{tip}, []plumbing.Hash{tip}, o)
+	if errors.Is(err, repo.ErrMissingBase) {
+		// A remote whose thin pack counts on what this repository
+		// lacks: the steps ask for whole packs from now on.
+		s.log.Warn("completing the repository: a thin pack lacks a base here; asking for whole packs", "remote", s.remote.Name(), "err", err)
+		s.steps.whole = true
+	}
 	if err != nil {
 		return err
 	}
 	switch {
-	case size < stepBytes/4 && s.steps.history < maxHistoryStep && !s.steps.fixed:
+	case size < stepBytes/4 && objects < stepObjects/4 && s.steps.history < maxHistoryStep && !s.steps.fixed:
 		s.steps.history *= 2
-	case size > stepBytes && s.steps.history > 1 && !s.steps.fixed:
+	case (size > stepBytes || objects > stepObjects) && s.steps.history > 1 && !s.steps.fixed:
 		s.steps.history /= 2
 	}
 	// The boundary's commits are not read back: reading an object of a
@@ -202,34 +217,48 @@ func (s *Store) historyStep(ctx context.Context, tip plumbing.Hash, depth int, s
 
 // fetchStep fetches wants (and what they reach, less what haves reach) as
 // one pack, stored durably, and returns the new shallow boundary for a
-// shallow fetch, and the pack's size.
-func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o transport.PackOptions) (_ []plumbing.Hash, size int64, err error) {
+// shallow fetch, and the pack's size and objects.
+func (s *Store) fetchStep(ctx context.Context, wants, haves []plumbing.Hash, o transport.PackOptions) (_ []plumbing.Hash, size int64, objects int, err error) {
 	pctx, progress, stop := progressContext(ctx, stallTimeout, s.log, "completing the repository")
 	defer stop()
 	o.Progress = progress
 	f, err := s.remote.Fetch(pctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	defer f.Close()
 	pack, boundary, err := f.Pack(pctx, wants, haves, o)
 	if err != nil {
-		return nil, 0, stalled(pctx, err)
+		return nil, 0, 0, stalled(pctx, err)
 	}
-	in, err := s.receive(pack)
+	var in *repo.Received
+	if o.Thin {
+		in, err = s.repo.ReceiveThin(pack, s.object)
+		pack.Close()
+	} else {
+		in, err = s.receive(pack)
+	}
 	if err != nil {
-		return nil, 0, stalled(pctx, err)
+		return nil, 0, 0, stalled(pctx, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		in.Discard()
-		return nil, 0, errClosed
+		return nil, 0, 0, errClosed
 	}
 	if err := s.repo.Add(in); err != nil {
-		return nil, 0, fmt.Errorf("store pack: %w", err)
+		return nil, 0, 0, fmt.Errorf("store pack: %w", err)
 	}
-	return boundary, in.Size(), nil
+	return boundary, in.Size(), in.Objects(), nil
+}
+
+// object reads an object of the repository, for the bases of a thin
+// pack. The caller does not hold s.mu.
+func (s *Store) object(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.repo.Object(h)
 }
 
 // finishCompletion marks the repository complete, and lists the removals

@@ -132,8 +132,10 @@ func (s *Store) noteAdded(old, new plumbing.Hash) {
 	}
 }
 
-// scanExpiry indexes the pastes of the branch's tip that expire, reading
-// their blobs in batches so that reads and writes get s.mu in between.
+// scanExpiry indexes the pastes of the branch's tip that expire: one tree
+// at a time (a million pastes are 20,000 trees) and their blobs in batches,
+// so that reads and writes get s.mu in between, and no more than a batch
+// of ids held at once (a million pastes' ids and blobs are some 100 MB).
 func (s *Store) scanExpiry(ctx context.Context) {
 	if s.partial.Load() {
 		// It reads every paste: once the repository is complete.
@@ -158,10 +160,29 @@ func (s *Store) scanExpiry(ctx context.Context) {
 		}
 	}
 	s.mu.Unlock()
-	// One tree at a time (a million pastes are 20,000 trees): pastes get
-	// s.mu in between.
-	var files []plumbing.Hash
-	var ids []string
+	files := make([]plumbing.Hash, 0, scanBatch)
+	ids := make([]string, 0, scanBatch)
+	pastes := 0
+	// read indexes the batch of files and empties it; false once closed.
+	read := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return false
+		}
+		for j := range files {
+			data, err := s.repo.Blob(files[j])
+			if err != nil {
+				continue
+			}
+			if p, err := paste.Unmarshal(ids[j], data); err == nil {
+				s.expiry.add(ids[j], p.Expires)
+			}
+		}
+		pastes += len(files)
+		files, ids = files[:0], ids[:0]
+		return true
+	}
 	for len(trees) > 0 && err == nil {
 		if ctx.Err() != nil {
 			return
@@ -182,33 +203,19 @@ func (s *Store) scanExpiry(ctx context.Context) {
 			}
 			ids = append(ids, e.ID)
 			files = append(files, e.Hash)
+			if len(files) == scanBatch && !read() {
+				return
+			}
 		}
 	}
 	if err != nil {
 		s.log.Warn("scan the pastes that expire", "err", err)
 		return
 	}
-	for i := 0; i < len(files); i += scanBatch {
-		if ctx.Err() != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return
-		}
-		for j := i; j < min(i+scanBatch, len(files)); j++ {
-			data, err := s.repo.Blob(files[j])
-			if err != nil {
-				continue
-			}
-			if p, err := paste.Unmarshal(ids[j], data); err == nil {
-				s.expiry.add(ids[j], p.Expires)
-			}
-		}
-		s.mu.Unlock()
+	if !read() {
+		return
 	}
-	s.log.Debug("scanned the pastes that expire", "pastes", len(files), "expiring", s.expiry.len(), "took", time.Since(t0).String())
+	s.log.Debug("scanned the pastes that expire", "pastes", pastes, "expiring", s.expiry.len(), "took", time.Since(t0).String())
 }
 
 // sweep removes expired pastes until ctx ends.

@@ -181,3 +181,51 @@ func TestFullFirstFetch(t *testing.T) {
 	mustGet(t, s, ids[2])
 	gittest.Fsck(t, data)
 }
+
+// TestCompletionThin: the history steps ask for thin packs and complete
+// them with the repository's objects; the packs then hold less than
+// whole ones would, git finds the repository whole, and pastes are read
+// and made while the steps run.
+func TestCompletionThin(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, _ := d.NewRepo(t, "pastes.git", true)
+	ids := filled(t, url, 24)
+	packBytes := map[bool]int64{}
+	for round, whole := range []bool{false, true} {
+		data := t.TempDir()
+		s, err := openDir(t, url, data, steps(4, 2, 0), func(c *Config) { c.completion.whole = whole })
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for i := 0; s.Completion().Partial; i++ {
+			if time.Now().After(deadline) {
+				t.Fatalf("not complete after 60 s: %+v", s.Completion())
+			}
+			if i < 8 {
+				mustGet(t, s, ids[i])
+				mustCreate(t, s, &paste.Paste{ID: fmt.Sprintf("%c%dduringzzzzz", "tw"[round], i), Contents: []byte("made while completing")})
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		gittest.Fsck(t, data)
+		for _, id := range ids {
+			mustGet(t, s, id)
+		}
+		s.Close()
+		packs, _ := filepath.Glob(filepath.Join(data, "objects", "pack", "*.pack"))
+		for _, p := range packs {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			packBytes[whole] += fi.Size()
+		}
+	}
+	// Whole steps bring the blobs of every commit they unshallow again
+	// (50 KB here); thin ones their commits and changed trees (13 KB).
+	if 2*packBytes[false] >= packBytes[true] {
+		t.Errorf("packs of %d bytes with thin steps, %d with whole ones", packBytes[false], packBytes[true])
+	}
+	t.Logf("packs of %d bytes with thin steps, %d with whole ones", packBytes[false], packBytes[true])
+}

@@ -56,6 +56,7 @@ func main() {
 	waitComplete := flag.Bool("complete", true, "after the first start, wait until the repository is complete (the history in the background) and time it")
 	noPartial := flag.Bool("no-partial", false, "start-up against a remote that allows no partial fetch (uploadpack.allowFilter, allowAnySHA1InWant off): the whole history at start")
 	acks := flag.String("ack", "push", "comma-separated acknowledgement modes of the throughput runs (throughput part, and grouped in the cost part): push (answered once pushed) and/or disk (answered once in the write-ahead log, pushed behind)")
+	binPath := flag.String("bin", "", "the pasteur `binary` of the start-up part (default: built from this tree), to compare two builds in alternate runs")
 	keep := flag.String("keep", "", "keep the generated repositories in this `dir` (rN.git, N their pastes; on the filesystem of the temporary directory), made when missing and reused when present: the cost part gets a copy of them (git clone --local: hard links), the start-up part serves them as they are; 1M pastes take minutes to generate")
 	flag.Parse()
 	if *trendN > 0 {
@@ -228,9 +229,12 @@ func main() {
 		allow := fmt.Sprint(!*noPartial)
 		configure(src, "uploadpack.allowFilter="+allow+",uploadpack.allowAnySHA1InWant="+allow)
 		id := firstPaste(src)
-		bin, err := testbed.BuildPasteur(tmp)
-		if err != nil {
-			fatalf("%v", err)
+		bin := *binPath
+		if bin == "" {
+			var err error
+			if bin, err = testbed.BuildPasteur(tmp); err != nil {
+				fatalf("%v", err)
+			}
 		}
 		fmt.Printf("start-up against %d pastes (remote allows partial fetches: %s), paste read %s; load %s\n", *big, allow, id, machine.LoadAvg())
 		for run := range *startRuns {
@@ -249,8 +253,8 @@ func main() {
 				{`--data "" (memory only)`, "", false},
 			} {
 				st := startup(bed, bin, remote(name), c.data, id, c.complete)
-				fmt.Printf("run %d: pasteur, %-24s %6.2fs to serve, RSS %d MiB (peak %d MiB); read %.0f ms, paste %.0f ms; complete after %.1fs (peak RSS %d MiB; 0s: not waited for)\n",
-					run+1, c.what+":", st.serve, st.rss>>10, st.hwm>>10, st.read*1000, st.paste*1000, st.complete, st.hwmComplete>>10)
+				fmt.Printf("run %d: pasteur, %-24s %6.2fs to serve, RSS %d MiB (peak %d MiB); read %.0f ms, paste %.0f ms; complete after %.1fs (peak RSS %d MiB, %.1f MB of packs then; 0s: not waited for)\n",
+					run+1, c.what+":", st.serve, st.rss>>10, st.hwm>>10, st.read*1000, st.paste*1000, st.complete, st.hwmComplete>>10, float64(st.packBytes)/1e6)
 			}
 			fmt.Printf("run %d: load %s\n", run+1, machine.LoadAvg())
 		}
@@ -264,6 +268,7 @@ type startupFigures struct {
 	read, paste float64 // seconds of the first read of an old paste, and of a new paste, right after
 	complete    float64 // seconds from the start until the repository is complete (0: not partial)
 	hwmComplete int     // peak KiB then
+	packBytes   int64   // bytes of the packs in data then
 }
 
 // startup runs pasteur against remote, reads paste id and makes one once it
@@ -323,6 +328,14 @@ func startup(bed *testbed.Bed, bin, remote, data, id string, complete bool) star
 		f.complete = time.Since(t0).Seconds()
 	}
 	_, f.hwmComplete = memory(cmd.Process.Pid)
+	if complete && data != "" {
+		packs, _ := filepath.Glob(filepath.Join(data, "objects", "pack", "*.pack"))
+		for _, p := range packs {
+			if fi, err := os.Stat(p); err == nil {
+				f.packBytes += fi.Size()
+			}
+		}
+	}
 	return f
 }
 

@@ -1,16 +1,16 @@
 package repo
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
+	"io"
+	"io/fs"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/format/objfile"
 	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
 // batch is the storage of a repository, seen through the objects written
@@ -24,24 +24,25 @@ import (
 // the remote is at the commit's parent, and reads them from memory to build
 // another one otherwise.
 //
-// The packs that flush wrote since the last merge are read through the
-// batch too (packs), with the indexes pasteur wrote for them: go-git's
-// storage only sees packs when it lists them again, which costs a reading
-// of every index, and is left to merges and fetches.
+// Every pack is read through the batch (packs), with indexes read from
+// disk (packindex.go), and loose objects too: go-git's storage, which
+// would decode the index of every pack into memory, holds the references
+// and writes loose objects, but reads no object.
 type batch struct {
 	storage.Storer
 	objs     map[plumbing.Hash]plumbing.EncodedObject
 	prev     map[plumbing.Hash]plumbing.EncodedObject
 	order    []plumbing.Hash
 	prevPack []byte // prev as a packfile; nil when it went out as loose objects
-	packs    []*packfile.Packfile
-	cache    cache.Object // decoded objects of packs, shared with go-git's storage
-	enc      entryEncoder // kept from flush to flush, with its zlib writer
-	gen      uint64       // counts the flushes (see Staged)
+	packs    *packSet
+	dot      *dotgit.DotGit // for loose objects
+	cache    cache.Object   // decoded objects, shared with go-git's storage
+	enc      entryEncoder   // kept from flush to flush, with its zlib writer
+	gen      uint64         // counts the flushes (see Staged)
 }
 
-func newBatch(st storage.Storer, objects cache.Object) *batch {
-	return &batch{Storer: st, cache: objects,
+func newBatch(st storage.Storer, files billy.Filesystem, objects cache.Object) *batch {
+	return &batch{Storer: st, cache: objects, dot: dotgit.New(files), packs: newPackSet(files, objects),
 		objs: make(map[plumbing.Hash]plumbing.EncodedObject),
 		prev: make(map[plumbing.Hash]plumbing.EncodedObject)}
 }
@@ -62,77 +63,117 @@ func (b *batch) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.
 		o, ok = b.prev[h]
 	}
 	if !ok {
-		for _, p := range b.packs {
-			var err error
-			o, err = p.Get(h)
-			if err == nil {
-				ok = true
-				break
-			}
-			if !errors.Is(err, plumbing.ErrObjectNotFound) {
-				return nil, err
-			}
+		var err error
+		if o, err = b.packs.get(h); err != nil {
+			return nil, err
+		}
+		ok = o != nil
+	}
+	if !ok {
+		var err error
+		if o, err = b.loose(h); err != nil {
+			return nil, err
 		}
 	}
-	if ok {
-		if t != plumbing.AnyObject && o.Type() != t {
-			return nil, plumbing.ErrObjectNotFound
-		}
-		return o, nil
+	if t != plumbing.AnyObject && o.Type() != t {
+		return nil, plumbing.ErrObjectNotFound
 	}
-	return b.Storer.EncodedObject(t, h)
+	return o, nil
 }
 
 func (b *batch) HasEncodedObject(h plumbing.Hash) error {
 	if _, ok := b.objs[h]; ok {
 		return nil
 	}
-	for _, p := range b.packs {
-		if ok, err := p.Contains(h); ok && err == nil {
-			return nil
-		}
+	if _, ok := b.prev[h]; ok {
+		return nil
 	}
-	return b.Storer.HasEncodedObject(h)
+	ok, err := b.packs.has(h)
+	if ok || err != nil {
+		return err
+	}
+	f, err := b.dot.Object(h)
+	if err != nil {
+		return looseErr(err)
+	}
+	return f.Close()
 }
 
 func (b *batch) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 	if o, ok := b.objs[h]; ok {
 		return o.Size(), nil
 	}
-	for _, p := range b.packs {
-		if off, err := p.FindOffset(h); err == nil {
-			return p.GetSizeByOffset(off)
-		}
+	if o, ok := b.prev[h]; ok {
+		return o.Size(), nil
 	}
-	return b.Storer.EncodedObjectSize(h)
-}
-
-// readPack adds the pack at path (without extension) in files, whose index
-// is idx, to the packs read through the batch.
-func (b *batch) readPack(files billy.Filesystem, path string, idx []byte) error {
-	index := idxfile.NewMemoryIndex()
-	if err := idxfile.NewDecoder(bytes.NewReader(idx)).Decode(index); err != nil {
-		return fmt.Errorf("read own index: %w", err)
+	if size, ok, err := b.packs.size(h); ok || err != nil {
+		return size, err
 	}
-	f, err := files.Open(path + ".pack")
+	f, err := b.dot.Object(h)
 	if err != nil {
-		return err
+		return 0, looseErr(err)
 	}
-	b.packs = append(b.packs, packfile.NewPackfileWithCache(index, nil, f, b.cache, 0))
-	return nil
+	defer f.Close()
+	rd, err := objfile.NewReader(f)
+	if err != nil {
+		return 0, err
+	}
+	defer rd.Close()
+	_, size, err := rd.Header()
+	return size, err
 }
 
-// closePacks stops reading the packs added by readPack.
-func (b *batch) closePacks() error {
-	var err error
-	for _, p := range b.packs {
-		if cerr := p.Close(); err == nil {
-			err = cerr
-		}
+// loose reads loose object h.
+func (b *batch) loose(h plumbing.Hash) (plumbing.EncodedObject, error) {
+	if o, ok := b.cache.Get(h); ok {
+		return o, nil
 	}
-	clear(b.packs)
-	b.packs = b.packs[:0]
+	f, err := b.dot.Object(h)
+	if err != nil {
+		return nil, looseErr(err)
+	}
+	defer f.Close()
+	rd, err := objfile.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	typ, size, err := rd.Header()
+	if err != nil {
+		return nil, err
+	}
+	o := &plumbing.MemoryObject{}
+	o.SetType(typ)
+	o.SetSize(size)
+	w, err := o.Writer()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(w, rd); err != nil {
+		return nil, err
+	}
+	b.cache.Put(o)
+	return o, nil
+}
+
+// looseErr turns the absence of a loose object's file into
+// plumbing.ErrObjectNotFound.
+func looseErr(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return plumbing.ErrObjectNotFound
+	}
 	return err
+}
+
+// readPack adds the pack at path (without extension) in files, just
+// written, to the packs read.
+func (b *batch) readPack(path string) error {
+	return b.packs.add(path)
+}
+
+// closePacks closes the packs read, to be listed again at the next read.
+func (b *batch) closePacks() error {
+	return b.packs.close()
 }
 
 // lastPack returns the packfile of the last flush when it holds commit h:

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -22,10 +23,24 @@ func FuzzIndexPack(f *testing.F) {
 	// Bombs: a delta building 1 GiB, a blob of zeros over the limit.
 	f.Add(gittest.DeltaBomb())
 	f.Add(gittest.ZeroBomb(4 << 20))
+	// Thin packs, whose bases fuzzBases serves: a delta on a base
+	// that is not in the pack, and a chain on it.
+	f.Add(thinSeed(f, false))
+	f.Add(thinSeed(f, true))
 	f.Fuzz(func(t *testing.T, pack []byte) {
-		objs, sum, err := indexPack(bytes.NewReader(pack), fuzzLimits, int64(len(pack)))
+		var tail []packEntry
+		thin := &thinPack{bases: fuzzBases, put: func(e packEntry) error { tail = append(tail, e); return nil }}
+		objs, sum, err := indexPack(bytes.NewReader(pack), fuzzLimits, int64(len(pack)), thin)
 		if err != nil {
 			return
+		}
+		if len(tail) > 0 {
+			// Completed, the pack holds every base it needs.
+			completed, want := appendBases(bytes.Clone(pack), uint32(len(objs)), tail)
+			objs, sum, err = indexPack(bytes.NewReader(completed), fuzzLimits, int64(len(completed)), nil)
+			if err != nil || sum != want {
+				t.Fatalf("the completed pack: %v, checksum %s, want %s", err, sum, want)
+			}
 		}
 		var idx bytes.Buffer
 		if err := writeIdx(&idx, objs, sum); err != nil {
@@ -106,6 +121,44 @@ func blobPack(f *testing.F, datas ...string) []byte {
 			f.Fatal(err)
 		}
 		entries = append(entries, e)
+	}
+	pack, _ := assemblePack(entries)
+	return pack
+}
+
+// fuzzBase is the object fuzzBases serves, as a repository would serve
+// the base of a thin pack's delta.
+var fuzzBase = []byte(strings.Repeat("a paste that a thin pack's deltas are made against\n", 8))
+
+// fuzzBases serves fuzzBase, and nothing else.
+func fuzzBases(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	if h == plumbing.ComputeHash(plumbing.BlobObject, fuzzBase) {
+		return plumbing.BlobObject, fuzzBase, nil
+	}
+	return plumbing.InvalidObject, nil, &MissingError{Hash: h}
+}
+
+// thinSeed returns a thin pack whose delta's base is fuzzBase; with chain,
+// an offset delta on that delta too.
+func thinSeed(tb testing.TB, chain bool) []byte {
+	tb.Helper()
+	var enc entryEncoder
+	base := plumbing.ComputeHash(plumbing.BlobObject, fuzzBase)
+	v1 := append(bytes.Clone(fuzzBase), "and a line more\n"...)
+	d1 := spliceDelta(fuzzBase, v1)
+	e1, err := enc.entry(plumbing.ComputeHash(plumbing.BlobObject, v1), plumbing.REFDeltaObject, base[:], bytes.NewReader(d1), int64(len(d1)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	entries := []packEntry{e1}
+	if chain {
+		v2 := append(bytes.Clone(v1), "and another\n"...)
+		d2 := spliceDelta(v1, v2)
+		e2, err := enc.entry(plumbing.ComputeHash(plumbing.BlobObject, v2), plumbing.OFSDeltaObject, appendOfsDelta(nil, int64(len(e1.data))), bytes.NewReader(d2), int64(len(d2)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		entries = append(entries, e2)
 	}
 	pack, _ := assemblePack(entries)
 	return pack

@@ -299,7 +299,7 @@ func TestReplayPackHasBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, _, err := indexPack(bytes.NewReader(pack), fuzzLimits, int64(len(pack)))
+	objs, _, err := indexPack(bytes.NewReader(pack), fuzzLimits, int64(len(pack)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

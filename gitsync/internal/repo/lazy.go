@@ -30,7 +30,7 @@ func (r *Repo) ReadObjects(rd io.Reader) (*Objects, error) {
 	}
 	// Indexed first, within the limits: go-git's parser would inflate
 	// whatever the remote sent.
-	objs, _, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)))
+	objs, _, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)), nil)
 	if err != nil {
 		return nil, fmt.Errorf("index pack: %w", err)
 	}

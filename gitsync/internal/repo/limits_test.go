@@ -110,7 +110,7 @@ func TestRemoveTemp(t *testing.T) {
 func TestChainAtTheLimits(t *testing.T) {
 	lim := Limits{Object: 1 << 20, Paste: 1 << 20, Chain: 2 << 20, Pack: 1 << 20, Inflated: 64 << 20}
 	for depth, ok := range map[int]bool{1: true, 2: true, 3: false} {
-		_, _, err := indexPack(bytes.NewReader(gittest.ChainBomb(1<<20-100, depth)), lim, 1<<20)
+		_, _, err := indexPack(bytes.NewReader(gittest.ChainBomb(1<<20-100, depth)), lim, 1<<20, nil)
 		if ok && err != nil || !ok && !errors.Is(err, ErrRefusedPack) {
 			t.Errorf("tree of depth %d: %v", depth, err)
 		}

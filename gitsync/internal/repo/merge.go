@@ -67,7 +67,7 @@ func (r *Repo) mergeSmall() error {
 	if err != nil {
 		return fmt.Errorf("merge packs: %w", err)
 	}
-	if err := r.putPack(pack, objs, false); err != nil {
+	if err := r.putPack(pack, objs); err != nil {
 		return fmt.Errorf("merge packs: %w", err)
 	}
 	if err := r.batch.closePacks(); err != nil {
@@ -84,6 +84,9 @@ func (r *Repo) mergeSmall() error {
 			if err := r.fs.DeleteOldObjectPackAndIndex(p.sum, time.Time{}); err != nil {
 				return fmt.Errorf("merge packs: %w", err)
 			}
+			if err := r.files.Remove(r.packPath(p.sum) + ".rev"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("merge packs: %w", err)
+			}
 			continue
 		}
 		for _, e := range p.entries {
@@ -96,9 +99,9 @@ func (r *Repo) mergeSmall() error {
 	clear(r.small)
 	r.small, r.smallBytes = r.small[:0], 0
 	clear(r.versions)
-	// go-git reads the merged pack from here on, as every pack it finds.
-	r.fs.Reindex()
-	return nil
+	// The packs are listed again at the next read: the merged pack is
+	// among them, and the deleted ones are not.
+	return r.batch.closePacks()
 }
 
 // noteVersion records that object h, just written, replaces base (a

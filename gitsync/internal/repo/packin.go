@@ -53,6 +53,10 @@ func (p *Received) Commits() int {
 	return n
 }
 
+// Objects returns the number of objects in p, once indexed (0 in a pack
+// whose objects were not listed).
+func (p *Received) Objects() int { return len(p.objs) }
+
 // Size is the pack's size in bytes.
 func (p *Received) Size() int64 { return p.size }
 
@@ -77,16 +81,28 @@ func (p *Received) Contains(h plumbing.Hash) bool {
 // pack beyond them is an error wrapping ErrRefusedPack, and leaves no file
 // behind. It touches no state of r but the files it creates, so it may run
 // without the lock that guards r.
-func (r *Repo) Receive(rd io.Reader) (*Received, error) {
+func (r *Repo) Receive(rd io.Reader) (*Received, error) { return r.ReceiveThin(rd, nil) }
+
+// ReceiveThin is Receive for a pack that may be thin (thin.go): the bases
+// of its deltas that it lacks are read with bases and appended to it.
+func (r *Repo) ReceiveThin(rd io.Reader, bases Bases) (*Received, error) {
 	rd = &cappedReader{r: rd, max: r.limits.Pack}
 	if r.disk == nil {
 		b, err := io.ReadAll(rd)
 		if err != nil {
 			return nil, fmt.Errorf("read pack: %w", err)
 		}
-		objs, sum, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)))
+		var thin *thinPack
+		var tail []packEntry
+		if bases != nil {
+			thin = &thinPack{bases: bases, put: func(e packEntry) error { tail = append(tail, e); return nil }}
+		}
+		objs, sum, err := indexPack(bytes.NewReader(b), r.limits, int64(len(b)), thin)
 		if err != nil {
 			return nil, fmt.Errorf("index pack: %w", err)
+		}
+		if len(tail) > 0 {
+			b, sum = appendBases(b, uint32(len(objs)), tail)
 		}
 		var idx bytes.Buffer
 		if err := writeIdx(&idx, objs, sum); err != nil {
@@ -95,7 +111,7 @@ func (r *Repo) Receive(rd io.Reader) (*Received, error) {
 		return &Received{mem: b, memIdx: idx.Bytes(), sum: sum, size: int64(len(b)), objs: objs}, nil
 	}
 	p := &Received{dir: filepath.Join(r.disk.dir, "objects")}
-	if err := p.write(rd, nil, r.limits); err != nil {
+	if err := p.write(rd, nil, r.limits, bases); err != nil {
 		p.Discard()
 		return nil, err
 	}
@@ -105,7 +121,7 @@ func (r *Repo) Receive(rd io.Reader) (*Received, error) {
 // write saves the pack from rd in a temporary file and its index (idx, or
 // when nil, the one indexPack makes within lim) in another, and fsyncs the
 // two at once: the disk's flushes overlap rather than follow each other.
-func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
+func (p *Received) write(rd io.Reader, idx []byte, lim Limits, bases Bases) error {
 	f, err := os.CreateTemp(p.dir, "tmp_pack_")
 	if err != nil {
 		return err
@@ -122,16 +138,20 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		objs, sum, err := indexPack(f, lim, p.size)
+		var thin *thinPack
+		if bases != nil {
+			thin = fileThinPack(f, p.size, bases)
+		}
+		objs, sum, err := indexPack(f, lim, p.size, thin)
 		if err != nil {
 			return fmt.Errorf("index pack: %w", err)
 		}
-		p.sum, p.objs = sum, objs
-		var b bytes.Buffer
-		if err := writeIdx(&b, objs, sum); err != nil {
-			return err
+		if thin != nil && thin.n > 0 {
+			if sum, p.size, err = thin.finish(uint32(len(objs))); err != nil {
+				return fmt.Errorf("complete thin pack: %w", err)
+			}
 		}
-		idx = b.Bytes()
+		p.sum, p.objs = sum, objs
 	}
 
 	x, err := os.CreateTemp(p.dir, "tmp_idx_")
@@ -140,7 +160,12 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits) error {
 	}
 	defer x.Close()
 	p.idx = x.Name()
-	if _, err := x.Write(idx); err != nil {
+	if idx != nil {
+		_, err = x.Write(idx)
+	} else {
+		err = writeIdx(x, p.objs, p.sum) // buffered: not held whole in memory
+	}
+	if err != nil {
 		return err
 	}
 	if err := x.Chmod(0o444); err != nil {
@@ -178,8 +203,7 @@ func (r *Repo) Add(p *Received) error {
 	if err := r.install(p); err != nil {
 		return err
 	}
-	r.fs.Reindex()
-	return nil
+	return r.batch.readPack(r.packPath(p.sum))
 }
 
 // install puts the pack and index of p in objects/pack, durably, where
@@ -262,6 +286,11 @@ func (k ofsKid) cmp(off int64) int       { return cmp.Compare(k.base, off) }
 func (k refKid) cmp(h plumbing.Hash) int { return bytes.Compare(k.base[:], h[:]) }
 func byHash(a, b packObj) int            { return bytes.Compare(a.hash[:], b.hash[:]) }
 
+// minEntry is the fewest bytes an entry of a pack takes: a header byte
+// and a zlib stream (2 bytes of header, an empty block of 2 at least, 4 of
+// checksum).
+const minEntry = 9
+
 // maxDeltaDepth bounds delta chains, as git's pack-objects does.
 const maxDeltaDepth = 4095
 
@@ -278,15 +307,21 @@ type indexer struct {
 
 // indexPack reads the pack in f, of size bytes, and returns its objects,
 // sorted by hash, and its checksum, verified. A pack beyond lim is an
-// error wrapping ErrRefusedPack.
-func indexPack(f io.ReadSeeker, lim Limits, size int64) ([]packObj, plumbing.Hash, error) {
+// error wrapping ErrRefusedPack. With thin, the pack may be thin: the
+// bases its deltas lack are read with thin.bases and given to thin.put,
+// to be appended to the pack in that order, where objects places them;
+// the checksum is then the caller's to compute.
+func indexPack(f io.ReadSeeker, lim Limits, size int64, thin *thinPack) (objs []packObj, sum plumbing.Hash, err error) {
 	x := indexer{sc: packfile.NewScanner(f), lim: lim,
 		inflated: budget{left: lim.inflatedFor(size), what: "the bytes the pack inflates to"}}
 	_, n, err := x.sc.Header()
 	if err != nil {
 		return nil, plumbing.ZeroHash, err
 	}
-	x.objs = make([]packObj, 0, min(n, 1<<14)) // n is a hint: the pack may lie
+	// n is a hint: the pack may lie; but no entry takes fewer than
+	// minEntry bytes, so that size bounds it, and the list never grows
+	// by copies (a pack of a million objects: 40 MB).
+	x.objs = make([]packObj, 0, min(int64(n), size/minEntry+1))
 	for i := range int(n) {
 		oh, err := x.sc.NextObjectHeader()
 		if err != nil {
@@ -315,9 +350,15 @@ func indexPack(f io.ReadSeeker, lim Limits, size int64) ([]packObj, plumbing.Has
 		}
 		x.objs = append(x.objs, o)
 	}
-	sum, err := x.sc.Checksum()
+	sum, err = x.sc.Checksum()
 	if err != nil {
 		return nil, plumbing.ZeroHash, err
+	}
+	if thin != nil {
+		// The bases of a thin pack go where its checksum is.
+		if end, err := x.sc.SeekFromStart(0); err != nil || end != size {
+			return nil, plumbing.ZeroHash, fmt.Errorf("%d bytes after the pack's checksum (%v)", size-end, err)
+		}
 	}
 
 	slices.SortFunc(x.ofs, func(a, b ofsKid) int { return a.cmp(b.base) })
@@ -335,7 +376,15 @@ func indexPack(f io.ReadSeeker, lim Limits, size int64) ([]packObj, plumbing.Has
 			return nil, plumbing.ZeroHash, err
 		}
 	}
+	if thin != nil {
+		if err = x.completeThin(thin, size-sha1.Size); err != nil {
+			return nil, plumbing.ZeroHash, err
+		}
+	}
 	for _, o := range x.objs {
+		if o.hash.IsZero() && thin != nil {
+			return nil, plumbing.ZeroHash, fmt.Errorf("delta at %d: %w", o.off, ErrMissingBase)
+		}
 		if o.hash.IsZero() {
 			return nil, plumbing.ZeroHash, fmt.Errorf("delta at %d: no base in the pack", o.off)
 		}

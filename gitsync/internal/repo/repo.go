@@ -80,7 +80,7 @@ func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
 	// reads more than once, not its default 96 MiB.
 	objects := cache.NewObjectLRU(objectCacheSize)
 	r.fs = filesystem.NewStorageWithOptions(r.files, objects, filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
-	r.batch = newBatch(r.fs, objects)
+	r.batch = newBatch(r.fs, r.files, objects)
 	r.st = r.batch
 	_, err := r.st.Reference(plumbing.HEAD)
 	if err == nil {
@@ -221,7 +221,7 @@ func (r *Repo) flush() error {
 		return r.mergeIfDue()
 	}
 	pack, objs := assemblePack(entries)
-	if err := r.putPack(pack, objs, true); err != nil {
+	if err := r.putPack(pack, objs); err != nil {
 		return err
 	}
 	r.small = append(r.small, smallPack{sum: packSum(pack), entries: entries})
@@ -260,10 +260,9 @@ func (r *Repo) putBlob(data []byte) (plumbing.Hash, error) {
 }
 
 // putPack stores a packfile that pasteur assembled, whose objects are objs
-// (in the pack's order), with the index pasteur writes for it, durably.
-// With read, the batch reads the pack until the next merge: go-git's
-// storage knows only the packs it found when it last listed them.
-func (r *Repo) putPack(pack []byte, objs []packObj, read bool) error {
+// (in the pack's order), with the index pasteur writes for it, durably,
+// and reads it from then on.
+func (r *Repo) putPack(pack []byte, objs []packObj) error {
 	sum := packSum(pack)
 	slices.SortFunc(objs, byHash)
 	var idx bytes.Buffer
@@ -273,7 +272,7 @@ func (r *Repo) putPack(pack []byte, objs []packObj, read bool) error {
 	p := &Received{mem: pack, memIdx: idx.Bytes(), sum: sum, size: int64(len(pack))}
 	if r.disk != nil {
 		p = &Received{dir: filepath.Join(r.disk.dir, "objects"), sum: sum}
-		if err := p.write(bytes.NewReader(pack), idx.Bytes(), r.limits); err != nil {
+		if err := p.write(bytes.NewReader(pack), idx.Bytes(), r.limits, nil); err != nil {
 			p.Discard()
 			return err
 		}
@@ -281,10 +280,7 @@ func (r *Repo) putPack(pack []byte, objs []packObj, read bool) error {
 	if err := r.install(p); err != nil {
 		return err
 	}
-	if !read {
-		return nil
-	}
-	return r.batch.readPack(r.files, r.packPath(sum), idx.Bytes())
+	return r.batch.readPack(r.packPath(sum))
 }
 
 // packSum is the checksum of a packfile, its last 20 bytes, which names it.

@@ -90,7 +90,7 @@ func (s *Staged) Write() error {
 	var err error
 	if s.pack != nil {
 		p := &Received{dir: filepath.Join(s.r.disk.dir, "objects"), sum: s.sum}
-		err = p.write(bytes.NewReader(s.pack), s.idx, s.r.limits)
+		err = p.write(bytes.NewReader(s.pack), s.idx, s.r.limits, nil)
 		if err == nil {
 			err = s.r.install(p)
 		}
@@ -129,7 +129,7 @@ func (s *Staged) finish() error {
 	if s.pack == nil {
 		return nil
 	}
-	if err := r.batch.readPack(r.files, r.packPath(s.sum), s.idx); err != nil {
+	if err := r.batch.readPack(r.packPath(s.sum)); err != nil {
 		return err
 	}
 	r.small = append(r.small, smallPack{sum: s.sum, entries: s.entries})

@@ -164,7 +164,12 @@ func (s *gitSession) AdvertisedReferencesContext(ctx context.Context) (*packp.Ad
 	if upload && ar.IsEmpty() {
 		return nil, transport.ErrEmptyRemoteRepository
 	}
-	transport.FilterUnsupportedCapabilities(ar.Capabilities)
+	// go-git's filter would take thin-pack too: the completion of a
+	// partial repository asks for it (repo.ReceiveThin completes the
+	// packs). go-git's http transport filters it: https remotes send
+	// whole packs.
+	ar.Capabilities.Delete(capability.MultiACK)
+	ar.Capabilities.Delete(capability.MultiACKDetailed)
 	s.adv = ar
 	return ar, nil
 }

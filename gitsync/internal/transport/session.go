@@ -57,6 +57,10 @@ type PackOptions struct {
 	// Filter leaves objects out of the pack ("tree:0", "blob:none"); the
 	// remote must advertise "filter".
 	Filter string
+	// Thin asks for a thin pack, when the remote offers it: deltas whose
+	// bases are objects that the haves reach, left out of the pack, for
+	// the caller to complete it (repo.ReceiveThin).
+	Thin bool
 	// Progress, when set, is called with the number of bytes of every
 	// read of the pack and of every progress message of the remote, so
 	// that the caller sees that the exchange moves while the remote is
@@ -97,6 +101,9 @@ func (f *Fetch) Pack(ctx context.Context, wants, haves []plumbing.Hash, o PackOp
 	}
 	if o.Filter != "" {
 		set = append(set, capability.Filter)
+	}
+	if o.Thin {
+		set = append(set, capability.ThinPack)
 	}
 	for _, c := range set {
 		if c != "" && caps.Supports(c) {

@@ -1,0 +1,169 @@
+package repo
+
+import (
+	"errors"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+)
+
+// packSet reads the objects of every pack of the repository, each with
+// its packIndex. The packs are listed at the first read after close (a
+// merge deletes packs), and one just written is added to them (add). A
+// pack's file is opened when an object of it is read; at most
+// maxOpenPacks stay open.
+type packSet struct {
+	files  billy.Filesystem
+	cache  cache.Object
+	listed bool
+	packs  []*setPack // in the order they came: read newest first
+	open   []*setPack // those whose file is open, oldest first
+}
+
+type setPack struct {
+	path string // without extension
+	idx  *packIndex
+	p    *packfile.Packfile // nil until read
+}
+
+func newPackSet(files billy.Filesystem, objects cache.Object) *packSet {
+	return &packSet{files: files, cache: objects}
+}
+
+// list lists the packs, once after each close.
+func (s *packSet) list() error {
+	if s.listed {
+		return nil
+	}
+	names, err := packNames(s.files)
+	if err != nil {
+		return err
+	}
+	for _, h := range names {
+		if err := s.open1(s.files.Join("objects", "pack", "pack-"+h.String())); err != nil {
+			s.close()
+			return err
+		}
+	}
+	s.listed = true
+	return nil
+}
+
+// open1 opens the index of the pack at path and adds it to the set.
+func (s *packSet) open1(path string) error {
+	idx, err := openPackIndex(s.files, path)
+	if err != nil {
+		return err
+	}
+	s.packs = append(s.packs, &setPack{path: path, idx: idx})
+	return nil
+}
+
+// add adds the pack at path, just written; it is found anyway when the
+// packs are not listed yet.
+func (s *packSet) add(path string) error {
+	if !s.listed {
+		return nil
+	}
+	for _, p := range s.packs {
+		if p.path == path {
+			return nil
+		}
+	}
+	return s.open1(path)
+}
+
+// find returns the pack that holds h and its offset there, or nil.
+func (s *packSet) find(h plumbing.Hash) (*setPack, int64, error) {
+	if err := s.list(); err != nil {
+		return nil, 0, err
+	}
+	for i := len(s.packs) - 1; i >= 0; i-- {
+		p := s.packs[i]
+		off, err := p.idx.FindOffset(h)
+		if err == nil {
+			return p, off, nil
+		}
+		if !errors.Is(err, plumbing.ErrObjectNotFound) {
+			return nil, 0, err
+		}
+	}
+	return nil, 0, nil
+}
+
+func (s *packSet) has(h plumbing.Hash) (bool, error) {
+	p, _, err := s.find(h)
+	return p != nil, err
+}
+
+// get returns object h, or nil when no pack holds it.
+func (s *packSet) get(h plumbing.Hash) (plumbing.EncodedObject, error) {
+	p, _, err := s.find(h)
+	if p == nil {
+		return nil, err
+	}
+	pf, err := s.packfile(p)
+	if err != nil {
+		return nil, err
+	}
+	return pf.Get(h)
+}
+
+// size returns the size of object h, and whether a pack holds it.
+func (s *packSet) size(h plumbing.Hash) (int64, bool, error) {
+	p, off, err := s.find(h)
+	if p == nil {
+		return 0, false, err
+	}
+	pf, err := s.packfile(p)
+	if err != nil {
+		return 0, true, err
+	}
+	size, err := pf.GetSizeByOffset(off)
+	return size, true, err
+}
+
+// packfile returns the reader of p's pack, opened when it is not.
+func (s *packSet) packfile(p *setPack) (*packfile.Packfile, error) {
+	if p.p != nil {
+		return p.p, nil
+	}
+	if len(s.open) >= maxOpenPacks {
+		old := s.open[0]
+		s.open = s.open[1:]
+		err := old.p.Close()
+		old.p = nil
+		if err != nil {
+			return nil, err
+		}
+	}
+	f, err := s.files.Open(p.path + ".pack")
+	if err != nil {
+		return nil, err
+	}
+	// Objects are read whole into memory (no filesystem): they are a
+	// paste at most.
+	p.p = packfile.NewPackfileWithCache(p.idx, nil, f, s.cache, 0)
+	s.open = append(s.open, p)
+	return p.p, nil
+}
+
+// close closes every pack; the next read lists them again.
+func (s *packSet) close() error {
+	var err error
+	for _, p := range s.packs {
+		if p.p != nil {
+			if cerr := p.p.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if cerr := p.idx.Close(); err == nil {
+			err = cerr
+		}
+	}
+	clear(s.packs)
+	s.packs, s.open, s.listed = s.packs[:0], nil, false
+	return err
+}
