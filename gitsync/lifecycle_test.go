@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -342,4 +343,95 @@ func TestPurgeWhilePasting(t *testing.T) {
 			t.Fatalf("commit %s still holds the removed text", c)
 		}
 	}
+}
+
+// TestPurgeAgain: a second purge reads the history only from the first
+// commit that holds a paste removed since the first one, and removes from
+// it a paste made before the first purge, one made while it ran (carried
+// over onto the purged history) and one made after it; every other paste
+// stays. With a remote, so that each paste is a commit of its own.
+func TestPurgeAgain(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	s := open(t, url)
+	text := func(id string) []byte { return []byte("text of " + id) }
+	var ids []string
+	create := func(id string) {
+		t.Helper()
+		mustCreate(t, s, &paste.Paste{ID: id, Contents: text(id)})
+		ids = append(ids, id)
+	}
+	create("secret")
+	for i := range 40 {
+		create(fmt.Sprintf("before%04d", i))
+	}
+	if err := s.Remove(context.Background(), "secret", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			id := fmt.Sprintf("during%04d", i)
+			if err := s.Create(context.Background(), &paste.Paste{ID: id, Contents: text(id)}); err != nil {
+				t.Error(err)
+				return
+			}
+			ids = append(ids, id)
+		}
+	}()
+	first, err := s.Purge(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	create("after")
+	gone := []string{"secret", "before0030", "during0019", "after"}
+	for _, id := range gone[1:] {
+		if err := s.Remove(context.Background(), id, paste.Deleted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second, err := s.Purge(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first purge %+v; second %+v", first.PurgeStats, second.PurgeStats)
+	if second.Kept < 25 || second.Kept >= second.Commits {
+		t.Errorf("the second purge kept %d commits of %d, want those before before0030's", second.Kept, second.Commits)
+	}
+
+	s.mu.Lock()
+	tip, _ := s.repo.Ref(s.branch)
+	line, err := s.repo.Line(tip, plumbing.ZeroHash)
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range gone {
+		data, _ := paste.Marshal(&paste.Paste{ID: id, Contents: text(id)})
+		h := plumbing.ComputeHash(plumbing.BlobObject, data)
+		for _, c := range line {
+			s.mu.Lock()
+			_, got, err := s.repo.Locate(c, id)
+			s.mu.Unlock()
+			if err == nil && plumbing.ComputeHash(plumbing.BlobObject, got) == h {
+				t.Fatalf("commit %s still holds %s", c, id)
+			}
+		}
+		if _, err := s.Get(context.Background(), id); !errors.Is(err, paste.ErrGone) {
+			t.Errorf("get %s: %v, want ErrGone", id, err)
+		}
+	}
+	kept := 0
+	for _, id := range ids {
+		if !slices.Contains(gone, id) {
+			mustGet(t, s, id)
+			kept++
+		}
+	}
+	if kept != len(ids)-len(gone) {
+		t.Errorf("%d pastes kept, want %d", kept, len(ids)-len(gone))
+	}
+	gittest.Fsck(t, dir)
 }

@@ -48,6 +48,10 @@ const (
 	// purgeRef holds the rewritten history on the remote while the
 	// branch is moved to it.
 	purgeRef = plumbing.ReferenceName("refs/pasteur/purge")
+	// purgedRef, in the local repository, is the tip of the last purge:
+	// the next one reads only the history from the first commit that
+	// holds content removed since (repo.Purge).
+	purgedRef = plumbing.ReferenceName("refs/pasteur/purged")
 )
 
 // ErrPurgeLater: a purge could not run now (pastes wait in the queue for
@@ -83,14 +87,17 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 		s.mu.Unlock()
 		return st, errClosed
 	}
-	var start, tracking plumbing.Hash
+	var start, tracking, clean plumbing.Hash
 	start, err = s.repo.Ref(s.branch)
 	if err == nil {
 		tracking, err = s.repo.Ref(s.tracking)
 	}
+	if err == nil {
+		clean, err = s.repo.Ref(purgedRef)
+	}
 	var pr *repo.Purge
 	if err == nil && !start.IsZero() {
-		pr, err = s.repo.NewPurge(start)
+		pr, err = s.repo.NewPurge(start, clean)
 	}
 	s.mu.Unlock()
 	switch {
@@ -120,10 +127,15 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 		}
 	}
 	st.PurgeStats = pr.Stats()
-	st.Objects = len(pr.Written())
+	st.Objects = pr.Objects()
 	rewritten := pr.Tip()
 	if rewritten == start {
-		return st, nil
+		s.mu.Lock()
+		if !s.closed && clean != start {
+			err = s.repo.SetRef(purgedRef, start)
+		}
+		s.mu.Unlock()
+		return st, err
 	}
 	// The new objects went to a pack file of their own as they were made;
 	// it is completed, indexed and added to the repository without the
@@ -174,7 +186,17 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 	if err != nil {
 		return st, err
 	}
-	s.log.Info("purged the history of removed pastes", "commits", st.Commits, "rewritten", st.Rewritten,
+	// The commits carried over are not part of the mark: one made and
+	// removed meanwhile still holds its paste.
+	s.mu.Lock()
+	if !s.closed {
+		err = s.repo.SetRef(purgedRef, rewritten)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return st, fmt.Errorf("gitsync: purge: %w", err)
+	}
+	s.log.Info("purged the history of removed pastes", "commits", st.Commits, "kept", st.Kept, "rewritten", st.Rewritten,
 		"dropped", st.Dropped, "objects", st.Objects, "pack_bytes", st.PackBytes,
 		"rewrite", st.Rewrite.String(), "locked", st.Locked.String())
 	return st, nil

@@ -22,6 +22,17 @@ import (
 // one that held removed content keep their hashes. The tip's tree is
 // unchanged.
 //
+// A purge reads the trees of the commits it rewrites, so its cost is that
+// of the history from the first commit that held removed content on. To
+// find that commit without reading the older ones, it is told the tip of
+// a past purge ("clean"): every commit up to it holds only what its tree
+// holds, so what they hold that the new tip lacks are the files of its
+// tree that the new tip lacks (a diff), and the first commit that holds
+// one of those is found by bisecting the line up to it (a paste, once
+// added, stays at its id until its tombstone replaces it, and a purge
+// keeps tombstones). Without one (a first purge, or a history rewritten
+// elsewhere since), every commit is read.
+//
 // The work is done in steps (Step), so that the owner of the repository
 // can let reads and writes in between: the repository is not safe for
 // concurrent use, and a history of 100,000 commits takes a while. The new
@@ -29,12 +40,15 @@ import (
 // (packout.go), apart from the repository until the owner adds it
 // (Finish, then Add) or drops it (Discard).
 type Purge struct {
-	r   *Repo
-	tip plumbing.Hash
+	r     *Repo
+	tip   plumbing.Hash
+	clean plumbing.Hash // a past purge's tip; ZeroHash: none
 
 	line    []plumbing.Hash // the first-parent line, tip first until collected
 	walk    plumbing.Hash   // the next commit to collect; ZeroHash when done
+	cleanAt int             // clean's index on line; -1: not on it
 	reverse bool            // line is oldest first
+	search  *firstRemoved   // the bisection for the first commit to rewrite; nil when done
 	next    int             // the next commit of line to rewrite
 
 	parent     plumbing.Hash // the rewritten history's tip so far
@@ -42,11 +56,14 @@ type Purge struct {
 	oldTree    plumbing.Hash // the tree of the last commit read, as it was
 	changed    bool          // a commit was rewritten: the rest follow
 
-	live    map[plumbing.Hash]bool          // the contents of the tip's files
-	trees   map[plumbing.Hash]plumbing.Hash // a tree to the same, filtered
-	written []plumbing.Hash                 // objects the rewrite made
-	pack    *packOut                        // the same, encoded; nil until the first
-	stats   PurgeStats
+	live map[plumbing.Hash]bool // the contents of the tip's files
+	// trees maps a tree of the commit being rewritten to the same,
+	// filtered; prevTrees, those of the commit before. A commit's trees
+	// are mostly its parent's, so two commits' worth is all the memo
+	// needs: it does not grow with the history.
+	trees, prevTrees map[plumbing.Hash]plumbing.Hash
+	pack             *packOut // the objects the rewrite made; nil until the first
+	stats            PurgeStats
 }
 
 // PurgeStats counts what a purge did.
@@ -55,10 +72,12 @@ type PurgeStats struct {
 	Rewritten int // given new hashes
 	Dropped   int // left empty, dropped
 	Trees     int // new trees written
+	Kept      int // before the first commit that held removed content: kept, unread
 }
 
-// NewPurge prepares the purge of the line that ends at tip.
-func (r *Repo) NewPurge(tip plumbing.Hash) (*Purge, error) {
+// NewPurge prepares the purge of the line that ends at tip. clean is the
+// tip of a past purge (Tip), or ZeroHash: see Purge.
+func (r *Repo) NewPurge(tip, clean plumbing.Hash) (*Purge, error) {
 	tree, err := r.treeOf(tip)
 	if err != nil {
 		return nil, err
@@ -67,16 +86,21 @@ func (r *Repo) NewPurge(tip plumbing.Hash) (*Purge, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Purge{r: r, tip: tip, walk: tip, live: live, trees: make(map[plumbing.Hash]plumbing.Hash)}, nil
+	return &Purge{r: r, tip: tip, clean: clean, walk: tip, cleanAt: -1, live: live,
+		trees: make(map[plumbing.Hash]plumbing.Hash), prevTrees: make(map[plumbing.Hash]plumbing.Hash)}, nil
 }
 
 // Done reports whether the rewrite is complete.
-func (p *Purge) Done() bool { return p.reverse && p.next == len(p.line) }
+func (p *Purge) Done() bool { return p.reverse && p.search == nil && p.next == len(p.line) }
 
-// Step does up to n commits' worth of work: collecting the line, then
-// rewriting it.
+// Step does up to n units of work (a commit collected, a paste looked up,
+// a commit rewritten): collecting the line, finding the first commit that
+// holds removed content, then rewriting from there.
 func (p *Purge) Step(n int) error {
 	for ; n > 0 && !p.walk.IsZero(); n-- {
+		if p.walk == p.clean {
+			p.cleanAt = len(p.line)
+		}
 		p.line = append(p.line, p.walk)
 		parent, err := p.r.firstParent(p.walk)
 		if err != nil {
@@ -93,6 +117,25 @@ func (p *Purge) Step(n int) error {
 		}
 		p.reverse = true
 		p.stats.Commits = len(p.line)
+		if p.cleanAt >= 0 {
+			p.cleanAt = len(p.line) - 1 - p.cleanAt
+			var err error
+			if p.search, err = p.newSearch(); err != nil {
+				return err
+			}
+		}
+	}
+	for ; n > 0 && p.search != nil; n-- {
+		done, err := p.search.step()
+		if err != nil {
+			return err
+		}
+		if done {
+			if err := p.startAt(p.search.lo); err != nil {
+				return err
+			}
+			p.search = nil
+		}
 	}
 	for ; n > 0 && p.next < len(p.line); n-- {
 		if err := p.rewrite(p.line[p.next]); err != nil {
@@ -107,9 +150,14 @@ func (p *Purge) Step(n int) error {
 // removed content), once Done.
 func (p *Purge) Tip() plumbing.Hash { return p.parent }
 
-// Written returns the objects the rewrite made: what a remote that has the
-// old history lacks of the new one.
-func (p *Purge) Written() []plumbing.Hash { return p.written }
+// Objects returns how many objects the rewrite made: what a remote that
+// has the old history lacks of the new one.
+func (p *Purge) Objects() int {
+	if p.pack == nil {
+		return 0
+	}
+	return len(p.pack.objs)
+}
 
 // Stats returns what the purge did.
 func (p *Purge) Stats() PurgeStats { return p.stats }
@@ -120,6 +168,8 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 	if err != nil {
 		return err
 	}
+	p.prevTrees, p.trees = p.trees, p.prevTrees
+	clear(p.trees)
 	wasEmpty := p.oldTree == c.TreeHash && len(c.ParentHashes) > 0
 	p.oldTree = c.TreeHash
 	tree, err := p.filter(c.TreeHash)
@@ -148,7 +198,6 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 	if err != nil {
 		return err
 	}
-	p.written = append(p.written, nh)
 	p.stats.Rewritten++
 	p.parent, p.parentTree = nh, tree
 	return nil
@@ -160,6 +209,10 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 // memoized by hash, so a commit costs the trees it changed.
 func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
 	if h, ok := p.trees[old]; ok {
+		return h, nil
+	}
+	if h, ok := p.prevTrees[old]; ok {
+		p.trees[old] = h
 		return h, nil
 	}
 	ot, err := p.r.tree(old)
@@ -198,7 +251,6 @@ func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
 		if result, err = p.put(t.Encode); err != nil {
 			return plumbing.ZeroHash, err
 		}
-		p.written = append(p.written, result)
 		p.stats.Trees++
 	}
 	p.trees[old] = result
