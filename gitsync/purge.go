@@ -33,11 +33,16 @@ import (
 // Other instances adopt the new history at their next fetch (catchUp: a
 // remote tip that does not descend from the tracking ref), carrying over
 // only their commits that never reached the remote.
+//
+// The purged tip is kept in purgedRef: the next purge reads the history
+// only from the first commit that holds a paste removed since (the
+// commits carried over are after it, and read again).
 
 const (
-	// purgeStep is how many commits a step of the rewrite handles; steps
-	// follow one another under s.mu for purgeHold at most, then pastes and
-	// reads get their turn.
+	// purgeStep is about how many objects a step of the rewrite reads (a
+	// commit's rewrite, once begun, is finished: its trees, some hundreds
+	// at most); steps follow one another under s.mu for purgeHold at
+	// most, then pastes and reads get their turn.
 	purgeStep = 25
 	purgeHold = 20 * time.Millisecond
 	// carryStep is how many commits made during a purge are carried over

@@ -52,9 +52,10 @@ func startDaemon(base string) *daemon {
 	}
 }
 
-// kill stops the daemon by its pid and waits for it; again is a no-op.
+// kill stops the daemon by its pid and waits for it; again, or on a
+// daemon never started, it does nothing.
 func (d *daemon) kill() {
-	if d.cmd.ProcessState == nil {
+	if d.cmd != nil && d.cmd.ProcessState == nil {
 		d.cmd.Process.Kill()
 		d.cmd.Wait()
 	}

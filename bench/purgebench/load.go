@@ -16,10 +16,11 @@ import (
 
 // loadStats is what a create load did.
 type loadStats struct {
-	ids   []string // acknowledged
-	lat   []time.Duration
-	took  time.Duration
-	fails int
+	ids     []string // acknowledged
+	lat     []time.Duration
+	took    time.Duration
+	fails   int
+	slowest time.Duration // when the slowest create began, from the load's start
 }
 
 func (l loadStats) rate() float64 { return float64(len(l.ids)) / l.took.Seconds() }
@@ -33,8 +34,8 @@ func (l loadStats) String() string {
 		}
 		return s[min(len(s)-1, len(s)*p/100)].Round(time.Millisecond)
 	}
-	return fmt.Sprintf("%d in %.1f s, %.1f/s, p50 %s, p99 %s, slowest %s, %d failed",
-		len(l.ids), l.took.Seconds(), l.rate(), pct(50), pct(99), pct(100), l.fails)
+	return fmt.Sprintf("%d in %.1f s, %.1f/s, p50 %s, p99 %s, slowest %s (begun at %.1f s), %d failed",
+		len(l.ids), l.took.Seconds(), l.rate(), pct(50), pct(99), pct(100), l.slowest.Seconds(), l.fails)
 }
 
 // createLoad runs clients that create pastes one after another each until
@@ -63,6 +64,9 @@ func createLoad(ctx context.Context, s *gitsync.Store, clients int, d time.Durat
 				if err != nil {
 					out.fails++
 				} else {
+					if len(out.lat) == 0 || lat > slices.Max(out.lat) {
+						out.slowest = t.Sub(t0)
+					}
 					out.ids = append(out.ids, id)
 					out.lat = append(out.lat, lat)
 				}

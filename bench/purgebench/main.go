@@ -12,7 +12,9 @@
 // them under load: 1M pastes are ~16k commits. Two cases per size:
 // removed pastes spread over the whole history (the first paste among
 // them, so every commit is rewritten: the worst case), and removed
-// pastes among the last 1,000 only (what an hourly purge meets). Run it
+// pastes among the last 1,000 only, on a store that purged before (its
+// mark, refs/pasteur/purged, on the generated tip): what an hourly purge
+// meets. Run it
 // with `go run ./bench/purgebench` (no root needed; only loopback).
 package main
 
@@ -45,6 +47,7 @@ type options struct {
 	maxDuring  time.Duration
 	maxCreates int
 	verbose    bool
+	noRemote   bool
 }
 
 func main() {
@@ -61,6 +64,7 @@ func main() {
 	flag.DurationVar(&o.maxDuring, "max-during", 10*time.Minute, "the creates during the purge stop after this long, if the purge has not ended")
 	flag.IntVar(&o.maxCreates, "max-creates", 50000, "the creates during the purge stop after this many")
 	flag.BoolVar(&o.verbose, "v", false, "show the store's log")
+	flag.BoolVar(&o.noRemote, "no-remote", false, "purge a store without a remote (its repository alone: the rewrite, without the pushes)")
 	flag.Parse()
 
 	dir := *data
@@ -106,7 +110,7 @@ func main() {
 			}
 			work := filepath.Join(dir, fmt.Sprintf("run-%d-%s", n, c))
 			os.RemoveAll(work)
-			run(gen, work, fmt.Sprintf("%d %s", n, c), pick, o)
+			run(gen, work, fmt.Sprintf("%d %s", n, c), pick, c == "recent", o)
 			os.RemoveAll(work)
 		}
 	}
@@ -114,25 +118,34 @@ func main() {
 
 // run copies the repository gen to a remote served by git daemon and to a
 // store's local repository in work, removes ids, and measures a purge.
-func run(gen, work, name string, ids []string, o options) {
+func run(gen, work, name string, ids []string, purgedBefore bool, o options) {
 	remote := filepath.Join(work, "remote.git")
 	local := filepath.Join(work, "local.git")
 	gitRun("", "clone", "-q", "--bare", "--local", gen, remote)
 	gitRun("", "clone", "-q", "--bare", "--local", remote, local)
 	gitRun(local, "update-ref", "refs/remotes/origin/master", "master")
+	if purgedBefore {
+		gitRun(local, "update-ref", "refs/pasteur/purged", "master")
+	}
 	blobs := blobsOf(remote, ids)
 	sizeBefore := packSize(remote)
 
-	d := startDaemon(work)
-	defer d.kill()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	if o.verbose {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	host := &netx.Host{}
-	s, err := gitsync.Open(ctx, gitsync.Config{Dir: local, Remote: "git://" + d.addr + "/remote.git", Dial: host.Dial,
-		AckTimeout: time.Minute, SyncInterval: -1, Logger: log})
+	cfg := gitsync.Config{Dir: local, AckTimeout: time.Minute, SyncInterval: -1, Logger: log}
+	d := &daemon{}
+	if !o.noRemote {
+		d = startDaemon(work)
+		defer d.kill()
+		host := &netx.Host{}
+		cfg.Remote, cfg.Dial = "git://"+d.addr+"/remote.git", host.Dial
+	} else {
+		remote = local
+	}
+	s, err := gitsync.Open(ctx, cfg)
 	if err != nil {
 		fatalf("open: %v", err)
 	}
@@ -190,8 +203,8 @@ func run(gen, work, name string, ids []string, o options) {
 	d.kill()
 
 	fmt.Printf("\n%s: removed %d, load: %s", name, len(ids), loadavg())
-	fmt.Printf("  purge: commits %d, rewritten %d, dropped %d, trees %d, objects %d, pack %.1f MB; rewrite %.1f s, writer lock %s, total %.1f s\n",
-		st.Commits, st.Rewritten, st.Dropped, st.Trees, st.Objects, float64(st.PackBytes)/1e6,
+	fmt.Printf("  purge: commits %d, kept %d, rewritten %d, dropped %d, trees %d, objects %d, pack %.1f MB; rewrite %.1f s, writer lock %s, total %.1f s\n",
+		st.Commits, st.Kept, st.Rewritten, st.Dropped, st.Trees, st.Objects, float64(st.PackBytes)/1e6,
 		st.Rewrite.Seconds(), st.Locked.Round(time.Millisecond), st.Total.Seconds())
 	fmt.Printf("  memory: heap +%.0f MiB at most; RSS %.0f MiB before, peak %.0f MiB during\n",
 		float64(peak-min(peak, m0.HeapInuse))/(1<<20), float64(rssBefore)/(1<<10), float64(rssPeak)/(1<<10))

@@ -56,7 +56,9 @@ type Purge struct {
 	oldTree    plumbing.Hash // the tree of the last commit read, as it was
 	changed    bool          // a commit was rewritten: the rest follow
 
-	live map[plumbing.Hash]bool // the contents of the tip's files
+	live   map[plumbing.Hash]bool // the contents of the tip's files
+	unread []plumbing.Hash        // trees of the tip still to list into live
+	reads  int                    // trees the rewrite read
 	// trees maps a tree of the commit being rewritten to the same,
 	// filtered; prevTrees, those of the commit before. A commit's trees
 	// are mostly its parent's, so two commits' worth is all the memo
@@ -82,21 +84,36 @@ func (r *Repo) NewPurge(tip, clean plumbing.Hash) (*Purge, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := r.liveFiles(tree)
-	if err != nil {
-		return nil, err
+	p := &Purge{r: r, tip: tip, clean: clean, walk: tip, cleanAt: -1, live: make(map[plumbing.Hash]bool),
+		trees: make(map[plumbing.Hash]plumbing.Hash), prevTrees: make(map[plumbing.Hash]plumbing.Hash)}
+	if !tree.IsZero() {
+		p.unread = []plumbing.Hash{tree}
 	}
-	return &Purge{r: r, tip: tip, clean: clean, walk: tip, cleanAt: -1, live: live,
-		trees: make(map[plumbing.Hash]plumbing.Hash), prevTrees: make(map[plumbing.Hash]plumbing.Hash)}, nil
+	return p, nil
 }
 
 // Done reports whether the rewrite is complete.
 func (p *Purge) Done() bool { return p.reverse && p.search == nil && p.next == len(p.line) }
 
-// Step does up to n units of work (a commit collected, a paste looked up,
-// a commit rewritten): collecting the line, finding the first commit that
-// holds removed content, then rewriting from there.
+// Step does about n units of work, a unit being an object read (a tree
+// or a commit; a commit's rewrite, once begun, is finished): listing the
+// tip's files, collecting the line, finding the first commit that holds
+// removed content, then rewriting from there.
 func (p *Purge) Step(n int) error {
+	for ; n > 0 && len(p.unread) > 0; n-- {
+		t, err := p.r.treeOnce(p.unread[len(p.unread)-1])
+		if err != nil {
+			return err
+		}
+		p.unread = p.unread[:len(p.unread)-1]
+		for _, e := range t.Entries {
+			if e.Mode == filemode.Dir {
+				p.unread = append(p.unread, e.Hash)
+			} else {
+				p.live[e.Hash] = true
+			}
+		}
+	}
 	for ; n > 0 && !p.walk.IsZero(); n-- {
 		if p.walk == p.clean {
 			p.cleanAt = len(p.line)
@@ -108,7 +125,7 @@ func (p *Purge) Step(n int) error {
 		}
 		p.walk = parent
 	}
-	if !p.walk.IsZero() {
+	if len(p.unread) > 0 || !p.walk.IsZero() {
 		return nil
 	}
 	if !p.reverse {
@@ -137,11 +154,13 @@ func (p *Purge) Step(n int) error {
 			p.search = nil
 		}
 	}
-	for ; n > 0 && p.next < len(p.line); n-- {
+	for n > 0 && p.next < len(p.line) {
+		read := p.reads
 		if err := p.rewrite(p.line[p.next]); err != nil {
 			return err
 		}
 		p.next++
+		n -= 1 + p.reads - read
 	}
 	return nil
 }
@@ -215,10 +234,11 @@ func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
 		p.trees[old] = h
 		return h, nil
 	}
-	ot, err := p.r.tree(old)
+	ot, err := p.r.treeOnce(old)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
+	p.reads++
 	entries := make([]object.TreeEntry, 0, len(ot.Entries))
 	changed := false
 	for _, e := range ot.Entries {
@@ -255,21 +275,6 @@ func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
 	}
 	p.trees[old] = result
 	return result, nil
-}
-
-// liveFiles returns the contents (blob hashes) of the files of tree root.
-func (r *Repo) liveFiles(root plumbing.Hash) (map[plumbing.Hash]bool, error) {
-	live := make(map[plumbing.Hash]bool)
-	if root.IsZero() {
-		return live, nil
-	}
-	err := r.walkChanges(plumbing.ZeroHash, root, "", func(_ string, e object.TreeEntry) error {
-		if e.Mode != filemode.Dir {
-			live[e.Hash] = true
-		}
-		return nil
-	})
-	return live, err
 }
 
 // put writes an object made by encode to the purge's pack. The rewrite

@@ -324,6 +324,17 @@ func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
 	return t, nil
 }
 
+// treeOnce reads tree h as tree does, without keeping it: a purge reads
+// each tree of the history once, and would otherwise empty the cache of
+// the trees that pastes need.
+func (r *Repo) treeOnce(h plumbing.Hash) (*object.Tree, error) {
+	if t, ok := r.trees[h]; ok {
+		return t, nil
+	}
+	t, err := object.GetTree(r.st, h)
+	return t, missing(h, err)
+}
+
 // cacheTree keeps tree t, whose hash is h, decoded. The cache is emptied
 // when full: the trees a commit reads (the root, the 36 directories under
 // it and the leaves its pastes go to) come back at once.
