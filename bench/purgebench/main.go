@@ -131,11 +131,12 @@ func run(gen, work, name string, ids []string, purgedBefore bool, o options) {
 	sizeBefore := packSize(remote)
 
 	ctx := context.Background()
-	log := slog.New(slog.DiscardHandler)
+	var h slog.Handler = slog.DiscardHandler
 	if o.verbose {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		h = slog.NewTextHandler(os.Stderr, nil)
 	}
-	cfg := gitsync.Config{Dir: local, AckTimeout: time.Minute, SyncInterval: -1, Logger: log}
+	scanned := newWatch(h, "scanned the pastes that expire")
+	cfg := gitsync.Config{Dir: local, AckTimeout: time.Minute, SyncInterval: -1, Logger: slog.New(scanned)}
 	d := &daemon{}
 	if !o.noRemote {
 		d = startDaemon(work)
@@ -149,6 +150,13 @@ func run(gen, work, name string, ids []string, purgedBefore bool, o options) {
 	if err != nil {
 		fatalf("open: %v", err)
 	}
+	t0 := time.Now()
+	select {
+	case <-scanned.c:
+	case <-time.After(15 * time.Minute):
+		fatalf("the store's scan at start did not end in 15 minutes")
+	}
+	scan := time.Since(t0)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
 	for _, id := range ids {
@@ -203,6 +211,7 @@ func run(gen, work, name string, ids []string, purgedBefore bool, o options) {
 	d.kill()
 
 	fmt.Printf("\n%s: removed %d, load: %s", name, len(ids), loadavg())
+	fmt.Printf("  (the store's scan at start took %.1f s, before the creates)\n", scan.Seconds())
 	fmt.Printf("  purge: commits %d, kept %d, rewritten %d, dropped %d, trees %d, objects %d, pack %.1f MB; rewrite %.1f s, writer lock %s, total %.1f s\n",
 		st.Commits, st.Kept, st.Rewritten, st.Dropped, st.Trees, st.Objects, float64(st.PackBytes)/1e6,
 		st.Rewrite.Seconds(), st.Locked.Round(time.Millisecond), st.Total.Seconds())
@@ -211,7 +220,7 @@ func run(gen, work, name string, ids []string, purgedBefore bool, o options) {
 	fmt.Printf("  creates before: %s\n", base)
 	fmt.Printf("  creates during: %s (%.2fx the rate before)\n", during, during.rate()/base.rate())
 
-	t0 := time.Now()
+	t0 = time.Now()
 	fsck := "ok"
 	if out, err := exec.Command("git", "--git-dir="+remote, "fsck", "--no-progress").CombinedOutput(); err != nil {
 		fsck = fmt.Sprintf("FAILED: %v %s", err, out)

@@ -59,14 +59,18 @@ type Purge struct {
 	live   map[plumbing.Hash]bool // the contents of the tip's files
 	unread []plumbing.Hash        // trees of the tip still to list into live
 	reads  int                    // trees the rewrite read
-	// trees maps a tree of the commit being rewritten to the same,
-	// filtered; prevTrees, those of the commit before. A commit's trees
-	// are mostly its parent's, so two commits' worth is all the memo
-	// needs: it does not grow with the history.
-	trees, prevTrees map[plumbing.Hash]plumbing.Hash
-	pack             *packOut // the objects the rewrite made; nil until the first
-	stats            PurgeStats
+	// trees maps a tree to the same, filtered: a commit reads only the
+	// trees it changed. It is emptied past maxPurgeMemo entries, so that
+	// it does not grow with the history; the next commit then reads its
+	// whole tree once more.
+	trees map[plumbing.Hash]plumbing.Hash
+	pack  *packOut // the objects the rewrite made; nil until the first
+	stats PurgeStats
 }
+
+// maxPurgeMemo bounds the purge's memo of filtered trees: ~20 MB, some ten
+// times the trees of a million pastes' tip.
+const maxPurgeMemo = 1 << 18
 
 // PurgeStats counts what a purge did.
 type PurgeStats struct {
@@ -85,7 +89,7 @@ func (r *Repo) NewPurge(tip, clean plumbing.Hash) (*Purge, error) {
 		return nil, err
 	}
 	p := &Purge{r: r, tip: tip, clean: clean, walk: tip, cleanAt: -1, live: make(map[plumbing.Hash]bool),
-		trees: make(map[plumbing.Hash]plumbing.Hash), prevTrees: make(map[plumbing.Hash]plumbing.Hash)}
+		trees: make(map[plumbing.Hash]plumbing.Hash)}
 	if !tree.IsZero() {
 		p.unread = []plumbing.Hash{tree}
 	}
@@ -187,8 +191,9 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 	if err != nil {
 		return err
 	}
-	p.prevTrees, p.trees = p.trees, p.prevTrees
-	clear(p.trees)
+	if len(p.trees) > maxPurgeMemo {
+		clear(p.trees)
+	}
 	wasEmpty := p.oldTree == c.TreeHash && len(c.ParentHashes) > 0
 	p.oldTree = c.TreeHash
 	tree, err := p.filter(c.TreeHash)
@@ -228,10 +233,6 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 // memoized by hash, so a commit costs the trees it changed.
 func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
 	if h, ok := p.trees[old]; ok {
-		return h, nil
-	}
-	if h, ok := p.prevTrees[old]; ok {
-		p.trees[old] = h
 		return h, nil
 	}
 	ot, err := p.r.treeOnce(old)
