@@ -21,6 +21,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/bench/internal/machine"
 	"github.com/pasteur-dev/pasteur/gitsync"
 	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
@@ -46,6 +48,7 @@ type options struct {
 	base       time.Duration
 	maxDuring  time.Duration
 	maxCreates int
+	maxPurge   time.Duration
 	verbose    bool
 	noRemote   bool
 }
@@ -63,6 +66,7 @@ func main() {
 	flag.DurationVar(&o.base, "base", 10*time.Second, "how long the creates run before the purge (the baseline)")
 	flag.DurationVar(&o.maxDuring, "max-during", 10*time.Minute, "the creates during the purge stop after this long, if the purge has not ended")
 	flag.IntVar(&o.maxCreates, "max-creates", 50000, "the creates during the purge stop after this many")
+	flag.DurationVar(&o.maxPurge, "max-purge", 30*time.Minute, "a purge not done after this long is cancelled, and the run reports it")
 	flag.BoolVar(&o.verbose, "v", false, "show the store's log")
 	flag.BoolVar(&o.noRemote, "no-remote", false, "purge a store without a remote (its repository alone: the rewrite, without the pushes)")
 	flag.Parse()
@@ -87,7 +91,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("purgebench: %s, %d clients, commits of %d pastes, load: %s", time.Now().UTC().Format(time.RFC3339), o.clients, o.group, loadavg())
+	fmt.Printf("purgebench: %s, %s, %d clients, commits of %d pastes, load %s\n", time.Now().UTC().Format(time.RFC3339), machine.Hardware(), o.clients, o.group, machine.LoadAvg())
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
@@ -181,7 +185,9 @@ func run(gen, work, name string, ids []string, purgedBefore bool, o options) {
 	var perr error
 	go func() {
 		defer close(done)
-		st, perr = s.Purge(ctx)
+		pctx, cancel := context.WithTimeout(ctx, o.maxPurge)
+		defer cancel()
+		st, perr = s.Purge(pctx)
 	}()
 	var peak uint64
 	sampled := make(chan struct{})
@@ -202,6 +208,12 @@ func run(gen, work, name string, ids []string, purgedBefore bool, o options) {
 	<-done
 	<-sampled
 	rssPeak := peakRSS()
+	if errors.Is(perr, context.DeadlineExceeded) {
+		fmt.Printf("\n%s: removed %d, load %s\n  purge: not done after %s (-max-purge); RSS %.0f MiB before, peak %.0f MiB\n  creates before: %s\n  creates during: %s\n",
+			name, len(ids), machine.LoadAvg(), o.maxPurge, float64(rssBefore)/(1<<10), float64(rssPeak)/(1<<10), base, during)
+		s.Close()
+		return
+	}
 	if perr != nil {
 		fatalf("purge: %v", perr)
 	}
@@ -210,7 +222,7 @@ func run(gen, work, name string, ids []string, purgedBefore bool, o options) {
 	}
 	d.kill()
 
-	fmt.Printf("\n%s: removed %d, load: %s", name, len(ids), loadavg())
+	fmt.Printf("\n%s: removed %d, load %s\n", name, len(ids), machine.LoadAvg())
 	fmt.Printf("  (the store's scan at start took %.1f s, before the creates)\n", scan.Seconds())
 	fmt.Printf("  purge: commits %d, kept %d, rewritten %d, dropped %d, trees %d, objects %d, pack %.1f MB; rewrite %.1f s, writer lock %s, total %.1f s\n",
 		st.Commits, st.Kept, st.Rewritten, st.Dropped, st.Trees, st.Objects, float64(st.PackBytes)/1e6,
@@ -361,16 +373,6 @@ func status(field string) int64 {
 		}
 	}
 	return 0
-}
-
-// loadavg is the machine's load, as uptime prints it.
-func loadavg() string {
-	data, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "?\n"
-	}
-	return strings.Join(f[:3], " ") + "\n"
 }
 
 func gitRun(dir string, args ...string) {
