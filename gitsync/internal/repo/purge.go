@@ -63,9 +63,10 @@ type Purge struct {
 	// trees it changed. It is emptied past maxPurgeMemo entries, so that
 	// it does not grow with the history; the next commit then reads its
 	// whole tree once more.
-	trees map[plumbing.Hash]plumbing.Hash
-	pack  *packOut // the objects the rewrite made; nil until the first
-	stats PurgeStats
+	trees   map[plumbing.Hash]plumbing.Hash
+	maxMemo int      // maxPurgeMemo; tests make it small
+	pack    *packOut // the objects the rewrite made; nil until the first
+	stats   PurgeStats
 }
 
 // maxPurgeMemo bounds the purge's memo of filtered trees: ~20 MB, some ten
@@ -89,7 +90,7 @@ func (r *Repo) NewPurge(tip, clean plumbing.Hash) (*Purge, error) {
 		return nil, err
 	}
 	p := &Purge{r: r, tip: tip, clean: clean, walk: tip, cleanAt: -1, live: make(map[plumbing.Hash]bool),
-		trees: make(map[plumbing.Hash]plumbing.Hash)}
+		trees: make(map[plumbing.Hash]plumbing.Hash), maxMemo: maxPurgeMemo}
 	if !tree.IsZero() {
 		p.unread = []plumbing.Hash{tree}
 	}
@@ -191,7 +192,7 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 	if err != nil {
 		return err
 	}
-	if len(p.trees) > maxPurgeMemo {
+	if len(p.trees) > p.maxMemo {
 		clear(p.trees)
 	}
 	wasEmpty := p.oldTree == c.TreeHash && len(c.ParentHashes) > 0

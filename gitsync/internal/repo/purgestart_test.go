@@ -14,11 +14,14 @@ import (
 
 // purgeOf runs a purge of tip (clean: a past purge's tip) to its end, adds
 // its objects to the repository, and returns it.
-func purgeOf(t *testing.T, r *Repo, tip, clean plumbing.Hash) *Purge {
+func purgeOf(t *testing.T, r *Repo, tip, clean plumbing.Hash, opts ...func(*Purge)) *Purge {
 	t.Helper()
 	p, err := r.NewPurge(tip, clean)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(p)
 	}
 	for !p.Done() {
 		if err := p.Step(3); err != nil {
@@ -84,7 +87,8 @@ func TestPurgeFromClean(t *testing.T) {
 
 // TestPurgeFromCleanRandom: over random histories of pastes, removals and
 // purges (grouped commits, leaves that split), a purge from the last
-// purge's tip makes the same history as a purge that reads every commit,
+// purge's tip makes the same history as a purge that reads every commit
+// (and as one whose memo of filtered trees is emptied every few trees),
 // and that history holds no removed paste.
 func TestPurgeFromCleanRandom(t *testing.T) {
 	for seed := range uint64(4) {
@@ -139,6 +143,11 @@ func TestPurgeFromCleanRandom(t *testing.T) {
 				marked := purgeOf(t, r, tip, clean)
 				if full.Tip() != marked.Tip() {
 					t.Fatalf("round %d: purged from the mark %s, in full %s (%+v, %+v)", round, marked.Tip(), full.Tip(), marked.Stats(), full.Stats())
+				}
+				// A memo emptied every few trees changes nothing.
+				forgetful := purgeOf(t, r, tip, plumbing.ZeroHash, func(p *Purge) { p.maxMemo = 5 })
+				if forgetful.Tip() != full.Tip() || forgetful.Objects() != full.Objects() {
+					t.Fatalf("round %d: purged with a small memo %s (%d objects), with the whole memo %s (%d)", round, forgetful.Tip(), forgetful.Objects(), full.Tip(), full.Objects())
 				}
 				clean = marked.Tip()
 				if err := r.SetRef(master, clean); err != nil {
