@@ -30,8 +30,13 @@ import (
 // tree that the new tip lacks (a diff), and the first commit that holds
 // one of those is found by bisecting the line up to it (a paste, once
 // added, stays at its id until its tombstone replaces it, and a purge
-// keeps tombstones). Without one (a first purge, or a history rewritten
-// elsewhere since), every commit is read.
+// keeps tombstones). What the commits after clean add and the tip lacks
+// is found as they are rewritten, from their diffs, so the tip's files
+// are not listed: the purge's memory is that of the changes, not of the
+// pastes. Should that take a file out of the tip (its text was also a
+// removed paste's), the purge starts over as without clean. Without it
+// on the line (a first purge, or a history rewritten elsewhere since),
+// every commit is read, and the tip's files listed.
 //
 // The work is done in steps (Step), so that the owner of the repository
 // can let reads and writes in between: the repository is not safe for
@@ -40,9 +45,10 @@ import (
 // (packout.go), apart from the repository until the owner adds it
 // (Finish, then Add) or drops it (Discard).
 type Purge struct {
-	r     *Repo
-	tip   plumbing.Hash
-	clean plumbing.Hash // a past purge's tip; ZeroHash: none
+	r       *Repo
+	tip     plumbing.Hash
+	tipTree plumbing.Hash
+	clean   plumbing.Hash // a past purge's tip; ZeroHash: none
 
 	line    []plumbing.Hash // the first-parent line, tip first until collected
 	walk    plumbing.Hash   // the next commit to collect; ZeroHash when done
@@ -56,9 +62,15 @@ type Purge struct {
 	oldTree    plumbing.Hash // the tree of the last commit read, as it was
 	changed    bool          // a commit was rewritten: the rest follow
 
-	live   map[plumbing.Hash]bool // the contents of the tip's files
-	unread []plumbing.Hash        // trees of the tip still to list into live
-	reads  int                    // trees the rewrite read
+	// Which files a commit keeps. Without clean on the line: those whose
+	// contents are in live, every file of the tip (listed a tree at a
+	// time from unread). From clean: those whose contents are not in
+	// dead, the files clean holds and the tip lacks, and those that the
+	// commits after clean add and the tip lacks; since is what the tip
+	// holds and clean lacks.
+	live, dead, since map[plumbing.Hash]bool
+	unread            []plumbing.Hash
+	reads             int // trees the rewrite read
 	// trees maps a tree to the same, filtered: a commit reads only the
 	// trees it changed. It is emptied past maxPurgeMemo entries, so that
 	// it does not grow with the history; the next commit then reads its
@@ -89,36 +101,20 @@ func (r *Repo) NewPurge(tip, clean plumbing.Hash) (*Purge, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Purge{r: r, tip: tip, clean: clean, walk: tip, cleanAt: -1, live: make(map[plumbing.Hash]bool),
-		trees: make(map[plumbing.Hash]plumbing.Hash), maxMemo: maxPurgeMemo}
-	if !tree.IsZero() {
-		p.unread = []plumbing.Hash{tree}
-	}
-	return p, nil
+	return &Purge{r: r, tip: tip, tipTree: tree, clean: clean, walk: tip, cleanAt: -1,
+		trees: make(map[plumbing.Hash]plumbing.Hash), maxMemo: maxPurgeMemo}, nil
 }
 
 // Done reports whether the rewrite is complete.
-func (p *Purge) Done() bool { return p.reverse && p.search == nil && p.next == len(p.line) }
+func (p *Purge) Done() bool {
+	return p.reverse && len(p.unread) == 0 && p.search == nil && p.next == len(p.line)
+}
 
 // Step does about n units of work, a unit being an object read (a tree
-// or a commit; a commit's rewrite, once begun, is finished): listing the
-// tip's files, collecting the line, finding the first commit that holds
-// removed content, then rewriting from there.
+// or a commit; a commit's rewrite, once begun, is finished): collecting
+// the line; then listing the tip's files, or finding the first commit
+// that holds content removed since clean; then rewriting from there.
 func (p *Purge) Step(n int) error {
-	for ; n > 0 && len(p.unread) > 0; n-- {
-		t, err := p.r.treeOnce(p.unread[len(p.unread)-1])
-		if err != nil {
-			return err
-		}
-		p.unread = p.unread[:len(p.unread)-1]
-		for _, e := range t.Entries {
-			if e.Mode == filemode.Dir {
-				p.unread = append(p.unread, e.Hash)
-			} else {
-				p.live[e.Hash] = true
-			}
-		}
-	}
 	for ; n > 0 && !p.walk.IsZero(); n-- {
 		if p.walk == p.clean {
 			p.cleanAt = len(p.line)
@@ -130,7 +126,7 @@ func (p *Purge) Step(n int) error {
 		}
 		p.walk = parent
 	}
-	if len(p.unread) > 0 || !p.walk.IsZero() {
+	if !p.walk.IsZero() {
 		return nil
 	}
 	if !p.reverse {
@@ -139,11 +135,27 @@ func (p *Purge) Step(n int) error {
 		}
 		p.reverse = true
 		p.stats.Commits = len(p.line)
-		if p.cleanAt >= 0 {
+		if p.cleanAt < 0 {
+			p.listTip()
+		} else {
 			p.cleanAt = len(p.line) - 1 - p.cleanAt
 			var err error
 			if p.search, err = p.newSearch(); err != nil {
 				return err
+			}
+		}
+	}
+	for ; n > 0 && len(p.unread) > 0; n-- {
+		t, err := p.r.treeOnce(p.unread[len(p.unread)-1])
+		if err != nil {
+			return err
+		}
+		p.unread = p.unread[:len(p.unread)-1]
+		for _, e := range t.Entries {
+			if e.Mode == filemode.Dir {
+				p.unread = append(p.unread, e.Hash)
+			} else {
+				p.live[e.Hash] = true
 			}
 		}
 	}
@@ -159,15 +171,49 @@ func (p *Purge) Step(n int) error {
 			p.search = nil
 		}
 	}
-	for n > 0 && p.next < len(p.line) {
+	for n > 0 && len(p.unread) == 0 && p.search == nil && p.next < len(p.line) {
 		read := p.reads
 		if err := p.rewrite(p.line[p.next]); err != nil {
 			return err
 		}
 		p.next++
 		n -= 1 + p.reads - read
+		if p.next == len(p.line) && p.parentTree != p.tipTree {
+			// Purged from clean, a file of the tip went: its contents
+			// were also those of a removed paste (two pastes of the
+			// same text). Read everything instead.
+			p.restart()
+		}
 	}
 	return nil
+}
+
+// listTip makes the purge keep the files whose contents the tip holds,
+// listed a tree at a time by Step.
+func (p *Purge) listTip() {
+	p.live = make(map[plumbing.Hash]bool)
+	if !p.tipTree.IsZero() {
+		p.unread = []plumbing.Hash{p.tipTree}
+	}
+}
+
+// restart begins the rewrite again from the first commit, keeping the
+// files whose contents the tip holds. The objects written so far stay in
+// the pack.
+func (p *Purge) restart() {
+	p.cleanAt, p.dead, p.since = -1, nil, nil
+	p.listTip()
+	clear(p.trees)
+	p.next, p.parent, p.parentTree, p.oldTree, p.changed = 0, plumbing.ZeroHash, plumbing.ZeroHash, plumbing.ZeroHash, false
+	p.stats = PurgeStats{Commits: len(p.line)}
+}
+
+// keeps reports whether the rewritten history keeps a file of contents h.
+func (p *Purge) keeps(h plumbing.Hash) bool {
+	if p.dead != nil {
+		return !p.dead[h]
+	}
+	return p.live[h]
 }
 
 // Tip returns the rewritten history's tip (the old tip when nothing held
@@ -194,6 +240,11 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 	}
 	if len(p.trees) > p.maxMemo {
 		clear(p.trees)
+	}
+	if p.dead != nil && p.next > p.cleanAt {
+		if err := p.noteAdded(p.oldTree, c.TreeHash); err != nil {
+			return err
+		}
 	}
 	wasEmpty := p.oldTree == c.TreeHash && len(c.ParentHashes) > 0
 	p.oldTree = c.TreeHash
@@ -245,7 +296,7 @@ func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
 	changed := false
 	for _, e := range ot.Entries {
 		if e.Mode != filemode.Dir {
-			if p.live[e.Hash] {
+			if p.keeps(e.Hash) {
 				entries = append(entries, e)
 			} else {
 				changed = true

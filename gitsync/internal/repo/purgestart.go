@@ -39,16 +39,27 @@ func (p *Purge) newSearch() (*firstRemoved, error) {
 	if err != nil {
 		return nil, err
 	}
-	tipTree, err := p.r.treeOf(p.tip)
+	p.since, p.dead = make(map[plumbing.Hash]bool), make(map[plumbing.Hash]bool)
+	err = p.r.walkChanges(cleanTree, p.tipTree, "", func(_ string, e object.TreeEntry) error {
+		if e.Mode.IsFile() {
+			p.since[e.Hash] = true
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	var files []removedFile
-	err = p.r.walkChanges(tipTree, cleanTree, "", func(at string, e object.TreeEntry) error {
-		if e.Mode.IsFile() && !p.live[e.Hash] {
+	err = p.r.walkChanges(p.tipTree, cleanTree, "", func(at string, e object.TreeEntry) error {
+		if !e.Mode.IsFile() || p.since[e.Hash] {
+			return nil
+		}
+		live, err := p.liveAtTip(at, e.Hash)
+		if err == nil && !live {
+			p.dead[e.Hash] = true
 			files = append(files, removedFile{path: at, id: path.Base(at)})
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -116,4 +127,33 @@ func (p *Purge) startAt(i int) error {
 	}
 	p.parent, p.parentTree, p.oldTree = p.line[i-1], c.TreeHash, c.TreeHash
 	return nil
+}
+
+// noteAdded adds to dead the contents of the files that tree to holds and
+// from lacks (a commit after clean and its parent) which the tip lacks.
+func (p *Purge) noteAdded(from, to plumbing.Hash) error {
+	return p.r.walkChanges(from, to, "", func(at string, e object.TreeEntry) error {
+		if !e.Mode.IsFile() || p.since[e.Hash] || p.dead[e.Hash] {
+			return nil
+		}
+		live, err := p.liveAtTip(at, e.Hash)
+		if err == nil && !live {
+			p.dead[e.Hash] = true
+		}
+		return err
+	})
+}
+
+// liveAtTip reports whether the tip holds contents h at path at, or as
+// the paste named as at's file, wherever the layout put it.
+func (p *Purge) liveAtTip(at string, h plumbing.Hash) (bool, error) {
+	_, e, found, err := p.r.locatePath(p.tipTree, path.Base(at))
+	if err != nil || found && e.Hash == h {
+		return found, err
+	}
+	e, found, err = p.r.entryAt(p.tipTree, at)
+	if errors.Is(err, errBlocked) {
+		return false, nil
+	}
+	return found && e.Hash == h, err
 }

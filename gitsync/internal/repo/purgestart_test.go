@@ -176,3 +176,28 @@ func TestPurgeFromCleanRandom(t *testing.T) {
 		})
 	}
 }
+
+// TestPurgeFromCleanSameText: when a removed paste's text is also another
+// paste's, which the tip keeps (the original pasteur stored pastes of the
+// same text as one blob), a purge from a past purge's tip does not take
+// it out of the tip: it reads everything, and makes what a purge without
+// the mark makes.
+func TestPurgeFromCleanSameText(t *testing.T) {
+	r := open(t, t.TempDir())
+	commit(t, r, &paste.Paste{ID: "keep1", Contents: []byte("one")})
+	commit(t, r, &paste.Paste{ID: "twin1", Contents: []byte("the same text")})
+	clean := commit(t, r, &paste.Paste{ID: "twin2", Contents: []byte("the same text")})
+	commit(t, r, &paste.Paste{ID: "keep2", Contents: []byte("two")})
+	tip := remove(t, r, "twin1")
+	full := purgeOf(t, r, tip, plumbing.ZeroHash)
+	marked := purgeOf(t, r, tip, clean)
+	if marked.Tip() != full.Tip() {
+		t.Errorf("purged from the mark %s, in full %s", marked.Tip(), full.Tip())
+	}
+	if a, b := mustTree(t, r, tip), mustTree(t, r, marked.Tip()); a != b {
+		t.Errorf("the tip's tree changed: %s, %s", a, b)
+	}
+	if st := marked.Stats(); st.Kept != 0 {
+		t.Errorf("stats %+v: the purge did not start over", st)
+	}
+}
