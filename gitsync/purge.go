@@ -42,9 +42,12 @@ const (
 	// purgeStep is about how many objects a step of the rewrite reads (a
 	// commit's rewrite, once begun, is finished: its trees, some hundreds
 	// at most); steps follow one another under s.mu for purgeHold at
-	// most, then pastes and reads get their turn.
+	// most, then pastes and reads get their turn: the purge waits
+	// purgeGap before it takes s.mu again (Go's mutex would let it take
+	// it back at once, ahead of those waiting).
 	purgeStep = 25
 	purgeHold = 20 * time.Millisecond
+	purgeGap  = 5 * time.Millisecond
 	// carryStep is how many commits made during a purge are carried over
 	// under one hold of s.mu; carryLeft, how many may be left for the
 	// writer lock.
@@ -129,6 +132,9 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 		s.mu.Unlock()
 		if err != nil {
 			return st, fmt.Errorf("gitsync: purge: %w", err)
+		}
+		if !pr.Done() {
+			time.Sleep(purgeGap)
 		}
 	}
 	st.PurgeStats = pr.Stats()
