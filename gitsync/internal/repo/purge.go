@@ -54,8 +54,10 @@ type Purge struct {
 	walk    plumbing.Hash   // the next commit to collect; ZeroHash when done
 	cleanAt int             // clean's index on line; -1: not on it
 	reverse bool            // line is oldest first
-	search  *firstRemoved   // the bisection for the first commit to rewrite; nil when done
-	next    int             // the next commit of line to rewrite
+	diffs   []*diffSteps    // what clean holds that the tip lacks, being listed into removed
+	removed []removedFile
+	search  *firstRemoved // the bisection for the first commit to rewrite; nil when done
+	next    int           // the next commit of line to rewrite
 
 	parent     plumbing.Hash // the rewritten history's tip so far
 	parentTree plumbing.Hash
@@ -107,7 +109,7 @@ func (r *Repo) NewPurge(tip, clean plumbing.Hash) (*Purge, error) {
 
 // Done reports whether the rewrite is complete.
 func (p *Purge) Done() bool {
-	return p.reverse && len(p.unread) == 0 && p.search == nil && p.next == len(p.line)
+	return p.reverse && len(p.unread) == 0 && len(p.diffs) == 0 && p.search == nil && p.next == len(p.line)
 }
 
 // Step does about n units of work, a unit being an object read (a tree
@@ -139,8 +141,21 @@ func (p *Purge) Step(n int) error {
 			p.listTip()
 		} else {
 			p.cleanAt = len(p.line) - 1 - p.cleanAt
-			var err error
-			if p.search, err = p.newSearch(); err != nil {
+			if err := p.beginSearch(); err != nil {
+				return err
+			}
+		}
+	}
+	for n > 0 && len(p.diffs) > 0 {
+		if d := p.diffs[0]; !d.done() {
+			if err := d.step(); err != nil {
+				return err
+			}
+			n--
+			continue
+		}
+		if p.diffs = p.diffs[1:]; len(p.diffs) == 0 {
+			if err := p.searchFrom(); err != nil {
 				return err
 			}
 		}
@@ -171,7 +186,7 @@ func (p *Purge) Step(n int) error {
 			p.search = nil
 		}
 	}
-	for n > 0 && len(p.unread) == 0 && p.search == nil && p.next < len(p.line) {
+	for n > 0 && len(p.unread) == 0 && len(p.diffs) == 0 && p.search == nil && p.next < len(p.line) {
 		read := p.reads
 		if err := p.rewrite(p.line[p.next]); err != nil {
 			return err
@@ -201,7 +216,7 @@ func (p *Purge) listTip() {
 // files whose contents the tip holds. The objects written so far stay in
 // the pack.
 func (p *Purge) restart() {
-	p.cleanAt, p.dead, p.since = -1, nil, nil
+	p.cleanAt, p.dead, p.since, p.removed = -1, nil, nil, nil
 	p.listTip()
 	clear(p.trees)
 	p.next, p.parent, p.parentTree, p.oldTree, p.changed = 0, plumbing.ZeroHash, plumbing.ZeroHash, plumbing.ZeroHash, false

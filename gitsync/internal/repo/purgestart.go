@@ -4,6 +4,8 @@ import (
 	"errors"
 	"path"
 
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -31,43 +33,44 @@ type removedFile struct {
 	path, id string
 }
 
-// newSearch lists what clean (line[p.cleanAt]) holds that the tip lacks
-// and starts the bisection for the first commit that holds it; nil when
-// there is none: only the commits after clean can hold removed content.
-func (p *Purge) newSearch() (*firstRemoved, error) {
+// beginSearch starts listing what clean (line[p.cleanAt]) holds that the
+// tip lacks, in steps: then the bisection for the first commit that
+// holds it (searchFrom).
+func (p *Purge) beginSearch() error {
 	cleanTree, err := p.r.treeOf(p.clean)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.since, p.dead = make(map[plumbing.Hash]bool), make(map[plumbing.Hash]bool)
-	err = p.r.walkChanges(cleanTree, p.tipTree, "", func(_ string, e object.TreeEntry) error {
-		if e.Mode.IsFile() {
+	p.diffs = []*diffSteps{
+		p.r.newDiff(cleanTree, p.tipTree, func(_ string, e object.TreeEntry) error {
 			p.since[e.Hash] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var files []removedFile
-	err = p.r.walkChanges(p.tipTree, cleanTree, "", func(at string, e object.TreeEntry) error {
-		if !e.Mode.IsFile() || p.since[e.Hash] {
 			return nil
-		}
-		live, err := p.liveAtTip(at, e.Hash)
-		if err == nil && !live {
-			p.dead[e.Hash] = true
-			files = append(files, removedFile{path: at, id: path.Base(at)})
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
+		}),
+		p.r.newDiff(p.tipTree, cleanTree, func(at string, e object.TreeEntry) error {
+			if p.since[e.Hash] {
+				return nil
+			}
+			live, err := p.liveAtTip(at, e.Hash)
+			if err == nil && !live {
+				p.dead[e.Hash] = true
+				p.removed = append(p.removed, removedFile{path: at, id: path.Base(at)})
+			}
+			return err
+		}),
 	}
-	if len(files) == 0 {
-		return nil, p.startAt(p.cleanAt + 1)
+	return nil
+}
+
+// searchFrom starts the bisection for the first commit that holds one of
+// p.removed; when there is none, only the commits after clean can hold
+// removed content.
+func (p *Purge) searchFrom() error {
+	if len(p.removed) == 0 {
+		return p.startAt(p.cleanAt + 1)
 	}
-	return &firstRemoved{r: p.r, line: p.line, files: files, hi: p.cleanAt}, nil
+	p.search = &firstRemoved{r: p.r, line: p.line, files: p.removed, hi: p.cleanAt}
+	return nil
 }
 
 // step does one lookup of the bisection, and reports whether it is done
@@ -156,4 +159,62 @@ func (p *Purge) liveAtTip(at string, h plumbing.Hash) (bool, error) {
 		return false, nil
 	}
 	return found && e.Hash == h, err
+}
+
+// diffSteps calls fn for the files of tree to that tree from lacks or
+// holds with other contents, as walkChanges does, a pair of trees a step.
+type diffSteps struct {
+	r     *Repo
+	pairs []diffPair
+	fn    func(path string, e object.TreeEntry) error
+}
+
+type diffPair struct {
+	from, to plumbing.Hash
+	prefix   string
+}
+
+func (r *Repo) newDiff(from, to plumbing.Hash, fn func(path string, e object.TreeEntry) error) *diffSteps {
+	d := &diffSteps{r: r, fn: fn}
+	if from != to && !to.IsZero() {
+		d.pairs = []diffPair{{from: from, to: to}}
+	}
+	return d
+}
+
+func (d *diffSteps) done() bool { return len(d.pairs) == 0 }
+
+// step compares one pair of trees.
+func (d *diffSteps) step() error {
+	pair := d.pairs[len(d.pairs)-1]
+	d.pairs = d.pairs[:len(d.pairs)-1]
+	t, err := d.r.treeOnce(pair.to)
+	if err != nil {
+		return err
+	}
+	var old *object.Tree
+	if !pair.from.IsZero() {
+		if old, err = d.r.treeOnce(pair.from); err != nil {
+			return err
+		}
+	}
+	for _, e := range t.Entries {
+		before := plumbing.ZeroHash
+		if old != nil {
+			if o, err := old.FindEntry(e.Name); err == nil && o.Mode == e.Mode {
+				if o.Hash == e.Hash {
+					continue
+				}
+				before = o.Hash
+			}
+		}
+		if e.Mode == filemode.Dir {
+			d.pairs = append(d.pairs, diffPair{from: before, to: e.Hash, prefix: pair.prefix + e.Name + "/"})
+			continue
+		}
+		if err := d.fn(pair.prefix+e.Name, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
