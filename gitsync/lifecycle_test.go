@@ -435,3 +435,53 @@ func TestPurgeAgain(t *testing.T) {
 	}
 	gittest.Fsck(t, dir)
 }
+
+// TestPurgeCarriesOverMany: more pastes are made while a purge sends its
+// history than the writer lock is left to carry over; those carried
+// before it reach the remote with the branch's push (they were once
+// left out of it: "missing necessary objects"), and every paste is on
+// the remote after, the removed one's text nowhere.
+func TestPurgeCarriesOverMany(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	var s *Store
+	var during []*paste.Paste
+	s = open(t, url, func(c *Config) {
+		c.purgeSent = func() {
+			for i := range 2 * carryLeft {
+				p := &paste.Paste{ID: fmt.Sprintf("during%02d", i), Contents: []byte("made while the purge ran")}
+				if err := s.Create(context.Background(), p); err != nil {
+					t.Error(err)
+					return
+				}
+				during = append(during, p)
+			}
+		}
+	})
+	secret := &paste.Paste{ID: "secret", Contents: []byte("removed text")}
+	mustCreate(t, s, secret)
+	live := []*paste.Paste{{ID: "keep", Contents: []byte("kept")}}
+	mustCreate(t, s, live[0])
+	if err := s.Remove(context.Background(), "secret", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Purge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(during) != 2*carryLeft {
+		t.Fatalf("%d pastes made during the purge", len(during))
+	}
+	clone := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", "--bare", "--no-local", dir, clone)
+	secretBlob, _ := paste.Marshal(secret)
+	if h := plumbing.ComputeHash(plumbing.BlobObject, secretBlob).String(); strings.Contains(git(t, clone, "rev-list", "--objects", "--all"), h) {
+		t.Errorf("a fresh clone holds the removed paste's blob %s", h)
+	}
+	files := git(t, clone, "ls-tree", "-r", "--name-only", "master")
+	for _, p := range append(live, during...) {
+		if !strings.Contains(files, p.ID) {
+			t.Errorf("%s is not on the remote", p.ID)
+		}
+	}
+	gittest.Fsck(t, dir)
+}

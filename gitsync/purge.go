@@ -183,6 +183,9 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 
 	// Carry the commits made meanwhile over now, a few under each hold of
 	// s.mu, so that few are left for the writer lock.
+	if s.purgeSent != nil {
+		s.purgeSent()
+	}
 	base, onto, err := s.carryOver(ctx, start, rewritten)
 	if err != nil {
 		return st, err
@@ -191,7 +194,7 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 		return st, err
 	}
 	t1 := time.Now()
-	err = s.moveToPurged(ctx, base, onto)
+	err = s.moveToPurged(ctx, base, onto, rewritten)
 	st.Locked = time.Since(t1)
 	s.unlockWriter()
 	if err != nil {
@@ -283,9 +286,11 @@ func (s *Store) carryOver(ctx context.Context, start, rewritten plumbing.Hash) (
 // (start's history, purged), pushes the result from the remote tip last
 // seen (a lease), and moves the branch to it. With a remote, it first
 // fetches, so that the lease names the remote's tip of now, and tries
-// again a few times when another writer pushes first. The caller holds
-// the writer lock.
-func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash) error {
+// again a few times when another writer pushes first. The remote has
+// the history up to sent (under purgeRef): rewritten, or an ancestor of
+// it when carryOver carried commits already. The caller holds the writer
+// lock.
+func (s *Store) moveToPurged(ctx context.Context, start, rewritten, sent plumbing.Hash) error {
 	var err error
 	for range maxAttempts {
 		if s.remote != nil {
@@ -296,7 +301,7 @@ func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash
 				return s.unavailable("purge: fetch from", err)
 			}
 		}
-		if err = s.tryMoveToPurged(ctx, start, rewritten); !errors.Is(err, errRejected) {
+		if err = s.tryMoveToPurged(ctx, start, rewritten, sent); !errors.Is(err, errRejected) {
 			return err
 		}
 	}
@@ -304,7 +309,7 @@ func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash
 }
 
 // tryMoveToPurged is one attempt of moveToPurged, after a fetch.
-func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten plumbing.Hash) error {
+func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten, sent plumbing.Hash) error {
 	s.mu.Lock()
 	local, err := s.repo.Ref(s.branch)
 	var tracking plumbing.Hash
@@ -321,7 +326,9 @@ func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten plumbing.H
 	}
 	var objs []plumbing.Hash
 	if err == nil && ok {
-		objs, err = s.repo.ObjectsSince(tip, rewritten)
+		// Since sent, not rewritten: the commits carryOver carried are
+		// on the remote only with this push.
+		objs, err = s.repo.ObjectsSince(tip, sent)
 	}
 	s.mu.Unlock()
 	switch {
