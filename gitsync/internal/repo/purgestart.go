@@ -4,18 +4,18 @@ import (
 	"errors"
 	"path"
 
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Where a purge starts: the first commit of the line that holds removed
 // content, found from a past purge's tip (see Purge).
 
-// firstRemoved bisects line[:at+1] for the first commit that holds one of
-// files, which the commit at holds: every commit from there on holds one
-// (a paste stays until its tombstone replaces it), none before.
+// firstRemoved bisects line[:hi+1] for the first commit that holds one of
+// files, which line[hi] (clean) holds: every commit from there on holds
+// one (a paste stays at its id until its tombstone replaces it), none
+// before.
 type firstRemoved struct {
 	r      *Repo
 	line   []plumbing.Hash
@@ -27,8 +27,8 @@ type firstRemoved struct {
 	file  int // the next of files to look for in it
 }
 
-// removedFile is a file that a past purge's tip holds and the tip lacks,
-// with content the tip holds nowhere.
+// removedFile is a file that a past purge's tip holds and whose contents
+// the tip no longer holds at its id.
 type removedFile struct {
 	path, id string
 }
