@@ -92,6 +92,7 @@ type Config struct {
 	Logger *slog.Logger
 
 	completion completionSteps // tests: the steps of complete.go
+	purgeSent  func()          // tests: called once a purge sent its history, before it carries over
 }
 
 // Ack is when Create answers with a remote (Config.Ack).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -342,4 +343,145 @@ func TestPurgeWhilePasting(t *testing.T) {
 			t.Fatalf("commit %s still holds the removed text", c)
 		}
 	}
+}
+
+// TestPurgeAgain: a second purge reads the history only from the first
+// commit that holds a paste removed since the first one, and removes from
+// it a paste made before the first purge, one made while it ran (carried
+// over onto the purged history) and one made after it; every other paste
+// stays. With a remote, so that each paste is a commit of its own.
+func TestPurgeAgain(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	s := open(t, url)
+	text := func(id string) []byte { return []byte("text of " + id) }
+	var ids []string
+	create := func(id string) {
+		t.Helper()
+		mustCreate(t, s, &paste.Paste{ID: id, Contents: text(id)})
+		ids = append(ids, id)
+	}
+	create("secret")
+	for i := range 40 {
+		create(fmt.Sprintf("before%04d", i))
+	}
+	if err := s.Remove(context.Background(), "secret", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			id := fmt.Sprintf("during%04d", i)
+			if err := s.Create(context.Background(), &paste.Paste{ID: id, Contents: text(id)}); err != nil {
+				t.Error(err)
+				return
+			}
+			ids = append(ids, id)
+		}
+	}()
+	first, err := s.Purge(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	create("after")
+	gone := []string{"secret", "before0030", "during0019", "after"}
+	for _, id := range gone[1:] {
+		if err := s.Remove(context.Background(), id, paste.Deleted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second, err := s.Purge(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first purge %+v; second %+v", first.PurgeStats, second.PurgeStats)
+	if second.Kept < 25 || second.Kept >= second.Commits {
+		t.Errorf("the second purge kept %d commits of %d, want those before before0030's", second.Kept, second.Commits)
+	}
+
+	s.mu.Lock()
+	tip, _ := s.repo.Ref(s.branch)
+	line, err := s.repo.Line(tip, plumbing.ZeroHash)
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range gone {
+		data, _ := paste.Marshal(&paste.Paste{ID: id, Contents: text(id)})
+		h := plumbing.ComputeHash(plumbing.BlobObject, data)
+		for _, c := range line {
+			s.mu.Lock()
+			_, got, err := s.repo.Locate(c, id)
+			s.mu.Unlock()
+			if err == nil && plumbing.ComputeHash(plumbing.BlobObject, got) == h {
+				t.Fatalf("commit %s still holds %s", c, id)
+			}
+		}
+		if _, err := s.Get(context.Background(), id); !errors.Is(err, paste.ErrGone) {
+			t.Errorf("get %s: %v, want ErrGone", id, err)
+		}
+	}
+	kept := 0
+	for _, id := range ids {
+		if !slices.Contains(gone, id) {
+			mustGet(t, s, id)
+			kept++
+		}
+	}
+	if kept != len(ids)-len(gone) {
+		t.Errorf("%d pastes kept, want %d", kept, len(ids)-len(gone))
+	}
+	gittest.Fsck(t, dir)
+}
+
+// TestPurgeCarriesOverMany: more pastes are made while a purge sends its
+// history than the writer lock is left to carry over; those carried
+// before it reach the remote with the branch's push (they were once
+// left out of it: "missing necessary objects"), and every paste is on
+// the remote after, the removed one's text nowhere.
+func TestPurgeCarriesOverMany(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	var s *Store
+	var during []*paste.Paste
+	s = open(t, url, func(c *Config) {
+		c.purgeSent = func() {
+			for i := range 2 * carryLeft {
+				p := &paste.Paste{ID: fmt.Sprintf("during%02d", i), Contents: []byte("made while the purge ran")}
+				if err := s.Create(context.Background(), p); err != nil {
+					t.Error(err)
+					return
+				}
+				during = append(during, p)
+			}
+		}
+	})
+	secret := &paste.Paste{ID: "secret", Contents: []byte("removed text")}
+	mustCreate(t, s, secret)
+	live := []*paste.Paste{{ID: "keep", Contents: []byte("kept")}}
+	mustCreate(t, s, live[0])
+	if err := s.Remove(context.Background(), "secret", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Purge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(during) != 2*carryLeft {
+		t.Fatalf("%d pastes made during the purge", len(during))
+	}
+	clone := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", "--bare", "--no-local", dir, clone)
+	secretBlob, _ := paste.Marshal(secret)
+	if h := plumbing.ComputeHash(plumbing.BlobObject, secretBlob).String(); strings.Contains(git(t, clone, "rev-list", "--objects", "--all"), h) {
+		t.Errorf("a fresh clone holds the removed paste's blob %s", h)
+	}
+	files := git(t, clone, "ls-tree", "-r", "--name-only", "master")
+	for _, p := range append(live, during...) {
+		if !strings.Contains(files, p.ID) {
+			t.Errorf("%s is not on the remote", p.ID)
+		}
+	}
+	gittest.Fsck(t, dir)
 }

@@ -33,13 +33,21 @@ import (
 // Other instances adopt the new history at their next fetch (catchUp: a
 // remote tip that does not descend from the tracking ref), carrying over
 // only their commits that never reached the remote.
+//
+// The purged tip is kept in purgedRef: the next purge reads the history
+// only from the first commit that holds a paste removed since (the
+// commits carried over are after it, and read again).
 
 const (
-	// purgeStep is how many commits a step of the rewrite handles; steps
-	// follow one another under s.mu for purgeHold at most, then pastes and
-	// reads get their turn.
+	// purgeStep is about how many objects a step of the rewrite reads (a
+	// commit's rewrite, once begun, is finished: its trees, some hundreds
+	// at most); steps follow one another under s.mu for purgeHold at
+	// most, then pastes and reads get their turn: the purge waits
+	// purgeGap before it takes s.mu again (Go's mutex would let it take
+	// it back at once, ahead of those waiting).
 	purgeStep = 25
 	purgeHold = 20 * time.Millisecond
+	purgeGap  = 5 * time.Millisecond
 	// carryStep is how many commits made during a purge are carried over
 	// under one hold of s.mu; carryLeft, how many may be left for the
 	// writer lock.
@@ -48,6 +56,10 @@ const (
 	// purgeRef holds the rewritten history on the remote while the
 	// branch is moved to it.
 	purgeRef = plumbing.ReferenceName("refs/pasteur/purge")
+	// purgedRef, in the local repository, is the tip of the last purge:
+	// the next one reads only the history from the first commit that
+	// holds content removed since (repo.Purge).
+	purgedRef = plumbing.ReferenceName("refs/pasteur/purged")
 )
 
 // ErrPurgeLater: a purge could not run now (pastes wait in the queue for
@@ -83,14 +95,17 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 		s.mu.Unlock()
 		return st, errClosed
 	}
-	var start, tracking plumbing.Hash
+	var start, tracking, clean plumbing.Hash
 	start, err = s.repo.Ref(s.branch)
 	if err == nil {
 		tracking, err = s.repo.Ref(s.tracking)
 	}
+	if err == nil {
+		clean, err = s.repo.Ref(purgedRef)
+	}
 	var pr *repo.Purge
 	if err == nil && !start.IsZero() {
-		pr, err = s.repo.NewPurge(start)
+		pr, err = s.repo.NewPurge(start, clean)
 	}
 	s.mu.Unlock()
 	switch {
@@ -118,12 +133,20 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 		if err != nil {
 			return st, fmt.Errorf("gitsync: purge: %w", err)
 		}
+		if !pr.Done() {
+			time.Sleep(purgeGap)
+		}
 	}
 	st.PurgeStats = pr.Stats()
-	st.Objects = len(pr.Written())
+	st.Objects = pr.Objects()
 	rewritten := pr.Tip()
 	if rewritten == start {
-		return st, nil
+		s.mu.Lock()
+		if !s.closed && clean != start {
+			err = s.repo.SetRef(purgedRef, start)
+		}
+		s.mu.Unlock()
+		return st, err
 	}
 	// The new objects went to a pack file of their own as they were made;
 	// it is completed, indexed and added to the repository without the
@@ -160,6 +183,9 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 
 	// Carry the commits made meanwhile over now, a few under each hold of
 	// s.mu, so that few are left for the writer lock.
+	if s.purgeSent != nil {
+		s.purgeSent()
+	}
 	base, onto, err := s.carryOver(ctx, start, rewritten)
 	if err != nil {
 		return st, err
@@ -168,13 +194,23 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 		return st, err
 	}
 	t1 := time.Now()
-	err = s.moveToPurged(ctx, base, onto)
+	err = s.moveToPurged(ctx, base, onto, rewritten)
 	st.Locked = time.Since(t1)
 	s.unlockWriter()
 	if err != nil {
 		return st, err
 	}
-	s.log.Info("purged the history of removed pastes", "commits", st.Commits, "rewritten", st.Rewritten,
+	// The commits carried over are not part of the mark: one made and
+	// removed meanwhile still holds its paste.
+	s.mu.Lock()
+	if !s.closed {
+		err = s.repo.SetRef(purgedRef, rewritten)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return st, fmt.Errorf("gitsync: purge: %w", err)
+	}
+	s.log.Info("purged the history of removed pastes", "commits", st.Commits, "kept", st.Kept, "rewritten", st.Rewritten,
 		"dropped", st.Dropped, "objects", st.Objects, "pack_bytes", st.PackBytes,
 		"rewrite", st.Rewrite.String(), "locked", st.Locked.String())
 	return st, nil
@@ -250,9 +286,11 @@ func (s *Store) carryOver(ctx context.Context, start, rewritten plumbing.Hash) (
 // (start's history, purged), pushes the result from the remote tip last
 // seen (a lease), and moves the branch to it. With a remote, it first
 // fetches, so that the lease names the remote's tip of now, and tries
-// again a few times when another writer pushes first. The caller holds
-// the writer lock.
-func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash) error {
+// again a few times when another writer pushes first. The remote has
+// the history up to sent (under purgeRef): rewritten, or an ancestor of
+// it when carryOver carried commits already. The caller holds the writer
+// lock.
+func (s *Store) moveToPurged(ctx context.Context, start, rewritten, sent plumbing.Hash) error {
 	var err error
 	for range maxAttempts {
 		if s.remote != nil {
@@ -263,7 +301,7 @@ func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash
 				return s.unavailable("purge: fetch from", err)
 			}
 		}
-		if err = s.tryMoveToPurged(ctx, start, rewritten); !errors.Is(err, errRejected) {
+		if err = s.tryMoveToPurged(ctx, start, rewritten, sent); !errors.Is(err, errRejected) {
 			return err
 		}
 	}
@@ -271,7 +309,7 @@ func (s *Store) moveToPurged(ctx context.Context, start, rewritten plumbing.Hash
 }
 
 // tryMoveToPurged is one attempt of moveToPurged, after a fetch.
-func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten plumbing.Hash) error {
+func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten, sent plumbing.Hash) error {
 	s.mu.Lock()
 	local, err := s.repo.Ref(s.branch)
 	var tracking plumbing.Hash
@@ -288,7 +326,9 @@ func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten plumbing.H
 	}
 	var objs []plumbing.Hash
 	if err == nil && ok {
-		objs, err = s.repo.ObjectsSince(tip, rewritten)
+		// Since sent, not rewritten: the commits carryOver carried are
+		// on the remote only with this push.
+		objs, err = s.repo.ObjectsSince(tip, sent)
 	}
 	s.mu.Unlock()
 	switch {

@@ -126,6 +126,7 @@ type Store struct {
 	completionMu      sync.Mutex
 	completion        CompletionStatus
 	steps             completionSteps
+	purgeSent         func() // tests: called once a purge sent its history
 }
 
 var _ paste.Store = (*Store)(nil)
@@ -167,6 +168,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		kick:          make(chan struct{}, 1),
 		becamePartial: make(chan struct{}, 1),
 		steps:         cfg.completion,
+		purgeSent:     cfg.purgeSent,
 	}
 	if s.steps.fill <= 0 {
 		s.steps.fill = defaultFillStep

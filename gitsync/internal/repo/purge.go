@@ -22,6 +22,22 @@ import (
 // one that held removed content keep their hashes. The tip's tree is
 // unchanged.
 //
+// A purge reads the trees of the commits it rewrites, so its cost is that
+// of the history from the first commit that held removed content on. To
+// find that commit without reading the older ones, it is told the tip of
+// a past purge ("clean"): every commit up to it holds only what its tree
+// holds, so what they hold that the new tip lacks are the files of its
+// tree that the new tip lacks (a diff), and the first commit that holds
+// one of those is found by bisecting the line up to it (a paste, once
+// added, stays at its id until its tombstone replaces it, and a purge
+// keeps tombstones). What the commits after clean add and the tip lacks
+// is found as they are rewritten, from their diffs, so the tip's files
+// are not listed: the purge's memory is that of the changes, not of the
+// pastes. Should that take a file out of the tip (its text was also a
+// removed paste's), the purge starts over as without clean. Without it
+// on the line (a first purge, or a history rewritten elsewhere since),
+// every commit is read, and the tip's files listed.
+//
 // The work is done in steps (Step), so that the owner of the repository
 // can let reads and writes in between: the repository is not safe for
 // concurrent use, and a history of 100,000 commits takes a while. The new
@@ -29,25 +45,47 @@ import (
 // (packout.go), apart from the repository until the owner adds it
 // (Finish, then Add) or drops it (Discard).
 type Purge struct {
-	r   *Repo
-	tip plumbing.Hash
+	r       *Repo
+	tip     plumbing.Hash
+	tipTree plumbing.Hash
+	clean   plumbing.Hash // a past purge's tip; ZeroHash: none
 
 	line    []plumbing.Hash // the first-parent line, tip first until collected
 	walk    plumbing.Hash   // the next commit to collect; ZeroHash when done
+	cleanAt int             // clean's index on line; -1: not on it
 	reverse bool            // line is oldest first
-	next    int             // the next commit of line to rewrite
+	diffs   []*diffSteps    // what clean holds that the tip lacks, being listed into removed
+	removed []removedFile
+	search  *firstRemoved // the bisection for the first commit to rewrite; nil when done
+	next    int           // the next commit of line to rewrite
 
 	parent     plumbing.Hash // the rewritten history's tip so far
 	parentTree plumbing.Hash
 	oldTree    plumbing.Hash // the tree of the last commit read, as it was
 	changed    bool          // a commit was rewritten: the rest follow
 
-	live    map[plumbing.Hash]bool          // the contents of the tip's files
-	trees   map[plumbing.Hash]plumbing.Hash // a tree to the same, filtered
-	written []plumbing.Hash                 // objects the rewrite made
-	pack    *packOut                        // the same, encoded; nil until the first
+	// Which files a commit keeps. Without clean on the line: those whose
+	// contents are in live, every file of the tip (listed a tree at a
+	// time from unread). From clean: those whose contents are not in
+	// dead, the files clean holds and the tip lacks, and those that the
+	// commits after clean add and the tip lacks; since is what the tip
+	// holds and clean lacks.
+	live, dead, since map[plumbing.Hash]bool
+	unread            []plumbing.Hash
+	reads             int // trees the rewrite read
+	// trees maps a tree to the same, filtered: a commit reads only the
+	// trees it changed. It is emptied past maxPurgeMemo entries, so that
+	// it does not grow with the history; the next commit then reads its
+	// whole tree once more.
+	trees   map[plumbing.Hash]plumbing.Hash
+	maxMemo int      // maxPurgeMemo; tests make it small
+	pack    *packOut // the objects the rewrite made; nil until the first
 	stats   PurgeStats
 }
+
+// maxPurgeMemo bounds the purge's memo of filtered trees: ~20 MB, some ten
+// times the trees of a million pastes' tip.
+const maxPurgeMemo = 1 << 18
 
 // PurgeStats counts what a purge did.
 type PurgeStats struct {
@@ -55,28 +93,34 @@ type PurgeStats struct {
 	Rewritten int // given new hashes
 	Dropped   int // left empty, dropped
 	Trees     int // new trees written
+	Kept      int // before the first commit that held removed content: kept, unread
 }
 
-// NewPurge prepares the purge of the line that ends at tip.
-func (r *Repo) NewPurge(tip plumbing.Hash) (*Purge, error) {
+// NewPurge prepares the purge of the line that ends at tip. clean is the
+// tip of a past purge (Tip), or ZeroHash: see Purge.
+func (r *Repo) NewPurge(tip, clean plumbing.Hash) (*Purge, error) {
 	tree, err := r.treeOf(tip)
 	if err != nil {
 		return nil, err
 	}
-	live, err := r.liveFiles(tree)
-	if err != nil {
-		return nil, err
-	}
-	return &Purge{r: r, tip: tip, walk: tip, live: live, trees: make(map[plumbing.Hash]plumbing.Hash)}, nil
+	return &Purge{r: r, tip: tip, tipTree: tree, clean: clean, walk: tip, cleanAt: -1,
+		trees: make(map[plumbing.Hash]plumbing.Hash), maxMemo: maxPurgeMemo}, nil
 }
 
 // Done reports whether the rewrite is complete.
-func (p *Purge) Done() bool { return p.reverse && p.next == len(p.line) }
+func (p *Purge) Done() bool {
+	return p.reverse && len(p.unread) == 0 && len(p.diffs) == 0 && p.search == nil && p.next == len(p.line)
+}
 
-// Step does up to n commits' worth of work: collecting the line, then
-// rewriting it.
+// Step does about n units of work, a unit being an object read (a tree
+// or a commit; a commit's rewrite, once begun, is finished): collecting
+// the line; then listing the tip's files, or finding the first commit
+// that holds content removed since clean; then rewriting from there.
 func (p *Purge) Step(n int) error {
 	for ; n > 0 && !p.walk.IsZero(); n-- {
+		if p.walk == p.clean {
+			p.cleanAt = len(p.line)
+		}
 		p.line = append(p.line, p.walk)
 		parent, err := p.r.firstParent(p.walk)
 		if err != nil {
@@ -93,23 +137,112 @@ func (p *Purge) Step(n int) error {
 		}
 		p.reverse = true
 		p.stats.Commits = len(p.line)
+		if p.cleanAt < 0 {
+			p.listTip()
+		} else {
+			p.cleanAt = len(p.line) - 1 - p.cleanAt
+			if err := p.beginSearch(); err != nil {
+				return err
+			}
+		}
 	}
-	for ; n > 0 && p.next < len(p.line); n-- {
+	for n > 0 && len(p.diffs) > 0 {
+		if d := p.diffs[0]; !d.done() {
+			if err := d.step(); err != nil {
+				return err
+			}
+			n--
+			continue
+		}
+		if p.diffs = p.diffs[1:]; len(p.diffs) == 0 {
+			if err := p.searchFrom(); err != nil {
+				return err
+			}
+		}
+	}
+	for ; n > 0 && len(p.unread) > 0; n-- {
+		t, err := p.r.treeOnce(p.unread[len(p.unread)-1])
+		if err != nil {
+			return err
+		}
+		p.unread = p.unread[:len(p.unread)-1]
+		for _, e := range t.Entries {
+			if e.Mode == filemode.Dir {
+				p.unread = append(p.unread, e.Hash)
+			} else {
+				p.live[e.Hash] = true
+			}
+		}
+	}
+	for ; n > 0 && p.search != nil; n-- {
+		done, err := p.search.step()
+		if err != nil {
+			return err
+		}
+		if done {
+			if err := p.startAt(p.search.lo); err != nil {
+				return err
+			}
+			p.search = nil
+		}
+	}
+	for n > 0 && len(p.unread) == 0 && len(p.diffs) == 0 && p.search == nil && p.next < len(p.line) {
+		read := p.reads
 		if err := p.rewrite(p.line[p.next]); err != nil {
 			return err
 		}
 		p.next++
+		n -= 1 + p.reads - read
+		if p.next == len(p.line) && p.parentTree != p.tipTree {
+			// Purged from clean, a file of the tip went: its contents
+			// were also those of a removed paste (two pastes of the
+			// same text). Read everything instead.
+			p.restart()
+		}
 	}
 	return nil
+}
+
+// listTip makes the purge keep the files whose contents the tip holds,
+// listed a tree at a time by Step.
+func (p *Purge) listTip() {
+	p.live = make(map[plumbing.Hash]bool)
+	if !p.tipTree.IsZero() {
+		p.unread = []plumbing.Hash{p.tipTree}
+	}
+}
+
+// restart begins the rewrite again from the first commit, keeping the
+// files whose contents the tip holds. The objects written so far stay in
+// the pack.
+func (p *Purge) restart() {
+	p.cleanAt, p.dead, p.since, p.removed = -1, nil, nil, nil
+	p.listTip()
+	clear(p.trees)
+	p.next, p.parent, p.parentTree, p.oldTree, p.changed = 0, plumbing.ZeroHash, plumbing.ZeroHash, plumbing.ZeroHash, false
+	p.stats = PurgeStats{Commits: len(p.line)}
+}
+
+// keeps reports whether the rewritten history keeps a file of contents h.
+func (p *Purge) keeps(h plumbing.Hash) bool {
+	if p.dead != nil {
+		return !p.dead[h]
+	}
+	return p.live[h]
 }
 
 // Tip returns the rewritten history's tip (the old tip when nothing held
 // removed content), once Done.
 func (p *Purge) Tip() plumbing.Hash { return p.parent }
 
-// Written returns the objects the rewrite made: what a remote that has the
-// old history lacks of the new one.
-func (p *Purge) Written() []plumbing.Hash { return p.written }
+// Objects returns how many objects the rewrite made: what a remote that
+// has the old history lacks of the new one.
+func (p *Purge) Objects() int {
+	if p.pack == nil {
+		return 0
+	}
+	return len(p.pack.objs)
+}
 
 // Stats returns what the purge did.
 func (p *Purge) Stats() PurgeStats { return p.stats }
@@ -119,6 +252,14 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 	c, err := p.r.commit(h)
 	if err != nil {
 		return err
+	}
+	if len(p.trees) > p.maxMemo {
+		clear(p.trees)
+	}
+	if p.dead != nil && p.next > p.cleanAt {
+		if err := p.noteAdded(p.oldTree, c.TreeHash); err != nil {
+			return err
+		}
 	}
 	wasEmpty := p.oldTree == c.TreeHash && len(c.ParentHashes) > 0
 	p.oldTree = c.TreeHash
@@ -148,7 +289,6 @@ func (p *Purge) rewrite(h plumbing.Hash) error {
 	if err != nil {
 		return err
 	}
-	p.written = append(p.written, nh)
 	p.stats.Rewritten++
 	p.parent, p.parentTree = nh, tree
 	return nil
@@ -162,15 +302,16 @@ func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
 	if h, ok := p.trees[old]; ok {
 		return h, nil
 	}
-	ot, err := p.r.tree(old)
+	ot, err := p.r.treeOnce(old)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
+	p.reads++
 	entries := make([]object.TreeEntry, 0, len(ot.Entries))
 	changed := false
 	for _, e := range ot.Entries {
 		if e.Mode != filemode.Dir {
-			if p.live[e.Hash] {
+			if p.keeps(e.Hash) {
 				entries = append(entries, e)
 			} else {
 				changed = true
@@ -198,26 +339,10 @@ func (p *Purge) filter(old plumbing.Hash) (plumbing.Hash, error) {
 		if result, err = p.put(t.Encode); err != nil {
 			return plumbing.ZeroHash, err
 		}
-		p.written = append(p.written, result)
 		p.stats.Trees++
 	}
 	p.trees[old] = result
 	return result, nil
-}
-
-// liveFiles returns the contents (blob hashes) of the files of tree root.
-func (r *Repo) liveFiles(root plumbing.Hash) (map[plumbing.Hash]bool, error) {
-	live := make(map[plumbing.Hash]bool)
-	if root.IsZero() {
-		return live, nil
-	}
-	err := r.walkChanges(plumbing.ZeroHash, root, "", func(_ string, e object.TreeEntry) error {
-		if e.Mode != filemode.Dir {
-			live[e.Hash] = true
-		}
-		return nil
-	})
-	return live, err
 }
 
 // put writes an object made by encode to the purge's pack. The rewrite

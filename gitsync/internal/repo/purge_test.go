@@ -58,7 +58,7 @@ func TestPurge(t *testing.T) {
 	}
 	secrets := []plumbing.Hash{blobOf("secret"), blobOf("secret2")}
 
-	p, err := r.NewPurge(tip)
+	p, err := r.NewPurge(tip, plumbing.ZeroHash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +114,14 @@ func TestPurge(t *testing.T) {
 	gittest.Fsck(t, dir)
 
 	// A second purge has nothing to do.
-	p, _ = r.NewPurge(newTip)
+	p, _ = r.NewPurge(newTip, plumbing.ZeroHash)
 	for !p.Done() {
 		if err := p.Step(100); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if p.Tip() != newTip || len(p.Written()) != 0 {
-		t.Errorf("a second purge rewrote: %s, %d objects", p.Tip(), len(p.Written()))
+	if p.Tip() != newTip || p.Objects() != 0 {
+		t.Errorf("a second purge rewrote: %s, %d objects", p.Tip(), p.Objects())
 	}
 }
 

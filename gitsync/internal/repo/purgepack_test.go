@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
@@ -40,7 +42,7 @@ func TestPurgePackFiles(t *testing.T) {
 		return names
 	}
 
-	p, err := r.NewPurge(tip)
+	p, err := r.NewPurge(tip, plumbing.ZeroHash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func TestPurgePackFiles(t *testing.T) {
 		t.Errorf("temporary files after Discard: %v", temps())
 	}
 
-	p, _ = r.NewPurge(tip)
+	p, _ = r.NewPurge(tip, plumbing.ZeroHash)
 	for !p.Done() {
 		if err := p.Step(10); err != nil {
 			t.Fatal(err)
@@ -88,7 +90,7 @@ func TestPurgePackFiles(t *testing.T) {
 
 	// A purge of a line without removed content makes no object; its
 	// pack is empty and valid.
-	empty, err := r.NewPurge(clean)
+	empty, err := r.NewPurge(clean, plumbing.ZeroHash)
 	if err != nil {
 		t.Fatal(err)
 	}

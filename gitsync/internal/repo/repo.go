@@ -331,3 +331,14 @@ func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
 
 // cacheTree keeps tree t, whose hash is h, decoded (treeCache).
 func (r *Repo) cacheTree(h plumbing.Hash, t *object.Tree) { r.trees.put(h, t) }
+
+// treeOnce reads tree h as tree does, without keeping it: a purge reads
+// each tree of the history once, and would otherwise push out of the cache
+// the trees that pastes need.
+func (r *Repo) treeOnce(h plumbing.Hash) (*object.Tree, error) {
+	if t, ok := r.trees.get(h); ok {
+		return t, nil
+	}
+	t, err := object.GetTree(r.st, h)
+	return t, missing(h, err)
+}
