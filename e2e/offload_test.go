@@ -142,8 +142,14 @@ func startTapServer(t *testing.T, bin string, bed *testbed.Bed, cli string, offl
 		"--data", filepath.Join(tb.tmp, "data"), "--max-size", "16777216", fmt.Sprintf("--tap-offload=%v", offload)}})
 	// The log says which path the device took: --tap-offload=false must
 	// not use offloads, and this kernel grants them when asked.
-	if want := fmt.Sprintf("offload=%v", offload); !strings.Contains(readFile(t, tb.srv.log), want) {
-		t.Errorf("pasteur's log does not say %s", want)
+	// Its information lines are written in batches, up to 100 ms late.
+	want := fmt.Sprintf("offload=%v", offload)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(readFile(t, tb.srv.log), want); {
+		if time.Now().After(deadline) {
+			t.Errorf("pasteur's log does not say %s", want)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return tb
 }
