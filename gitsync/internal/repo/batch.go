@@ -42,7 +42,7 @@ type batch struct {
 }
 
 func newBatch(st storage.Storer, files billy.Filesystem, objects cache.Object) *batch {
-	return &batch{Storer: st, cache: objects, dot: dotgit.New(files), packs: newPackSet(files, objects),
+	return &batch{Storer: st, cache: objects, dot: dotgit.New(files), packs: newPackSet(files),
 		objs: make(map[plumbing.Hash]plumbing.EncodedObject),
 		prev: make(map[plumbing.Hash]plumbing.EncodedObject)}
 }
