@@ -31,29 +31,7 @@ func TestKillDuringLoggedLoad(t *testing.T) {
 	args := []string{"--data", data}
 	srv := startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur", args: args})
 
-	// 16 clients, 300 pastes each at most, 60 s at most; each gives up
-	// after 5 failures in a row (the server is gone).
-	script := `for c in $(seq 1 16); do (f=0; for i in $(seq 1 300); do
-		if curl -s -f -m 15 -F "paste=wal $c $i" ` + base + `/; then f=0; else f=$((f+1)); [ $f -ge 5 ] && break; sleep 0.2; fi
-	done) & done; wait`
-	cmd := bed.Command(bed.Bridge, "timeout", "60", "bash", "-c", script)
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := bed.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(3 * time.Second)
-	srv.kill()
-	cmd.Wait()
-	var acked []string
-	for _, line := range strings.Fields(out.String()) {
-		if id, ok := strings.CutPrefix(line, base+"/"); ok {
-			acked = append(acked, id)
-		}
-	}
-	if len(acked) == 0 {
-		t.Fatal("no paste was acknowledged before the kill: the test proves nothing")
-	}
+	acked := loadAndKill(t, bed, srv, base, "wal")
 
 	restarted := startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur-restarted", args: args})
 	for _, line := range strings.Split(readFile(t, restarted.log), "\n") {
@@ -153,29 +131,7 @@ func TestKillDuringAckDiskLoad(t *testing.T) {
 	args := []string{"--data", data, "--remote", "git://" + testbed.BridgeAddr + "/pastes.git", "--ack", "disk"}
 	srv := startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur", args: args})
 
-	// 16 clients, 300 pastes each at most, 60 s at most; each gives up
-	// after 5 failures in a row (the server is gone).
-	script := `for c in $(seq 1 16); do (f=0; for i in $(seq 1 300); do
-		if curl -s -f -m 15 -F "paste=ackdisk $c $i" ` + base + `/; then f=0; else f=$((f+1)); [ $f -ge 5 ] && break; sleep 0.2; fi
-	done) & done; wait`
-	cmd := bed.Command(bed.Bridge, "timeout", "60", "bash", "-c", script)
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := bed.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(3 * time.Second)
-	srv.kill()
-	cmd.Wait()
-	var acked []string
-	for _, line := range strings.Fields(out.String()) {
-		if id, ok := strings.CutPrefix(line, base+"/"); ok {
-			acked = append(acked, id)
-		}
-	}
-	if len(acked) == 0 {
-		t.Fatal("no paste was acknowledged before the kill: the test proves nothing")
-	}
+	acked := loadAndKill(t, bed, srv, base, "ackdisk")
 	onRemoteAtKill := len(filesOn(t, bare))
 
 	restarted := startPasteur(t, bed, pasteurRun{bin: bin, name: "pasteur-restarted", args: args})
@@ -218,4 +174,34 @@ func TestKillDuringAckDiskLoad(t *testing.T) {
 			t.Errorf("GET %s after the restart: %q, %v; on the remote %q", id, raw, err, remote[id])
 		}
 	}
+}
+
+// loadAndKill runs 16 clients pasting "tag C I" into base (300 pastes
+// each at most, 60 s at most; each gives up after 5 failures in a row),
+// kills srv with SIGKILL 3 s in, and returns the ids acknowledged. It
+// fails t when none was: the test would prove nothing.
+func loadAndKill(t *testing.T, bed *testbed.Bed, srv *pasteur, base, tag string) []string {
+	t.Helper()
+	script := `for c in $(seq 1 16); do (f=0; for i in $(seq 1 300); do
+		if curl -s -f -m 15 -F "paste=` + tag + ` $c $i" ` + base + `/; then f=0; else f=$((f+1)); [ $f -ge 5 ] && break; sleep 0.2; fi
+	done) & done; wait`
+	cmd := bed.Command(bed.Bridge, "timeout", "60", "bash", "-c", script)
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := bed.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	srv.kill()
+	cmd.Wait()
+	var acked []string
+	for _, line := range strings.Fields(out.String()) {
+		if id, ok := strings.CutPrefix(line, base+"/"); ok {
+			acked = append(acked, id)
+		}
+	}
+	if len(acked) == 0 {
+		t.Fatal("no paste was acknowledged before the kill: the test proves nothing")
+	}
+	return acked
 }
