@@ -26,10 +26,11 @@ import (
 // that share the hash's first byte, a few reads of 20 bytes in the page
 // cache. An index of up to smallIndex bytes is read whole.
 //
-// Offsets map back to hashes (FindHash, which go-git's pack reader asks
-// for the base of each OFS_DELTA) through the pack's reverse index, the
-// .rev file git writes: the positions in the index of the objects in the
-// order of the pack. A pack without one gets it, written next to it.
+// Offsets map back to hashes (FindHash) through the pack's reverse index,
+// the .rev file git writes: the positions in the index of the objects in
+// the order of the pack. It is opened at the first FindHash, and a pack
+// without one gets it then, written next to it. Reads do not ask for it:
+// go-git's reader of packSet is given a readerIndex.
 
 // smallIndex: indexes up to this size are held in memory (the packs of a
 // flush, of a merge, of most fetches).
@@ -50,19 +51,16 @@ type packIndex struct {
 	fanout   [256]uint32
 	n        int64
 	sum      plumbing.Hash // the pack's checksum
-	// hashes holds FindHash's last answers: go-git asks it for each
-	// base of a chain of deltas at every read, and chains share their
-	// bases.
-	hashes map[int64]plumbing.Hash
+	// files and path locate the pack, for the reverse index (rev, nil
+	// until the first FindHash).
+	files billy.Filesystem
+	path  string
 }
 
-// maxHashes bounds packIndex.hashes (some 40 bytes an entry).
-const maxHashes = 4096
-
 // openPackIndex opens the index of the pack at path (without extension)
-// in files, writing its reverse index first when it has none.
+// in files.
 func openPackIndex(files billy.Filesystem, path string) (*packIndex, error) {
-	x := &packIndex{}
+	x := &packIndex{files: files, path: path}
 	idx, err := files.Open(path + ".idx")
 	if err != nil {
 		return nil, err
@@ -75,9 +73,6 @@ func openPackIndex(files billy.Filesystem, path string) (*packIndex, error) {
 	}
 	if err == nil {
 		err = x.readHeader()
-	}
-	if err == nil {
-		x.rev, err = x.openRev(files, path)
 	}
 	if err != nil {
 		x.Close()
@@ -286,20 +281,13 @@ func (x *packIndex) FindCRC32(h plumbing.Hash) (uint32, error) {
 
 // FindHash implements idxfile.Index, through the reverse index.
 func (x *packIndex) FindHash(off int64) (plumbing.Hash, error) {
-	if h, ok := x.hashes[off]; ok {
-		return h, nil
-	}
-	h, err := x.findHash(off)
-	if err == nil {
-		if len(x.hashes) >= maxHashes || x.hashes == nil {
-			x.hashes = make(map[int64]plumbing.Hash)
+	if x.rev == nil {
+		rev, err := x.openRev(x.files, x.path)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("index %s: %w", x.path, err)
 		}
-		x.hashes[off] = h
+		x.rev = rev
 	}
-	return h, err
-}
-
-func (x *packIndex) findHash(off int64) (plumbing.Hash, error) {
 	lo, hi := int64(0), x.n
 	var b [4]byte
 	for lo < hi {
