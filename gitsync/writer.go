@@ -234,9 +234,9 @@ func (s *Store) gather(first *request) []*request {
 	return group
 }
 
-// writeAndNote writes group and records what it answered, for the next gather:
-// how many, and when (a request that arrived before then came during the
-// write: it did not come back from this answer).
+// writeAndNote writes group and records what it answered, for the next
+// gather: how many, and when (a request that arrived before then came
+// during the write: it did not come back from this answer).
 func (s *Store) writeAndNote(ctx context.Context, group []*request) {
 	s.answerAt = time.Time{}
 	s.write(ctx, group)
