@@ -88,10 +88,15 @@ type Store struct {
 	maxGroup   int
 	ackTimeout time.Duration
 	waiting    chan *request // Creates waiting for the writer loop
-	stop       context.CancelFunc
-	loopDone   chan struct{}
-	state      remoteState
-	counters   counters // the writer's totals, for metrics
+	// lastAnswered requests were answered by the loop at lastAnswer;
+	// answerAt is when the write under way answered (the loop's own:
+	// gather).
+	lastAnswered         int
+	lastAnswer, answerAt time.Time
+	stop                 context.CancelFunc
+	loopDone             chan struct{}
+	state                remoteState
+	counters             counters // the writer's totals, for metrics
 
 	syncInterval time.Duration // between periodic fetches; 0: none
 	purging      sync.Mutex    // one Purge at a time (purge.go)

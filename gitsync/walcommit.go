@@ -22,7 +22,11 @@ func (s *Store) logDue() (bool, time.Duration) {
 	if wait := s.logged.retry.Sub(now); wait > 0 {
 		return false, wait
 	}
-	if s.logged.bytes >= walMaxBytes || now.Sub(s.logged.since) >= walMaxAge {
+	maxAge := walMaxAge
+	if s.pushesBehind() {
+		maxAge = walMaxAgeBehind
+	}
+	if s.logged.bytes >= walMaxBytes || now.Sub(s.logged.since) >= maxAge {
 		return true, 0
 	}
 	return false, walIdle

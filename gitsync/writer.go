@@ -36,6 +36,10 @@ import (
 const (
 	groupLinger = time.Millisecond
 	groupWait   = 5 * time.Millisecond
+	// returnWait bounds how long a group waits for the requests the
+	// loop answered last to come back (gather); those answered longer
+	// ago are not waited for.
+	returnWait = 10 * time.Millisecond
 	// pushTimeout bounds a push of the queue.
 	pushTimeout = time.Minute
 	// minPushTime: a group whose answer is due sooner is queued without
@@ -110,13 +114,13 @@ func (s *Store) loop(ctx context.Context) {
 		case <-syncC:
 			s.syncNow(ctx)
 		case r := <-s.waiting:
-			s.write(ctx, s.gather(r))
+			s.writeAndNote(ctx, s.gather(r))
 		case <-retry.C:
 			select {
 			case r := <-s.waiting:
 				// Pastes first: the push of the queue is due again
 				// right after.
-				s.write(ctx, s.gather(r))
+				s.writeAndNote(ctx, s.gather(r))
 			default:
 				s.pushQueue(ctx)
 			}
@@ -146,11 +150,17 @@ func (s *Store) loop(ctx context.Context) {
 	}
 }
 
-// gather returns first and the requests that follow it closely: those
-// waiting, and those arriving within groupLinger of the previous one (up
-// to groupWait in all), up to maxGroup. Clients answered together by the
-// last push come back at nearly the same time; the linger lets them share
-// the next commit rather than split into a group of one and the rest.
+// gather returns first and the requests that follow it closely, up to
+// maxGroup. Clients answered together by the last push come back at
+// nearly the same time, and should share the next commit rather than
+// split into a group of those back first and one of the rest, each
+// paying a push (a push costs the remote about the same whatever it
+// carries: git receive-pack's processes and checks). So the group
+// waits, up to returnWait, for as many requests as may come back: those
+// the last write answered, if it answered them lately, and those that
+// came during it; it ends at once when they are all here. When none is
+// expected, it takes those that arrive within groupLinger of the
+// previous one (up to groupWait in all).
 func (s *Store) gather(first *request) []*request {
 	group := []*request{first}
 	if s.maxGroup == 1 {
@@ -169,28 +179,71 @@ func (s *Store) gather(first *request) []*request {
 		}
 		return group
 	}
-	deadline := time.NewTimer(groupWait)
+	// expect: the requests answered lately, who may come back, and those
+	// that arrived before that answer (they came during the write).
+	expect := 0
+	if time.Since(s.lastAnswer) < returnWait {
+		expect = s.lastAnswered
+	}
+	take := func(r *request) {
+		group = append(group, r)
+		if r.arrived.Before(s.lastAnswer) {
+			expect++
+		}
+	}
+	if first.arrived.Before(s.lastAnswer) {
+		expect++
+	}
+	wait := groupWait
+	if expect > 0 {
+		wait = returnWait
+	}
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for len(group) < s.maxGroup {
 		select {
 		case r := <-s.waiting:
-			group = append(group, r)
+			take(r)
 			continue
 		default:
 		}
-		linger := time.NewTimer(groupLinger)
+		if expect > 0 && len(group) >= expect {
+			return group // all that could come are here
+		}
+		var linger *time.Timer
+		var lingerC <-chan time.Time
+		if expect == 0 {
+			linger = time.NewTimer(groupLinger)
+			lingerC = linger.C
+		}
 		select {
 		case r := <-s.waiting:
-			group = append(group, r)
-			linger.Stop()
+			take(r)
+			if linger != nil {
+				linger.Stop()
+			}
 			continue
-		case <-linger.C:
+		case <-lingerC:
 		case <-deadline.C:
-			linger.Stop()
+			if linger != nil {
+				linger.Stop()
+			}
 		}
 		return group
 	}
 	return group
+}
+
+// writeAndNote writes group and records what it answered, for the next
+// gather: how many, and when (a request that arrived before then came
+// during the write: it did not come back from this answer).
+func (s *Store) writeAndNote(ctx context.Context, group []*request) {
+	s.answerAt = time.Time{}
+	s.write(ctx, group)
+	s.lastAnswered, s.lastAnswer = len(group), s.answerAt
+	if s.lastAnswer.IsZero() {
+		s.lastAnswer = time.Now()
+	}
 }
 
 // writeGroup commits group in one commit and makes it durable, answering
@@ -225,6 +278,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*request) {
 		s.log.Debug("group", "pastes", len(accepted), "commit", t1.Sub(t0).String(), "push", time.Since(t1).String())
 	}()
 	answer := func(err error) {
+		s.answerAt = time.Now()
 		for _, r := range accepted {
 			r.done <- err
 		}
@@ -362,6 +416,7 @@ func (s *Store) answerReplayed(accepted []*request, tip plumbing.Hash) {
 		}
 	}
 	s.mu.Unlock()
+	s.answerAt = time.Now()
 	for i, r := range accepted {
 		if err != nil {
 			errs[i] = err

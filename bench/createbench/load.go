@@ -20,6 +20,9 @@ type loadResult struct {
 	Errors  int     `json:"errors"`
 	Seconds float64 `json:"seconds"`
 	First   string  `json:"first_error,omitempty"`
+	// CPU is the CPU time the process used during the load (the load
+	// client's, or the store worker's), in microseconds.
+	CPU int64 `json:"cpu_us"`
 }
 
 // pasteText is the seq-th paste of about size bytes: every one differs, as
@@ -53,6 +56,7 @@ func loadClient(url string, c, size, n int, d time.Duration) error {
 	// create is an error in the server's log, not a figure).
 	deadline := time.Now().Add(d)
 	start := time.Now()
+	cpu0 := cpuTime(os.Getpid())
 	var wg sync.WaitGroup
 	for range c {
 		wg.Add(1)
@@ -85,7 +89,8 @@ func loadClient(url string, c, size, n int, d time.Duration) error {
 		}()
 	}
 	wg.Wait()
-	r := loadResult{Creates: int(done.Load()), Errors: int(failed.Load()), Seconds: time.Since(start).Seconds()}
+	r := loadResult{Creates: int(done.Load()), Errors: int(failed.Load()), Seconds: time.Since(start).Seconds(),
+		CPU: (cpuTime(os.Getpid()) - cpu0).Microseconds()}
 	if s, ok := firstErr.Load().(string); ok {
 		r.First = s
 	}

@@ -22,7 +22,13 @@
 //   - creates/s with 16 clients and 2 KB pastes, pasteur without a remote
 //     (durable: group commit and fsync) against the baseline server (parse
 //     the body, write one file, no fsync), and the ratio;
-//   - the resident memory of each server after those loads.
+//   - the resident memory of each server after those loads;
+//   - with each round, the CPU time a create cost each process: the
+//     server (from /proc) and the load client, or the store worker (each
+//     its own, over the load), and git daemon with the receive-packs it
+//     ran (from /proc, children included, from the worker's Store open);
+//     with the means, the CPU a create of all of them, per side. On a
+//     machine whose cores are busy, the rates follow it.
 //
 // Needs root. Run it with `go run ./bench/createbench` (make bench runs it).
 // Hidden modes of this same program are the load client, the baseline
@@ -30,6 +36,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -141,6 +148,7 @@ func run(o options) error {
 	if err := bed.WaitTCP(bed.Bridge, testbed.BridgeAddr+":9418", 10*time.Second); err != nil {
 		return err
 	}
+	gitPID := daemonPID(daemon.Process.Pid)
 	for _, name := range []string{"http.git", "store.git", "httpdisk.git", "storedisk.git"} {
 		if err := initRemote(filepath.Join(tmp, name)); err != nil {
 			return err
@@ -209,6 +217,9 @@ func run(o options) error {
 	pairs = pickPairs(pairs, o.figures)
 	fmt.Printf("createbench: %s; %d rounds of %s; %s; load %s\n", time.Now().UTC().Format(time.RFC3339), rounds, dur, machine.Hardware(), machine.LoadAvg())
 	sums := map[string]float64{}
+	// CPU of all the processes of a measure (server and load client, or
+	// store worker; git daemon) and its creates, over the rounds.
+	cpuSums, createSums := map[string]int64{}, map[string]int64{}
 	for r := range rounds {
 		for pi, pair := range pairs {
 			// Alternate which of the pair goes first.
@@ -219,9 +230,15 @@ func run(o options) error {
 			for _, i := range order {
 				m := pair[i]
 				argv := m.argv
-				if argv == nil { // the store worker, on a data directory of its own per round
+				if argv == nil {
+					// The store worker, on one data directory over
+					// the rounds, as the servers keep theirs: a new
+					// one each round began as a partial clone of a
+					// remote grown by the rounds before, which it
+					// completed during its load (its CPU a create
+					// went 150-190, 240-350, 330-880 us in rounds 1-3).
 					repo := map[string]string{"push": "store.git", "disk": "storedisk.git"}[m.ack]
-					argv = []string{self, "-mode", "store", "-remote", remote(repo), "-ack", m.ack, "-dir", filepath.Join(tmp, fmt.Sprintf("store-%s-data-%d", m.ack, r)), "-c", "64", "-size", "300", "-d", dur.String()}
+					argv = []string{self, "-mode", "store", "-remote", remote(repo), "-ack", m.ack, "-dir", filepath.Join(tmp, "store-"+m.ack+"-data"), "-c", "64", "-size", "300", "-d", dur.String()}
 					if r == 0 && profDir != "" {
 						argv = append(argv, "-profile", filepath.Join(profDir, "store.pprof"))
 					}
@@ -234,7 +251,8 @@ func run(o options) error {
 				if m.server != "" {
 					cpu0 = cpuTime(serverPID(servers[m.server].Process.Pid))
 				}
-				res, err := runJSON(bed, m.ns, argv)
+				var git0 time.Duration
+				res, err := runJSON(bed, m.ns, argv, func() { git0 = treeCPU(gitPID) })
 				if err != nil {
 					return fmt.Errorf("%s: %w", m.name, err)
 				}
@@ -249,9 +267,26 @@ func run(o options) error {
 				if res.First != "" {
 					first = "; first error: " + res.First
 				}
-				if m.server != "" && res.Creates > 0 {
-					cpu := cpuTime(serverPID(servers[m.server].Process.Pid)) - cpu0
-					first = fmt.Sprintf("; server CPU %.1f us a create", float64(cpu.Microseconds())/float64(res.Creates)) + first
+				if res.Creates > 0 {
+					// CPU a create: the server's, or the store
+					// worker's; the load client's; git daemon's and
+					// its receive-packs'.
+					per := func(us int64) float64 { return float64(us) / float64(res.Creates) }
+					cpu, own := "", res.CPU
+					if m.server != "" {
+						used := cpuTime(serverPID(servers[m.server].Process.Pid)) - cpu0
+						own = used.Microseconds() + res.CPU
+						cpu = fmt.Sprintf("; server CPU %.1f us a create, client %.1f", per(used.Microseconds()), per(res.CPU))
+					} else {
+						cpu = fmt.Sprintf("; store CPU %.1f us a create", per(res.CPU))
+					}
+					if git := treeCPU(gitPID) - git0; git > 0 {
+						own += git.Microseconds()
+						cpu += fmt.Sprintf(", git %.1f", per(git.Microseconds()))
+					}
+					cpuSums[m.name] += own
+					createSums[m.name] += int64(res.Creates)
+					first = cpu + first
 				}
 				fmt.Printf("  round %d %-38s %8.1f creates/s (%d in %.1fs, %d errors%s)\n", r+1, m.name, rate, res.Creates, res.Seconds, res.Errors, first)
 			}
@@ -260,6 +295,12 @@ func run(o options) error {
 	for _, pair := range pairs {
 		a, b := sums[pair[0].name]/float64(rounds), sums[pair[1].name]/float64(rounds)
 		fmt.Printf("%-38s %8.1f creates/s  %-32s %8.1f creates/s  ratio %.2fx\n", pair[0].name, a, pair[1].name, b, a/b)
+		ca, cb := cpuSums[pair[0].name], cpuSums[pair[1].name]
+		na, nb := createSums[pair[0].name], createSums[pair[1].name]
+		if na > 0 && nb > 0 && ca > 0 && cb > 0 {
+			fmt.Printf("%-38s %8.1f us CPU a create, all processes; %-18s %8.1f us; ratio %.2fx\n", "", float64(ca)/float64(na), "", float64(cb)/float64(nb),
+				(float64(cb)/float64(nb))/(float64(ca)/float64(na)))
+		}
 	}
 	rss := map[string]int{}
 	for _, name := range []string{"pasteur+remote", "pasteur+disk", "pasteur", "baseline"} {
@@ -275,13 +316,28 @@ func run(o options) error {
 	return nil
 }
 
-// runJSON runs argv in ns and decodes the loadResult it prints.
-func runJSON(bed *testbed.Bed, ns string, argv []string) (loadResult, error) {
+// runJSON runs argv in ns and decodes the loadResult it prints last. It
+// calls ready as it starts argv, and again at a line "ready" before the
+// result (the store worker's, once its Store is open).
+func runJSON(bed *testbed.Bed, ns string, argv []string, ready func()) (loadResult, error) {
 	cmd := bed.Command(ns, argv...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return loadResult{}, err
+	}
+	ready()
 	if err := bed.Start(cmd); err != nil {
 		return loadResult{}, err
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if sc.Text() == readyLine {
+			ready()
+			continue
+		}
+		out.Write(sc.Bytes())
 	}
 	if err := cmd.Wait(); err != nil {
 		return loadResult{}, err
@@ -292,6 +348,9 @@ func runJSON(bed *testbed.Bed, ns string, argv []string) (loadResult, error) {
 	}
 	return r, nil
 }
+
+// readyLine is what the store worker prints once its Store is open.
+const readyLine = "ready"
 
 // initRemote makes a bare repository with one empty commit on master, as a
 // new pasteur remote.

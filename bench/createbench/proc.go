@@ -21,6 +21,27 @@ func serverPID(pid int) int {
 	return pid
 }
 
+// daemonPID follows `ip netns exec` down to git daemon, whose children
+// (the connections it serves) it does not follow.
+func daemonPID(pid int) int {
+	for {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if strings.TrimSpace(string(comm)) == "git-daemon" {
+			return pid
+		}
+		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		f := strings.Fields(string(kids))
+		if len(f) == 0 {
+			return pid
+		}
+		c, err := strconv.Atoi(f[0])
+		if err != nil {
+			return pid
+		}
+		pid = c
+	}
+}
+
 // statusKB reads a "Name: N kB" line of /proc/PID/status.
 func statusKB(pid int, field string) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -50,7 +71,14 @@ func startProfile(bed *testbed.Bed, ns, addr string, d time.Duration, file strin
 
 // cpuTime is the CPU time (user and system) process pid has used so far,
 // from /proc/PID/stat; 0 if it cannot be read.
-func cpuTime(pid int) time.Duration {
+func cpuTime(pid int) time.Duration { return procTimes(pid, false) }
+
+// treeCPU is cpuTime with that of the children pid has waited for (git
+// daemon's receive-packs and the processes they ran).
+func treeCPU(pid int) time.Duration { return procTimes(pid, true) }
+
+// procTimes reads the times of /proc/PID/stat, with children's or not.
+func procTimes(pid int, children bool) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
@@ -61,9 +89,16 @@ func cpuTime(pid int) time.Duration {
 	if len(f) < 13 {
 		return 0
 	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / clockTicks
+	var ticks int64
+	fields := f[11:13]
+	if children {
+		fields = f[11:15]
+	}
+	for _, v := range fields {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
 }
 
 // clockTicks is the unit of /proc/PID/stat's times (USER_HZ), 100 on

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -42,8 +43,11 @@ func storeRate(remote, dir, ack string, c, size, n int, d time.Duration, profile
 	var seq, next, done, failed atomic.Int64
 	seq.Store(time.Now().UnixNano() % 1e9 * 1000)
 	var firstErr atomic.Value
+	fmt.Println(readyLine) // the git daemon's CPU is counted from here
 	deadline := time.Now().Add(d)
 	start := time.Now()
+	cpu0 := cpuTime(os.Getpid()) // after Open: its fetch and replay are not the creates'
+
 	var wg sync.WaitGroup
 	for range c {
 		wg.Add(1)
@@ -64,7 +68,8 @@ func storeRate(remote, dir, ack string, c, size, n int, d time.Duration, profile
 		}()
 	}
 	wg.Wait()
-	r := loadResult{Creates: int(done.Load()), Errors: int(failed.Load()), Seconds: time.Since(start).Seconds()}
+	r := loadResult{Creates: int(done.Load()), Errors: int(failed.Load()), Seconds: time.Since(start).Seconds(),
+		CPU: (cpuTime(os.Getpid()) - cpu0).Microseconds()}
 	if s, ok := firstErr.Load().(string); ok {
 		r.First = s
 	}
