@@ -53,6 +53,7 @@ func main() {
 	trendN := flag.Int("trend", 0, "only compute the bytes of trees a paste rewrites, from 1,000 pastes up to this `count`, in both layouts, and exit (no root, no repository)")
 	gen := flag.String("generate", "", "only make a bare repository of -big pastes at this `path`, and exit")
 	startRuns := flag.Int("startup-runs", 3, "runs of each start-up measure")
+	dataAfter := flag.String("data-after", "", "copy pasteur's `dir`ectory of data, as the first start left it once complete, to this directory (replaced at each run), for git fsck or a repack measured apart")
 	waitComplete := flag.Bool("complete", true, "after the first start, wait until the repository is complete (the history in the background) and time it")
 	noPartial := flag.Bool("no-partial", false, "start-up against a remote that allows no partial fetch (uploadpack.allowFilter, allowAnySHA1InWant off): the whole history at start")
 	acks := flag.String("ack", "push", "comma-separated acknowledgement modes of the throughput runs (throughput part, and grouped in the cost part): push (answered once pushed) and/or disk (answered once in the write-ahead log, pushed behind)")
@@ -253,6 +254,12 @@ func main() {
 				{`--data "" (memory only)`, "", false},
 			} {
 				st := startup(bed, bin, remote(name), c.data, id, c.complete)
+				if *dataAfter != "" && c.complete && c.data != "" {
+					os.RemoveAll(*dataAfter)
+					if out, err := exec.Command("cp", "-a", c.data, *dataAfter).CombinedOutput(); err != nil {
+						fatalf("copy the data: %v %s", err, out)
+					}
+				}
 				fmt.Printf("run %d: pasteur, %-24s %6.2fs to serve, RSS %d MiB (peak %d MiB); read %.0f ms, paste %.0f ms; complete after %.1fs (peak RSS %d MiB, %.1f MB of packs then; 0s: not waited for)\n",
 					run+1, c.what+":", st.serve, st.rss>>10, st.hwm>>10, st.read*1000, st.paste*1000, st.complete, st.hwmComplete>>10, float64(st.packBytes)/1e6)
 			}
