@@ -45,6 +45,10 @@ const (
 	// again.
 	completeRetryMin = time.Second
 	completeRetryMax = time.Minute
+	// maxPacks: past this many packs, the completion repacks them into
+	// one between its steps; at its end it repacks whatever is there
+	// (repo/repack.go: the bases each thin step appended are copies).
+	maxPacks = 32
 )
 
 // completionSteps sizes the completion's steps; tests make them small, and
@@ -92,8 +96,53 @@ func (s *Store) complete(ctx context.Context, done func()) {
 			continue
 		}
 		wait = completeRetryMin
+		if s.partial.Load() {
+			s.repack(ctx, maxPacks)
+		}
 	}
+	s.repack(ctx, 1)
 	done()
+}
+
+// repack writes the packs of the repository into one when there are
+// more than over (repo.Repacking): s.mu is held to pick them and to
+// switch to the new pack, not while it is written. A failure is logged:
+// the packs stay as they were.
+func (s *Store) repack(ctx context.Context, over int) {
+	t0 := time.Now()
+	s.mu.Lock()
+	var rp *repo.Repacking
+	err := errClosed
+	if !s.closed {
+		rp, err = s.repo.PlanRepack(over)
+	}
+	s.mu.Unlock()
+	if rp == nil || err != nil {
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("repacking the repository", "err", err)
+		}
+		return
+	}
+	err = rp.Write(ctx)
+	s.mu.Lock()
+	switch {
+	case err != nil:
+	case s.closed:
+		err = errClosed
+	default:
+		err = rp.Finish()
+	}
+	s.mu.Unlock()
+	if err != nil {
+		rp.Discard()
+		if ctx.Err() == nil {
+			s.log.Warn("repacking the repository", "err", err)
+		}
+		return
+	}
+	st := rp.Stats
+	s.log.Info("repacked the repository into one pack", "packs", st.Packs, "objects", st.Objects, "copies_dropped", st.Dropped,
+		"bytes_before", st.Before, "bytes_after", st.After, "took", time.Since(t0).Round(time.Millisecond).String())
 }
 
 // sleep waits d, and reports false if ctx ended first.
@@ -310,6 +359,9 @@ func (s *Store) historyCommits() int { return int(s.completed.Load()) }
 // after a first fetch that was partial), then scans the pastes that
 // expire.
 func (s *Store) completer(ctx context.Context) {
+	if !s.partial.Load() {
+		s.repack(ctx, maxPacks) // what a crash in a repack, or many merges, left
+	}
 	for !s.partial.Load() {
 		select {
 		case <-ctx.Done():

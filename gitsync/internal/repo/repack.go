@@ -3,6 +3,7 @@ package repo
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"encoding/binary"
 	"errors"
@@ -62,6 +63,7 @@ type RepackStats struct {
 	Packs   int   // packs repacked
 	Objects int64 // objects of the new pack
 	Dropped int64 // copies dropped
+	Rebased int64 // deltas whose base's copy was dropped: against the one kept
 	Before  int64 // bytes of the packs repacked
 	After   int64 // bytes of the new pack
 }
@@ -74,6 +76,7 @@ type Repacking struct {
 	fan   [256]uint32
 	sum   plumbing.Hash
 	temps []*os.File
+	ctx   context.Context // Write's
 	Stats RepackStats
 }
 
@@ -231,8 +234,10 @@ func removeOrphans(dir string) error {
 
 // Write writes the new pack, its index and reverse index, durably, into
 // objects/pack. It reads only the files PlanRepack opened, and touches no
-// state of the repository: it runs without the lock.
-func (rp *Repacking) Write() error {
+// state of the repository: it runs without the lock. It ends early with
+// ctx's error.
+func (rp *Repacking) Write(ctx context.Context) error {
+	rp.ctx = ctx
 	err := rp.write()
 	rp.removeTemps()
 	if err != nil {
@@ -486,6 +491,9 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 	var ofs [10]byte
 	buf := make([]byte, 32<<10)
 	for j := int64(0); j < s.idx.n; j++ {
+		if j%4096 == 0 && rp.ctx.Err() != nil {
+			return rp.ctx.Err()
+		}
 		end := s.size - sha1.Size
 		var ni, noff int64
 		if j+1 < s.idx.n {
@@ -634,6 +642,7 @@ func (rp *Repacking) newOffset(p int, moves []moved, old int64) (int64, error) {
 			if err != nil {
 				return 0, err
 			}
+			rp.Stats.Rebased++
 			return rp.kept(p, h)
 		}
 	}

@@ -21,7 +21,7 @@ func TestMeasureRepack(t *testing.T) {
 	if err != nil || rp == nil {
 		t.Fatal(rp, err)
 	}
-	if err := rp.Write(); err != nil {
+	if err := rp.Write(t.Context()); err != nil {
 		rp.Discard()
 		t.Fatal(err)
 	}
