@@ -59,6 +59,7 @@ type completionSteps struct {
 	fixed                   bool          // history stays at its size
 	delay                   time.Duration // before the first step
 	whole                   bool          // the history steps ask for packs that are not thin
+	noRepack                bool          // the packs stay as the steps left them
 }
 
 // CompletionStatus says how far the completion of a partial repository
@@ -109,6 +110,9 @@ func (s *Store) complete(ctx context.Context, done func()) {
 // switch to the new pack, not while it is written. A failure is logged:
 // the packs stay as they were.
 func (s *Store) repack(ctx context.Context, over int) {
+	if s.steps.noRepack {
+		return
+	}
 	t0 := time.Now()
 	s.mu.Lock()
 	var rp *repo.Repacking
