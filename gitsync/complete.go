@@ -70,6 +70,9 @@ type CompletionStatus struct {
 	Filled  int    `json:"filled,omitempty"` // entries of the tip's root tree whose subtrees arrived
 	Entries int    `json:"entries,omitempty"`
 	Commits int    `json:"history_commits,omitempty"` // commits of history from the first fetch's tip that arrived
+	// Repacking: the packs are being written into one (at the end of the
+	// completion, or between its steps).
+	Repacking bool `json:"repacking,omitempty"`
 }
 
 // complete completes a partial repository, then runs done; it returns
@@ -127,6 +130,8 @@ func (s *Store) repack(ctx context.Context, over int) {
 		}
 		return
 	}
+	s.repacking.Store(true)
+	defer s.repacking.Store(false)
 	err = rp.Write(ctx)
 	s.mu.Lock()
 	switch {
@@ -351,6 +356,7 @@ func (s *Store) Completion() CompletionStatus {
 	defer s.completionMu.Unlock()
 	st := s.completion
 	st.Partial = s.partial.Load()
+	st.Repacking = s.repacking.Load()
 	if st.Partial {
 		st.Commits = s.historyCommits()
 	}

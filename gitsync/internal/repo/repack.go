@@ -457,10 +457,11 @@ func (rp *Repacking) copyPacks(f *os.File) error {
 func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 	s := rp.srcs[p]
 	s.base = out.off
-	order, err := rankOrder(s.idx, s.path)
+	order, closer, err := rankOrder(s.idx, s.path)
 	if err != nil {
 		return err
 	}
+	defer closer.Close()
 	ranks := bufio.NewReaderSize(io.NewSectionReader(order, revHeader, 4*s.idx.n), 16<<10)
 	in := bufio.NewReaderSize(io.NewSectionReader(s.pack, 0, s.size-sha1.Size), repackBuffer)
 	if _, err := in.Discard(12); err != nil {
@@ -672,18 +673,26 @@ func (rp *Repacking) kept(p int, h plumbing.Hash) (int64, error) {
 	return 0, fmt.Errorf("base %s: %w", h, ErrMissingBase)
 }
 
-// rankOrder returns the reverse index of the pack at path: its .rev when
-// it is sound, else one built in memory.
-func rankOrder(x *packIndex, path string) (io.ReaderAt, error) {
+// rankOrder returns the reverse index of the pack at path: its .rev,
+// read where it lies, when it is sound; else one built in memory.
+func rankOrder(x *packIndex, path string) (io.ReaderAt, io.Closer, error) {
 	if f, err := os.Open(path + ".rev"); err == nil {
-		defer f.Close()
-		b, err := io.ReadAll(bufio.NewReaderSize(f, repackBuffer))
-		if err == nil && int64(len(b)) == revHeader+4*x.n+2*sha1.Size && bytes.Equal(b[:revHeader], revMagic()) &&
-			plumbing.Hash(b[len(b)-2*sha1.Size:len(b)-sha1.Size]) == x.sum {
-			return bytes.NewReader(b), nil
+		fi, err := f.Stat()
+		var h [revHeader]byte
+		var sum plumbing.Hash
+		size := int64(revHeader + 4*x.n + 2*sha1.Size)
+		if err == nil && fi.Size() == size {
+			_, err = f.ReadAt(h[:], 0)
+			if err == nil {
+				_, err = f.ReadAt(sum[:], size-2*sha1.Size)
+			}
+			if err == nil && bytes.Equal(h[:], revMagic()) && sum == x.sum {
+				return f, f, nil
+			}
 		}
+		f.Close()
 	}
-	return bytes.NewReader(x.buildRev()), nil
+	return bytes.NewReader(x.buildRev()), io.NopCloser(nil), nil
 }
 
 // writeIndexes writes the index and the reverse index of the new pack to
