@@ -534,6 +534,9 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 			}
 			copied := int64(0)
 			if head[0]>>4&7 == byte(plumbing.OFSDeltaObject) {
+				if dist > off-12 {
+					return fmt.Errorf("delta at %d: its base is before the pack", off)
+				}
 				baseNew, err := rp.newOffset(p, moves, off-dist)
 				if err != nil {
 					return fmt.Errorf("delta at %d: %w", off, err)

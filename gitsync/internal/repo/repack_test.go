@@ -260,3 +260,26 @@ func TestRepackLeavesStaged(t *testing.T) {
 	}
 	checkRepo(t, dir, r, objects)
 }
+
+// FuzzEntryHead: the header of a pack entry as a repack reads it (packs
+// that came from the network, indexed since) never panics, stays within
+// what it was given, and an OFS_DELTA's distance reads back as
+// appendOfsDelta writes it.
+func FuzzEntryHead(f *testing.F) {
+	f.Add([]byte{0x35, 0x78, 0x01})                   // a blob of 5 bytes
+	f.Add([]byte{0xe5, 0x01, 0x81, 0x00, 0x78})       // an OFS_DELTA, distance 256
+	f.Add([]byte{0xe0, 0xff, 0xff, 0xff, 0xff, 0xff}) // cut short
+	f.Add(append([]byte{0x75}, make([]byte, 20)...))  // a REF_DELTA
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, dist, hl, ol, ok := entryHead(b)
+		if !ok {
+			return
+		}
+		if h < 1 || hl != h+ol || hl > len(b) {
+			t.Fatalf("h %d, hl %d, ol %d of %d bytes", h, hl, ol, len(b))
+		}
+		if ol > 0 && !bytes.Equal(appendOfsDelta(nil, dist), b[h:hl]) {
+			t.Fatalf("distance %d encodes as %x, read from %x", dist, appendOfsDelta(nil, dist), b[h:hl])
+		}
+	})
+}
