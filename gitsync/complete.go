@@ -149,6 +149,9 @@ func (s *Store) repack(ctx context.Context, over int) {
 		}
 		return
 	}
+	if err := rp.Sync(); err != nil {
+		s.log.Warn("repacking the repository", "err", err)
+	}
 	st := rp.Stats
 	s.log.Info("repacked the repository into one pack", "packs", st.Packs, "objects", st.Objects, "copies_dropped", st.Dropped,
 		"bytes_before", st.Before, "bytes_after", st.After, "took", time.Since(t0).Round(time.Millisecond).String())

@@ -50,7 +50,7 @@ import (
 // them; Write (not locked) reads only those files and writes the new pack,
 // index and reverse index to temporary files, fsyncs them and renames
 // them into objects/pack; Finish (locked) reads the new pack from then on
-// and deletes the old ones. A crash before the renames leaves temporary
+// and deletes the old ones; Sync (not locked) makes that durable. A crash before the renames leaves temporary
 // files that Open removes; after, both copies, which read the same; a
 // pack left without its index (deleted half-way) is removed by the next
 // PlanRepack.
@@ -789,7 +789,8 @@ func appendSum(f *os.File, size int64) error {
 	return err
 }
 
-// Finish reads the new pack from here on and deletes the packs it holds:
+// Finish reads the new pack from here on and deletes the packs it holds
+// (see Sync):
 // not those that got into a merge or a stage meanwhile, which the merge
 // deletes. It follows a Write that succeeded.
 func (rp *Repacking) Finish() error {
@@ -812,8 +813,12 @@ func (rp *Repacking) Finish() error {
 			}
 		}
 	}
-	return fsyncPath(rp.dir)
+	return nil
 }
+
+// Sync makes the deletions of Finish durable (not locked). Until then a
+// crash may bring old packs back: copies, which read the same.
+func (rp *Repacking) Sync() error { return fsyncPath(rp.dir) }
 
 // Discard gives up a repack that is not finished: its temporary files and
 // the packs it opened are closed.

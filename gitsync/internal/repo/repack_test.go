@@ -3,6 +3,7 @@ package repo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,7 +123,7 @@ func TestRepack(t *testing.T) {
 	}
 	checkRepo(t, dir, r, objects)
 	rp := repack(t, r)
-	if err := rp.Finish(); err != nil {
+	if err := errors.Join(rp.Finish(), rp.Sync()); err != nil {
 		t.Fatal(err)
 	}
 	st := rp.Stats
