@@ -124,6 +124,7 @@ func (s *Store) repack(ctx context.Context, over int) {
 		rp, err = s.repo.PlanRepack(over)
 	}
 	s.mu.Unlock()
+	held := time.Since(t0)
 	if rp == nil || err != nil {
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("repacking the repository", "err", err)
@@ -133,6 +134,7 @@ func (s *Store) repack(ctx context.Context, over int) {
 	s.repacking.Store(true)
 	defer s.repacking.Store(false)
 	err = rp.Write(ctx)
+	t1 := time.Now()
 	s.mu.Lock()
 	switch {
 	case err != nil:
@@ -142,6 +144,7 @@ func (s *Store) repack(ctx context.Context, over int) {
 		err = rp.Finish()
 	}
 	s.mu.Unlock()
+	held = max(held, time.Since(t1))
 	if err != nil {
 		rp.Discard()
 		if ctx.Err() == nil {
@@ -154,7 +157,8 @@ func (s *Store) repack(ctx context.Context, over int) {
 	}
 	st := rp.Stats
 	s.log.Info("repacked the repository into one pack", "packs", st.Packs, "objects", st.Objects, "copies_dropped", st.Dropped,
-		"bytes_before", st.Before, "bytes_after", st.After, "took", time.Since(t0).Round(time.Millisecond).String())
+		"bytes_before", st.Before, "bytes_after", st.After, "took", time.Since(t0).Round(time.Millisecond).String(),
+		"longest_hold", held.Round(time.Microsecond).String())
 }
 
 // sleep waits d, and reports false if ctx ended first.
