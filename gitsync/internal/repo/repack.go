@@ -117,12 +117,6 @@ func (s *stagingSet) set(h plumbing.Hash, on bool) {
 	}
 }
 
-func (s *stagingSet) has(h plumbing.Hash) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sums[h]
-}
-
 // PlanRepack returns a repack of the packs of the repository when there
 // are more than over of them (nil otherwise, and for a repository in
 // memory): all but those that flush wrote since the last merge. It opens
