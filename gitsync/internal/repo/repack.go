@@ -309,6 +309,9 @@ func (rp *Repacking) dedup() error {
 		}
 		rp.fan[h[0]]++
 		rp.Stats.Objects++
+		if rp.Stats.Objects%(1<<16) == 0 {
+			return rp.ctx.Err()
+		}
 		return nil
 	})
 }
@@ -743,6 +746,9 @@ func (rp *Repacking) writeIndexes(idx, rev *os.File) error {
 			return err
 		}
 		k++
+		if k%(1<<16) == 0 {
+			return rp.ctx.Err()
+		}
 		return nil
 	})
 	if err != nil {
