@@ -50,10 +50,11 @@ import (
 // them; Write (not locked) reads only those files and writes the new pack,
 // index and reverse index to temporary files, fsyncs them and renames
 // them into objects/pack; Finish (locked) reads the new pack from then on
-// and deletes the old ones; Sync (not locked) makes that durable. A crash before the renames leaves temporary
-// files that Open removes; after, both copies, which read the same; a
-// pack left without its index (deleted half-way) is removed by the next
-// PlanRepack.
+// and renames the old ones' indexes away; Sync (not locked) deletes them.
+// A crash before the new pack's renames leaves temporary files that Open
+// removes; after, both copies, which read the same; an old pack whose
+// index was renamed away is not read, and the next PlanRepack removes
+// it.
 
 // repackBuffer is the buffer of each reader and writer of a repack.
 const repackBuffer = 64 << 10
@@ -77,6 +78,7 @@ type Repacking struct {
 	sum   plumbing.Hash
 	temps []*os.File
 	ctx   context.Context // Write's
+	gone  []*repackSrc    // taken out by Finish, deleted by Sync
 	Stats RepackStats
 }
 
@@ -789,8 +791,8 @@ func appendSum(f *os.File, size int64) error {
 	return err
 }
 
-// Finish reads the new pack from here on and deletes the packs it holds
-// (see Sync):
+// Finish reads the new pack from here on and takes the packs it holds
+// out of the repository (their indexes renamed away; Sync deletes them):
 // not those that got into a merge or a stage meanwhile, which the merge
 // deletes. It follows a Write that succeeded.
 func (rp *Repacking) Finish() error {
@@ -805,20 +807,32 @@ func (rp *Repacking) Finish() error {
 		if leave[s.sum] {
 			continue
 		}
-		// The index first: a pack without one is not read, and the next
-		// repack removes it.
-		for _, ext := range []string{".idx", ".rev", ".pack"} {
-			if err := os.Remove(s.path + ext); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("repack: %w", err)
-			}
+		// A pack without its index is not read; a crash leaves the
+		// index's temporary name to Open and the pack to the next
+		// repack (removeOrphans).
+		gone := filepath.Join(rp.dir, "tmp_idx_repack_old_"+s.sum.String())
+		if err := os.Rename(s.path+".idx", gone); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("repack: %w", err)
 		}
+		rp.gone = append(rp.gone, s)
 	}
 	return nil
 }
 
-// Sync makes the deletions of Finish durable (not locked). Until then a
-// crash may bring old packs back: copies, which read the same.
-func (rp *Repacking) Sync() error { return fsyncPath(rp.dir) }
+// Sync deletes the packs Finish took out, and makes that durable; it
+// runs without the lock (deleting large files takes a while). Until
+// then a crash may bring old packs back: copies, which read the same.
+func (rp *Repacking) Sync() error {
+	for _, s := range rp.gone {
+		for _, name := range []string{filepath.Join(rp.dir, "tmp_idx_repack_old_"+s.sum.String()), s.path + ".rev", s.path + ".pack"} {
+			if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("repack: %w", err)
+			}
+		}
+	}
+	rp.gone = nil
+	return fsyncPath(rp.dir)
+}
 
 // Discard gives up a repack that is not finished: its temporary files and
 // the packs it opened are closed.
