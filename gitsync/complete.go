@@ -48,7 +48,12 @@ const (
 	// maxPacks: past this many packs, the completion repacks them into
 	// one between its steps; at its end it repacks whatever is there
 	// (repo/repack.go: the bases each thin step appended are copies).
-	maxPacks = 32
+	// Then, and on a repository complete at start, the packs are
+	// counted every repackEvery, and past maxPacks the small ones are
+	// repacked (geometrically: not the large one again), as merges of
+	// what commits wrote keep adding packs.
+	maxPacks    = 32
+	repackEvery = time.Minute
 )
 
 // completionSteps sizes the completion's steps; tests make them small, and
@@ -101,18 +106,18 @@ func (s *Store) complete(ctx context.Context, done func()) {
 		}
 		wait = completeRetryMin
 		if s.partial.Load() {
-			s.repack(ctx, maxPacks)
+			s.repack(ctx, maxPacks, true)
 		}
 	}
-	s.repack(ctx, 1)
+	s.repack(ctx, 1, false)
 	done()
 }
 
 // repack writes the packs of the repository into one when there are
-// more than over (repo.Repacking): s.mu is held to pick them and to
-// switch to the new pack, not while it is written. A failure is logged:
-// the packs stay as they were.
-func (s *Store) repack(ctx context.Context, over int) {
+// more than over (repo.Repacking; geometric: but the large ones): s.mu is
+// held to pick them and to switch to the new pack, not while it is
+// written. A failure is logged: the packs stay as they were.
+func (s *Store) repack(ctx context.Context, over int, geometric bool) {
 	if s.steps.noRepack {
 		return
 	}
@@ -121,7 +126,7 @@ func (s *Store) repack(ctx context.Context, over int) {
 	var rp *repo.Repacking
 	err := errClosed
 	if !s.closed {
-		rp, err = s.repo.PlanRepack(over)
+		rp, err = s.repo.PlanRepack(over, geometric)
 	}
 	s.mu.Unlock()
 	held := time.Since(t0)
@@ -376,16 +381,23 @@ func (s *Store) historyCommits() int { return int(s.completed.Load()) }
 // after a first fetch that was partial), then scans the pastes that
 // expire.
 func (s *Store) completer(ctx context.Context) {
-	if !s.partial.Load() {
-		s.repack(ctx, maxPacks) // what a crash in a repack, or many merges, left
-	}
-	for !s.partial.Load() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.becamePartial:
+	tick := time.NewTicker(repackEvery)
+	defer tick.Stop()
+	s.repack(ctx, maxPacks, true) // what a crash in a repack, or many merges, left
+	for {
+		for !s.partial.Load() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.becamePartial:
+			case <-tick.C:
+				s.repack(ctx, maxPacks, true)
+			}
+		}
+		s.log.Info("completing the repository in the background", "remote", s.remote.Name(), "in", s.steps.delay.String())
+		s.complete(ctx, func() { s.scanExpiry(ctx) })
+		if s.partial.Load() {
+			return // ended early (a test's steps, or ctx)
 		}
 	}
-	s.log.Info("completing the repository in the background", "remote", s.remote.Name(), "in", s.steps.delay.String())
-	s.complete(ctx, func() { s.scanExpiry(ctx) })
 }

@@ -3,6 +3,7 @@ package repo
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/binary"
@@ -121,9 +122,13 @@ func (s *stagingSet) set(h plumbing.Hash, on bool) {
 
 // PlanRepack returns a repack of the packs of the repository when there
 // are more than over of them (nil otherwise, and for a repository in
-// memory): all but those that flush wrote since the last merge. It opens
-// their files, so that Write reads them without the lock.
-func (r *Repo) PlanRepack(over int) (*Repacking, error) {
+// memory): all but those that flush wrote since the last merge, and
+// with geometric, but each pack larger than twice the smaller ones
+// together, as git repack --geometric=2 leaves them (so that the
+// repacks of a server that keeps writing copy its small packs, not its
+// large one, again). It opens their files, so that Write reads them
+// without the lock.
+func (r *Repo) PlanRepack(over int, geometric bool) (*Repacking, error) {
 	if r.disk == nil {
 		return nil, nil
 	}
@@ -149,6 +154,9 @@ func (r *Repo) PlanRepack(over int) (*Repacking, error) {
 			return nil, fmt.Errorf("repack: %w", err)
 		}
 	}
+	if geometric {
+		rp.leaveLarge()
+	}
 	if len(rp.srcs) < 2 {
 		rp.Discard()
 		return nil, nil
@@ -158,6 +166,23 @@ func (r *Repo) PlanRepack(over int) (*Repacking, error) {
 	slices.SortStableFunc(rp.srcs, func(a, b *repackSrc) int { return a.mtime.Compare(b.mtime) })
 	rp.Stats.Packs = len(rp.srcs)
 	return rp, nil
+}
+
+// leaveLarge takes out of the repack each pack larger than twice the
+// smaller ones together, from the largest down.
+func (rp *Repacking) leaveLarge() {
+	slices.SortStableFunc(rp.srcs, func(a, b *repackSrc) int { return cmp.Compare(b.size, a.size) })
+	rest := rp.Stats.Before
+	for len(rp.srcs) > 1 {
+		s := rp.srcs[0]
+		if s.size <= 2*(rest-s.size) {
+			break
+		}
+		rest -= s.size
+		s.close()
+		rp.srcs = rp.srcs[1:]
+	}
+	rp.Stats.Before = rest
 }
 
 // keptByRepack returns the packs a repack leaves: what flush wrote since
@@ -843,15 +868,19 @@ func (rp *Repacking) Discard() {
 
 func (rp *Repacking) closeSrcs() {
 	for _, s := range rp.srcs {
-		if s.idx != nil {
-			s.idx.Close()
-		}
-		if s.pack != nil {
-			s.pack.Close()
-		}
-		if s.newMap != nil {
-			s.newMap.Close()
-		}
+		s.close()
+	}
+}
+
+func (s *repackSrc) close() {
+	if s.idx != nil {
+		s.idx.Close()
+	}
+	if s.pack != nil {
+		s.pack.Close()
+	}
+	if s.newMap != nil {
+		s.newMap.Close()
 	}
 }
 

@@ -17,7 +17,7 @@ func TestMeasureRepack(t *testing.T) {
 	}
 	r := open(t, dir)
 	t0 := time.Now()
-	rp, err := r.PlanRepack(1)
+	rp, err := r.PlanRepack(1, false)
 	if err != nil || rp == nil {
 		t.Fatal(rp, err)
 	}

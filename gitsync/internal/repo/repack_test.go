@@ -100,7 +100,7 @@ func packCount(t *testing.T, dir string) int {
 
 func repack(t *testing.T, r *Repo) *Repacking {
 	t.Helper()
-	rp, err := r.PlanRepack(1)
+	rp, err := r.PlanRepack(1, false)
 	if err != nil || rp == nil {
 		t.Fatalf("plan: %v, %v", rp, err)
 	}
@@ -155,7 +155,7 @@ func TestRepack(t *testing.T) {
 	r.Close()
 	checkRepo(t, dir, open(t, dir), objects)
 	// A repack of one pack is none.
-	if rp, err := open(t, dir).PlanRepack(1); rp != nil || err != nil {
+	if rp, err := open(t, dir).PlanRepack(1, false); rp != nil || err != nil {
 		t.Fatalf("a repack of one pack: %v, %v", rp, err)
 	}
 }
@@ -168,7 +168,7 @@ func TestRepackCrash(t *testing.T) {
 		// clean them.
 		t.Run(cut, func(t *testing.T) {
 			dir, r, objects := repackFixture(t)
-			rp, err := r.PlanRepack(1)
+			rp, err := r.PlanRepack(1, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func TestRepackCrash(t *testing.T) {
 			checkRepo(t, dir, r, objects)
 			// The next repack (none when one pack is left: the packs
 			// without an index are removed then).
-			next, err := r.PlanRepack(1)
+			next, err := r.PlanRepack(1, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,4 +298,42 @@ func FuzzEntryHead(f *testing.F) {
 			t.Fatalf("distance %d encodes as %x, read from %x", dist, appendOfsDelta(nil, dist), b[h:hl])
 		}
 	})
+}
+
+// TestRepackGeometric: past the bound, a repack that leaves the large
+// packs copies the small ones, what merges wrote since, into one, and
+// leaves the pack larger than twice them together.
+func TestRepackGeometric(t *testing.T) {
+	dir, r, objects := repackFixture(t)
+	rp0 := repack(t, r)
+	if err := errors.Join(rp0.Finish(), rp0.Sync()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		commit(t, r, &paste.Paste{ID: fmt.Sprintf("later%d", i), Contents: []byte("a later paste"), Created: time.Unix(1700000000, 0)})
+		if err := r.mergeSmall(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := packCount(t, dir)
+	if rp, err := r.PlanRepack(before, true); rp != nil || err != nil {
+		t.Fatalf("a repack at the bound: %v, %v", rp, err)
+	}
+	rp, err := r.PlanRepack(2, true)
+	if err != nil || rp == nil {
+		t.Fatalf("plan: %v, %v", rp, err)
+	}
+	if rp.Stats.Packs != before-1 {
+		t.Fatalf("%d packs of %d repacked: the large one too?", rp.Stats.Packs, before)
+	}
+	if err := rp.Write(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(rp.Finish(), rp.Sync()); err != nil {
+		t.Fatal(err)
+	}
+	if n := packCount(t, dir); n != 2 {
+		t.Fatalf("%d packs after", n)
+	}
+	checkRepo(t, dir, r, objects)
 }
