@@ -47,7 +47,7 @@ import (
 // its order built in memory (12 bytes an object of that pack, as
 // packIndex.buildRev); a bit an object marks the dropped copies.
 //
-// Three steps, as Staged: PlanRepack (locked) picks the packs and opens
+// In steps, as Staged: PlanRepack (locked) picks the packs and opens
 // them; Write (not locked) reads only those files and writes the new pack,
 // index and reverse index to temporary files, fsyncs them and renames
 // them into objects/pack; Finish (locked) reads the new pack from then on
