@@ -45,6 +45,15 @@ const (
 	// again.
 	completeRetryMin = time.Second
 	completeRetryMax = time.Minute
+	// maxPacks: past this many packs, the completion repacks them into
+	// one between its steps; at its end it repacks whatever is there
+	// (repo/repack.go: the bases each thin step appended are copies).
+	// Then, and on a repository complete at start, the packs are
+	// counted every repackEvery, and past maxPacks the small ones are
+	// repacked (geometrically: not the large one again), as merges of
+	// what commits wrote keep adding packs.
+	maxPacks    = 32
+	repackEvery = time.Minute
 )
 
 // completionSteps sizes the completion's steps; tests make them small, and
@@ -55,6 +64,7 @@ type completionSteps struct {
 	fixed                   bool          // history stays at its size
 	delay                   time.Duration // before the first step
 	whole                   bool          // the history steps ask for packs that are not thin
+	noRepack                bool          // the packs stay as the steps left them
 }
 
 // CompletionStatus says how far the completion of a partial repository
@@ -65,6 +75,9 @@ type CompletionStatus struct {
 	Filled  int    `json:"filled,omitempty"` // entries of the tip's root tree whose subtrees arrived
 	Entries int    `json:"entries,omitempty"`
 	Commits int    `json:"history_commits,omitempty"` // commits of history from the first fetch's tip that arrived
+	// Repacking: the packs are being written into one (at the end of the
+	// completion, or between its steps).
+	Repacking bool `json:"repacking,omitempty"`
 }
 
 // complete completes a partial repository, then runs done; it returns
@@ -92,8 +105,65 @@ func (s *Store) complete(ctx context.Context, done func()) {
 			continue
 		}
 		wait = completeRetryMin
+		if s.partial.Load() {
+			s.repack(ctx, maxPacks, true)
+		}
 	}
+	s.repack(ctx, 1, false)
 	done()
+}
+
+// repack writes the packs of the repository into one when there are
+// more than over (repo.Repacking; geometric: but the large ones): s.mu is
+// held to pick them and to switch to the new pack, not while it is
+// written. A failure is logged: the packs stay as they were.
+func (s *Store) repack(ctx context.Context, over int, geometric bool) {
+	if s.steps.noRepack {
+		return
+	}
+	t0 := time.Now()
+	s.mu.Lock()
+	var rp *repo.Repacking
+	err := errClosed
+	if !s.closed {
+		rp, err = s.repo.PlanRepack(over, geometric)
+	}
+	s.mu.Unlock()
+	held := time.Since(t0)
+	if rp == nil || err != nil {
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("repacking the repository", "err", err)
+		}
+		return
+	}
+	s.repacking.Store(true)
+	defer s.repacking.Store(false)
+	err = rp.Write(ctx)
+	t1 := time.Now()
+	s.mu.Lock()
+	switch {
+	case err != nil:
+	case s.closed:
+		err = errClosed
+	default:
+		err = rp.Finish()
+	}
+	s.mu.Unlock()
+	held = max(held, time.Since(t1))
+	if err != nil {
+		rp.Discard()
+		if ctx.Err() == nil {
+			s.log.Warn("repacking the repository", "err", err)
+		}
+		return
+	}
+	if err := rp.Sync(); err != nil {
+		s.log.Warn("repacking the repository", "err", err)
+	}
+	st := rp.Stats
+	s.log.Info("repacked the repository into one pack", "packs", st.Packs, "objects", st.Objects, "copies_dropped", st.Dropped,
+		"bytes_before", st.Before, "bytes_after", st.After, "took", time.Since(t0).Round(time.Millisecond).String(),
+		"longest_hold", held.Round(time.Microsecond).String())
 }
 
 // sleep waits d, and reports false if ctx ended first.
@@ -298,6 +368,7 @@ func (s *Store) Completion() CompletionStatus {
 	defer s.completionMu.Unlock()
 	st := s.completion
 	st.Partial = s.partial.Load()
+	st.Repacking = s.repacking.Load()
 	if st.Partial {
 		st.Commits = s.historyCommits()
 	}
@@ -310,13 +381,23 @@ func (s *Store) historyCommits() int { return int(s.completed.Load()) }
 // after a first fetch that was partial), then scans the pastes that
 // expire.
 func (s *Store) completer(ctx context.Context) {
-	for !s.partial.Load() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.becamePartial:
+	tick := time.NewTicker(repackEvery)
+	defer tick.Stop()
+	s.repack(ctx, maxPacks, true) // what a crash in a repack, or many merges, left
+	for {
+		for !s.partial.Load() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.becamePartial:
+			case <-tick.C:
+				s.repack(ctx, maxPacks, true)
+			}
+		}
+		s.log.Info("completing the repository in the background", "remote", s.remote.Name(), "in", s.steps.delay.String())
+		s.complete(ctx, func() { s.scanExpiry(ctx) })
+		if s.partial.Load() {
+			return // ended early (a test's steps, or ctx)
 		}
 	}
-	s.log.Info("completing the repository in the background", "remote", s.remote.Name(), "in", s.steps.delay.String())
-	s.complete(ctx, func() { s.scanExpiry(ctx) })
 }

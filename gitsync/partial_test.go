@@ -193,7 +193,7 @@ func TestCompletionThin(t *testing.T) {
 	packBytes := map[bool]int64{}
 	for round, whole := range []bool{false, true} {
 		data := t.TempDir()
-		s, err := openDir(t, url, data, steps(4, 2, 0), func(c *Config) { c.completion.whole = whole })
+		s, err := openDir(t, url, data, steps(4, 2, 0), func(c *Config) { c.completion.whole, c.completion.noRepack = whole, true })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,4 +228,54 @@ func TestCompletionThin(t *testing.T) {
 		t.Errorf("packs of %d bytes with thin steps, %d with whole ones", packBytes[false], packBytes[true])
 	}
 	t.Logf("packs of %d bytes with thin steps, %d with whole ones", packBytes[false], packBytes[true])
+}
+
+// TestCompletionRepack: at its end the completion repacks what its steps
+// left into one pack, each object once (whole steps bring every blob of
+// the commits they unshallow again); pastes are read and made meanwhile,
+// and git finds the repository whole.
+func TestCompletionRepack(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, _ := d.NewRepo(t, "pastes.git", true)
+	ids := filled(t, url, 24)
+	packBytes := map[bool]int64{}
+	for round, repack := range []bool{false, true} {
+		data := t.TempDir()
+		s, err := openDir(t, url, data, steps(4, 2, 0), func(c *Config) { c.completion.whole, c.completion.noRepack = true, !repack })
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		packs := func() []string {
+			p, _ := filepath.Glob(filepath.Join(data, "objects", "pack", "*.pack"))
+			return p
+		}
+		for i := 0; s.Completion().Partial || repack && len(packs()) > 2; i++ {
+			if time.Now().After(deadline) {
+				t.Fatalf("not complete and repacked after 60 s: %+v, %d packs", s.Completion(), len(packs()))
+			}
+			if i < 8 {
+				mustGet(t, s, ids[i])
+				mustCreate(t, s, &paste.Paste{ID: fmt.Sprintf("%c%drepackzzzzz", "nr"[round], i), Contents: []byte("made while completing")})
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		mustCreate(t, s, &paste.Paste{ID: fmt.Sprintf("%cafterzzzzz", "nr"[round]), Contents: []byte("made after")})
+		gittest.Fsck(t, data)
+		for _, id := range ids {
+			mustGet(t, s, id)
+		}
+		s.Close()
+		for _, p := range packs() {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			packBytes[repack] += fi.Size()
+		}
+	}
+	if 10*packBytes[true] >= 7*packBytes[false] {
+		t.Errorf("packs of %d bytes repacked, %d not", packBytes[true], packBytes[false])
+	}
+	t.Logf("packs of %d bytes repacked, %d not", packBytes[true], packBytes[false])
 }

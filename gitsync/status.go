@@ -203,7 +203,7 @@ func (s *Store) Status() Status {
 	}
 	s.mu.Unlock()
 	st.Scanning = s.scanning.Load()
-	if c := s.Completion(); c.Partial {
+	if c := s.Completion(); c.Partial || c.Repacking {
 		st.Completion = &c
 	}
 	return st

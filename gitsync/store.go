@@ -128,6 +128,7 @@ type Store struct {
 	movedWhilePartial [][2]plumbing.Hash
 	becamePartial     chan struct{} // markPartial tells completer
 	completed         atomic.Int64  // commits fetched by completer
+	repacking         atomic.Bool   // the completer is writing the packs into one
 	completionMu      sync.Mutex
 	completion        CompletionStatus
 	steps             completionSteps

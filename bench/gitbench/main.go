@@ -53,6 +53,7 @@ func main() {
 	trendN := flag.Int("trend", 0, "only compute the bytes of trees a paste rewrites, from 1,000 pastes up to this `count`, in both layouts, and exit (no root, no repository)")
 	gen := flag.String("generate", "", "only make a bare repository of -big pastes at this `path`, and exit")
 	startRuns := flag.Int("startup-runs", 3, "runs of each start-up measure")
+	dataAfter := flag.String("data-after", "", "copy pasteur's `dir`ectory of data, as the first start left it once complete, to this directory (replaced at each run), for git fsck or a repack measured apart")
 	waitComplete := flag.Bool("complete", true, "after the first start, wait until the repository is complete (the history in the background) and time it")
 	noPartial := flag.Bool("no-partial", false, "start-up against a remote that allows no partial fetch (uploadpack.allowFilter, allowAnySHA1InWant off): the whole history at start")
 	acks := flag.String("ack", "push", "comma-separated acknowledgement modes of the throughput runs (throughput part, and grouped in the cost part): push (answered once pushed) and/or disk (answered once in the write-ahead log, pushed behind)")
@@ -253,8 +254,18 @@ func main() {
 				{`--data "" (memory only)`, "", false},
 			} {
 				st := startup(bed, bin, remote(name), c.data, id, c.complete)
+				if *dataAfter != "" && c.complete && c.data != "" {
+					os.RemoveAll(*dataAfter)
+					if out, err := exec.Command("cp", "-a", c.data, *dataAfter).CombinedOutput(); err != nil {
+						fatalf("copy the data: %v %s", err, out)
+					}
+				}
 				fmt.Printf("run %d: pasteur, %-24s %6.2fs to serve, RSS %d MiB (peak %d MiB); read %.0f ms, paste %.0f ms; complete after %.1fs (peak RSS %d MiB, %.1f MB of packs then; 0s: not waited for)\n",
 					run+1, c.what+":", st.serve, st.rss>>10, st.hwm>>10, st.read*1000, st.paste*1000, st.complete, st.hwmComplete>>10, float64(st.packBytes)/1e6)
+				if !st.repackFrom.IsZero() {
+					fmt.Printf("run %d: the repack that ended it: %.1fs, RSS sampled up to %d MiB; during it, read %.0f ms, paste %.0f ms\n",
+						run+1, st.repack, st.rssRepack>>10, st.readRepack*1000, st.pasteRepack*1000)
+				}
 			}
 			fmt.Printf("run %d: load %s\n", run+1, machine.LoadAvg())
 		}
@@ -269,6 +280,14 @@ type startupFigures struct {
 	complete    float64 // seconds from the start until the repository is complete (0: not partial)
 	hwmComplete int     // peak KiB then
 	packBytes   int64   // bytes of the packs in data then
+	// The repack that ends the completion: when /healthz first showed it,
+	// its seconds (as sampled), the highest RSS sampled meanwhile (KiB),
+	// and the seconds of a read and a paste made during it (negative:
+	// failed).
+	repackFrom              time.Time
+	repack                  float64
+	rssRepack               int
+	readRepack, pasteRepack float64
 }
 
 // startup runs pasteur against remote, reads paste id and makes one once it
@@ -320,6 +339,25 @@ func startup(bed *testbed.Bed, bin, remote, data, id string, complete bool) star
 		out, _ := bed.Run(bed.Bridge, "curl", "-s", "-m", "5", "http://"+metrics+"/healthz")
 		if !strings.Contains(out, `"completion"`) {
 			break
+		}
+		if strings.Contains(out, `"repacking": true`) {
+			if f.repackFrom.IsZero() {
+				f.repackFrom = time.Now()
+				// Served and made while the packs are written into one.
+				t1 := time.Now()
+				code, _ := bed.Run(bed.Bridge, "curl", "-s", "-m", "30", "-o", "/dev/null", "-w", "%{http_code}", base+id+"?raw=true")
+				f.readRepack = time.Since(t1).Seconds()
+				t1 = time.Now()
+				code2, _ := bed.Run(bed.Bridge, "curl", "-s", "-m", "30", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "a paste during the repack", base)
+				f.pasteRepack = time.Since(t1).Seconds()
+				if code != "200" || code2 != "200" {
+					fmt.Printf("during the repack: read %s, paste %s\n", code, code2)
+					f.readRepack, f.pasteRepack = -f.readRepack, -f.pasteRepack
+				}
+			}
+			rss, _ := memory(cmd.Process.Pid)
+			f.rssRepack = max(f.rssRepack, rss)
+			f.repack = time.Since(f.repackFrom).Seconds()
 		}
 		if time.Since(t0) > 15*time.Minute {
 			fatalf("the repository was not complete in 15 minutes: %s", out)

@@ -50,6 +50,7 @@ type Repo struct {
 	limits               Limits
 	mergeDepth           int                             // maxMergeDepth
 	versions             map[plumbing.Hash]plumbing.Hash // what each object written since the last merge replaces
+	staging              stagingSet                      // packs installed by a Staged not finished (repack.go)
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on

@@ -89,6 +89,7 @@ func (s *Staged) Write() error {
 	s.u = s.r.disk.prepareRef(s.name, s.h)
 	var err error
 	if s.pack != nil {
+		s.r.staging.set(s.sum, true) // before it is installed: a repack leaves it
 		p := &Received{dir: filepath.Join(s.r.disk.dir, "objects"), sum: s.sum}
 		err = p.write(bytes.NewReader(s.pack), s.idx, s.r.limits, nil)
 		if err == nil {
@@ -112,6 +113,9 @@ func (s *Staged) Write() error {
 // see Sync). It follows a Write that succeeded.
 func (s *Staged) Finish() error {
 	err := s.finish()
+	if s.pack != nil {
+		s.r.staging.set(s.sum, false) // in r.small, or left (stale) for a repack
+	}
 	if err == nil {
 		err = os.Rename(s.u.lock, s.u.path)
 	}
