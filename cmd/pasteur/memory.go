@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -12,7 +13,9 @@ import (
 // pages slowly; a server that is idle afterwards holds them for minutes.
 // returnMemory collects once and returns the free pages to the system when
 // a burst ends: when a second allocated more than busyBytes and the next
-// one less than quietBytes. It costs one collection a burst.
+// one less than quietBytes. Before that it calls settle, which gives back
+// what the stores keep for speed under load (gitsync.Store.Settle). It
+// costs one collection and one settle a burst.
 const (
 	memoryTick = time.Second
 	busyBytes  = 8 << 20
@@ -20,7 +23,7 @@ const (
 )
 
 // returnMemory runs until ctx ends.
-func returnMemory(ctx context.Context) {
+func returnMemory(ctx context.Context, settle func()) {
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	allocated := func() uint64 {
 		metrics.Read(sample)
@@ -41,8 +44,21 @@ func returnMemory(ctx context.Context) {
 			busy = true
 		case busy && d < quietBytes:
 			busy = false
+			settle()
 			debug.FreeOSMemory()
+			now = allocated()
 		}
 		last = now
+	}
+}
+
+// settleStores is returnMemory's settle for every shard's store.
+func settleStores(s *stores, log *slog.Logger) func() {
+	return func() {
+		for i, st := range s.shards {
+			if err := st.Settle(); err != nil {
+				log.Warn("settle after a burst", "shard", i, "err", err)
+			}
+		}
 	}
 }

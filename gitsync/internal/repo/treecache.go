@@ -46,3 +46,8 @@ func (c *treeCache) put(h plumbing.Hash, t *object.Tree) {
 	}
 	c.young[h] = t
 }
+
+// drop empties the cache.
+func (c *treeCache) drop() {
+	c.young, c.old, c.entries = make(map[plumbing.Hash]*object.Tree), nil, 0
+}
