@@ -55,10 +55,12 @@ func returnMemory(ctx context.Context, settle func()) {
 // settleStores is returnMemory's settle for every shard's store.
 func settleStores(s *stores, log *slog.Logger) func() {
 	return func() {
+		start := time.Now()
 		for i, st := range s.shards {
 			if err := st.Settle(); err != nil {
 				log.Warn("settle after a burst", "shard", i, "err", err)
 			}
 		}
+		log.Debug("settled after a burst", "took", time.Since(start))
 	}
 }
