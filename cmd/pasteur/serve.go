@@ -69,7 +69,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		return err
 	}
 	defer stores.Close()
-	go returnMemory(ctx, settleStores(stores, log))
+	go returnMemory(ctx, func() uint64 { return stores.counters().Commits }, settleStores(stores, log))
 
 	pastes := withQuota(cfg, observedStore{stores.pastes, m})
 	if cfg.cache > 0 {
