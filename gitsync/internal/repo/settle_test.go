@@ -5,11 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // TestSettle: after a few staged commits, Settle merges what waits and
-// drops the decoded trees; the pastes are read back, the next commit
+// keeps only the tip's upper trees; the pastes are read back, the next commit
 // builds on the tip, and a reopen finds them all.
 func TestSettle(t *testing.T) {
 	dir := t.TempDir()
@@ -46,8 +49,22 @@ func TestSettle(t *testing.T) {
 	if len(r.small) != 0 || r.smallBytes != 0 || len(r.versions) != 0 {
 		t.Errorf("after Settle: %d packs, %d bytes, %d versions wait", len(r.small), r.smallBytes, len(r.versions))
 	}
-	if len(r.trees.young)+len(r.trees.old) != 0 {
-		t.Errorf("after Settle %d trees are kept", len(r.trees.young)+len(r.trees.old))
+	kept := len(r.trees.young) + len(r.trees.old)
+	root, err := object.GetTree(r.st, r.lastTree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1
+	for _, e := range root.Entries {
+		if e.Mode == filemode.Dir {
+			want++
+		}
+	}
+	if _, ok := r.trees.get(r.lastTree); !ok {
+		t.Error("after Settle the tip's root is not kept")
+	}
+	if kept > want {
+		t.Errorf("after Settle %d trees are kept, want the root and the %d it names", kept, want-1)
 	}
 	if err := r.Settle(); err != nil { // nothing to do
 		t.Fatal(err)
@@ -57,7 +74,7 @@ func TestSettle(t *testing.T) {
 			t.Errorf("%s after Settle: %v", id, err)
 		}
 	}
-	tip, err := r.CommitPastes(tip, []*paste.Paste{{ID: "after", Contents: []byte("after")}}, time.Now())
+	tip, err = r.CommitPastes(tip, []*paste.Paste{{ID: "after", Contents: []byte("after")}}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
