@@ -387,6 +387,11 @@ func TestRateLimitAndMetrics(t *testing.T) {
 	}
 }
 
+// burstReturn is how long pasteur takes to give back the memory of a
+// burst once it ends (cmd/pasteur/memory.go: a busy second, then a quiet
+// one): a figure of memory at rest waits that long first.
+const burstReturn = 3 * time.Second
+
 // rss is the resident memory of process pid, in bytes.
 func rss(t *testing.T, pid int) int64 {
 	t.Helper()
@@ -611,6 +616,7 @@ func TestStalledReaders(t *testing.T) {
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			s.request(t, "GET", v.path, "", "Accept", v.accept) // warm the cache
+			time.Sleep(burstReturn)
 			idle := rss(t, s.pid)
 			var stalled []net.Conn
 			defer func() { closeAll(stalled) }()

@@ -46,6 +46,7 @@ func TestStalledReadersTAP(t *testing.T) {
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			bed.Run(bed.Bridge, "curl", "-s", "-o", "/dev/null", "-m", "30", "-H", "Accept: "+v.accept, base+v.path)
+			time.Sleep(burstReturn)
 			idle := rss(t, p.cmd.Process.Pid)
 			helper := bed.Command(bed.Bridge, os.Args[0], "-test.run=^TestHelperStalledClients$", "-test.count=1")
 			helper.Env = append(os.Environ(), "PASTEUR_STALL="+base+v.path+"|"+v.accept+"|300")

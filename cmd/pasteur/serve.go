@@ -39,7 +39,6 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		defer stop()
 	}
 
-	go returnMemory(ctx)
 	m := metrics.New()
 	clients := clientaddr.New(cfg.limits.trusted)
 	conns := newConnLimiter(cfg, m, clients, log)
@@ -70,6 +69,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		return err
 	}
 	defer stores.Close()
+	go returnMemory(ctx, func() uint64 { return stores.counters().Commits }, settleStores(stores, log))
 
 	pastes := withQuota(cfg, observedStore{stores.pastes, m})
 	if cfg.cache > 0 {
@@ -132,6 +132,13 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	} else {
 		go func() { errc <- srv.Serve(ln) }()
 		log.Info("serving", "url", "http://"+displayAddr(ln.Addr(), addr, network), "remote", cfg.remote, "data", cfg.data)
+	}
+
+	// Start-up is over: the pages of the binary it touched go (startpages.go).
+	if n, err := dropStartPages(); err != nil {
+		log.Debug("start pages kept", "err", err)
+	} else {
+		log.Debug("start pages dropped", "bytes", n)
 	}
 
 	select {

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -45,4 +46,30 @@ func (c *treeCache) put(h plumbing.Hash, t *object.Tree) {
 		c.entries += len(t.Entries) + 1
 	}
 	c.young[h] = t
+}
+
+// trim keeps tree root and the trees it names, when kept, and drops the
+// rest: the levels every id check starts from, without the leaves.
+func (c *treeCache) trim(root plumbing.Hash) {
+	keep := make(map[plumbing.Hash]*object.Tree)
+	entries := 0
+	add := func(h plumbing.Hash) *object.Tree {
+		t, ok := c.young[h]
+		if !ok {
+			t, ok = c.old[h]
+		}
+		if ok {
+			keep[h] = t
+			entries += len(t.Entries) + 1
+		}
+		return t
+	}
+	if t := add(root); t != nil {
+		for _, e := range t.Entries {
+			if e.Mode == filemode.Dir {
+				add(e.Hash)
+			}
+		}
+	}
+	c.young, c.old, c.entries = keep, nil, entries
 }
