@@ -126,10 +126,13 @@ func (s *packSet) inflate(r *packReader, h entryHeader) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("entry at %d: %w", h.data, err)
 	}
-	data := make([]byte, h.size)
-	if _, err := io.ReadFull(s.zr, data); err != nil {
-		return nil, fmt.Errorf("entry at %d: %w", h.data, err)
+	// Grown as it is inflated: what a damaged header declares is not
+	// allocated at once (bytes.Buffer grows with MinRead bytes free).
+	out := bytes.NewBuffer(make([]byte, 0, min(h.size, 1<<20)+bytes.MinRead))
+	if n, err := io.CopyN(out, s.zr, h.size); err != nil {
+		return nil, fmt.Errorf("entry at %d: %d bytes of %d: %w", h.data, n, h.size, err)
 	}
+	data := out.Bytes()
 	// The stream ends there, and its checksum is read.
 	var one [1]byte
 	if n, err := s.zr.Read(one[:]); n != 0 || !errors.Is(err, io.EOF) {
