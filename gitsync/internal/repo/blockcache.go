@@ -7,7 +7,7 @@ import (
 )
 
 // Packs and large pack indexes are read in blocks of blockSize bytes, kept
-// in a blockCache of at most cachedBlocks blocks (4 MiB) shared by every
+// in a blockCache of at most cachedBlocks blocks (1 MiB) shared by every
 // file of a packSet. A tree at a million pastes is the end of a chain of
 // deltas, each a few hundred bytes somewhere in the pack, and the binary
 // search of an index reads 20 bytes at a time: read one pread each (and
@@ -17,7 +17,7 @@ import (
 
 const (
 	blockSize    = 4 << 10
-	cachedBlocks = 1024
+	cachedBlocks = 256
 )
 
 // blockKey names a block: the file (a number per opened file, never
