@@ -23,14 +23,15 @@ import (
 // one pack of a complete repository, and the steps of a completion added
 // ~100 MiB each. A packIndex keeps the fan-out table (1 KiB) in memory and
 // reads the rest with ReadAt: a lookup is a binary search among the names
-// that share the hash's first byte, a few reads of 20 bytes in the page
-// cache. An index of up to smallIndex bytes is read whole.
+// that share the hash's first byte, a few reads of 20 bytes (packSet reads
+// them through its blockCache). An index of up to smallIndex bytes is read
+// whole.
 //
 // Offsets map back to hashes (FindHash) through the pack's reverse index,
 // the .rev file git writes: the positions in the index of the objects in
 // the order of the pack. It is opened at the first FindHash, and a pack
-// without one gets it then, written next to it. Reads do not ask for it:
-// go-git's reader of packSet is given a readerIndex.
+// without one gets it then, written next to it. Reads of objects do not
+// ask for it (packread.go).
 
 // smallIndex: indexes up to this size are held in memory (the packs of a
 // flush, of a merge, of most fetches).
