@@ -3,15 +3,24 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/pasteur-dev/pasteur/bench/internal/fastimport"
 )
 
+// genOptions says how generate makes a repository: at the paths of
+// layout, and repacked as git gc would when gc is set.
+type genOptions struct {
+	layout string
+	gc     bool
+}
+
 // generate makes the bare repository dir/name holding n pastes in commits
-// of 1,000, at the paths of layout, with git fast-import; n 0 is one empty
-// commit.
-func generate(dir, name string, n int, layout string) {
+// of 1,000, at the paths of g.layout, with git fast-import; n 0 is one
+// empty commit.
+func generate(dir, name string, n int, g genOptions) {
+	layout := g.layout
 	repo := filepath.Join(dir, name)
 	im, err := fastimport.Start(repo)
 	if err != nil {
@@ -36,6 +45,12 @@ func generate(dir, name string, n int, layout string) {
 	}
 	if err := im.Close(); err != nil {
 		fatalf("%v", err)
+	}
+	if g.gc {
+		out, err := exec.Command("git", "-C", repo, "repack", "-q", "-a", "-d", "-f", "--window=10", "--depth=50").CombinedOutput()
+		if err != nil {
+			fatalf("git repack: %v %s", err, out)
+		}
 	}
 }
 

@@ -59,13 +59,15 @@ func main() {
 	acks := flag.String("ack", "push", "comma-separated acknowledgement modes of the throughput runs (throughput part, and grouped in the cost part): push (answered once pushed) and/or disk (answered once in the write-ahead log, pushed behind)")
 	binPath := flag.String("bin", "", "the pasteur `binary` of the start-up part (default: built from this tree), to compare two builds in alternate runs")
 	keep := flag.String("keep", "", "keep the generated repositories in this `dir` (rN.git, N their pastes; on the filesystem of the temporary directory), made when missing and reused when present: the cost part gets a copy of them (git clone --local: hard links), the start-up part serves them as they are; 1M pastes take minutes to generate")
+	gc := flag.Bool("gc", false, "repack each generated repository as git gc does one whose objects came loose (git repack -a -d -f, window 10, depth 50): the newest version of a tree whole and the older ones deltas against it, where git fast-import leaves each version a delta on the one before (a leaf at 1M pastes is then the end of a chain of ~25)")
 	flag.Parse()
+	opts := genOptions{layout: *layout, gc: *gc}
 	if *trendN > 0 {
 		trend(*trendN)
 		return
 	}
 	if *gen != "" {
-		generate(filepath.Dir(*gen), filepath.Base(*gen), *big, *layout)
+		generate(filepath.Dir(*gen), filepath.Base(*gen), *big, opts)
 		return
 	}
 	if err := testbed.Check(); err != nil {
@@ -119,7 +121,7 @@ func main() {
 			var rs [2]result
 			for i, g := range []int{0, 1} {
 				name := fmt.Sprintf("tp%d-%s.git", i, ack)
-				generate(tmp, name, 0, *layout)
+				generate(tmp, name, 0, opts)
 				configure(filepath.Join(tmp, name), *remoteConfig)
 				n := 40000
 				if g == 1 {
@@ -148,9 +150,9 @@ func main() {
 			name := fmt.Sprintf("r%d.git", size)
 			t0 := time.Now()
 			if *keep != "" {
-				cached(*keep, tmp, name, size, *layout)
+				cached(*keep, tmp, name, size, opts)
 			} else {
-				generate(tmp, name, size, *layout)
+				generate(tmp, name, size, opts)
 			}
 			configure(filepath.Join(tmp, name), *remoteConfig)
 			fmt.Printf("cost: generated %d pastes in %.1fs\n", size, time.Since(t0).Seconds())
@@ -219,7 +221,7 @@ func main() {
 		}
 		if _, err := os.Stat(src); err != nil {
 			t0 := time.Now()
-			generate(filepath.Dir(src), name, *big, *layout)
+			generate(filepath.Dir(src), name, *big, opts)
 			fmt.Printf("generated %d pastes in %.0fs\n", *big, time.Since(t0).Seconds())
 		}
 		if src != filepath.Join(tmp, name) {
@@ -436,9 +438,9 @@ func firstPaste(dir string) string {
 // cached makes dir/name a copy of the repository keep/name of n pastes
 // (git clone --local, whose objects are hard links), generating that one
 // first when it is missing.
-func cached(keep, dir, name string, n int, layout string) {
+func cached(keep, dir, name string, n int, g genOptions) {
 	if _, err := os.Stat(filepath.Join(keep, name)); err != nil {
-		generate(keep, name, n, layout)
+		generate(keep, name, n, g)
 	}
 	if out, err := exec.Command("git", "clone", "-q", "--bare", "--local", filepath.Join(keep, name), filepath.Join(dir, name)).CombinedOutput(); err != nil {
 		fatalf("git clone: %v %s", err, out)
