@@ -97,6 +97,15 @@ func (c *blockCache) copyAt(p []byte, f *cachedFile, b int64, i int) (int, error
 	return copy(p, data[i:]), nil
 }
 
+// drop gives the blocks' memory back; the next reads allocate it again.
+func (c *blockCache) drop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.at)
+	c.slots = [cachedBlocks]cacheSlot{}
+	c.hand, c.loaded = 0, 0
+}
+
 // cachedFile is a file read through a blockCache. The file must not change
 // while it is read (packs and their indexes never do: they are named by
 // their contents).

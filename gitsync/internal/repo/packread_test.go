@@ -80,7 +80,8 @@ func TestPackReaderReadsWhatGitWrote(t *testing.T) {
 	}
 }
 
-// A block cache smaller than what is read keeps what it reads right.
+// A block cache smaller than what is read keeps what it reads right, and
+// reads it again after drop.
 func TestBlockCacheEvicts(t *testing.T) {
 	data := make([]byte, (cachedBlocks+3)*blockSize+17)
 	for i := range data {
@@ -88,7 +89,13 @@ func TestBlockCacheEvicts(t *testing.T) {
 	}
 	c := newBlockCache()
 	f := c.file(bytes.NewReader(data))
-	for round := range 2 {
+	for round := range 3 {
+		if round == 2 {
+			c.drop() // a settle: read again from nothing
+			if c.loaded != 0 || len(c.at) != 0 {
+				t.Fatalf("after drop: %d slots, %d held", c.loaded, len(c.at))
+			}
+		}
 		for off := int64(round); off < int64(len(data)); off += blockSize - 5 {
 			var p [11]byte
 			n, err := f.ReadAt(p[:], off)

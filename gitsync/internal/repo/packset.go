@@ -53,6 +53,13 @@ func newPackSet(files billy.Filesystem) *packSet {
 		maxObject: maxPackObject}
 }
 
+// settle gives back the memory of the caches: the blocks and the
+// rebuilt objects.
+func (s *packSet) settle() {
+	s.blocks.drop()
+	s.rebuilt.Clear()
+}
+
 // list lists the packs, once after each close.
 func (s *packSet) list() error {
 	if s.listed {

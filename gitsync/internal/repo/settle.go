@@ -7,8 +7,10 @@ package repo
 // the decoded trees (up to maxCachedEntries entries, 6-10 MB) only the
 // tip's root and the trees it names stay, the levels every id check
 // starts from (in a large repository the cache holds no more than those
-// and the leaves in use); go-git's object cache is emptied. It costs one merge of what waits, and nothing when
-// nothing was written since the last Settle.
+// and the leaves in use); go-git's object cache, the blocks of the pack
+// files and the objects rebuilt from deltas are dropped. It costs one
+// merge of what waits, and nothing when nothing was written since the
+// last Settle.
 func (r *Repo) Settle() error {
 	if len(r.small) > 0 {
 		if err := r.mergeSmall(); err != nil {
@@ -17,5 +19,6 @@ func (r *Repo) Settle() error {
 	}
 	r.trees.trim(r.lastTree)
 	r.batch.cache.Clear()
+	r.batch.packs.settle()
 	return nil
 }
