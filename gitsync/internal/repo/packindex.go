@@ -337,12 +337,29 @@ func notFound(err error) error {
 
 var _ idxfile.Index = (*packIndex)(nil)
 
+// listTries bounds the listings of objects/pack that packNames tries
+// while files vanish from it.
+const listTries = 8
+
 // packNames returns the checksums of the packs in files' objects/pack
 // that have an index, in the order of their names.
+//
+// billy's ReadDir stats each name it lists, and fails with ErrNotExist
+// when a file went between the listing and its stat: a repack's Sync
+// deletes the old packs, and Staged and the repack rename their temporary
+// files, without the lock the readers hold. Only a directory that is not
+// there means no packs; a listing that lost a file is tried again (an
+// empty list taken for the answer would stay, packSet.listed, until the
+// next merge or repack, and every object of the packs would read as
+// absent).
 func packNames(files billy.Filesystem) ([]plumbing.Hash, error) {
-	infos, err := files.ReadDir(files.Join("objects", "pack"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	dir := files.Join("objects", "pack")
+	infos, err := files.ReadDir(dir)
+	for try := 1; errors.Is(err, fs.ErrNotExist) && try < listTries; try++ {
+		if _, serr := files.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+			return nil, nil
+		}
+		infos, err = files.ReadDir(dir)
 	}
 	if err != nil {
 		return nil, err
