@@ -76,13 +76,15 @@ type CompletionStatus struct {
 	Entries int    `json:"entries,omitempty"`
 	Commits int    `json:"history_commits,omitempty"` // commits of history from the first fetch's tip that arrived
 	// Repacking: the packs are being written into one (at the end of the
-	// completion, or between its steps).
+	// completion, from when it is no longer partial, or between its
+	// steps).
 	Repacking bool `json:"repacking,omitempty"`
 }
 
 // complete completes a partial repository, then runs done; it returns
 // early when ctx ends (a restart resumes).
 func (s *Store) complete(ctx context.Context, done func()) {
+	defer s.repacking.Store(false) // set by finishCompletion
 	wait := completeRetryMin
 	pause := s.steps.delay
 	for steps := 0; s.partial.Load(); steps++ {
@@ -110,6 +112,7 @@ func (s *Store) complete(ctx context.Context, done func()) {
 		}
 	}
 	s.repack(ctx, 1, false)
+	s.repacking.Store(false)
 	done()
 }
 
@@ -337,6 +340,9 @@ func (s *Store) finishCompletion() error {
 	s.mu.Lock()
 	err := s.repo.SetPartial("", plumbing.ZeroHash)
 	if err == nil {
+		// Reported from here, not from the repack's start: the
+		// completion is not over until the repack that follows it is.
+		s.repacking.Store(true)
 		s.partial.Store(false)
 		moved := s.movedWhilePartial
 		s.movedWhilePartial = nil

@@ -41,8 +41,8 @@ type batch struct {
 	gen      uint64         // counts the flushes (see Staged)
 }
 
-func newBatch(st storage.Storer, files billy.Filesystem, objects cache.Object) *batch {
-	return &batch{Storer: st, cache: objects, dot: dotgit.New(files), packs: newPackSet(files),
+func newBatch(st storage.Storer, files billy.Filesystem, dir string, objects cache.Object) *batch {
+	return &batch{Storer: st, cache: objects, dot: dotgit.New(files), packs: newPackSet(files, dir),
 		objs: make(map[plumbing.Hash]plumbing.EncodedObject),
 		prev: make(map[plumbing.Hash]plumbing.EncodedObject)}
 }

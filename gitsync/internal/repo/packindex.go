@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 
@@ -337,19 +339,46 @@ func notFound(err error) error {
 
 var _ idxfile.Index = (*packIndex)(nil)
 
-// packNames returns the checksums of the packs in files' objects/pack
-// that have an index, in the order of their names.
-func packNames(files billy.Filesystem) ([]plumbing.Hash, error) {
-	infos, err := files.ReadDir(files.Join("objects", "pack"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
+// packNames returns the checksums of the packs in objects/pack that have
+// an index, in the order of their names: in the repository on disk at
+// dir, or in files when dir is "" (a repository in memory).
+//
+// On disk the names are listed with os.ReadDir, which stats nothing.
+// billy's ReadDir stats each name it lists, and fails with ErrNotExist
+// when a file went between the listing and its stat: a repack's Sync
+// deletes the old packs, and Staged and the repack's Write rename their
+// temporary files, without the lock the readers hold. Taken for a
+// directory that is not there, that was a list of no packs, which
+// packSet kept (listed) until the next merge or repack: every object of
+// the packs read as absent.
+func packNames(files billy.Filesystem, dir string) ([]plumbing.Hash, error) {
+	var names []string
+	if dir != "" {
+		ents, err := os.ReadDir(filepath.Join(dir, "objects", "pack"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+	} else {
+		infos, err := files.ReadDir(files.Join("objects", "pack"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, fi := range infos {
+			names = append(names, fi.Name())
+		}
 	}
 	var out []plumbing.Hash
-	for _, fi := range infos {
-		name, ok := cutAffixes(fi.Name(), "pack-", ".idx")
+	for _, n := range names {
+		name, ok := cutAffixes(n, "pack-", ".idx")
 		if h := plumbing.NewHash(name); ok && h.String() == name {
 			out = append(out, h)
 		}

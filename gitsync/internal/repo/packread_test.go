@@ -27,7 +27,7 @@ func readerOf(t testing.TB, pack []byte, objs []packObj, sum plumbing.Hash) (*pa
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newPackSet(files)
+	s := newPackSet(files, "")
 	s.maxObject = fuzzLimits.Object
 	return s, &packReader{f: s.blocks.file(bytes.NewReader(pack)), idx: x}
 }

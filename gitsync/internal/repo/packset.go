@@ -25,6 +25,7 @@ const rebuiltCacheSize = 2 * cache.MiByte
 // read through blocks (blockcache.go), objects by packReader (packread.go).
 type packSet struct {
 	files  billy.Filesystem
+	dir    string // of the repository on disk; "" in memory (packNames)
 	listed bool
 	packs  []*setPack // in the order they came: read newest first
 	open   []*setPack // those whose file is open, oldest first
@@ -48,8 +49,8 @@ type setPack struct {
 	p    *packReader // nil until read
 }
 
-func newPackSet(files billy.Filesystem) *packSet {
-	return &packSet{files: files, blocks: newBlockCache(), rebuilt: cache.NewObjectLRU(rebuiltCacheSize),
+func newPackSet(files billy.Filesystem, dir string) *packSet {
+	return &packSet{files: files, dir: dir, blocks: newBlockCache(), rebuilt: cache.NewObjectLRU(rebuiltCacheSize),
 		maxObject: maxPackObject}
 }
 
@@ -65,7 +66,7 @@ func (s *packSet) list() error {
 	if s.listed {
 		return nil
 	}
-	names, err := packNames(s.files)
+	names, err := packNames(s.files, s.dir)
 	if err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ func (r *Repo) PlanRepack(over int, geometric bool) (*Repacking, error) {
 	if err := removeOrphans(dir); err != nil {
 		return nil, fmt.Errorf("repack: %w", err)
 	}
-	names, err := packNames(r.files)
+	names, err := packNames(r.files, r.disk.dir)
 	if err != nil {
 		return nil, fmt.Errorf("repack: %w", err)
 	}

@@ -81,7 +81,11 @@ func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
 	// reads more than once, not its default 96 MiB.
 	objects := cache.NewObjectLRU(objectCacheSize)
 	r.fs = filesystem.NewStorageWithOptions(r.files, objects, filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
-	r.batch = newBatch(r.fs, r.files, objects)
+	var abs string
+	if r.disk != nil {
+		abs = r.disk.dir
+	}
+	r.batch = newBatch(r.fs, r.files, abs, objects)
 	r.st = r.batch
 	_, err := r.st.Reference(plumbing.HEAD)
 	if err == nil {
