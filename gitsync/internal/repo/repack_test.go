@@ -23,20 +23,7 @@ import (
 // with bases it lacked (appended whole: copies again), and pastes
 // pasteur committed on top; and the names of every object.
 func repackFixture(t *testing.T) (dir string, r *Repo, objects []plumbing.Hash) {
-	gittest.Require(t)
-	src := filepath.Join(t.TempDir(), "src.git")
-	gittest.Run(t, "", "init", "--quiet", "--bare", src)
-	var in, text strings.Builder
-	for i := range 60 {
-		fmt.Fprintf(&text, "line %d of a file that grows a little in every commit\n", i)
-		fmt.Fprintf(&in, "commit refs/heads/master\ncommitter t <t@localhost> %d +0000\ndata 2\nc\n", 1700000000+i)
-		fmt.Fprintf(&in, "M 100644 inline f\ndata %d\n%s\n", text.Len(), text.String())
-		fmt.Fprintf(&in, "M 100644 inline d/%d\ndata 1\n%d\n\n", i, i%10)
-	}
-	gittest.Run(t, in.String(), "--git-dir="+src, "fast-import", "--quiet")
-	pack := func(revs string, opts ...string) []byte {
-		return []byte(gittest.Run(t, revs, append([]string{"--git-dir=" + src, "pack-objects", "--stdout", "--revs", "-q", "--threads=1", "--delta-base-offset"}, opts...)...))
-	}
+	src, pack := growingHistory(t, 60)
 	packs := [][]byte{pack("master~40\n"), pack("master~20\n"), pack("master\n^master~20\n", "--thin")}
 	dir = filepath.Join(t.TempDir(), "r.git")
 	r = open(t, dir)

@@ -18,20 +18,7 @@ import (
 // repository whole; the bases it lacks make it an error, with no file
 // left.
 func TestReceiveThin(t *testing.T) {
-	gittest.Require(t)
-	src := filepath.Join(t.TempDir(), "src.git")
-	gittest.Run(t, "", "init", "--quiet", "--bare", src)
-	var in, text strings.Builder
-	for i := range 40 {
-		fmt.Fprintf(&text, "line %d of a file that grows a little in every commit\n", i)
-		fmt.Fprintf(&in, "commit refs/heads/master\ncommitter t <t@localhost> %d +0000\ndata 2\nc\n", 1700000000+i)
-		fmt.Fprintf(&in, "M 100644 inline f\ndata %d\n%s\n", text.Len(), text.String())
-		fmt.Fprintf(&in, "M 100644 inline d/%d\ndata 1\n%d\n\n", i, i%10)
-	}
-	gittest.Run(t, in.String(), "--git-dir="+src, "fast-import", "--quiet")
-	pack := func(revs string, opts ...string) []byte {
-		return []byte(gittest.Run(t, revs, append([]string{"--git-dir=" + src, "pack-objects", "--stdout", "--revs", "-q", "--threads=1", "--delta-base-offset"}, opts...)...))
-	}
+	src, pack := growingHistory(t, 40)
 	old := pack("master~20\n")
 	thin := pack("master\n^master~20\n", "--thin")
 	if _, _, err := indexPack(bytes.NewReader(thin), LimitsFor(1<<20), int64(len(thin)), nil); err == nil {
@@ -87,5 +74,27 @@ func TestReceiveThin(t *testing.T) {
 				gittest.Git(t, dir, "verify-pack", p)
 			}
 		})
+	}
+}
+
+// growingHistory makes a bare repository of n commits, each growing
+// file f by a line and adding d/i, with git fast-import, and returns its
+// path and a function that packs revs of it with git pack-objects
+// (offset deltas).
+func growingHistory(t *testing.T, n int) (string, func(revs string, opts ...string) []byte) {
+	t.Helper()
+	gittest.Require(t)
+	src := filepath.Join(t.TempDir(), "src.git")
+	gittest.Run(t, "", "init", "--quiet", "--bare", src)
+	var in, text strings.Builder
+	for i := range n {
+		fmt.Fprintf(&text, "line %d of a file that grows a little in every commit\n", i)
+		fmt.Fprintf(&in, "commit refs/heads/master\ncommitter t <t@localhost> %d +0000\ndata 2\nc\n", 1700000000+i)
+		fmt.Fprintf(&in, "M 100644 inline f\ndata %d\n%s\n", text.Len(), text.String())
+		fmt.Fprintf(&in, "M 100644 inline d/%d\ndata 1\n%d\n\n", i, i%10)
+	}
+	gittest.Run(t, in.String(), "--git-dir="+src, "fast-import", "--quiet")
+	return src, func(revs string, opts ...string) []byte {
+		return []byte(gittest.Run(t, revs, append([]string{"--git-dir=" + src, "pack-objects", "--stdout", "--revs", "-q", "--threads=1", "--delta-base-offset"}, opts...)...))
 	}
 }
