@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -71,17 +70,7 @@ func TestPurge(t *testing.T) {
 	if newTip == tip {
 		t.Fatal("nothing was rewritten")
 	}
-	pack, err := p.Pack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := r.Receive(bytes.NewReader(pack))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Add(in); err != nil {
-		t.Fatal(err)
-	}
+	addPurge(t, r, p)
 	if a, b := mustTree(t, r, tip), mustTree(t, r, newTip); a != b {
 		t.Errorf("the tip's tree changed: %s, %s", a, b)
 	}

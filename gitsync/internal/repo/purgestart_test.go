@@ -12,6 +12,22 @@ import (
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
+// addPurge adds the objects of purge p, done, to the repository.
+func addPurge(t *testing.T, r *Repo, p *Purge) {
+	t.Helper()
+	pack, err := p.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := r.Receive(bytes.NewReader(pack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Add(in); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // purgeOf runs a purge of tip (clean: a past purge's tip) to its end, adds
 // its objects to the repository, and returns it.
 func purgeOf(t *testing.T, r *Repo, tip, clean plumbing.Hash, opts ...func(*Purge)) *Purge {
@@ -28,17 +44,7 @@ func purgeOf(t *testing.T, r *Repo, tip, clean plumbing.Hash, opts ...func(*Purg
 			t.Fatal(err)
 		}
 	}
-	pack, err := p.Pack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := r.Receive(bytes.NewReader(pack))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Add(in); err != nil {
-		t.Fatal(err)
-	}
+	addPurge(t, r, p)
 	return p
 }
 
