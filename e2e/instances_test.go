@@ -266,7 +266,11 @@ func out(t *testing.T, name string, args ...string) {
 }
 
 // haproxyConfig balances port 8080 over the servers of three, and 8081 to
-// one, checking /healthz.
+// one, checking /healthz. leastconn, not roundrobin: with --ack push a
+// server that lost the race to push holds its requests while it fetches
+// and replays, and round robin keeps sending it a third of them, until
+// every client waits there and the other servers push groups of two or
+// three pastes.
 func haproxyConfig(three []string, one string) string {
 	var b strings.Builder
 	b.WriteString(`global
@@ -284,7 +288,7 @@ frontend one
 	bind ` + lbAddr + `:8081
 	default_backend one
 backend three
-	balance roundrobin
+	balance leastconn
 	option httpchk GET /healthz
 `)
 	for i, base := range three {
