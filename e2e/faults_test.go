@@ -15,13 +15,19 @@ import (
 // gitDaemon runs git daemon in the bridge namespace, serving base.
 func gitDaemon(t *testing.T, bed *testbed.Bed, base string) *exec.Cmd {
 	t.Helper()
+	return gitDaemonOn(t, bed, base, "9418")
+}
+
+// gitDaemonOn is gitDaemon listening on port.
+func gitDaemonOn(t *testing.T, bed *testbed.Bed, base, port string) *exec.Cmd {
+	t.Helper()
 	out, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// git-daemon itself, so that killing its pid stops it.
-	return startPeer(t, bed, testbed.BridgeAddr+":9418", filepath.Join(strings.TrimSpace(string(out)), "git-daemon"),
-		"--listen="+testbed.BridgeAddr, "--base-path="+base, "--export-all", "--enable=receive-pack", "--reuseaddr")
+	return startPeer(t, bed, testbed.BridgeAddr+":"+port, filepath.Join(strings.TrimSpace(string(out)), "git-daemon"),
+		"--listen="+testbed.BridgeAddr, "--port="+port, "--base-path="+base, "--export-all", "--enable=receive-pack", "--reuseaddr")
 }
 
 // load starts pasting in ns to base (4 clients, n each, bounded in

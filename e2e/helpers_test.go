@@ -37,9 +37,14 @@ func require(t *testing.T, root bool, cmds ...string) {
 	t.Fatalf("end-to-end test cannot run: %s", why)
 }
 
-// buildPasteur builds the binary as it ships: CGO_ENABLED=0.
+// buildPasteur builds the binary as it ships: CGO_ENABLED=0; or returns
+// PASTEUR_E2E_BIN when set (a binary built elsewhere, for A/B runs of the
+// benchmarks some tests print).
 func buildPasteur(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("PASTEUR_E2E_BIN"); bin != "" {
+		return bin
+	}
 	bin, err := testbed.BuildPasteur(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

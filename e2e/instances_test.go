@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -47,12 +48,16 @@ func instancesBehindHAProxy(t *testing.T, ack string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(bed.Close)
-	gitDaemon(t, bed, tmp)
+	// A git daemon for the shards and one for the single repository,
+	// so that the CPU each configuration's remote spends is told apart.
+	daemons := []*exec.Cmd{gitDaemon(t, bed, tmp), gitDaemonOn(t, bed, tmp, "9419")}
 	remote := "git://" + testbed.BridgeAddr + "/pastes-{shard}.git"
+	profiles := os.Getenv("PASTEUR_E2E_PROFILE")
 
 	// Three instances on two shards, and one on its own repository.
 	var bases []string
 	var nss []string
+	var servers []*exec.Cmd
 	for i := range 4 {
 		addr := fmt.Sprintf("10.0.0.%d", 11+i)
 		ns, err := bed.AddHost(fmt.Sprintf("p%d", i), addr+testbed.Prefix)
@@ -66,7 +71,10 @@ func instancesBehindHAProxy(t *testing.T, ack string) {
 			// can: the third shares shard 0 with the first.
 			args = append(args, "--remote", remote, "--shards", "2", "--prefer-shard", strconv.Itoa(i%2))
 		} else {
-			args = append(args, "--remote", "git://"+testbed.BridgeAddr+"/single.git")
+			args = append(args, "--remote", "git://"+testbed.BridgeAddr+":9419/single.git")
+		}
+		if profiles != "" {
+			args = append(args, "--debug-addr", "127.0.0.1:6060")
 		}
 		logf, err := os.Create(filepath.Join(tmp, fmt.Sprintf("p%d.log", i)))
 		if err != nil {
@@ -78,6 +86,7 @@ func instancesBehindHAProxy(t *testing.T, ack string) {
 		if err := bed.Start(cmd); err != nil {
 			t.Fatal(err)
 		}
+		servers = append(servers, cmd)
 		if err := bed.WaitTCP(ns, addr+":4343", 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +98,8 @@ func instancesBehindHAProxy(t *testing.T, ack string) {
 	}
 	cfg := filepath.Join(tmp, "haproxy.cfg")
 	writeFile(t, cfg, haproxyConfig(bases[:3], bases[3]))
-	if err := bed.Start(bed.Command(lb, "haproxy", "-db", "-f", cfg)); err != nil {
+	haproxy := bed.Command(lb, "haproxy", "-db", "-f", cfg)
+	if err := bed.Start(haproxy); err != nil {
 		t.Fatal(err)
 	}
 	for _, port := range []string{"8080", "8081"} {
@@ -167,18 +177,57 @@ end
 	before := len(filesOn(t, bares[0])) + len(filesOn(t, bares[1])) + len(filesOn(t, single))
 	var rates [2][]float64
 	okTotal := 0
+	// The processes of each configuration, whose CPU is counted from
+	// wrk's start until its server has pushed what it answered (with
+	// --ack disk, the pushes behind the logs), and printed per create.
+	configs := [2]struct {
+		name  string
+		port  string
+		procs []procCPU
+		first int // the first of its servers, and how many
+		n     int
+	}{
+		{"3 instances, 2 shards", "8080", []procCPU{{"pasteur 0", servers[0].Process.Pid}, {"pasteur 1", servers[1].Process.Pid},
+			{"pasteur 2", servers[2].Process.Pid}, {"git daemon (2 shards)", daemons[0].Process.Pid}, {"haproxy", haproxy.Process.Pid}}, 0, 3},
+		{"1 instance, 1 shard", "8081", []procCPU{{"pasteur 3", servers[3].Process.Pid},
+			{"git daemon (1 repo)", daemons[1].Process.Pid}, {"haproxy", haproxy.Process.Pid}}, 3, 1},
+	}
 	for round := range 2 {
-		for k, port := range []string{"8080", "8081"} {
-			out, err := bed.Run(cli, "wrk", "-t", "2", "-c", "64", "-d", "10s", "-s", script, "http://"+lbAddr+":"+port+"/")
-			if err != nil {
-				t.Fatalf("wrk: %v %s", err, out)
+		for k, c := range configs {
+			out(t, "uptime")
+			var waitProfiles []func()
+			if profiles != "" {
+				for i := c.first; i < c.first+c.n; i++ {
+					file := filepath.Join(profiles, fmt.Sprintf("%s-r%d-p%d.pprof", ack, round, i))
+					waitProfiles = append(waitProfiles, profile(bed, nss[i], file, 10))
+				}
 			}
-			rate, ok := wrkFigures(t, out)
+			a := sampleCPU(c.procs)
+			wrk := bed.Command(cli, "wrk", "-t", "2", "-c", "64", "-d", "10s", "-s", script, "http://"+lbAddr+":"+c.port+"/")
+			var wout strings.Builder
+			wrk.Stdout, wrk.Stderr = &wout, &wout
+			if err := wrk.Run(); err != nil {
+				t.Fatalf("wrk: %v %s", err, wout.String())
+			}
+			b := sampleCPU(c.procs)
+			wrkCPU := wrk.ProcessState.UserTime() + wrk.ProcessState.SystemTime()
+			for i := c.first; i < c.first+c.n; i++ {
+				waitShardsPushed(t, bed, nss[i], bases[i])
+			}
+			drained := sampleCPU(c.procs)
+			for _, w := range waitProfiles {
+				w()
+			}
+			rate, ok := wrkFigures(t, wout.String())
 			rates[k] = append(rates[k], rate)
 			okTotal += ok
-			t.Logf("round %d, %s: %.1f creates/s (%d answered 200)", round, map[int]string{0: "3 instances, 2 shards", 1: "1 instance, 1 shard"}[k], rate, ok)
+			t.Logf("round %d, %s: %.1f creates/s (%d answered 200)", round, c.name, rate, ok)
+			extra := map[string]time.Duration{"wrk": wrkCPU}
+			t.Logf("%s", cpuReport(fmt.Sprintf("--ack %s, %s, round %d, wrk's 10 s", ack, c.name, round), c.procs, a, b, extra, ok))
+			t.Logf("%s", cpuReport(fmt.Sprintf("--ack %s, %s, round %d, wrk's 10 s and the pushes after", ack, c.name, round), c.procs, a, drained, extra, ok))
 		}
 	}
+	out(t, "uptime")
 	for i := range 4 {
 		waitShardsPushed(t, bed, nss[i], bases[i])
 	}
@@ -196,8 +245,32 @@ end
 	}
 }
 
+// profile fetches a CPU profile of secs seconds from the debug address of
+// the pasteur in ns into file, in the background; the function it returns
+// waits for it.
+func profile(bed *testbed.Bed, ns, file string, secs int) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bed.Run(ns, "curl", "-sS", "-f", "-m", fmt.Sprint(secs+60), "-o", file,
+			fmt.Sprintf("http://127.0.0.1:6060/debug/pprof/profile?seconds=%d", secs))
+	}()
+	return func() { <-done }
+}
+
+// out logs what a command prints (uptime: the machine's load).
+func out(t *testing.T, name string, args ...string) {
+	t.Helper()
+	b, _ := exec.Command(name, args...).CombinedOutput()
+	t.Logf("%s: %s", name, strings.TrimSpace(string(b)))
+}
+
 // haproxyConfig balances port 8080 over the servers of three, and 8081 to
-// one, checking /healthz.
+// one, checking /healthz. leastconn, not roundrobin: with --ack push a
+// server that lost the race to push holds its requests while it fetches
+// and replays, and round robin keeps sending it a third of them, until
+// every client waits there and the other servers push groups of two or
+// three pastes.
 func haproxyConfig(three []string, one string) string {
 	var b strings.Builder
 	b.WriteString(`global
@@ -215,7 +288,7 @@ frontend one
 	bind ` + lbAddr + `:8081
 	default_backend one
 backend three
-	balance roundrobin
+	balance leastconn
 	option httpchk GET /healthz
 `)
 	for i, base := range three {

@@ -209,6 +209,12 @@ func (s *Store) Status() Status {
 	return st
 }
 
+// Reachable reports what Status().Reachable does (there is a remote and
+// the last exchange with it succeeded) without the rest of Status: no
+// lock of the repository, no read of its refs. A Router asks it at every
+// new id.
+func (s *Store) Reachable() bool { return s.remote != nil && s.state.reachable() }
+
 // failed records that the remote could not take the queue because of err,
 // and reports whether that changed the state.
 func (s *Store) failed(err error) bool { return s.state.failed(err, time.Now()) }

@@ -120,7 +120,7 @@ func openStores(ctx context.Context, cfg *serveConfig, network netx.Network, log
 	}
 	r, err := shard.New(shard.Config{
 		Shards:   shards,
-		Ready:    func(i int) bool { return s.shards[i].Status().Reachable },
+		Ready:    func(i int) bool { return s.shards[i].Reachable() },
 		Fallback: 0,
 		Prefer:   cfg.preferShard,
 	})

@@ -108,16 +108,16 @@ func (r *Router) Shard(id string) int {
 // in turn.
 func (r *Router) NewID(n int) (string, error) {
 	k := len(r.shards)
-	start := int(r.next.Add(1) % uint64(k))
-	want := start
-	for i := range k {
-		if s := (start + i) % k; r.ready(s) {
-			want = s
-			break
+	want := r.prefer
+	if want < 0 || !r.ready(want) {
+		start := int(r.next.Add(1) % uint64(k))
+		want = start
+		for i := range k {
+			if s := (start + i) % k; r.ready(s) {
+				want = s
+				break
+			}
 		}
-	}
-	if r.prefer >= 0 && r.ready(r.prefer) {
-		want = r.prefer
 	}
 	for {
 		// Every shard has a character of the alphabet (k <= 36): this
