@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -205,26 +206,52 @@ func (x *packIndex) Close() error {
 	return err
 }
 
+// findWindow is how many names a lookup reads at once (2,560 bytes, one
+// or two blocks of the cache).
+const findWindow = 128
+
 // find returns the position of h in the index, and whether it is there.
+// Names are SHA-1s, spread evenly: among those that share h's first byte,
+// h lies about where its next bytes fall between the names known to bound
+// it. A lookup reads the window of names around that guess and searches
+// it in memory; at 1M pastes (~10,000 names a first byte, a guess off by
+// ~50 of them) one window nearly always holds h, where a binary search
+// read ~14 names in ~8 blocks. A window that misses bounds the next guess;
+// after a few, the guess is the middle (a malformed index still ends).
 func (x *packIndex) find(h plumbing.Hash) (int64, bool, error) {
 	lo := int64(0)
 	if h[0] > 0 {
 		lo = int64(x.fanout[h[0]-1])
 	}
 	hi := int64(x.fanout[h[0]])
-	var name plumbing.Hash
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if _, err := x.idx.ReadAt(name[:], idxHeader+mid*20); err != nil {
+	key := binary.BigEndian.Uint64(h[1:9])
+	klo, khi := uint64(0), uint64(math.MaxUint64) // keys bounding [lo, hi)
+	var buf [findWindow * 20]byte
+	for round := 0; lo < hi; round++ {
+		start := lo
+		if n := hi - lo; n > findWindow {
+			guess := lo + n/2
+			if round < 3 && klo <= key && key <= khi && klo < khi {
+				guess = lo + int64(float64(key-klo)/float64(khi-klo)*float64(n))
+			}
+			start = min(max(guess-findWindow/2, lo), hi-findWindow)
+		}
+		end := min(start+findWindow, hi)
+		names := buf[:(end-start)*20]
+		if _, err := x.idx.ReadAt(names, idxHeader+start*20); err != nil {
 			return 0, false, err
 		}
-		switch c := bytes.Compare(name[:], h[:]); {
-		case c == 0:
-			return mid, true, nil
-		case c < 0:
-			lo = mid + 1
+		count := int(end - start)
+		i := sort.Search(count, func(i int) bool { return bytes.Compare(names[i*20:i*20+20], h[:]) >= 0 })
+		switch {
+		case i < count && bytes.Equal(names[i*20:i*20+20], h[:]):
+			return start + int64(i), true, nil
+		case i == 0 && start > lo:
+			hi, khi = start, binary.BigEndian.Uint64(names[1:9])
+		case i == count && end < hi:
+			lo, klo = end, binary.BigEndian.Uint64(names[(count-1)*20+1:])
 		default:
-			hi = mid
+			return 0, false, nil
 		}
 	}
 	return 0, false, nil
