@@ -44,7 +44,7 @@ func TestPackIndexFind(t *testing.T) {
 			if err := writeIdx(&idx, objs, plumbing.ZeroHash); err != nil {
 				t.Fatal(err)
 			}
-			x := &packIndex{idx: bytes.NewReader(idx.Bytes())}
+			x := &packIndex{idx: bytes.NewReader(idx.Bytes()), mem: idx.Bytes()}
 			if err := x.readHeader(); err != nil {
 				t.Fatal(err)
 			}

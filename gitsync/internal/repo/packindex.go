@@ -51,6 +51,7 @@ var errBadIndex = errors.New("malformed pack index")
 // packIndex is the index of one pack, read through idx (and rev).
 type packIndex struct {
 	idx, rev io.ReaderAt
+	mem      []byte // idx's bytes, when it is held in memory
 	closers  []io.Closer
 	fanout   [256]uint32
 	n        int64
@@ -69,8 +70,8 @@ func openPackIndex(files billy.Filesystem, path string) (*packIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	x.idx, err = readSmall(idx)
-	if _, small := x.idx.(*bytes.Reader); small || err != nil {
+	x.idx, x.mem, err = readSmall(idx)
+	if x.mem != nil || err != nil {
 		idx.Close() // read whole: no file held open
 	} else {
 		x.closers = append(x.closers, idx)
@@ -85,17 +86,18 @@ func openPackIndex(files billy.Filesystem, path string) (*packIndex, error) {
 	return x, nil
 }
 
-// readSmall returns f, or its contents when it is small.
-func readSmall(f billy.File) (io.ReaderAt, error) {
+// readSmall returns f, or its contents (and a reader of them) when it is
+// small.
+func readSmall(f billy.File) (io.ReaderAt, []byte, error) {
 	end, err := f.Seek(0, io.SeekEnd)
 	if err != nil || end > smallIndex {
-		return f, err
+		return f, nil, err
 	}
 	b := make([]byte, end)
 	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return nil, nil, err
 	}
-	return bytes.NewReader(b), nil
+	return bytes.NewReader(b), b, nil
 }
 
 func (x *packIndex) readHeader() error {
@@ -237,8 +239,8 @@ func (x *packIndex) find(h plumbing.Hash) (int64, bool, error) {
 			start = min(max(guess-findWindow/2, lo), hi-findWindow)
 		}
 		end := min(start+findWindow, hi)
-		names := buf[:(end-start)*20]
-		if _, err := x.idx.ReadAt(names, idxHeader+start*20); err != nil {
+		names, err := x.names(&buf, start, end)
+		if err != nil {
 			return 0, false, err
 		}
 		count := int(end - start)
@@ -257,18 +259,54 @@ func (x *packIndex) find(h plumbing.Hash) (int64, bool, error) {
 	return 0, false, nil
 }
 
+// names returns the names at positions [start, end) of the index (at
+// most findWindow): in place when it is in memory, else read into buf.
+func (x *packIndex) names(buf *[findWindow * 20]byte, start, end int64) ([]byte, error) {
+	from, to := idxHeader+start*20, idxHeader+end*20
+	if x.mem != nil {
+		if to > int64(len(x.mem)) {
+			return nil, errBadIndex
+		}
+		return x.mem[from:to], nil
+	}
+	names := buf[:to-from]
+	return names, x.read(names, from)
+}
+
+// read fills p from the index at off. The block cache's reader is called
+// by its type, so that p, on its caller's stack, stays there.
+func (x *packIndex) read(p []byte, off int64) error {
+	var err error
+	switch f := x.idx.(type) {
+	case *cachedFile:
+		_, err = f.ReadAt(p, off)
+	default:
+		if x.mem != nil {
+			if off+int64(len(p)) > int64(len(x.mem)) {
+				return io.ErrUnexpectedEOF
+			}
+			copy(p, x.mem[off:])
+			return nil
+		}
+		b := make([]byte, len(p))
+		_, err = x.idx.ReadAt(b, off)
+		copy(p, b)
+	}
+	return err
+}
+
 // offsetAt returns the offset in the pack of the object at position i of
 // the index.
 func (x *packIndex) offsetAt(i int64) (int64, error) {
 	var b [8]byte
-	if _, err := x.idx.ReadAt(b[:4], idxHeader+x.n*24+i*4); err != nil {
+	if err := x.read(b[:4], idxHeader+x.n*24+i*4); err != nil {
 		return 0, err
 	}
 	off := binary.BigEndian.Uint32(b[:4])
 	if off&0x80000000 == 0 {
 		return int64(off), nil
 	}
-	if _, err := x.idx.ReadAt(b[:], idxHeader+x.n*28+int64(off&0x7fffffff)*8); err != nil {
+	if err := x.read(b[:], idxHeader+x.n*28+int64(off&0x7fffffff)*8); err != nil {
 		return 0, err
 	}
 	return int64(binary.BigEndian.Uint64(b[:])), nil
