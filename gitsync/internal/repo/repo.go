@@ -51,6 +51,10 @@ type Repo struct {
 	mergeDepth           int                             // maxMergeDepth
 	versions             map[plumbing.Hash]plumbing.Hash // what each object written since the last merge replaces
 	staging              stagingSet                      // packs installed by a Staged not finished (repack.go)
+	// ids answers the id checks of new pastes without their leaves
+	// (idfilter.go): nil until a walk of every tree made it (idsNext,
+	// filled by Entries between StartIDs and EndIDs).
+	ids, idsNext *idFilter
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on
