@@ -53,7 +53,9 @@ func (r *Repo) CommitBlobs(parent plumbing.Hash, pastes []*paste.Paste, blobs []
 	return r.commitPastes(parent, pastes, blobs, now)
 }
 
-func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []Blob, now time.Time) (plumbing.Hash, error) {
+func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []Blob, now time.Time) (h plumbing.Hash, err error) {
+	r.startRecord(parent)
+	defer func() { r.endRecord(h) }()
 	root, err := r.treeOf(parent)
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -88,6 +90,7 @@ func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
+		r.record(h, plumbing.ZeroHash)
 		if paths[i] == "" {
 			adaptive = append(adaptive, pasteFile{id: p.ID, hash: h, mode: filemode.Regular})
 		} else {

@@ -127,6 +127,12 @@ func (r *Repo) changesSince(tip, base plumbing.Hash) ([]plumbing.Hash, map[plumb
 			hashes, err := revlist.Objects(r.st, []plumbing.Hash{tip}, []plumbing.Hash{base})
 			return hashes, nil, err
 		}
+		if rec, ok := r.takeRecord(c.Hash, c.ParentHashes[0]); ok {
+			for _, o := range rec.objs {
+				add(o.hash, o.base)
+			}
+			continue
+		}
 		if err := r.commitChanges(c, add); err != nil {
 			return nil, nil, err
 		}

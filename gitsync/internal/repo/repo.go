@@ -55,6 +55,11 @@ type Repo struct {
 	// (idfilter.go): nil until a walk of every tree made it (idsNext,
 	// filled by Entries between StartIDs and EndIDs).
 	ids, idsNext *idFilter
+	// What the commits CommitPastes wrote added, for pushes (made.go).
+	keepRecords bool
+	recording   *madeRecord
+	made        map[plumbing.Hash]*madeRecord
+	madeObjects int
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on

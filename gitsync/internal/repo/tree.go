@@ -181,6 +181,7 @@ func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing
 	if err == nil {
 		r.cacheTree(h, t)
 		r.noteVersion(h, base)
+		r.record(h, base)
 	}
 	return h, err
 }
@@ -190,6 +191,7 @@ func (r *Repo) putCommit(c *object.Commit) (plumbing.Hash, error) {
 	h, err := r.put(c.Encode)
 	if err == nil && len(c.ParentHashes) > 0 {
 		r.noteVersion(h, c.ParentHashes[0])
+		r.record(h, c.ParentHashes[0])
 	}
 	return h, err
 }
