@@ -24,21 +24,35 @@ import (
 // files a split moves into a new directory, which the diff sends: the
 // remote has them, reachable from the parent.
 //
-// Memory: 44 bytes an object, ~300 objects a group of 64 pastes; at most
-// maxMadeObjects (5.5 MiB) are kept, records taken by a push are dropped,
-// and Settle drops the rest.
+// A tree's record also holds its delta against the version it replaces,
+// made as the commit writes it: the version was just read, and is in the
+// cache of decoded trees, where a push seconds later would read both from
+// their packs again. The push sends that delta when its base is one it
+// may use (thin.go), and reads nothing for it.
+//
+// Memory: ~70 bytes a blob and ~110 a tree (its delta ~40-60), ~300
+// objects a group of 64 pastes; records are kept up to maxMadeBytes,
+// those a push takes are dropped, and Settle drops the rest.
 
-// maxMadeObjects bounds the objects of the records kept.
-const maxMadeObjects = 128 << 10
+// maxMadeBytes bounds the memory of the records kept.
+const maxMadeBytes = 8 << 20
 
-// madeObject is an object a commit wrote, and the object it replaces
-// (ZeroHash: none).
-type madeObject struct{ hash, base plumbing.Hash }
+// madeObject is an object a commit wrote, the object it replaces
+// (ZeroHash: none), and the delta that makes it of that one (nil: none
+// made).
+type madeObject struct {
+	hash, base plumbing.Hash
+	delta      []byte
+}
+
+// madeObjectSize is what a madeObject costs, its delta apart.
+const madeObjectSize = 2*20 + 24
 
 // madeRecord is what a commit on parent wrote, in order.
 type madeRecord struct {
 	parent plumbing.Hash
 	objs   []madeObject
+	bytes  int
 }
 
 // KeepRecords makes the commits that CommitPastes writes record what
@@ -55,18 +69,22 @@ func (r *Repo) KeepRecords(on bool) {
 // kept and there is room.
 func (r *Repo) startRecord(parent plumbing.Hash) {
 	r.recording = nil
-	if r.keepRecords && !parent.IsZero() && r.madeObjects < maxMadeObjects {
+	if r.keepRecords && !parent.IsZero() && r.madeBytes < maxMadeBytes {
 		r.recording = &madeRecord{parent: parent}
 	}
 }
 
 // record notes object h, just written, replacing base, in the record
-// begun.
-func (r *Repo) record(h, base plumbing.Hash) {
+// begun, with the delta that makes it of base (nil: none).
+func (r *Repo) record(h, base plumbing.Hash, delta []byte) {
 	if r.recording != nil {
-		r.recording.objs = append(r.recording.objs, madeObject{h, base})
+		r.recording.objs = append(r.recording.objs, madeObject{h, base, delta})
+		r.recording.bytes += madeObjectSize + len(delta)
 	}
 }
+
+// isRecording reports whether a record is begun.
+func (r *Repo) isRecording() bool { return r.recording != nil }
 
 // endRecord keeps the record begun as commit's, when commit was written
 // (not ZeroHash).
@@ -80,7 +98,7 @@ func (r *Repo) endRecord(commit plumbing.Hash) {
 		r.made = make(map[plumbing.Hash]*madeRecord)
 	}
 	r.made[commit] = rec
-	r.madeObjects += len(rec.objs)
+	r.madeBytes += rec.bytes
 }
 
 // takeRecord returns the record of commit c, of parent, and drops it.
@@ -90,11 +108,11 @@ func (r *Repo) takeRecord(c, parent plumbing.Hash) (*madeRecord, bool) {
 		return nil, false
 	}
 	delete(r.made, c)
-	r.madeObjects -= len(rec.objs)
+	r.madeBytes -= rec.bytes
 	return rec, rec.parent == parent
 }
 
 // dropRecords drops every record.
 func (r *Repo) dropRecords() {
-	r.made, r.madeObjects = nil, 0
+	r.made, r.madeBytes = nil, 0
 }

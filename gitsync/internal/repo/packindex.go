@@ -244,7 +244,7 @@ func (x *packIndex) find(h plumbing.Hash) (int64, bool, error) {
 			return 0, false, err
 		}
 		count := int(end - start)
-		i := sort.Search(count, func(i int) bool { return bytes.Compare(names[i*20:i*20+20], h[:]) >= 0 })
+		i := searchNames(names, h)
 		switch {
 		case i < count && bytes.Equal(names[i*20:i*20+20], h[:]):
 			return start + int64(i), true, nil
@@ -257,6 +257,21 @@ func (x *packIndex) find(h plumbing.Hash) (int64, bool, error) {
 		}
 	}
 	return 0, false, nil
+}
+
+// searchNames returns the position of the first of names (20 bytes each,
+// sorted) not below h.
+func searchNames(names []byte, h plumbing.Hash) int {
+	lo, hi := 0, len(names)/20
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if bytes.Compare(names[mid*20:mid*20+20], h[:]) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // names returns the names at positions [start, end) of the index (at

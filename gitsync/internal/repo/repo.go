@@ -59,7 +59,7 @@ type Repo struct {
 	keepRecords bool
 	recording   *madeRecord
 	made        map[plumbing.Hash]*madeRecord
-	madeObjects int
+	madeBytes   int
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on

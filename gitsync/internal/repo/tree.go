@@ -177,13 +177,47 @@ func (r *Repo) walkDiff(from, to plumbing.Hash, prefix string, fn func(path stri
 func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing.Hash, error) {
 	sort.Sort(object.TreeEntrySorter(entries))
 	t := &object.Tree{Entries: entries}
-	h, err := r.put(t.Encode)
-	if err == nil {
-		r.cacheTree(h, t)
-		r.noteVersion(h, base)
-		r.record(h, base)
+	o := r.st.NewEncodedObject()
+	if err := t.Encode(o); err != nil {
+		return plumbing.ZeroHash, err
 	}
-	return h, err
+	h, err := r.st.SetEncodedObject(o)
+	if err != nil {
+		return h, err
+	}
+	r.cacheTree(h, t)
+	r.noteVersion(h, base)
+	if r.isRecording() {
+		r.record(h, base, r.treeDelta(base, o))
+	}
+	return h, nil
+}
+
+// treeDelta returns the delta that makes tree o of tree base, when base
+// is in the cache of decoded trees and the delta is worth sending; else
+// nil.
+func (r *Repo) treeDelta(base plumbing.Hash, o plumbing.EncodedObject) []byte {
+	if base.IsZero() {
+		return nil
+	}
+	bt, ok := r.trees.get(base)
+	if !ok {
+		return nil
+	}
+	var src plumbing.MemoryObject
+	if bt.Encode(&src) != nil {
+		return nil
+	}
+	s, err1 := contents(&src)
+	tgt, err2 := contents(o)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	delta, ok := deltaOf(s, tgt, len(base))
+	if !ok {
+		return nil
+	}
+	return delta
 }
 
 // putCommit writes commit c, the new version of its first parent.
@@ -191,7 +225,7 @@ func (r *Repo) putCommit(c *object.Commit) (plumbing.Hash, error) {
 	h, err := r.put(c.Encode)
 	if err == nil && len(c.ParentHashes) > 0 {
 		r.noteVersion(h, c.ParentHashes[0])
-		r.record(h, c.ParentHashes[0])
+		r.record(h, c.ParentHashes[0], nil)
 	}
 	return h, err
 }
