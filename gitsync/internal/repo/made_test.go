@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/revlist"
 
 	"github.com/pasteur-dev/pasteur/paste"
@@ -91,4 +93,28 @@ func TestMadeRecords(t *testing.T) {
 		}
 	}
 	t.Logf("%d objects recorded, %d by the diff, %d of them moved files the remote holds; %d deltas made", len(hashes), len(walked), moved, len(deltas))
+}
+
+// TestAppendTree: the encoding of a tree is go-git's, byte for byte.
+func TestAppendTree(t *testing.T) {
+	entries := []object.TreeEntry{
+		{Name: "a", Mode: filemode.Regular, Hash: plumbing.NewHash("0123456789abcdef0123456789abcdef01234567")},
+		{Name: "b", Mode: filemode.Dir, Hash: plumbing.NewHash("89abcdef0123456789abcdef0123456789abcdef")},
+		{Name: "c-d_e", Mode: filemode.Executable},
+		{Name: "l", Mode: filemode.Symlink},
+		{Name: "m", Mode: filemode.Submodule},
+		{Name: "o", Mode: filemode.Deprecated},
+	}
+	var o plumbing.MemoryObject
+	if err := (&object.Tree{Entries: entries}).Encode(&o); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := contents(&o)
+	got, err := appendTree(nil, entries)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("%q, %v; want %q", got, err, want)
+	}
+	if _, err := appendTree(nil, []object.TreeEntry{{Name: "a\x00b"}}); err == nil {
+		t.Error("a name with a NUL encoded")
+	}
 }

@@ -198,9 +198,8 @@ func appendCopy(d []byte, off, n int) []byte {
 // to resolve.
 func (r *Repo) raw(typ plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
 	if t, ok := r.trees.get(h); ok && typ == plumbing.TreeObject {
-		var o plumbing.MemoryObject
-		if err := t.Encode(&o); err == nil && o.Hash() == h {
-			return contents(&o)
+		if data, err := appendTree(nil, t.Entries); err == nil && plumbing.ComputeHash(plumbing.TreeObject, data) == h {
+			return data, nil
 		}
 	}
 	o, err := r.st.EncodedObject(typ, h)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -177,10 +178,13 @@ func (r *Repo) walkDiff(from, to plumbing.Hash, prefix string, fn func(path stri
 func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing.Hash, error) {
 	sort.Sort(object.TreeEntrySorter(entries))
 	t := &object.Tree{Entries: entries}
-	o := r.st.NewEncodedObject()
-	if err := t.Encode(o); err != nil {
+	data, err := appendTree(nil, entries)
+	if err != nil {
 		return plumbing.ZeroHash, err
 	}
+	o := &plumbing.MemoryObject{}
+	o.SetType(plumbing.TreeObject)
+	o.Write(data)
 	h, err := r.st.SetEncodedObject(o)
 	if err != nil {
 		return h, err
@@ -188,15 +192,33 @@ func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing
 	r.cacheTree(h, t)
 	r.noteVersion(h, base)
 	if r.isRecording() {
-		r.record(h, base, r.treeDelta(base, o))
+		r.record(h, base, r.treeDelta(base, data))
 	}
 	return h, nil
 }
 
-// treeDelta returns the delta that makes tree o of tree base, when base
-// is in the cache of decoded trees and the delta is worth sending; else
-// nil.
-func (r *Repo) treeDelta(base plumbing.Hash, o plumbing.EncodedObject) []byte {
+// appendTree appends the encoding of a tree of entries, in git's order,
+// to b: what object.Tree.Encode writes, without its fmt.Fprintf for each
+// entry (a fifth of the CPU of a commit at 1M pastes, with the deltas of
+// the records).
+func appendTree(b []byte, entries []object.TreeEntry) ([]byte, error) {
+	for _, e := range entries {
+		if strings.IndexByte(e.Name, 0) != -1 {
+			return nil, fmt.Errorf("malformed filename %q", e.Name)
+		}
+		b = strconv.AppendUint(b, uint64(e.Mode), 8)
+		b = append(b, ' ')
+		b = append(b, e.Name...)
+		b = append(b, 0)
+		b = append(b, e.Hash[:]...)
+	}
+	return b, nil
+}
+
+// treeDelta returns the delta that makes tree data (encoded) of tree
+// base, when base is in the cache of decoded trees and the delta is worth
+// sending; else nil.
+func (r *Repo) treeDelta(base plumbing.Hash, data []byte) []byte {
 	if base.IsZero() {
 		return nil
 	}
@@ -204,16 +226,11 @@ func (r *Repo) treeDelta(base plumbing.Hash, o plumbing.EncodedObject) []byte {
 	if !ok {
 		return nil
 	}
-	var src plumbing.MemoryObject
-	if bt.Encode(&src) != nil {
+	src, err := appendTree(make([]byte, 0, len(data)+64), bt.Entries)
+	if err != nil {
 		return nil
 	}
-	s, err1 := contents(&src)
-	tgt, err2 := contents(o)
-	if err1 != nil || err2 != nil {
-		return nil
-	}
-	delta, ok := deltaOf(s, tgt, len(base))
+	delta, ok := deltaOf(src, data, len(base))
 	if !ok {
 		return nil
 	}
