@@ -118,3 +118,33 @@ func TestAppendTree(t *testing.T) {
 		t.Error("a name with a NUL encoded")
 	}
 }
+
+// TestTreeDeltaNotCanonical: a tree whose modes go-git's decoding makes
+// canonical (040000, 100664) encodes to other bytes than its own: no
+// delta is made against it, and the push reads it.
+func TestTreeDeltaNotCanonical(t *testing.T) {
+	r := open(t, "")
+	blob, err := r.putBlob([]byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []byte
+	for _, name := range []string{"a", "b", "c"} {
+		raw = append(raw, "100664 "+name+"\x00"...)
+		raw = append(raw, blob[:]...)
+	}
+	o := &plumbing.MemoryObject{}
+	o.SetType(plumbing.TreeObject)
+	o.Write(raw)
+	base, err := r.st.SetEncodedObject(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt, err := r.tree(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := r.treeDelta(base, raw); d != nil {
+		t.Fatalf("a delta against a tree encoded otherwise (%v)", bt.Entries[0].Mode)
+	}
+}

@@ -227,7 +227,10 @@ func (r *Repo) treeDelta(base plumbing.Hash, data []byte) []byte {
 		return nil
 	}
 	src, err := appendTree(make([]byte, 0, len(data)+64), bt.Entries)
-	if err != nil {
+	// Decoding is not always undone by encoding (go-git makes modes
+	// canonical: 100664 reads as 100644, 040000 as 40000): a delta
+	// against other bytes than base's would make another object.
+	if err != nil || plumbing.ComputeHash(plumbing.TreeObject, src) != base {
 		return nil
 	}
 	delta, ok := deltaOf(src, data, len(base))
