@@ -183,7 +183,7 @@ func (r *Repo) Entries(tree plumbing.Hash) ([]Entry, error) {
 	if tree.IsZero() {
 		return nil, nil
 	}
-	t, err := object.GetTree(r.st, tree)
+	t, err := r.getTree(tree)
 	if err != nil {
 		return nil, missing(tree, err)
 	}

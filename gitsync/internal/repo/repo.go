@@ -335,7 +335,7 @@ func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
 	if t, ok := r.trees.get(h); ok {
 		return t, nil
 	}
-	t, err := object.GetTree(r.st, h)
+	t, err := r.getTree(h)
 	if err != nil {
 		return nil, missing(h, err)
 	}
@@ -353,6 +353,6 @@ func (r *Repo) treeOnce(h plumbing.Hash) (*object.Tree, error) {
 	if t, ok := r.trees.get(h); ok {
 		return t, nil
 	}
-	t, err := object.GetTree(r.st, h)
+	t, err := r.getTree(h)
 	return t, missing(h, err)
 }
