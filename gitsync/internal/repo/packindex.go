@@ -25,9 +25,9 @@ import (
 // to its hash: at 1M pastes (2.7M objects) that is some 200 MiB for the
 // one pack of a complete repository, and the steps of a completion added
 // ~100 MiB each. A packIndex keeps the fan-out table (1 KiB) in memory and
-// reads the rest with ReadAt: a lookup is a binary search among the names
-// that share the hash's first byte, a few reads of 20 bytes (packSet reads
-// them through its blockCache). An index of up to smallIndex bytes is read
+// reads the rest with ReadAt: a lookup reads a window of the names that
+// share the hash's first byte, around where the hash's next bytes put it
+// (find), through packSet's blockCache. An index of up to smallIndex bytes is read
 // whole.
 //
 // Offsets map back to hashes (FindHash) through the pack's reverse index,
