@@ -90,7 +90,7 @@ func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		r.record(h, plumbing.ZeroHash, nil)
+		r.recordBlob(h)
 		if paths[i] == "" {
 			adaptive = append(adaptive, pasteFile{id: p.ID, hash: h, mode: filemode.Regular})
 		} else {

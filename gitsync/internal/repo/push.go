@@ -131,9 +131,12 @@ func (r *Repo) changesSince(tip, base plumbing.Hash) ([]plumbing.Hash, map[plumb
 			return hashes, nil, nil, err
 		}
 		if rec, ok := r.takeRecord(c.Hash, c.ParentHashes[0]); ok {
+			for _, h := range rec.blobs {
+				add(h, plumbing.ZeroHash)
+			}
 			for _, o := range rec.objs {
-				if add(o.hash, o.base) && o.delta != nil {
-					deltas[o.hash] = o.delta
+				if add(o.hash, o.base) && o.n > 0 {
+					deltas[o.hash] = rec.delta(o)
 				}
 			}
 			continue
