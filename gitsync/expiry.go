@@ -159,6 +159,13 @@ func (s *Store) scanExpiry(ctx context.Context) {
 			trees = append(trees, root)
 		}
 	}
+	// The walk reads every tree of root through Entries: the filter of
+	// the ids there, for the id checks of new pastes, is made on the way.
+	root := plumbing.ZeroHash
+	if len(trees) > 0 {
+		root = trees[0]
+	}
+	s.repo.StartIDs(root)
 	s.mu.Unlock()
 	files := make([]plumbing.Hash, 0, scanBatch)
 	ids := make([]string, 0, scanBatch)
@@ -208,6 +215,9 @@ func (s *Store) scanExpiry(ctx context.Context) {
 			}
 		}
 	}
+	s.mu.Lock()
+	s.repo.EndIDs(root, err == nil)
+	s.mu.Unlock()
 	if err != nil {
 		s.log.Warn("scan the pastes that expire", "err", err)
 		return

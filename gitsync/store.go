@@ -196,6 +196,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("gitsync: open %s: %w", cfg.Dir, err)
 	}
 	s.repo.SetLimits(repo.LimitsFor(cfg.MaxSize))
+	s.repo.KeepRecords(s.remote != nil) // for the thin packs of pushes
 	s.partial.Store(s.repo.Partial())
 	if s.durable {
 		if err := s.openLog(ctx, cfg.Dir); err != nil {

@@ -206,8 +206,8 @@ func main() {
 				}
 				tp[i] = run("-mode", "throughput", "-remote", remote(name), "-dir", data,
 					"-group", "0", "-clients", fmt.Sprint(*clients), "-n", "40000", "-dur", (*dur / 2).String(), "-ack", ack)
-				fmt.Printf("throughput at %7d pastes, %d clients, grouped, ack %s: %7.1f pastes/s (%.2f ms per paste; %d pushes, drained %.1fs after; started and scanned in %.1fs; load %s)\n",
-					size, *clients, ack, tp[i].PerSecond, 1000/tp[i].PerSecond, tp[i].Pushes, tp[i].DrainSec, tp[i].OpenSec, machine.LoadAvg())
+				fmt.Printf("throughput at %7d pastes, %d clients, grouped, ack %s: %7.1f pastes/s (%.2f ms per paste; %d pastes, %.3f ms of CPU each to the last push; %d pushes, drained %.1fs after; started and scanned in %.1fs; load %s)\n",
+					size, *clients, ack, tp[i].PerSecond, 1000/tp[i].PerSecond, tp[i].Pastes, tp[i].CPUms, tp[i].Pushes, tp[i].DrainSec, tp[i].OpenSec, machine.LoadAvg())
 			}
 			fmt.Printf("grouped cost ratio %d/1k pastes, ack %s: %.2fx\n", *big, ack, tp[0].PerSecond/tp[1].PerSecond)
 		}

@@ -40,6 +40,7 @@ type result struct {
 	PushedB   float64 `json:"pushed_bytes"`  // bytes sent to the remote per Create with the remote
 	DrainSec  float64 `json:"drain_seconds"` // throughput with -ack disk: from the last answer until all is pushed
 	Pushes    uint64  `json:"pushes"`        // throughput: pushes that carried pastes
+	CPUms     float64 `json:"cpu_ms"`        // throughput: CPU time a paste, from the first Create until all is pushed
 }
 
 // countingConn counts the bytes written to a connection.
@@ -142,6 +143,7 @@ func worker(args []string) error {
 	switch *mode {
 	case "throughput":
 		var next, done, failed atomic.Int64
+		cpu0 := cpuTime()
 		deadline := time.Now().Add(*dur)
 		start := time.Now()
 		var wg sync.WaitGroup
@@ -171,6 +173,9 @@ func worker(args []string) error {
 		}
 		res.DrainSec = time.Since(t1).Seconds()
 		res.Pushes = s.Counters().Pushes
+		if res.Pastes > 0 {
+			res.CPUms = float64((cpuTime() - cpu0).Microseconds()) / 1000 / float64(res.Pastes)
+		}
 		s.Close()
 	case "cost":
 		// Serial pastes with the remote, then without it on the same

@@ -53,7 +53,9 @@ func (r *Repo) CommitBlobs(parent plumbing.Hash, pastes []*paste.Paste, blobs []
 	return r.commitPastes(parent, pastes, blobs, now)
 }
 
-func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []Blob, now time.Time) (plumbing.Hash, error) {
+func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []Blob, now time.Time) (h plumbing.Hash, err error) {
+	r.startRecord(parent)
+	defer func() { r.endRecord(h) }()
 	root, err := r.treeOf(parent)
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -88,6 +90,7 @@ func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
+		r.recordBlob(h)
 		if paths[i] == "" {
 			adaptive = append(adaptive, pasteFile{id: p.ID, hash: h, mode: filemode.Regular})
 		} else {
@@ -97,6 +100,14 @@ func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []
 	tree, err := r.addPlaced(root, fixed, adaptive)
 	if err != nil {
 		return plumbing.ZeroHash, err
+	}
+	if r.ids != nil && r.ids.root == root {
+		// tree is root and these files (a split moves files, keeping
+		// their names).
+		for _, p := range pastes {
+			r.ids.add(p.ID)
+		}
+		r.ids.root = tree
 	}
 
 	c := &object.Commit{TreeHash: tree}

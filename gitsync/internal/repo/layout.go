@@ -194,6 +194,9 @@ func (r *Repo) locatePath(root plumbing.Hash, id string) (string, object.TreeEnt
 // older layout; or an error wrapping paste.ErrExists when the id is taken
 // in any layout.
 func (r *Repo) placePaste(root plumbing.Hash, id string) (string, error) {
+	if r.surelyFree(root, id) {
+		return "", nil
+	}
 	_, found, blocked, err := r.walk(root, id)
 	if err != nil {
 		return "", err

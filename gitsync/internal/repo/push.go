@@ -71,11 +71,11 @@ func (r *Repo) PackFor(tip, old plumbing.Hash, others []plumbing.Hash, refDeltas
 			}
 		}
 		if thin {
-			hashes, bases, err := r.changesSince(tip, old)
+			hashes, bases, deltas, err := r.changesSince(tip, old)
 			if err != nil {
 				return nil, err
 			}
-			return r.thinPack(hashes, bases)
+			return r.thinPack(hashes, bases, deltas)
 		}
 		if hashes, err = r.objectsSince(tip, old); err != nil {
 			return nil, err
@@ -95,7 +95,7 @@ func (r *Repo) PackFor(tip, old plumbing.Hash, others []plumbing.Hash, refDeltas
 // what changed, where revlist.Objects would read every tree of the history.
 // A merge commit on the way falls back to revlist.
 func (r *Repo) objectsSince(tip, base plumbing.Hash) ([]plumbing.Hash, error) {
-	hashes, _, err := r.changesSince(tip, base)
+	hashes, _, _, err := r.changesSince(tip, base)
 	return hashes, err
 }
 
@@ -103,35 +103,49 @@ func (r *Repo) objectsSince(tip, base plumbing.Hash) ([]plumbing.Hash, error) {
 // where it has one (bases): a commit's parent, and what the parent's tree
 // held at the path of a tree or blob. Each such version is reachable from
 // base or comes earlier in hashes, which are in the order of the commits
-// (oldest first), a tree before what it holds. bases is empty when the
-// line holds a merge.
-func (r *Repo) changesSince(tip, base plumbing.Hash) ([]plumbing.Hash, map[plumbing.Hash]plumbing.Hash, error) {
+// (oldest first). bases is empty when the line holds a merge. deltas holds
+// the deltas against their bases that the commits' records made (made.go).
+func (r *Repo) changesSince(tip, base plumbing.Hash) ([]plumbing.Hash, map[plumbing.Hash]plumbing.Hash, map[plumbing.Hash][]byte, error) {
 	line, err := r.commitsSince(tip, base)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	set := make(map[plumbing.Hash]bool)
 	bases := make(map[plumbing.Hash]plumbing.Hash)
+	deltas := make(map[plumbing.Hash][]byte)
 	var out []plumbing.Hash
-	add := func(h, before plumbing.Hash) {
-		if !set[h] {
-			set[h] = true
-			out = append(out, h)
-			if !before.IsZero() {
-				bases[h] = before
-			}
+	add := func(h, before plumbing.Hash) bool {
+		if set[h] {
+			return false
 		}
+		set[h] = true
+		out = append(out, h)
+		if !before.IsZero() {
+			bases[h] = before
+		}
+		return true
 	}
 	for _, c := range line {
 		if len(c.ParentHashes) != 1 {
 			hashes, err := revlist.Objects(r.st, []plumbing.Hash{tip}, []plumbing.Hash{base})
-			return hashes, nil, err
+			return hashes, nil, nil, err
 		}
-		if err := r.commitChanges(c, add); err != nil {
-			return nil, nil, err
+		if rec, ok := r.takeRecord(c.Hash, c.ParentHashes[0]); ok {
+			for _, h := range rec.blobs {
+				add(h, plumbing.ZeroHash)
+			}
+			for _, o := range rec.objs {
+				if add(o.hash, o.base) && o.n > 0 {
+					deltas[o.hash] = rec.delta(o)
+				}
+			}
+			continue
+		}
+		if err := r.commitChanges(c, func(h, before plumbing.Hash) { add(h, before) }); err != nil {
+			return nil, nil, nil, err
 		}
 	}
-	return out, bases, nil
+	return out, bases, deltas, nil
 }
 
 // commitChanges calls add for commit c, of one parent, and for every tree

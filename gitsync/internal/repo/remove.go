@@ -122,7 +122,16 @@ func (r *Repo) Added(from, to plumbing.Hash, fn func(id string, data []byte) err
 	if err != nil {
 		return err
 	}
-	return r.walkChanges(fromTree, toTree, "", func(p string, e object.TreeEntry) error {
+	// The walk is the one that moves the filter of ids from fromTree to
+	// toTree: it is moved here, where the trees are read anyway.
+	ids := r.ids
+	if ids != nil && ids.root != fromTree {
+		ids = nil
+	}
+	err = r.walkChanges(fromTree, toTree, "", func(p string, e object.TreeEntry) error {
+		if ids != nil && e.Mode != filemode.Dir {
+			ids.add(e.Name)
+		}
 		if !e.Mode.IsFile() {
 			return nil
 		}
@@ -132,6 +141,10 @@ func (r *Repo) Added(from, to plumbing.Hash, fn func(id string, data []byte) err
 		}
 		return fn(path.Base(p), data)
 	})
+	if err == nil && ids != nil && r.ids == ids {
+		ids.root = toTree
+	}
+	return err
 }
 
 // Files calls fn with the id and blob of every paste file of commit: the
@@ -170,12 +183,15 @@ func (r *Repo) Entries(tree plumbing.Hash) ([]Entry, error) {
 	if tree.IsZero() {
 		return nil, nil
 	}
-	t, err := object.GetTree(r.st, tree)
+	t, err := r.getTree(tree)
 	if err != nil {
 		return nil, missing(tree, err)
 	}
 	var out []Entry
 	for _, e := range t.Entries {
+		if r.idsNext != nil && e.Mode != filemode.Dir {
+			r.idsNext.add(e.Name)
+		}
 		switch {
 		case e.Mode == filemode.Dir:
 			out = append(out, Entry{Hash: e.Hash})

@@ -51,6 +51,15 @@ type Repo struct {
 	mergeDepth           int                             // maxMergeDepth
 	versions             map[plumbing.Hash]plumbing.Hash // what each object written since the last merge replaces
 	staging              stagingSet                      // packs installed by a Staged not finished (repack.go)
+	// ids answers the id checks of new pastes without their leaves
+	// (idfilter.go): nil until a walk of every tree made it (idsNext,
+	// filled by Entries between StartIDs and EndIDs).
+	ids, idsNext *idFilter
+	// What the commits CommitPastes wrote added, for pushes (made.go).
+	keepRecords bool
+	recording   *madeRecord
+	made        map[plumbing.Hash]*madeRecord
+	madeBytes   int
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on
@@ -326,7 +335,7 @@ func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
 	if t, ok := r.trees.get(h); ok {
 		return t, nil
 	}
-	t, err := object.GetTree(r.st, h)
+	t, err := r.getTree(h)
 	if err != nil {
 		return nil, missing(h, err)
 	}
@@ -344,6 +353,6 @@ func (r *Repo) treeOnce(h plumbing.Hash) (*object.Tree, error) {
 	if t, ok := r.trees.get(h); ok {
 		return t, nil
 	}
-	t, err := object.GetTree(r.st, h)
+	t, err := r.getTree(h)
 	return t, missing(h, err)
 }

@@ -18,6 +18,7 @@ func (r *Repo) Settle() error {
 		}
 	}
 	r.trees.trim(r.lastTree)
+	r.dropRecords()
 	r.batch.cache.Clear()
 	r.batch.packs.settle()
 	return nil

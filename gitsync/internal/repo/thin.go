@@ -27,8 +27,9 @@ import (
 const maxThinDepth = 50
 
 // thinPack returns the packfile of hashes, in their order, each as a
-// delta against its entry in bases when that is possible and smaller.
-func (r *Repo) thinPack(hashes []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) ([]byte, error) {
+// delta against its entry in bases when that is possible and smaller:
+// the delta in deltas when there is one.
+func (r *Repo) thinPack(hashes []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash, deltas map[plumbing.Hash][]byte) ([]byte, error) {
 	var enc entryEncoder
 	depth := make(map[plumbing.Hash]int, len(hashes)) // of each object sent so far
 	pending := make(map[plumbing.Hash]bool, len(hashes))
@@ -37,14 +38,25 @@ func (r *Repo) thinPack(hashes []plumbing.Hash, bases map[plumbing.Hash]plumbing
 	}
 	entries := make([]packEntry, 0, len(hashes))
 	for _, h := range hashes {
+		base, ok := bases[h]
+		d, inPack := depth[base]
+		// A base to come later in the pack is not used: no cycles.
+		usable := ok && (inPack || !pending[base]) && d < maxThinDepth
+		if delta := deltas[h]; usable && delta != nil {
+			// Made by the commit that wrote h (made.go): nothing to read.
+			e, err := enc.entry(h, plumbing.REFDeltaObject, base[:], bytes.NewReader(delta), int64(len(delta)))
+			if err != nil {
+				return nil, fmt.Errorf("thin pack: %w", err)
+			}
+			entries = append(entries, e)
+			depth[h] = d + 1
+			continue
+		}
 		o, err := r.st.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {
 			return nil, fmt.Errorf("thin pack: %s: %w", h, err)
 		}
-		base, ok := bases[h]
-		d, inPack := depth[base]
-		// A base to come later in the pack is not used: no cycles.
-		if ok && (inPack || !pending[base]) && d < maxThinDepth {
+		if usable {
 			e, ok, err := r.deltaEntry(&enc, o, base)
 			if err != nil {
 				return nil, fmt.Errorf("thin pack: %w", err)
@@ -86,8 +98,18 @@ func (r *Repo) delta(o plumbing.EncodedObject, base plumbing.Hash, ref int) ([]b
 		return nil, false, fmt.Errorf("%s: base %s: %w", o.Hash(), base, err)
 	}
 	tgt, err := contents(o)
-	if err != nil || len(src) == 0 { // the empty tree: nothing to copy
+	if err != nil {
 		return nil, false, err
+	}
+	delta, ok := deltaOf(src, tgt, ref)
+	return delta, ok, nil
+}
+
+// deltaOf returns the delta that makes tgt of src, and whether it is
+// worth sending: shorter than tgt by more than ref bytes.
+func deltaOf(src, tgt []byte, ref int) ([]byte, bool) {
+	if len(src) == 0 { // the empty tree: nothing to copy
+		return nil, false
 	}
 	// spliceDelta is the shortest for one change, and costs a scan;
 	// go-git's encoder, which indexes src, does better for many (a
@@ -99,15 +121,15 @@ func (r *Repo) delta(o plumbing.EncodedObject, base plumbing.Hash, ref int) ([]b
 		}
 	}
 	if len(delta)+ref >= len(tgt) {
-		return nil, false, nil
+		return nil, false
 	}
 	// The reader applies the delta to its own copy of base: a wrong delta
 	// would make the object unreadable (a push of it fail), so it is
 	// checked here.
 	if got, err := packfile.PatchDelta(src, delta); err != nil || !bytes.Equal(got, tgt) {
-		return nil, false, nil
+		return nil, false
 	}
-	return delta, true, nil
+	return delta, true
 }
 
 // spliceDelta returns the delta that copies the bytes that src and tgt
@@ -176,9 +198,8 @@ func appendCopy(d []byte, off, n int) []byte {
 // to resolve.
 func (r *Repo) raw(typ plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
 	if t, ok := r.trees.get(h); ok && typ == plumbing.TreeObject {
-		var o plumbing.MemoryObject
-		if err := t.Encode(&o); err == nil && o.Hash() == h {
-			return contents(&o)
+		if data, err := appendTree(nil, t.Entries); err == nil && plumbing.ComputeHash(plumbing.TreeObject, data) == h {
+			return data, nil
 		}
 	}
 	o, err := r.st.EncodedObject(typ, h)

@@ -19,14 +19,22 @@ import (
 // as deltas against what the remote holds and what the pack holds
 // earlier; git completes it both ways receive-pack does (unpack-objects
 // for a small pack, index-pack --fix-thin for a large one), and the
-// result passes git fsck --strict.
+// result passes git fsck --strict. With the commits' records (made.go)
+// as without, a split among the commits pushed.
 func TestThinPack(t *testing.T) {
+	for _, records := range []bool{false, true} {
+		t.Run(fmt.Sprintf("records=%v", records), func(t *testing.T) { testThinPack(t, records) })
+	}
+}
+
+func testThinPack(t *testing.T, records bool) {
 	r := open(t, "")
+	r.KeepRecords(records)
 	rng := rand.New(rand.NewPCG(1, 2))
-	id := func() string {
+	id := func(prefix string) string {
 		// One prefix: the leaf a/a splits, and pastes go three deep.
-		b := []byte("aa")
-		for range 11 {
+		b := []byte(prefix)
+		for len(b) < 13 {
 			b = append(b, "abcdefghijklmnopqrstuvwxyz0123456789"[rng.IntN(36)])
 		}
 		return string(b)
@@ -35,7 +43,7 @@ func TestThinPack(t *testing.T) {
 	for range 10 {
 		var group []*paste.Paste
 		for range 50 {
-			ids = append(ids, id())
+			ids = append(ids, id("aa"))
 			group = append(group, &paste.Paste{ID: ids[len(ids)-1], Contents: []byte("old " + ids[len(ids)-1])})
 		}
 		commit(t, r, group...)
@@ -45,24 +53,48 @@ func TestThinPack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Three commits of one paste: chains of deltas within the pack.
+	// Three commits of one paste: chains of deltas within the pack; and
+	// a group that splits the leaf a/a/b.
 	for i := range 3 {
-		ids = append(ids, id())
+		ids = append(ids, id("aa"))
 		commit(t, r, &paste.Paste{ID: ids[len(ids)-1], Contents: fmt.Appendf(nil, "new %d", i)})
 	}
-	tip, _ := r.Ref(master)
-	whole, err := r.PackFor(tip, old, nil, false, false)
+	tip3, _ := r.Ref(master)
+	thin3, err := r.PackFor(tip3, old, nil, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	whole3, err := r.PackFor(tip3, old, nil, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(thin3)*2 > len(whole3) {
+		t.Errorf("thin pack %d bytes, whole %d: want less than half", len(thin3), len(whole3))
+	}
+	t.Logf("3 commits: thin pack %d bytes, whole %d", len(thin3), len(whole3))
+	var group []*paste.Paste
+	for range 60 {
+		ids = append(ids, id("aab"))
+		group = append(group, &paste.Paste{ID: ids[len(ids)-1], Contents: []byte("split " + ids[len(ids)-1])})
+	}
+	commit(t, r, group...)
+	commit(t, r, &paste.Paste{ID: id("aab"), Contents: []byte("after the split")})
+	ids = append(ids, id("aab"))
+	commit(t, r, &paste.Paste{ID: ids[len(ids)-1], Contents: []byte("last")})
+	tip, _ := r.Ref(master)
+	if _, kept := r.made[tip]; kept != records {
+		t.Fatalf("the tip's record kept: %v", kept)
+	}
+	// From old: the first three commits' records were taken by the
+	// packs above, and they are diffed; the last three's are taken.
 	thin, err := r.PackFor(tip, old, nil, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(thin)*2 > len(whole) {
-		t.Errorf("thin pack %d bytes, whole %d: want less than half", len(thin), len(whole))
+	if _, kept := r.made[tip]; kept {
+		t.Fatal("the tip's record left after the push's pack")
 	}
-	t.Logf("3 commits: thin pack %d bytes, whole %d", len(thin), len(whole))
+	t.Logf("6 commits: thin pack %d bytes", len(thin))
 
 	for _, complete := range [][]string{{"unpack-objects", "-q"}, {"index-pack", "--stdin", "--fix-thin"}} {
 		t.Run(complete[0], func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -177,12 +178,66 @@ func (r *Repo) walkDiff(from, to plumbing.Hash, prefix string, fn func(path stri
 func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing.Hash, error) {
 	sort.Sort(object.TreeEntrySorter(entries))
 	t := &object.Tree{Entries: entries}
-	h, err := r.put(t.Encode)
-	if err == nil {
-		r.cacheTree(h, t)
-		r.noteVersion(h, base)
+	data, err := appendTree(nil, entries)
+	if err != nil {
+		return plumbing.ZeroHash, err
 	}
-	return h, err
+	o := &plumbing.MemoryObject{}
+	o.SetType(plumbing.TreeObject)
+	o.Write(data)
+	h, err := r.st.SetEncodedObject(o)
+	if err != nil {
+		return h, err
+	}
+	r.cacheTree(h, t)
+	r.noteVersion(h, base)
+	if r.isRecording() {
+		r.record(h, base, r.treeDelta(base, data))
+	}
+	return h, nil
+}
+
+// appendTree appends the encoding of a tree of entries, in git's order,
+// to b: what object.Tree.Encode writes, without its fmt.Fprintf for each
+// entry (a fifth of the CPU of a commit at 1M pastes, with the deltas of
+// the records).
+func appendTree(b []byte, entries []object.TreeEntry) ([]byte, error) {
+	for _, e := range entries {
+		if strings.IndexByte(e.Name, 0) != -1 {
+			return nil, fmt.Errorf("malformed filename %q", e.Name)
+		}
+		b = strconv.AppendUint(b, uint64(e.Mode), 8)
+		b = append(b, ' ')
+		b = append(b, e.Name...)
+		b = append(b, 0)
+		b = append(b, e.Hash[:]...)
+	}
+	return b, nil
+}
+
+// treeDelta returns the delta that makes tree data (encoded) of tree
+// base, when base is in the cache of decoded trees and the delta is worth
+// sending; else nil.
+func (r *Repo) treeDelta(base plumbing.Hash, data []byte) []byte {
+	if base.IsZero() {
+		return nil
+	}
+	bt, ok := r.trees.get(base)
+	if !ok {
+		return nil
+	}
+	src, err := appendTree(make([]byte, 0, len(data)+64), bt.Entries)
+	// Decoding is not always undone by encoding (go-git makes modes
+	// canonical: 100664 reads as 100644, 040000 as 40000): a delta
+	// against other bytes than base's would make another object.
+	if err != nil || plumbing.ComputeHash(plumbing.TreeObject, src) != base {
+		return nil
+	}
+	delta, ok := deltaOf(src, data, len(base))
+	if !ok {
+		return nil
+	}
+	return delta
 }
 
 // putCommit writes commit c, the new version of its first parent.
@@ -190,6 +245,7 @@ func (r *Repo) putCommit(c *object.Commit) (plumbing.Hash, error) {
 	h, err := r.put(c.Encode)
 	if err == nil && len(c.ParentHashes) > 0 {
 		r.noteVersion(h, c.ParentHashes[0])
+		r.record(h, c.ParentHashes[0], nil)
 	}
 	return h, err
 }
