@@ -55,6 +55,9 @@ func (e *entryEncoder) encode(o plumbing.EncodedObject) (packEntry, error) {
 // of type typ, with prefix (a delta's base) between header and stream.
 func (e *entryEncoder) entry(h plumbing.Hash, typ plumbing.ObjectType, prefix []byte, rd io.Reader, size int64) (packEntry, error) {
 	var buf bytes.Buffer
+	if size <= storeMax {
+		buf.Grow(10 + len(prefix) + storedSize(size)) // one allocation
+	}
 	c := byte(typ)<<4 | byte(size&0x0f)
 	for s := size >> 4; s > 0; s >>= 7 {
 		buf.WriteByte(c | 0x80)
@@ -88,7 +91,7 @@ func (e *entryEncoder) entry(h plumbing.Hash, typ plumbing.ObjectType, prefix []
 // (uncompressed) deflate blocks, as zlib's writer at NoCompression does
 // (RFC 1950 and RFC 1951 section 3.2.4).
 func writeStored(buf *bytes.Buffer, rd io.Reader, size int64) error {
-	buf.Grow(int(size) + 2 + 5*(int(size)/0xffff+1) + 4)
+	buf.Grow(storedSize(size))
 	buf.Write([]byte{0x78, 0x01}) // deflate, 32 KiB window, no dictionary, fastest
 	sum := adler32.New()
 	left := size
@@ -99,9 +102,15 @@ func writeStored(buf *bytes.Buffer, rd io.Reader, size int64) error {
 			final = 1
 		}
 		buf.Write([]byte{final, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)})
-		if _, err := io.CopyN(io.MultiWriter(buf, sum), rd, n); err != nil {
+		// Read into buf's room, grown above, which the Write moves onto
+		// itself: through a MultiWriter, io.CopyN allocated a buffer of
+		// the object's size.
+		room := buf.AvailableBuffer()[:n]
+		if _, err := io.ReadFull(rd, room); err != nil {
 			return err
 		}
+		sum.Write(room)
+		buf.Write(room)
 		left -= n
 		if final == 1 {
 			break
@@ -110,6 +119,9 @@ func writeStored(buf *bytes.Buffer, rd io.Reader, size int64) error {
 	buf.Write(sum.Sum(nil))
 	return nil
 }
+
+// storedSize is the length of writeStored's stream of size bytes.
+func storedSize(size int64) int { return int(size) + 2 + 5*(int(size)/0xffff+1) + 4 }
 
 // assemblePack returns the packfile of entries, each object once, in the
 // order given, and its objects as the index describes them.

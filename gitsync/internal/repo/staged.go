@@ -122,6 +122,9 @@ func (s *Staged) Finish() error {
 	if err != nil {
 		_ = os.Remove(s.u.lock)
 	}
+	if err != ErrStaleStage {
+		s.r.noteRef(s.name, s.h, err)
+	}
 	return err
 }
 

@@ -177,7 +177,7 @@ func (r *Repo) walkDiff(from, to plumbing.Hash, prefix string, fn func(path stri
 func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing.Hash, error) {
 	sort.Sort(object.TreeEntrySorter(entries))
 	t := &object.Tree{Entries: entries}
-	h, err := r.put(t.Encode)
+	h, err := r.put(func(o plumbing.EncodedObject) error { return encodeTree(o, entries) })
 	if err == nil {
 		r.cacheTree(h, t)
 		r.noteVersion(h, base)
