@@ -221,10 +221,14 @@ const (
 	mergeBytes   = 32 << 20
 	maxOpenPacks = 64
 	// maxCachedEntries bounds the decoded trees kept, by their entries
-	// (~100-160 bytes each decoded, 6-10 MB in all): every directory of a
-	// repository of up to ~30,000 pastes, the upper levels and the
+	// (~100-160 bytes each decoded, 13-20 MB in all, under load; a
+	// settle keeps the upper levels only): every directory of a
+	// repository of up to ~60,000 pastes, the upper levels and the
 	// leaves in use of a larger one (a leaf holds ~77 pastes at 100,000).
-	maxCachedEntries = 64 << 10
+	// At 64k, past ~30,000 pastes the id check and the commit behind the
+	// log read most leaves back from the packs (12% of the CPU of a
+	// create load at 60,000).
+	maxCachedEntries = 128 << 10
 	// objectCacheSize bounds go-git's cache of encoded objects.
 	objectCacheSize = 2 * cache.MiByte
 )

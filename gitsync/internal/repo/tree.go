@@ -181,6 +181,9 @@ func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing
 	if err == nil {
 		r.cacheTree(h, t)
 		r.noteVersion(h, base)
+		if !base.IsZero() && base != h {
+			r.trees.demote(base)
+		}
 	}
 	return h, err
 }
