@@ -1,51 +1,57 @@
 package main
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
 )
 
 // The collector's pace. With GOGC at 100, a create load collected every
-// ~250 pastes (the live heap is 10-20 MiB, and a create allocates
-// ~40 KB): 8-10% of the CPU, and more in allocations made to wait for
-// it. pasteur runs at GOGC 200 while the live heap is small, which cut
-// the CPU a create by ~13% (BENCHMARKS.md, issue 16), and at 100 past
-// paceLiveMax, so that what the higher pace adds to the peak heap stays
-// bounded: a large repository's live heap (pack indexes, a completion)
-// grows the heap by no more than before. The memory given back after a
-// burst (memory.go) does not depend on it. GOGC in the environment is
-// left to the operator, as GOMEMLIMIT is.
+// ~100 ms (the live heap is 10-30 MiB, and a create allocates ~40 KB):
+// 8-10% of the CPU, and more in allocations made to wait for it. While
+// the live heap is under paceLiveMax, pasteur runs at GOGC 200 under a
+// soft memory limit of paceLimit: collections are half as frequent, and
+// the heap still peaks near what GOGC 100 gives at paceLiveMax. Past
+// paceLiveMax, GOGC is 100 and there is no limit, so that a large
+// repository (pack indexes, a completion) is collected as before and
+// never against a limit it outgrew. The pace is set once a tick (the
+// memory watch's, memory.go), from GOGC 100 with no limit at start. The
+// memory given back after a burst does not depend on it. GOGC or
+// GOMEMLIMIT in the environment turns it off: they are the operator's.
 const (
 	paceFast    = 200
 	paceDefault = 100
 	paceLiveMax = 32 << 20
+	paceLimit   = 80 << 20
 )
 
-// gcPace sets GOGC from the live heap, unless the environment sets it.
+// gcPace sets GOGC and the soft memory limit from the live heap.
 type gcPace struct {
-	off     bool
-	percent int
-	set     func(int) int // debug.SetGCPercent
+	off      bool
+	fast     bool
+	setGC    func(int) int     // debug.SetGCPercent
+	setLimit func(int64) int64 // debug.SetMemoryLimit
 }
 
-// newGCPace starts the pace at paceFast, or off when GOGC is set.
+// newGCPace returns the pace, off when the environment sets GOGC or
+// GOMEMLIMIT.
 func newGCPace() *gcPace {
-	p := &gcPace{off: os.Getenv("GOGC") != "", percent: paceDefault, set: debug.SetGCPercent}
-	p.tick(0)
-	return p
+	return &gcPace{off: os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "",
+		setGC: debug.SetGCPercent, setLimit: debug.SetMemoryLimit}
 }
 
 // tick sets the pace for live bytes of live heap.
 func (p *gcPace) tick(live uint64) {
-	if p.off {
+	fast := live < paceLiveMax
+	if p.off || fast == p.fast {
 		return
 	}
-	want := paceFast
-	if live > paceLiveMax {
-		want = paceDefault
+	p.fast = fast
+	if fast {
+		p.setLimit(paceLimit)
+		p.setGC(paceFast)
+		return
 	}
-	if want != p.percent {
-		p.set(want)
-		p.percent = want
-	}
+	p.setGC(paceDefault)
+	p.setLimit(math.MaxInt64)
 }
