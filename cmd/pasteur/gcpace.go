@@ -8,16 +8,16 @@ import (
 
 // The collector's pace. With GOGC at 100, a create load collected every
 // ~100 ms (the live heap is 10-30 MiB, and a create allocates ~40 KB):
-// 8-10% of the CPU, and more in allocations made to wait for it. While
-// the live heap is under paceLiveMax, pasteur runs at GOGC 200 under a
-// soft memory limit of paceLimit: collections are half as frequent, and
-// the heap still peaks near what GOGC 100 gives at paceLiveMax. Past
-// paceLiveMax, GOGC is 100 and there is no limit, so that a large
-// repository (pack indexes, a completion) is collected as before and
-// never against a limit it outgrew. The pace is set once a tick (the
-// memory watch's, memory.go), from GOGC 100 with no limit at start. The
-// memory given back after a burst does not depend on it. GOGC or
-// GOMEMLIMIT in the environment turns it off: they are the operator's.
+// 8-10% of the CPU, and more in allocations made to wait for it. During
+// a burst (the memory watch's, memory.go) and while the live heap is
+// under paceLiveMax, pasteur runs at GOGC 200 under a soft memory limit
+// of paceLimit: collections are half as frequent, and the heap still
+// peaks near what GOGC 100 gives at paceLiveMax. Otherwise GOGC is 100
+// and there is no limit, as before: a large repository (pack indexes, a
+// completion) is never collected against a limit it outgrew, and once a
+// burst ends the heap grows back as slowly as it did. The pace is set
+// once a tick, from GOGC 100 with no limit at start. GOGC or GOMEMLIMIT
+// in the environment turns it off: they are the operator's.
 const (
 	paceFast    = 200
 	paceDefault = 100
@@ -40,9 +40,9 @@ func newGCPace() *gcPace {
 		setGC: debug.SetGCPercent, setLimit: debug.SetMemoryLimit}
 }
 
-// tick sets the pace for live bytes of live heap.
-func (p *gcPace) tick(live uint64) {
-	fast := live < paceLiveMax
+// tick sets the pace for live bytes of live heap, during a burst or not.
+func (p *gcPace) tick(live uint64, busy bool) {
+	fast := busy && live < paceLiveMax
 	if p.off || fast == p.fast {
 		return
 	}

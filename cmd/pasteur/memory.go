@@ -83,8 +83,9 @@ func returnMemory(ctx context.Context, commits func() uint64, settle func()) {
 		case <-t.C:
 		}
 		now := allocated()
-		pace.tick(sample[1].Value.Uint64())
-		if w.tick(now-last, commits()) {
+		give := w.tick(now-last, commits())
+		pace.tick(sample[1].Value.Uint64(), w.busy)
+		if give {
 			settle()
 			debug.FreeOSMemory()
 			now = allocated()
