@@ -1,8 +1,11 @@
 package gitsync
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/wal"
 )
 
 // TestGatherTakesTheAnswered: a group ends once as many requests are in
@@ -29,6 +32,44 @@ func TestGatherTakesTheAnswered(t *testing.T) {
 
 	// Answered long ago: nothing is expected; the linger takes what
 	// waits.
+	s.lastAnswered, s.lastAnswer = 64, time.Now().Add(-time.Second)
+	for range 3 {
+		s.waiting <- &request{arrived: time.Now()}
+	}
+	if g := s.gather(&request{arrived: time.Now()}); len(g) != 4 {
+		t.Fatalf("group of %d, want 4", len(g))
+	}
+}
+
+// TestGatherLoggedTakesTheAnswered: a group the log takes ends once the
+// requests the last write answered are back, waits for those missing
+// (up to logReturnWait), and takes what waits at once when nobody is
+// expected.
+func TestGatherLoggedTakesTheAnswered(t *testing.T) {
+	l, _, err := wal.Open(filepath.Join(t.TempDir(), walFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s := &Store{maxGroup: 256, waiting: make(chan *request, 8), wal: l}
+	if !s.logging() {
+		t.Fatal("a store with a log and no remote does not log")
+	}
+	s.lastAnswered, s.lastAnswer = 2, time.Now()
+	s.waiting <- &request{arrived: time.Now()}
+	if g := s.gather(&request{arrived: time.Now()}); len(g) != 2 {
+		t.Fatalf("group of %d, want 2", len(g))
+	}
+
+	// Five answered, two back: the group ends at logReturnWait with
+	// them.
+	s.lastAnswered, s.lastAnswer = 5, time.Now()
+	s.waiting <- &request{arrived: time.Now()}
+	if g := s.gather(&request{arrived: time.Now()}); len(g) != 2 {
+		t.Fatalf("group of %d, want 2", len(g))
+	}
+
+	// Answered long ago: nothing is expected; what waits is taken.
 	s.lastAnswered, s.lastAnswer = 64, time.Now().Add(-time.Second)
 	for range 3 {
 		s.waiting <- &request{arrived: time.Now()}

@@ -64,9 +64,10 @@ func (w *memoryWatch) tick(allocated, commits uint64) bool {
 }
 
 // returnMemory runs until ctx ends. commits returns the stores' commits
-// so far.
+// so far. It also sets the collector's pace once a tick (gcpace.go).
 func returnMemory(ctx context.Context, commits func() uint64, settle func()) {
-	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	pace := newGCPace()
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	allocated := func() uint64 {
 		metrics.Read(sample)
 		return sample[0].Value.Uint64()
@@ -82,7 +83,9 @@ func returnMemory(ctx context.Context, commits func() uint64, settle func()) {
 		case <-t.C:
 		}
 		now := allocated()
-		if w.tick(now-last, commits()) {
+		give := w.tick(now-last, commits())
+		pace.tick(sample[1].Value.Uint64(), w.busy)
+		if give {
 			settle()
 			debug.FreeOSMemory()
 			now = allocated()

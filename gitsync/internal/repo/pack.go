@@ -40,21 +40,41 @@ type entryEncoder struct {
 }
 
 func (e *entryEncoder) encode(o plumbing.EncodedObject) (packEntry, error) {
-	rd, err := o.Reader()
-	if err != nil {
+	var buf bytes.Buffer
+	if err := e.encodeTo(&buf, o); err != nil {
 		return packEntry{}, err
 	}
-	entry, err := e.entry(o.Hash(), o.Type(), nil, rd, o.Size())
+	return packEntry{hash: o.Hash(), data: buf.Bytes()}, nil
+}
+
+// encodeTo appends the packfile entry of object o to buf.
+func (e *entryEncoder) encodeTo(buf *bytes.Buffer, o plumbing.EncodedObject) error {
+	rd, err := o.Reader()
+	if err != nil {
+		return err
+	}
+	err = e.entryTo(buf, o.Hash(), o.Type(), nil, rd, o.Size())
 	if cerr := rd.Close(); err == nil {
 		err = cerr
 	}
-	return entry, err
+	return err
 }
 
 // entry encodes the size bytes of rd as the packfile entry of object h,
 // of type typ, with prefix (a delta's base) between header and stream.
 func (e *entryEncoder) entry(h plumbing.Hash, typ plumbing.ObjectType, prefix []byte, rd io.Reader, size int64) (packEntry, error) {
 	var buf bytes.Buffer
+	if err := e.entryTo(&buf, h, typ, prefix, rd, size); err != nil {
+		return packEntry{}, err
+	}
+	return packEntry{hash: h, data: buf.Bytes()}, nil
+}
+
+// entryTo is entry, appending the entry to buf.
+func (e *entryEncoder) entryTo(buf *bytes.Buffer, h plumbing.Hash, typ plumbing.ObjectType, prefix []byte, rd io.Reader, size int64) error {
+	if size <= storeMax {
+		buf.Grow(maxEntryHeader + len(prefix) + storedSize(size)) // one allocation
+	}
 	c := byte(typ)<<4 | byte(size&0x0f)
 	for s := size >> 4; s > 0; s >>= 7 {
 		buf.WriteByte(c | 0x80)
@@ -65,13 +85,13 @@ func (e *entryEncoder) entry(h plumbing.Hash, typ plumbing.ObjectType, prefix []
 
 	var err error
 	if size <= storeMax {
-		err = writeStored(&buf, rd, size)
+		err = writeStored(buf, rd, size)
 	} else {
 		if e.deflate == nil {
 			e.deflate, err = zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
 		}
 		if err == nil {
-			e.deflate.Reset(&buf)
+			e.deflate.Reset(buf)
 			_, err = io.Copy(e.deflate, rd)
 			if cerr := e.deflate.Close(); err == nil {
 				err = cerr
@@ -79,16 +99,19 @@ func (e *entryEncoder) entry(h plumbing.Hash, typ plumbing.ObjectType, prefix []
 		}
 	}
 	if err != nil {
-		return packEntry{}, fmt.Errorf("encode object %s: %w", h, err)
+		return fmt.Errorf("encode object %s: %w", h, err)
 	}
-	return packEntry{hash: h, data: buf.Bytes()}, nil
+	return nil
 }
+
+// maxEntryHeader is the longest type and size header of an entry.
+const maxEntryHeader = 10
 
 // writeStored writes the size bytes of rd to buf as a zlib stream of stored
 // (uncompressed) deflate blocks, as zlib's writer at NoCompression does
 // (RFC 1950 and RFC 1951 section 3.2.4).
 func writeStored(buf *bytes.Buffer, rd io.Reader, size int64) error {
-	buf.Grow(int(size) + 2 + 5*(int(size)/0xffff+1) + 4)
+	buf.Grow(storedSize(size))
 	buf.Write([]byte{0x78, 0x01}) // deflate, 32 KiB window, no dictionary, fastest
 	sum := adler32.New()
 	left := size
@@ -99,9 +122,15 @@ func writeStored(buf *bytes.Buffer, rd io.Reader, size int64) error {
 			final = 1
 		}
 		buf.Write([]byte{final, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)})
-		if _, err := io.CopyN(io.MultiWriter(buf, sum), rd, n); err != nil {
+		// Read into buf's room, grown above, which the Write moves onto
+		// itself: through a MultiWriter, io.CopyN allocated a buffer of
+		// the object's size.
+		room := buf.AvailableBuffer()[:n]
+		if _, err := io.ReadFull(rd, room); err != nil {
 			return err
 		}
+		sum.Write(room)
+		buf.Write(room)
 		left -= n
 		if final == 1 {
 			break
@@ -110,6 +139,9 @@ func writeStored(buf *bytes.Buffer, rd io.Reader, size int64) error {
 	buf.Write(sum.Sum(nil))
 	return nil
 }
+
+// storedSize is the length of writeStored's stream of size bytes.
+func storedSize(size int64) int { return int(size) + 2 + 5*(int(size)/0xffff+1) + 4 }
 
 // assemblePack returns the packfile of entries, each object once, in the
 // order given, and its objects as the index describes them.

@@ -2,7 +2,10 @@ package repo
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,22 +58,47 @@ func (r *Repo) Stage(name plumbing.ReferenceName, h plumbing.Hash) (*Staged, err
 	return &Staged{r: r, name: name, h: h, n: len(objs), gen: r.batch.gen, objs: objs}, nil
 }
 
-// encode makes the pack and its index.
+// encode makes the pack and its index. The objects are encoded into the
+// pack, and their entries are its slices: encoded apart and copied into
+// the pack, each object's bytes were allocated and copied once more.
 func (s *Staged) encode() error {
 	if len(s.objs) == 0 {
 		return nil
 	}
-	var enc entryEncoder
-	s.entries = make([]packEntry, 0, len(s.objs))
+	size := 12 + sha1.Size // about: a deflated object may differ
 	for _, o := range s.objs {
-		e, err := enc.encode(o)
-		if err != nil {
+		size += maxEntryHeader + storedSize(o.Size())
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	buf.Write([]byte{'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0}) // the count, below
+	var enc entryEncoder
+	offs := make([]int, 0, len(s.objs)+1)
+	seen := make(map[plumbing.Hash]bool, len(s.objs))
+	kept := s.objs[:0:0]
+	for _, o := range s.objs {
+		if seen[o.Hash()] {
+			continue
+		}
+		seen[o.Hash()] = true
+		offs = append(offs, buf.Len())
+		if err := enc.encodeTo(buf, o); err != nil {
 			return err
 		}
-		s.entries = append(s.entries, e)
+		kept = append(kept, o)
 	}
-	pack, objs := assemblePack(s.entries)
-	s.pack, s.sum = pack, packSum(pack)
+	offs = append(offs, buf.Len())
+	binary.BigEndian.PutUint32(buf.Bytes()[8:12], uint32(len(kept)))
+	sum := sha1.Sum(buf.Bytes())
+	buf.Write(sum[:])
+	pack := buf.Bytes()
+	s.entries = make([]packEntry, len(kept))
+	objs := make([]packObj, len(kept))
+	for i, o := range kept {
+		data := pack[offs[i]:offs[i+1]:offs[i+1]]
+		s.entries[i] = packEntry{hash: o.Hash(), data: data}
+		objs[i] = packObj{off: int64(offs[i]), hash: o.Hash(), crc: crc32.ChecksumIEEE(data)}
+	}
+	s.pack, s.sum = pack, plumbing.Hash(sum)
 	slices.SortFunc(objs, byHash)
 	var idx bytes.Buffer
 	if err := writeIdx(&idx, objs, s.sum); err != nil {
@@ -121,6 +149,9 @@ func (s *Staged) Finish() error {
 	}
 	if err != nil {
 		_ = os.Remove(s.u.lock)
+	}
+	if err != ErrStaleStage {
+		s.r.noteRef(s.name, s.h, err)
 	}
 	return err
 }

@@ -191,6 +191,9 @@ func (r *Repo) putTree(base plumbing.Hash, entries []object.TreeEntry) (plumbing
 	}
 	r.cacheTree(h, t)
 	r.noteVersion(h, base)
+	if !base.IsZero() && base != h {
+		r.trees.demote(base)
+	}
 	if r.isRecording() {
 		r.record(h, base, r.treeDelta(base, data))
 	}

@@ -48,6 +48,25 @@ func (c *treeCache) put(h plumbing.Hash, t *object.Tree) {
 	c.young[h] = t
 }
 
+// demote moves tree h, which a newer version replaced, to the old
+// generation, dropped at the next turn unless read again: the young one
+// keeps the versions the branch names, which the id checks and the next
+// commits read, instead of filling with the ones each commit replaced
+// (half of what a create load put in it). A push reads the replaced
+// versions soon after (the thin pack's bases), before the next turn.
+func (c *treeCache) demote(h plumbing.Hash) {
+	t, ok := c.young[h]
+	if !ok {
+		return
+	}
+	delete(c.young, h)
+	c.entries -= len(t.Entries) + 1
+	if c.old == nil {
+		c.old = make(map[plumbing.Hash]*object.Tree)
+	}
+	c.old[h] = t
+}
+
 // trim keeps tree root and the trees it names, when kept, and drops the
 // rest: the levels every id check starts from, without the leaves.
 func (c *treeCache) trim(root plumbing.Hash) {

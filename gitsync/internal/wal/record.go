@@ -42,6 +42,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // is incomplete or corrupt.
 var ErrTorn = errors.New("wal: torn or corrupt record")
 
+// Size is the length of rec's encoding.
+func Size(rec Record) int { return headerSize + 2 + len(rec.ID) + len(rec.Doc) }
+
 // Append appends rec's encoding to b.
 func Append(b []byte, rec Record) []byte {
 	n := 2 + len(rec.ID) + len(rec.Doc)
