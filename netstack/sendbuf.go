@@ -26,13 +26,16 @@ import (
 // everything it sent was acknowledged; a closed connection still holding
 // more after closeHold is reset. So at most budget bytes of raised buffers
 // exist at any time, and N connections hold at most N * sendBuffer +
-// budget. gVisor's own growth of send buffers with the congestion window
-// is off for the same reason (it would let a connection that stalls after
-// a fast start hold up to 4 MiB).
+// budget (256 KiB each and 64 MiB). gVisor's own growth of send buffers
+// with the congestion window (to twice cwnd times the MSS, up to 4 MiB)
+// is off for the same reason: it let every connection that stalls after
+// a fast start hold up to 4 MiB, with no bound on the total. The raised
+// size is that 4 MiB: 1 MiB measured more CPU per MB on the 10 MB
+// download than gVisor's growth did (BENCHMARKS.md, issue 16).
 const (
-	raisedSendBuffer = 1 << 20
+	raisedSendBuffer = 4 << 20
 	raiseAfter       = 2 * sendBuffer
-	sendBudgetBytes  = 32 << 20
+	sendBudgetBytes  = 64 << 20
 	stallAfter       = 2 * time.Second
 	closeHold        = time.Minute
 )
