@@ -21,8 +21,9 @@ import (
 // connection whose writer gets nothing more into the buffer for
 // stallAfter (the peer stopped reading, or the writer has nothing more to
 // say) is lowered to sendBuffer again. Its share of the budget goes back
-// once the buffer holds no more than sendBuffer (its writer got something
-// in since the lowering, or there is room), or, once closed, when
+// once the buffer holds no more than sendBuffer (there is room, or its
+// writer got more than raisedSendBuffer in since the lowering), or, once
+// closed, when
 // everything it sent was acknowledged; a closed connection still holding
 // more after closeHold is reset. So at most budget bytes of raised buffers
 // exist at any time, and N connections hold at most N * sendBuffer +
@@ -160,8 +161,9 @@ func (s *sendBuf) check(now time.Time) bool {
 	s.lastW = w
 	if s.raised && (!progress || s.closed) {
 		s.raised = false
-		s.mark = w
 		s.ep.setSendBuffer(sendBuffer)
+		s.mark = s.written.Load()
+		w = s.mark
 	}
 	if s.raised {
 		return true
@@ -170,9 +172,13 @@ func (s *sendBuf) check(now time.Time) bool {
 	case s.closed && s.ep.finished():
 	case s.closed && now.Sub(s.closedAt) >= closeHold:
 		s.ep.abort()
-	case !s.closed && (w > s.mark || s.ep.hasRoom()):
-		// Since the lowering the writer got bytes in, so the buffer
-		// held less than sendBuffer then and no more since.
+	case !s.closed && (w-s.mark > raisedSendBuffer || s.ep.hasRoom()):
+		// gVisor checks the room against the buffer's size as it
+		// appends, so once the buffer held less than sendBuffer after
+		// the lowering it never holds more. The writer getting more
+		// than raisedSendBuffer in since then shows the same: one
+		// write in flight at the lowering appends that much at most
+		// under the old size, and the rest went in under the new.
 	default:
 		return true
 	}

@@ -88,8 +88,10 @@ func TestSendBufStall(t *testing.T) {
 	}
 }
 
-// TestSendBufWriterGotIn: after the lowering, a write that gets in
-// shows that the buffer held less than sendBuffer.
+// TestSendBufWriterGotIn: after the lowering, more than
+// raisedSendBuffer written shows that the buffer held less than
+// sendBuffer (a write in flight at the lowering may append that much
+// under the old size).
 func TestSendBufWriterGotIn(t *testing.T) {
 	b := newSendBudget(share)
 	s, _ := newFake(b)
@@ -97,6 +99,10 @@ func TestSendBufWriterGotIn(t *testing.T) {
 	s.wrote(raiseAfter)
 	s.full()
 	s.check(now) // lowered
+	s.wrote(raisedSendBuffer)
+	if !s.check(now) || b.left() != 0 {
+		t.Fatal("share returned after what one write in flight could append")
+	}
 	s.wrote(1)
 	if s.check(now) || b.left() != share {
 		t.Fatal("share kept after the writer got in under the small buffer")
