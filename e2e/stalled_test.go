@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +21,10 @@ import (
 // TestStalledReadersTAP is TestStalledReaders in TAP mode: 300 clients in
 // the bridge namespace ask pasteur, on its own stack, for a 1 MiB paste
 // of '<' and never read. Figures in the log: memory above idle, and the
-// time curl takes for /healthz meanwhile.
+// time curl takes for /healthz meanwhile. In "json, 1 MiB taken" the
+// clients' receive buffers take in about a MiB of the 6 MiB answer
+// before they stall, enough for the stack to raise their send buffers
+// while its budget lasts (netstack/sendbuf.go).
 func TestStalledReadersTAP(t *testing.T) {
 	require(t, true, "git", "curl")
 	bin := buildPasteur(t)
@@ -39,17 +43,21 @@ func TestStalledReadersTAP(t *testing.T) {
 		t.Fatalf("paste: %v %s", err, out)
 	}
 	id := strings.TrimPrefix(strings.TrimSpace(out), base+"/")
-	for _, v := range []struct{ name, path, accept string }{
-		{"raw", "/" + id + "?raw=true", "*/*"},
-		{"json", "/" + id, "application/json"},
-		{"page", "/" + id, "text/html"},
+	for _, v := range []struct {
+		name, path, accept string
+		rcvbuf             int
+	}{
+		{"raw", "/" + id + "?raw=true", "*/*", 4096},
+		{"json", "/" + id, "application/json", 4096},
+		{"page", "/" + id, "text/html", 4096},
+		{"json, 1 MiB taken", "/" + id, "application/json", 1 << 20},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			bed.Run(bed.Bridge, "curl", "-s", "-o", "/dev/null", "-m", "30", "-H", "Accept: "+v.accept, base+v.path)
 			time.Sleep(burstReturn)
 			idle := rss(t, p.cmd.Process.Pid)
 			helper := bed.Command(bed.Bridge, os.Args[0], "-test.run=^TestHelperStalledClients$", "-test.count=1")
-			helper.Env = append(os.Environ(), "PASTEUR_STALL="+base+v.path+"|"+v.accept+"|300")
+			helper.Env = append(os.Environ(), fmt.Sprintf("PASTEUR_STALL=%s%s|%s|300|%d", base, v.path, v.accept, v.rcvbuf))
 			stdin, _ := helper.StdinPipe()
 			stdout, _ := helper.StdoutPipe()
 			helper.Stderr = os.Stderr
@@ -96,8 +104,9 @@ func TestStalledReadersTAP(t *testing.T) {
 	}
 }
 
-// TestHelperStalledClients is not a test: with PASTEUR_STALL=URL|ACCEPT|N
-// (TestStalledReadersTAP runs it in a namespace) it opens N connections
+// TestHelperStalledClients is not a test: with
+// PASTEUR_STALL=URL|ACCEPT|N|RCVBUF (TestStalledReadersTAP runs it in a
+// namespace) it opens N connections with receive buffers of RCVBUF bytes
 // that ask for URL and never read, prints "ready N", and holds them until
 // its standard input closes, a minute at most.
 func TestHelperStalledClients(t *testing.T) {
@@ -107,10 +116,11 @@ func TestHelperStalledClients(t *testing.T) {
 	}
 	f := strings.Split(spec, "|")
 	u, err := url.Parse(f[0])
-	if err != nil || len(f) != 3 {
+	if err != nil || len(f) != 4 {
 		t.Fatalf("PASTEUR_STALL %q", spec)
 	}
 	n, _ := strconv.Atoi(f[2])
+	rcvbuf, _ := strconv.Atoi(f[3])
 	var conns []net.Conn
 	defer func() { closeAll(conns) }()
 	for range min(n, 1000) {
@@ -118,7 +128,7 @@ func TestHelperStalledClients(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.(*net.TCPConn).SetReadBuffer(4096)
+		setReadBuffer(t, c.(*net.TCPConn), rcvbuf)
 		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\n\r\n", u.RequestURI(), u.Host, f[1])
 		conns = append(conns, c)
 	}
@@ -128,5 +138,20 @@ func TestHelperStalledClients(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(time.Minute):
+	}
+}
+
+// setReadBuffer sets c's receive buffer to n bytes, past the system's
+// limit (net.core.rmem_max) as root does with SO_RCVBUFFORCE.
+func setReadBuffer(t *testing.T, c *net.TCPConn, n int) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, n)
+	}); err != nil || serr != nil {
+		t.Fatalf("receive buffer of %d: %v %v", n, err, serr)
 	}
 }

@@ -29,6 +29,7 @@ type conn struct {
 	entry         waiter.Entry
 	local, remote net.Addr
 	moderate      bool // the stack moderates receive buffers: report what is read
+	sb            sendBuf
 
 	readMu   sync.Mutex
 	rwait    atomic.Bool   // a reader is about to sleep on readable
@@ -45,7 +46,10 @@ type conn struct {
 }
 
 // newConn makes a conn of ep, whose events wq carries.
-func newConn(ep tcpip.Endpoint, wq *waiter.Queue, moderate bool) *conn {
+// Its send buffer starts at sendBuffer and grows within budget (see
+// sendBuf).
+func newConn(ep tcpip.Endpoint, wq *waiter.Queue, moderate bool, budget *sendBudget) *conn {
+	fixSendBuffer(ep)
 	c := &conn{
 		ep:       ep,
 		wq:       wq,
@@ -53,6 +57,7 @@ func newConn(ep tcpip.Endpoint, wq *waiter.Queue, moderate bool) *conn {
 		readable: make(chan struct{}, 1),
 		writable: make(chan struct{}, 1),
 	}
+	c.sb = sendBuf{ep: tcpSend{ep}, budget: budget, tick: stallAfter}
 	c.rd.wake = c.readable
 	c.wd.wake = c.writable
 	c.entry.Init(c, waiter.ReadableEvents|waiter.WritableEvents|waiter.EventHUp|waiter.EventErr)
@@ -154,15 +159,17 @@ func (c *conn) Write(b []byte) (int, error) {
 	for {
 		m, err, again := c.tryWrite(b[n:])
 		n += m
+		c.sb.wrote(m)
 		if !again {
 			return n, err
 		}
-		if m > 0 {
+		if m > 0 || c.sb.full() {
 			continue
 		}
 		c.wwait.Store(true)
 		m, err, again = c.tryWrite(b[n:])
 		n += m
+		c.sb.wrote(m)
 		if again && m == 0 {
 			<-c.writable
 		}
@@ -203,6 +210,7 @@ func (c *conn) Close() error {
 	c.closeOnce.Do(func() {
 		first = true
 		c.closed.Store(true)
+		c.sb.close(time.Now())
 		c.wq.EventUnregister(&c.entry)
 		c.rd.stop()
 		c.wd.stop()
@@ -228,6 +236,7 @@ func (c *conn) CloseRead() error {
 // CloseWrite shuts down the writing side (sends a FIN), as net.TCPConn's
 // does.
 func (c *conn) CloseWrite() error {
+	c.sb.close(time.Now())
 	if err := c.ep.Shutdown(tcpip.ShutdownWrite); err != nil {
 		return c.opError("close", errors.New(err.String()))
 	}

@@ -155,7 +155,7 @@ func (s *Stack) dialOneTCP(ctx context.Context, ip netip.Addr, port uint16) (net
 	if terr != nil {
 		return nil, errors.New(terr.String())
 	}
-	c := newConn(ep, &wq, s.moderate)
+	c := newConn(ep, &wq, s.moderate, s.sendBudget)
 	c.wwait.Store(true) // the connection's completion wakes a writer
 	terr = ep.Connect(remote)
 	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
@@ -211,7 +211,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		case nil:
 			// Another Accept may wait for a connection behind this one.
 			wake(l.ready)
-			c := newConn(ep, wq, l.stack.moderate)
+			c := newConn(ep, wq, l.stack.moderate, l.stack.sendBudget)
 			c.nameAddrs()
 			return c, nil
 		case *tcpip.ErrWouldBlock:

@@ -137,7 +137,8 @@ type Stack struct {
 
 	dyn dynamic // what DHCP and router advertisements configured
 
-	moderate bool // receive buffers are moderated: connections report what they read
+	moderate   bool        // receive buffers are moderated: connections report what they read
+	sendBudget *sendBudget // room for raised send buffers, shared by the connections
 
 	wg        sync.WaitGroup // the link loops and the DHCP client
 	lastErr   atomic.Pointer[string]
@@ -173,7 +174,8 @@ func New(link Link, cfg Config) (*Stack, error) {
 		link: link,
 		log:  cfg.Logger.With("mac", cfg.MAC.String()),
 
-		moderate: moderateReceiveBuffers,
+		moderate:   moderateReceiveBuffers,
+		sendBudget: newSendBudget(sendBudgetBytes),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dyn.changed = make(chan struct{})
@@ -281,11 +283,12 @@ func (s *Stack) configure(link stack.LinkEndpoint) error {
 // benchmark, half the throughput); reno, gVisor's default (cubic measured
 // no better); gVisor's default receive buffers, 1 MiB growing to 4 MiB
 // with receive-buffer moderation (4 MiB from the start measured no faster
-// and cost memory). Send buffers start at sendBuffer and gVisor grows
-// them with the congestion window (twice cwnd times the MSS, up to 4 MiB),
-// so a client that never reads holds sendBuffer: 1 MiB each let 300 such
-// clients hold 300 MiB. (1 MiB from the start measured faster on the
-// 10 MB download, BENCHMARKS.md issue 16; not taken, for that memory.)
+// and cost memory). Send buffers start at sendBuffer; gVisor's growth of
+// them with the congestion window is turned off per connection and
+// sendbuf.go raises those that drain theirs to raisedSendBuffer within a
+// budget, so that a client that never reads holds sendBuffer (1 MiB each
+// let 300 such clients hold 300 MiB, BENCHMARKS.md issue 13) while
+// downloads get the larger buffer (BENCHMARKS.md issue 16).
 func setTCPOptions(s *stack.Stack) error {
 	sack := tcpip.TCPSACKEnabled(true)
 	recovery := tcpip.TCPRecovery(0)
@@ -310,9 +313,10 @@ const moderateReceiveBuffers = true
 // errClosed is returned by the methods of a closed Stack.
 var errClosed = fmt.Errorf("netstack: %w", net.ErrClosed)
 
-// sendBuffer is the TCP send buffer of a connection: room for the
-// bandwidth-delay product of a fast LAN link, and what a client that
-// stops reading costs at most.
+// sendBuffer is the TCP send buffer a connection starts with: room for
+// the bandwidth-delay product of a fast LAN link, and what a client that
+// stops reading costs at most outside the budget of raised buffers
+// (sendbuf.go).
 const sendBuffer = 256 << 10
 
 // Close shuts the Stack down: open connections and listeners are aborted,
