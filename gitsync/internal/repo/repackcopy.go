@@ -38,6 +38,11 @@ func (rp *Repacking) write() error {
 	if err := rp.dedup(); err != nil {
 		return err
 	}
+	if rp.trees != nil {
+		if err := rp.trees.plan(rp, rp.srcs[0]); err != nil {
+			return err
+		}
+	}
 	pack, err := rp.temp("tmp_pack_repack_")
 	if err != nil {
 		return err
@@ -235,7 +240,22 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 				return fmt.Errorf("object at %d: malformed header", off)
 			}
 			copied := int64(0)
-			if head[0]>>4&7 == byte(plumbing.OFSDeltaObject) {
+			typ := plumbing.ObjectType(head[0] >> 4 & 7) // head goes with the Discard below
+			if rp.trees != nil && typ == plumbing.TreeObject {
+				k, err := rp.trees.deltify(rp, out, s, off, n, h)
+				if err != nil {
+					return err
+				}
+				if k > 0 { // written as a delta
+					copied = n
+					if _, err := in.Discard(int(n)); err != nil {
+						return err
+					}
+					shrunk += n - k
+					moves = append(moves, moved{old: off, end: end, shrunk: shrunk, drop: -1})
+				}
+			}
+			if typ == plumbing.OFSDeltaObject {
 				if dist > off-12 {
 					return fmt.Errorf("delta at %d: its base is before the pack", off)
 				}
@@ -255,8 +275,10 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 						return err
 					}
 					copied = int64(hl)
-					shrunk += int64(ol - len(nofs))
-					moves = append(moves, moved{old: off, end: end, shrunk: shrunk, drop: -1})
+					if ol != len(nofs) { // what follows moves
+						shrunk += int64(ol - len(nofs))
+						moves = append(moves, moved{old: off, end: end, shrunk: shrunk, drop: -1})
+					}
 				}
 			}
 			if err := copyN(out, in, n-copied, buf); err != nil {

@@ -1,0 +1,399 @@
+package repo
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+)
+
+// Tree deltas: a rewrite of the one pack of a completed repository in
+// which the trees stored whole become deltas where a good base is found.
+// A completion's steps can only make deltas against their own objects:
+// at 1M pastes git upload-pack sent 371,794 trees whole (168 MB) that
+// the remote stores as deltas (18 MB). Copying entries as stored (the
+// repack) cannot shrink them.
+//
+// The bases: the versions of a tree at one path are each other's best
+// bases, and a pack written as the completion writes it holds mostly one
+// whole version of a path a step, the packs of the newest history first.
+// A tree is known by a sketch of its contents, the two least of its
+// entries' hashes (the first 8 bytes of each): a leaf that gains a paste,
+// or a directory one of whose subtrees changed, keeps them but for a
+// small chance. Each whole tree, in the order of the pack, becomes a
+// delta against the last whole tree written before it that shares one of
+// them (in a table of fixed size: a collision loses a base, never
+// memory), when the delta is smaller than the tree as stored; and it is
+// then the base for the next. Those bases are read whole from the old
+// pack: one inflate each, no chain. Blobs (paste bodies, mostly
+// unrelated) and commits (small) are copied as stored.
+//
+// Chains stay within git's depth (treeDeltaDepth): a first pass over the
+// headers of the pack finds how deep the deltas already made against
+// each whole tree go, and a tree becomes a delta only when its base's
+// depth, plus one, plus that, stays within it.
+//
+// Memory: the first pass holds 9 bytes for each entry that is a tree or
+// may be (whole trees, and the deltas whose base is one), then 5 bytes
+// for each whole tree that is the base of other deltas; the copy holds
+// the table (treeSlots of 24 bytes: 6 MiB), 32 bytes for each tree
+// rewritten (the repack's list of what moved) and the two trees of a
+// delta. The pack must be under 4 GiB (offsets are kept in 32 bits).
+
+const (
+	// treeDeltaDepth bounds a delta chain, as git's pack.depth does.
+	treeDeltaDepth = 50
+	// treeSlots is the size of the table of bases (a power of two).
+	treeSlots = 1 << 18
+)
+
+// treeDeltas is the state of a rewrite of one pack with tree deltas.
+type treeDeltas struct {
+	// tall and height: the whole trees that other deltas have as their
+	// base, by offset, and how deep those chains go below them.
+	tall   []uint32
+	height []uint8
+	next   int // in tall: the first not before the entry being copied
+
+	slots []treeSlot
+	zr    io.ReadCloser
+	zw    *zlib.Writer
+	raw   []byte // the entry being rewritten, as stored
+	zbuf  bytes.Buffer
+	ent   []byte
+}
+
+// treeSlot is a whole tree of the pack, as a base: where it was and
+// where it went, its stored length and its depth in the new pack.
+type treeSlot struct {
+	key    uint64
+	oldOff uint32
+	n      uint32
+	newOff uint32
+	depth  uint8
+}
+
+// PlanTreeDeltas returns a rewrite of the largest pack of the repository
+// (the one a repack left) in which the trees stored whole become deltas
+// where a good base is found (nil for a repository in memory, one without
+// packs, and a pack of 4 GiB or more). As PlanRepack, it opens the pack,
+// so that Write reads it without the lock; Finish and Sync follow.
+func (r *Repo) PlanTreeDeltas() (*Repacking, error) {
+	if r.disk == nil {
+		return nil, nil
+	}
+	dir := filepath.Join(r.disk.dir, "objects", "pack")
+	if err := removeOrphans(dir); err != nil {
+		return nil, fmt.Errorf("tree deltas: %w", err)
+	}
+	names, err := packNames(r.files, r.disk.dir)
+	if err != nil {
+		return nil, fmt.Errorf("tree deltas: %w", err)
+	}
+	leave := r.keptByRepack()
+	var pick plumbing.Hash
+	var size int64 = -1
+	for _, h := range names {
+		if leave[h] {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(dir, "pack-"+h.String()+".pack"))
+		if err != nil {
+			continue // going: a repack's old pack
+		}
+		if fi.Size() > size {
+			pick, size = h, fi.Size()
+		}
+	}
+	if size < 0 || size >= math.MaxUint32 {
+		return nil, nil
+	}
+	rp := &Repacking{r: r, dir: dir, trees: &treeDeltas{}}
+	if err := rp.open(pick); err != nil {
+		rp.Discard()
+		return nil, fmt.Errorf("tree deltas: %w", err)
+	}
+	rp.Stats.Packs = 1
+	return rp, nil
+}
+
+// entryType returns the type of the pack entry whose header is b, and
+// its size; ok is false for a header that is not git's.
+func entryType(b []byte) (typ plumbing.ObjectType, size int64, ok bool) {
+	if len(b) == 0 {
+		return 0, 0, false
+	}
+	typ, size = plumbing.ObjectType(b[0]>>4&7), int64(b[0]&0x0f)
+	for i, shift := 1, 4; b[i-1]&0x80 != 0; i, shift = i+1, shift+7 {
+		if i >= len(b) || shift > 56 {
+			return 0, 0, false
+		}
+		size |= int64(b[i]&0x7f) << shift
+	}
+	return typ, size, true
+}
+
+// plan reads the headers of the pack in the order of its offsets and
+// finds, for each whole tree that other deltas have as their base, how
+// deep the chains below it go.
+func (t *treeDeltas) plan(rp *Repacking, s *repackSrc) error {
+	order, closer, err := rankOrder(s.idx, s.path)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	ranks := bufio.NewReaderSize(io.NewSectionReader(order, revHeader, 4*s.idx.n), 16<<10)
+	in := bufio.NewReaderSize(io.NewSectionReader(s.pack, 0, s.size), repackBuffer)
+	// offs: the entries that are trees or may be, in offset order; base:
+	// the index in offs of each one's base, -1 for a whole tree, -2 for
+	// a delta whose base is not a tree.
+	// Sized for every object: the pages no tree reaches are not touched.
+	offs := make([]uint32, 0, s.idx.n)
+	base := make([]int32, 0, s.idx.n)
+	type pending struct {
+		k   int
+		off int64
+	}
+	var refs []pending // REF_DELTAs, their base found at the end
+	cur := int64(0)
+	var b4 [4]byte
+	for j := int64(0); j < s.idx.n; j++ {
+		if j%4096 == 0 && rp.ctx.Err() != nil {
+			return rp.ctx.Err()
+		}
+		if _, err := io.ReadFull(ranks, b4[:]); err != nil {
+			return err
+		}
+		i := int64(binary.BigEndian.Uint32(b4[:]))
+		if i >= s.idx.n {
+			return errBadIndex
+		}
+		off, err := s.idx.offsetAt(i)
+		if err != nil {
+			return err
+		}
+		if off < cur || off >= s.size {
+			return fmt.Errorf("object at %d: %w", off, errBadIndex)
+		}
+		if _, err := in.Discard(int(off - cur)); err != nil {
+			return err
+		}
+		cur = off
+		head, err := in.Peek(int(min(s.size-off, 32)))
+		if err != nil {
+			return err
+		}
+		h, dist, _, _, ok := entryHead(head)
+		if !ok {
+			return fmt.Errorf("object at %d: malformed header", off)
+		}
+		switch plumbing.ObjectType(head[0] >> 4 & 7) {
+		case plumbing.TreeObject:
+			offs, base = append(offs, uint32(off)), append(base, -1)
+		case plumbing.OFSDeltaObject:
+			if k, found := slices.BinarySearch(offs, uint32(off-dist)); found {
+				offs, base = append(offs, uint32(off)), append(base, int32(k))
+			}
+		case plumbing.REFDeltaObject:
+			if h+20 > len(head) {
+				return fmt.Errorf("object at %d: malformed header", off)
+			}
+			pos, found, err := s.idx.find(plumbing.Hash(head[h : h+20]))
+			if err != nil {
+				return err
+			}
+			if !found {
+				return fmt.Errorf("delta at %d: %w", off, ErrMissingBase)
+			}
+			boff, err := s.idx.offsetAt(pos)
+			if err != nil {
+				return err
+			}
+			refs = append(refs, pending{len(offs), boff})
+			offs, base = append(offs, uint32(off)), append(base, -2)
+		}
+	}
+	for _, p := range refs {
+		if k, found := slices.BinarySearch(offs, uint32(p.off)); found && k != p.k {
+			base[p.k] = int32(k)
+		}
+	}
+	height := make([]uint8, len(offs))
+	for k := range base {
+		x, d := k, 0
+		for base[x] >= 0 {
+			x = int(base[x])
+			if d++; d > maxDeltaDepth {
+				return fmt.Errorf("object at %d: delta chain longer than %d", offs[k], maxDeltaDepth)
+			}
+		}
+		if base[x] == -1 && d > int(height[x]) {
+			height[x] = uint8(min(d, math.MaxUint8))
+		}
+	}
+	for k, h := range height {
+		if h > 0 {
+			t.tall = append(t.tall, offs[k])
+			t.height = append(t.height, h)
+		}
+	}
+	return nil
+}
+
+// below returns how deep the deltas against the whole tree at off go;
+// the offsets asked for increase.
+func (t *treeDeltas) below(off int64) int {
+	for t.next < len(t.tall) && int64(t.tall[t.next]) < off {
+		t.next++
+	}
+	if t.next < len(t.tall) && int64(t.tall[t.next]) == off {
+		return int(t.height[t.next])
+	}
+	return 0
+}
+
+// treeKeys returns the sketch of a tree's contents: the first 8 bytes of
+// the two least hashes of its entries (one for a tree of one entry), and
+// whether it parsed as a tree.
+func treeKeys(tree []byte) (keys [2]uint64, n int, ok bool) {
+	keys = [2]uint64{math.MaxUint64, math.MaxUint64}
+	for len(tree) > 0 {
+		nul := bytes.IndexByte(tree, 0)
+		if nul < 0 || len(tree) < nul+1+20 {
+			return keys, 0, false
+		}
+		k := binary.BigEndian.Uint64(tree[nul+1:])
+		tree = tree[nul+1+20:]
+		n++
+		switch {
+		case k < keys[0]:
+			keys[1], keys[0] = keys[0], k
+		case k < keys[1] && k != keys[0]:
+			keys[1] = k
+		}
+	}
+	return keys, min(n, 2), n > 0
+}
+
+// deltify writes the whole tree at off in s, of n bytes stored and a
+// header of h bytes, to out as a delta when a base is found and the
+// delta is smaller; it returns what it wrote (0: nothing, the entry is
+// to be copied). Either way the tree is a base for the next.
+func (t *treeDeltas) deltify(rp *Repacking, out *packWriter, s *repackSrc, off, n int64, h int) (int64, error) {
+	newOff := out.off
+	if t.slots == nil {
+		t.slots = make([]treeSlot, treeSlots)
+	}
+	tree, err := t.read(s, off, n)
+	if err != nil {
+		return 0, err
+	}
+	keys, nk, ok := treeKeys(tree)
+	if !ok {
+		return 0, nil // copied as it is: not ours to judge
+	}
+	var wrote int64
+	depth := 0
+	below := t.below(off)
+	for _, key := range keys[:nk] {
+		sl := &t.slots[key&(treeSlots-1)]
+		if sl.n == 0 || sl.key != key || int(sl.depth)+1+below > treeDeltaDepth {
+			continue
+		}
+		base, err := t.read(s, int64(sl.oldOff), int64(sl.n))
+		if err != nil {
+			return 0, err
+		}
+		delta := packfile.DiffDelta(base, tree)
+		ent, err := t.entry(delta, newOff-int64(sl.newOff))
+		if err != nil {
+			return 0, err
+		}
+		if int64(len(ent)) < n {
+			if _, err := out.Write(ent); err != nil {
+				return 0, err
+			}
+			wrote, depth = int64(len(ent)), int(sl.depth)+1
+			rp.Stats.TreeDeltas++
+			rp.Stats.TreeBytes += n - wrote
+		}
+		break
+	}
+	for _, key := range keys[:nk] {
+		t.slots[key&(treeSlots-1)] = treeSlot{key: key, oldOff: uint32(off), n: uint32(n), newOff: uint32(newOff), depth: uint8(depth)}
+	}
+	return wrote, nil
+}
+
+// read returns the whole tree stored at off in s (n bytes), inflated.
+func (t *treeDeltas) read(s *repackSrc, off, n int64) ([]byte, error) {
+	t.raw = slices.Grow(t.raw[:0], int(n))[:n]
+	if _, err := s.pack.ReadAt(t.raw, off); err != nil {
+		return nil, err
+	}
+	typ, size, ok := entryType(t.raw)
+	if !ok || typ != plumbing.TreeObject || size > maxPackObject {
+		return nil, fmt.Errorf("tree at %d: %w", off, errBadEntry)
+	}
+	h := 1
+	for t.raw[h-1]&0x80 != 0 {
+		h++
+	}
+	rd := bytes.NewReader(t.raw[h:])
+	var err error
+	if t.zr == nil {
+		t.zr, err = zlib.NewReader(rd)
+	} else {
+		err = t.zr.(zlib.Resetter).Reset(rd, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tree at %d: %w", off, err)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, 1<<20)+bytes.MinRead))
+	if _, err := io.CopyN(buf, t.zr, size); err != nil {
+		return nil, fmt.Errorf("tree at %d: %w", off, err)
+	}
+	var one [1]byte
+	if k, err := t.zr.Read(one[:]); k != 0 || !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("tree at %d: more than %d bytes (%v)", off, size, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// entry returns the pack entry of an OFS_DELTA dist bytes after its base.
+func (t *treeDeltas) entry(delta []byte, dist int64) ([]byte, error) {
+	t.zbuf.Reset()
+	if t.zw == nil {
+		t.zw = zlib.NewWriter(&t.zbuf)
+	} else {
+		t.zw.Reset(&t.zbuf)
+	}
+	if _, err := t.zw.Write(delta); err != nil {
+		return nil, err
+	}
+	if err := t.zw.Close(); err != nil {
+		return nil, err
+	}
+	e := t.ent[:0]
+	size := uint64(len(delta))
+	c := byte(plumbing.OFSDeltaObject)<<4 | byte(size&0x0f)
+	for size >>= 4; size > 0; size >>= 7 {
+		e = append(e, c|0x80)
+		c = byte(size & 0x7f)
+	}
+	e = append(e, c)
+	e = appendOfsDelta(e, dist)
+	e = append(e, t.zbuf.Bytes()...)
+	t.ent = e
+	return e, nil
+}
