@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -42,6 +43,9 @@ func (rp *Repacking) write() error {
 		if err := rp.trees.plan(rp, rp.srcs[0]); err != nil {
 			return err
 		}
+		// The plan's lists (9 bytes a tree) are gone: not held while
+		// the copy's table and list of what moved grow.
+		runtime.GC()
 	}
 	pack, err := rp.temp("tmp_pack_repack_")
 	if err != nil {
@@ -106,6 +110,27 @@ type moved struct {
 	shrunk   int64
 	drop     int64
 }
+
+// movedList is a list of moved in chunks: a rewrite of trees resizes
+// hundreds of thousands of entries, and a slice would be copied, and
+// held twice, as it doubles.
+type movedList struct {
+	chunks [][]moved
+	n      int
+}
+
+const movedChunk = 4096
+
+func (l *movedList) add(m moved) {
+	if l.n%movedChunk == 0 {
+		l.chunks = append(l.chunks, make([]moved, 0, movedChunk))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, m)
+	l.n++
+}
+
+func (l *movedList) at(k int) *moved { return &l.chunks[k/movedChunk][k%movedChunk] }
 
 // packWriter writes the new pack, hashing it, and the CRC-32 of each
 // entry.
@@ -174,7 +199,7 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 	if _, err := in.Discard(12); err != nil {
 		return err
 	}
-	var moves []moved
+	var moves movedList
 	var shrunk int64
 	cur := int64(12)
 	var b4 [4]byte
@@ -218,7 +243,7 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 				return err
 			}
 			shrunk += off - cur
-			moves = append(moves, moved{old: cur, end: off, shrunk: shrunk, drop: -2})
+			moves.add(moved{old: cur, end: off, shrunk: shrunk, drop: -2})
 			cur = off
 		}
 		n := end - off
@@ -227,7 +252,7 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 				return err
 			}
 			shrunk += n
-			moves = append(moves, moved{old: off, end: end, shrunk: shrunk, drop: i})
+			moves.add(moved{old: off, end: end, shrunk: shrunk, drop: i})
 		} else {
 			newOff := out.off
 			out.crc = 0
@@ -252,14 +277,14 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 						return err
 					}
 					shrunk += n - k
-					moves = append(moves, moved{old: off, end: end, shrunk: shrunk, drop: -1})
+					moves.add(moved{old: off, end: end, shrunk: shrunk, drop: -1})
 				}
 			}
 			if typ == plumbing.OFSDeltaObject {
 				if dist > off-12 {
 					return fmt.Errorf("delta at %d: its base is before the pack", off)
 				}
-				baseNew, err := rp.newOffset(p, moves, off-dist)
+				baseNew, err := rp.newOffset(p, &moves, off-dist)
 				if err != nil {
 					return fmt.Errorf("delta at %d: %w", off, err)
 				}
@@ -277,7 +302,7 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 					copied = int64(hl)
 					if ol != len(nofs) { // what follows moves
 						shrunk += int64(ol - len(nofs))
-						moves = append(moves, moved{old: off, end: end, shrunk: shrunk, drop: -1})
+						moves.add(moved{old: off, end: end, shrunk: shrunk, drop: -1})
 					}
 				}
 			}
@@ -352,17 +377,17 @@ func entryHead(b []byte) (h int, dist int64, hl, ol int, ok bool) {
 // newOffset returns where the object at old in pack p goes in the new
 // pack: it comes before the object being copied. moves is what moved so
 // far in p.
-func (rp *Repacking) newOffset(p int, moves []moved, old int64) (int64, error) {
+func (rp *Repacking) newOffset(p int, moves *movedList, old int64) (int64, error) {
 	s := rp.srcs[p]
 	if old < 12 {
 		return 0, errBadIndex
 	}
-	k := sort.Search(len(moves), func(k int) bool { return moves[k].old >= old })
-	if k > 0 && moves[k-1].drop != -1 && old < moves[k-1].end {
+	k := sort.Search(moves.n, func(k int) bool { return moves.at(k).old >= old })
+	if k > 0 && moves.at(k-1).drop != -1 && old < moves.at(k-1).end {
 		return 0, errBadIndex // inside what was dropped or skipped
 	}
-	if k < len(moves) && moves[k].old == old {
-		switch m := moves[k]; {
+	if k < moves.n && moves.at(k).old == old {
+		switch m := moves.at(k); {
 		case m.drop == -2:
 			return 0, errBadIndex
 		case m.drop >= 0:
@@ -376,7 +401,7 @@ func (rp *Repacking) newOffset(p int, moves []moved, old int64) (int64, error) {
 	}
 	var shrunk int64
 	if k > 0 {
-		shrunk = moves[k-1].shrunk
+		shrunk = moves.at(k - 1).shrunk
 	}
 	return s.base + old - 12 - shrunk, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"os"
@@ -55,6 +56,8 @@ const (
 	treeDeltaDepth = 50
 	// treeSlots is the size of the table of bases (a power of two).
 	treeSlots = 1 << 18
+	// treeTries bounds the bases tried for one tree.
+	treeTries = 3
 )
 
 // treeDeltas is the state of a rewrite of one pack with tree deltas.
@@ -71,6 +74,12 @@ type treeDeltas struct {
 	raw   []byte // the entry being rewritten, as stored
 	zbuf  bytes.Buffer
 	ent   []byte
+
+	dbg                            [6]int64 // no slot, too deep, not smaller, done, whole trees, tall
+	nsDir, nsLeaf, nsDirB, nsLeafB int64
+	dB                             [3]int64
+	best                           []byte
+	ents                           map[int]int
 }
 
 // treeSlot is a whole tree of the pack, as a base: where it was and
@@ -262,27 +271,62 @@ func (t *treeDeltas) below(off int64) int {
 	return 0
 }
 
-// treeKeys returns the sketch of a tree's contents: the first 8 bytes of
-// the two least hashes of its entries (one for a tree of one entry), and
-// whether it parsed as a tree.
-func treeKeys(tree []byte) (keys [2]uint64, n int, ok bool) {
-	keys = [2]uint64{math.MaxUint64, math.MaxUint64}
+// treeSketch is how many of the least hashes of a tree's entries
+// treeKeys takes.
+const treeSketch = 3
+
+// treeKeys returns the keys a tree is known by, the most telling first:
+// the first 8 bytes of the treeSketch least hashes of its entries; then,
+// for a tree of pastes (a leaf, whose names start with its path), the
+// first 3 and 2 bytes of its first name; for a tree of trees, its names
+// (the directories of one level have the same: a base of last resort).
+// ok is false for bytes that are not a tree.
+func treeKeys(tree []byte) (keys []uint64, ok bool) {
+	var least [treeSketch]uint64
+	n := 0
+	var first []byte
+	dir := bytes.HasPrefix(tree, []byte("40000 "))
+	names := fnv.New64a()
 	for len(tree) > 0 {
 		nul := bytes.IndexByte(tree, 0)
 		if nul < 0 || len(tree) < nul+1+20 {
-			return keys, 0, false
+			return nil, false
 		}
+		if first == nil {
+			first = tree[:nul]
+		}
+		names.Write(tree[:nul+1])
 		k := binary.BigEndian.Uint64(tree[nul+1:])
 		tree = tree[nul+1+20:]
+		// Insertion into the least, kept in order, without repeats.
+		at := min(n, treeSketch)
+		for at > 0 && least[at-1] > k {
+			at--
+		}
+		if at < min(n, treeSketch) && least[at] == k || at > 0 && least[at-1] == k || at == treeSketch {
+			continue
+		}
+		copy(least[at+1:], least[at:])
+		least[at] = k
 		n++
-		switch {
-		case k < keys[0]:
-			keys[1], keys[0] = keys[0], k
-		case k < keys[1] && k != keys[0]:
-			keys[1] = k
+	}
+	if first == nil {
+		return nil, false
+	}
+	keys = append(keys, least[:min(n, treeSketch)]...)
+	if dir {
+		return append(keys, names.Sum64()^1), true
+	}
+	if _, name, ok := bytes.Cut(first, []byte(" ")); ok {
+		for _, l := range []int{3, 2} {
+			if len(name) >= l {
+				h := fnv.New64a()
+				h.Write(name[:l])
+				keys = append(keys, h.Sum64()^uint64(l<<1))
+			}
 		}
 	}
-	return keys, min(n, 2), n > 0
+	return keys, true
 }
 
 // deltify writes the whole tree at off in s, of n bytes stored and a
@@ -298,18 +342,27 @@ func (t *treeDeltas) deltify(rp *Repacking, out *packWriter, s *repackSrc, off, 
 	if err != nil {
 		return 0, err
 	}
-	keys, nk, ok := treeKeys(tree)
+	keys, ok := treeKeys(tree)
 	if !ok {
 		return 0, nil // copied as it is: not ours to judge
 	}
 	var wrote int64
 	depth := 0
 	below := t.below(off)
-	for _, key := range keys[:nk] {
+	// The first base that makes a small delta, else the best of a few.
+	best, bestDepth := int64(n), 0
+	var tried [treeTries]uint32
+	tries := 0
+	for _, key := range keys {
 		sl := &t.slots[key&(treeSlots-1)]
-		if sl.n == 0 || sl.key != key || int(sl.depth)+1+below > treeDeltaDepth {
+		if sl.n == 0 || sl.key != key || slices.Contains(tried[:tries], sl.oldOff) {
 			continue
 		}
+		if int(sl.depth)+1+below > treeDeltaDepth {
+			continue
+		}
+		tried[tries] = sl.oldOff
+		tries++
 		base, err := t.read(s, int64(sl.oldOff), int64(sl.n))
 		if err != nil {
 			return 0, err
@@ -319,17 +372,23 @@ func (t *treeDeltas) deltify(rp *Repacking, out *packWriter, s *repackSrc, off, 
 		if err != nil {
 			return 0, err
 		}
-		if int64(len(ent)) < n {
-			if _, err := out.Write(ent); err != nil {
-				return 0, err
-			}
-			wrote, depth = int64(len(ent)), int(sl.depth)+1
-			rp.Stats.TreeDeltas++
-			rp.Stats.TreeBytes += n - wrote
+		if int64(len(ent)) < best {
+			best, bestDepth = int64(len(ent)), int(sl.depth)+1
+			t.best = append(t.best[:0], ent...)
 		}
-		break
+		if best <= n/4 || tries == treeTries {
+			break
+		}
 	}
-	for _, key := range keys[:nk] {
+	if best < n {
+		if _, err := out.Write(t.best); err != nil {
+			return 0, err
+		}
+		wrote, depth = best, bestDepth
+		rp.Stats.TreeDeltas++
+		rp.Stats.TreeBytes += n - wrote
+	}
+	for _, key := range keys {
 		t.slots[key&(treeSlots-1)] = treeSlot{key: key, oldOff: uint32(off), n: uint32(n), newOff: uint32(newOff), depth: uint8(depth)}
 	}
 	return wrote, nil

@@ -235,9 +235,14 @@ func FuzzTreeKeys(f *testing.F) {
 	f.Add([]byte("100644 a\x00short"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		keys, n, ok := treeKeys(b)
-		if ok && (n < 1 || n > 2 || (n == 2 && keys[0] >= keys[1])) {
-			t.Fatalf("keys %x, %d", keys, n)
+		keys, ok := treeKeys(b)
+		if ok && (len(keys) < 1 || len(keys) > treeSketch+2) {
+			t.Fatalf("keys %x", keys)
+		}
+		for i := 1; i < min(len(keys), treeSketch); i++ {
+			if keys[i-1] >= keys[i] && i < len(keys)-2 {
+				t.Fatalf("keys %x out of order", keys)
+			}
 		}
 	})
 }
