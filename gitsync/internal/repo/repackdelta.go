@@ -15,7 +15,6 @@ import (
 	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 )
 
 // Tree deltas: a rewrite of the one pack of a completed repository in
@@ -75,11 +74,9 @@ type treeDeltas struct {
 	zbuf  bytes.Buffer
 	ent   []byte
 
-	dbg                            [6]int64 // no slot, too deep, not smaller, done, whole trees, tall
-	nsDir, nsLeaf, nsDirB, nsLeafB int64
-	dB                             [3]int64
-	best                           []byte
-	ents                           map[int]int
+	best  []byte // the entry of the smallest delta so far
+	delta []byte
+	ents  map[int]int
 }
 
 // treeSlot is a whole tree of the pack, as a base: where it was and
@@ -367,7 +364,15 @@ func (t *treeDeltas) deltify(rp *Repacking, out *packWriter, s *repackSrc, off, 
 		if err != nil {
 			return 0, err
 		}
-		delta := packfile.DiffDelta(base, tree)
+		delta, ok := treeDelta(t.delta[:0], base, tree)
+		if !ok {
+			continue
+		}
+		t.delta = delta
+		// A wrong delta would lose the tree with the old pack.
+		if got, err := patch(base, delta); err != nil || !bytes.Equal(got, tree) {
+			return 0, fmt.Errorf("tree at %d: a delta that does not make it back (%v)", off, err)
+		}
 		ent, err := t.entry(delta, newOff-int64(sl.newOff))
 		if err != nil {
 			return 0, err

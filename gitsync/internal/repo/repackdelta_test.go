@@ -246,3 +246,28 @@ func FuzzTreeKeys(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTreeDelta: a tree delta makes its target from its base, whatever
+// the two trees hold (entries out of order, repeated, changed).
+func FuzzTreeDelta(f *testing.F) {
+	e := func(mode, name string, h byte) string {
+		return mode + " " + name + "\x00" + strings.Repeat(string(rune(h)), 20)
+	}
+	a, b, c := e("100644", "a", 1), e("40000", "b", 2), e("100644", "c", 3)
+	f.Add([]byte(a+b+c), []byte(a+c))
+	f.Add([]byte(a+c), []byte(a+b+c))
+	f.Add([]byte(a+b), []byte(e("100644", "a", 9)+b))
+	f.Add([]byte(c+a), []byte(a+c+a))
+	f.Add([]byte(""), []byte(a))
+	f.Add([]byte(a+"x"), []byte(a))
+	f.Fuzz(func(t *testing.T, base, tgt []byte) {
+		delta, ok := treeDelta(nil, base, tgt)
+		if !ok {
+			return
+		}
+		got, err := patch(base, delta)
+		if err != nil || !bytes.Equal(got, tgt) {
+			t.Fatalf("patched: %q, %v; want %q", got, err, tgt)
+		}
+	})
+}
