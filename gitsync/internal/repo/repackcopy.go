@@ -267,7 +267,15 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 			copied := int64(0)
 			typ := plumbing.ObjectType(head[0] >> 4 & 7) // head goes with the Discard below
 			if rp.trees != nil && typ == plumbing.TreeObject {
-				k, err := rp.trees.deltify(rp, out, s, off, n, h)
+				stored, err := in.Peek(int(n))
+				if err != nil { // larger than the buffer
+					stored = make([]byte, n)
+					_, err = s.pack.ReadAt(stored, off)
+				}
+				if err != nil {
+					return err
+				}
+				k, err := rp.trees.deltify(rp, out, s, off, stored)
 				if err != nil {
 					return err
 				}
