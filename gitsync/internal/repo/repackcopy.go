@@ -11,6 +11,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -113,24 +114,52 @@ type moved struct {
 
 // movedList is a list of moved in chunks: a rewrite of trees resizes
 // hundreds of thousands of entries, and a slice would be copied, and
-// held twice, as it doubles.
+// held twice, as it doubles. In a rewrite of one pack under 4 GiB
+// (small), where nothing is dropped and entries only shrink, each is
+// kept in 16 bytes instead of 32.
 type movedList struct {
-	chunks [][]moved
-	n      int
+	chunks  [][]moved
+	small   [][]movedSmall
+	n       int
+	compact bool
+	err     error // a moved the compact form cannot hold
+}
+
+// movedSmall is a moved of a pack under 4 GiB, drop -1 or -2.
+type movedSmall struct {
+	old, end, shrunk uint32
+	drop             int32
 }
 
 const movedChunk = 4096
 
 func (l *movedList) add(m moved) {
-	if l.n%movedChunk == 0 {
-		l.chunks = append(l.chunks, make([]moved, 0, movedChunk))
+	if l.compact {
+		if m.old > math.MaxUint32 || m.end > math.MaxUint32 || m.shrunk < 0 || m.shrunk > math.MaxUint32 || m.drop >= 0 {
+			l.err = fmt.Errorf("entry at %d: moved %+v in a rewrite of trees", m.old, m)
+		}
+		if l.n%movedChunk == 0 {
+			l.small = append(l.small, make([]movedSmall, 0, movedChunk))
+		}
+		c := &l.small[len(l.small)-1]
+		*c = append(*c, movedSmall{uint32(m.old), uint32(m.end), uint32(m.shrunk), int32(m.drop)})
+	} else {
+		if l.n%movedChunk == 0 {
+			l.chunks = append(l.chunks, make([]moved, 0, movedChunk))
+		}
+		c := &l.chunks[len(l.chunks)-1]
+		*c = append(*c, m)
 	}
-	c := &l.chunks[len(l.chunks)-1]
-	*c = append(*c, m)
 	l.n++
 }
 
-func (l *movedList) at(k int) *moved { return &l.chunks[k/movedChunk][k%movedChunk] }
+func (l *movedList) at(k int) moved {
+	if l.compact {
+		m := l.small[k/movedChunk][k%movedChunk]
+		return moved{old: int64(m.old), end: int64(m.end), shrunk: int64(m.shrunk), drop: int64(m.drop)}
+	}
+	return l.chunks[k/movedChunk][k%movedChunk]
+}
 
 // packWriter writes the new pack, hashing it, and the CRC-32 of each
 // entry.
@@ -199,7 +228,9 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 	if _, err := in.Discard(12); err != nil {
 		return err
 	}
-	var moves movedList
+	// A rewrite of trees: one pack under 4 GiB (PlanTreeDeltas), no
+	// copy dropped (dedup of one pack), entries that only shrink.
+	moves := movedList{compact: rp.trees != nil}
 	var shrunk int64
 	cur := int64(12)
 	var b4 [4]byte
@@ -328,7 +359,7 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 		cur = end
 		i, off = ni, noff
 	}
-	return nil
+	return moves.err
 }
 
 // copyN copies n bytes from in to out through buf.
