@@ -27,16 +27,21 @@ import (
 // The bases: the versions of a tree at one path are each other's best
 // bases, and a pack written as the completion writes it holds mostly one
 // whole version of a path a step, the packs of the newest history first.
-// A tree is known by a sketch of its contents, the two least of its
-// entries' hashes (the first 8 bytes of each): a leaf that gains a paste,
-// or a directory one of whose subtrees changed, keeps them but for a
-// small chance. Each whole tree, in the order of the pack, becomes a
-// delta against the last whole tree written before it that shares one of
-// them (in a table of fixed size: a collision loses a base, never
-// memory), when the delta is smaller than the tree as stored; and it is
-// then the base for the next. Those bases are read whole from the old
-// pack: one inflate each, no chain. Blobs (paste bodies, mostly
-// unrelated) and commits (small) are copied as stored.
+// Paths are not known without a walk of the history; a tree is known by
+// keys taken from its entries (treeKeys): its three least entry hashes,
+// which a leaf that gains or loses a paste, or a directory one of whose
+// subtrees changed, mostly keeps, and its path as its first name says
+// it. Each whole tree, in the order of the pack, becomes a delta against
+// the last whole tree written before it that shares a key (in a table of
+// fixed size: a collision loses a base, never memory; up to treeTries
+// of them tried), when the delta is smaller than the tree as stored; and
+// it is then the base for the next. So the newest version of each path,
+// the first in the pack, stays whole: reads at the tip get no longer
+// chains. Bases are read whole from the old pack: one inflate each, no
+// chain. The delta is made by entries (treeDelta), applied back to its
+// base before it is written, and stored, not deflated (mostly hashes).
+// Blobs (paste bodies, mostly unrelated) and commits (small) are copied
+// as stored.
 //
 // Chains stay within git's depth (treeDeltaDepth): a first pass over the
 // headers of the pack finds how deep the deltas already made against
@@ -45,10 +50,12 @@ import (
 //
 // Memory: the first pass holds 9 bytes for each entry that is a tree or
 // may be (whole trees, and the deltas whose base is one), then 5 bytes
-// for each whole tree that is the base of other deltas; the copy holds
-// the table (treeSlots of 24 bytes: 6 MiB), 32 bytes for each tree
-// rewritten (the repack's list of what moved) and the two trees of a
-// delta. The pack must be under 4 GiB (offsets are kept in 32 bits).
+// for each whole tree that is the base of other deltas, and is collected
+// before the copy; the copy holds the table (treeSlots of 24 bytes: 6
+// MiB), 16 bytes for each entry that changed size (the repack's list of
+// what moved: at 1M pastes ~400k) and the trees of a delta. The pack
+// must be under 4 GiB (offsets are kept in 32 bits). At 1M pastes the
+// rewrite peaked at 46 MiB in a process of its own (BENCHMARKS.md).
 
 const (
 	// treeDeltaDepth bounds a delta chain, as git's pack.depth does.
@@ -70,13 +77,11 @@ type treeDeltas struct {
 	slots []treeSlot
 	zr    io.ReadCloser
 	zw    *zlib.Writer
-	raw   []byte // the entry being rewritten, as stored
+	raw   []byte // a base's entry, as stored
 	zbuf  bytes.Buffer
-	ent   []byte
-
+	ent   []byte // the entry of a delta
 	best  []byte // the entry of the smallest delta so far
 	delta []byte
-	ents  map[int]int
 }
 
 // treeSlot is a whole tree of the pack, as a base: where it was and
