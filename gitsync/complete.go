@@ -112,6 +112,7 @@ func (s *Store) complete(ctx context.Context, done func()) {
 		}
 	}
 	s.repack(ctx, 1, false)
+	s.deltifyTrees(ctx)
 	s.repacking.Store(false)
 	done()
 }
@@ -121,6 +122,22 @@ func (s *Store) complete(ctx context.Context, done func()) {
 // held to pick them and to switch to the new pack, not while it is
 // written. A failure is logged: the packs stay as they were.
 func (s *Store) repack(ctx context.Context, over int, geometric bool) {
+	s.rewritePacks(ctx, "repacked the repository into one pack", func() (*repo.Repacking, error) {
+		return s.repo.PlanRepack(over, geometric)
+	})
+}
+
+// deltifyTrees rewrites the one pack a completion's repack left with the
+// trees stored whole made deltas where a base is found
+// (repo.PlanTreeDeltas): the steps could only make deltas against their
+// own objects.
+func (s *Store) deltifyTrees(ctx context.Context) {
+	s.rewritePacks(ctx, "made deltas of the trees stored whole", s.repo.PlanTreeDeltas)
+}
+
+// rewritePacks runs the repack plan returns: s.mu is held to plan it and
+// to switch to the new pack, not while it is written.
+func (s *Store) rewritePacks(ctx context.Context, done string, plan func() (*repo.Repacking, error)) {
 	if s.steps.noRepack {
 		return
 	}
@@ -129,7 +146,7 @@ func (s *Store) repack(ctx context.Context, over int, geometric bool) {
 	var rp *repo.Repacking
 	err := errClosed
 	if !s.closed {
-		rp, err = s.repo.PlanRepack(over, geometric)
+		rp, err = plan()
 	}
 	s.mu.Unlock()
 	held := time.Since(t0)
@@ -139,8 +156,10 @@ func (s *Store) repack(ctx context.Context, over int, geometric bool) {
 		}
 		return
 	}
-	s.repacking.Store(true)
-	defer s.repacking.Store(false)
+	// Restored after: from the end of the history to its last rewrite,
+	// the completion reports it throughout (finishCompletion).
+	was := s.repacking.Swap(true)
+	defer s.repacking.Store(was)
 	err = rp.Write(ctx)
 	t1 := time.Now()
 	s.mu.Lock()
@@ -164,9 +183,9 @@ func (s *Store) repack(ctx context.Context, over int, geometric bool) {
 		s.log.Warn("repacking the repository", "err", err)
 	}
 	st := rp.Stats
-	s.log.Info("repacked the repository into one pack", "packs", st.Packs, "objects", st.Objects, "copies_dropped", st.Dropped,
-		"bytes_before", st.Before, "bytes_after", st.After, "took", time.Since(t0).Round(time.Millisecond).String(),
-		"longest_hold", held.Round(time.Microsecond).String())
+	s.log.Info(done, "packs", st.Packs, "objects", st.Objects, "copies_dropped", st.Dropped,
+		"trees_made_deltas", st.TreeDeltas, "bytes_before", st.Before, "bytes_after", st.After,
+		"took", time.Since(t0).Round(time.Millisecond).String(), "longest_hold", held.Round(time.Microsecond).String())
 }
 
 // sleep waits d, and reports false if ctx ended first.

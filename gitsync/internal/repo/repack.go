@@ -60,6 +60,9 @@ type RepackStats struct {
 	Rebased int64 // deltas whose base's copy was dropped: against the one kept
 	Before  int64 // bytes of the packs repacked
 	After   int64 // bytes of the new pack
+	// PlanTreeDeltas: the trees stored whole that became deltas, and
+	// the bytes that saved.
+	TreeDeltas, TreeBytes int64
 }
 
 // Repacking is a repack between its steps.
@@ -72,6 +75,7 @@ type Repacking struct {
 	temps []*os.File
 	ctx   context.Context // Write's
 	gone  []*repackSrc    // taken out by Finish, deleted by Sync
+	trees *treeDeltas     // PlanTreeDeltas's rewrite; nil: a repack
 	Stats RepackStats
 }
 

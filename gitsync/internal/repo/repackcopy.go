@@ -11,8 +11,10 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -37,6 +39,14 @@ func (rp *Repacking) Write(ctx context.Context) error {
 func (rp *Repacking) write() error {
 	if err := rp.dedup(); err != nil {
 		return err
+	}
+	if rp.trees != nil {
+		if err := rp.trees.plan(rp, rp.srcs[0]); err != nil {
+			return err
+		}
+		// The plan's lists (9 bytes a tree) are gone: not held while
+		// the copy's table and list of what moved grow.
+		runtime.GC()
 	}
 	pack, err := rp.temp("tmp_pack_repack_")
 	if err != nil {
@@ -100,6 +110,55 @@ type moved struct {
 	old, end int64
 	shrunk   int64
 	drop     int64
+}
+
+// movedList is a list of moved in chunks: a rewrite of trees resizes
+// hundreds of thousands of entries, and a slice would be copied, and
+// held twice, as it doubles. In a rewrite of one pack under 4 GiB
+// (small), where nothing is dropped and entries only shrink, each is
+// kept in 16 bytes instead of 32.
+type movedList struct {
+	chunks  [][]moved
+	small   [][]movedSmall
+	n       int
+	compact bool
+	err     error // a moved the compact form cannot hold
+}
+
+// movedSmall is a moved of a pack under 4 GiB, drop -1 or -2.
+type movedSmall struct {
+	old, end, shrunk uint32
+	drop             int32
+}
+
+const movedChunk = 4096
+
+func (l *movedList) add(m moved) {
+	if l.compact {
+		if m.old > math.MaxUint32 || m.end > math.MaxUint32 || m.shrunk < 0 || m.shrunk > math.MaxUint32 || m.drop >= 0 {
+			l.err = fmt.Errorf("entry at %d: moved %+v in a rewrite of trees", m.old, m)
+		}
+		if l.n%movedChunk == 0 {
+			l.small = append(l.small, make([]movedSmall, 0, movedChunk))
+		}
+		c := &l.small[len(l.small)-1]
+		*c = append(*c, movedSmall{uint32(m.old), uint32(m.end), uint32(m.shrunk), int32(m.drop)})
+	} else {
+		if l.n%movedChunk == 0 {
+			l.chunks = append(l.chunks, make([]moved, 0, movedChunk))
+		}
+		c := &l.chunks[len(l.chunks)-1]
+		*c = append(*c, m)
+	}
+	l.n++
+}
+
+func (l *movedList) at(k int) moved {
+	if l.compact {
+		m := l.small[k/movedChunk][k%movedChunk]
+		return moved{old: int64(m.old), end: int64(m.end), shrunk: int64(m.shrunk), drop: int64(m.drop)}
+	}
+	return l.chunks[k/movedChunk][k%movedChunk]
 }
 
 // packWriter writes the new pack, hashing it, and the CRC-32 of each
@@ -169,7 +228,9 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 	if _, err := in.Discard(12); err != nil {
 		return err
 	}
-	var moves []moved
+	// A rewrite of trees: one pack under 4 GiB (PlanTreeDeltas), no
+	// copy dropped (dedup of one pack), entries that only shrink.
+	moves := movedList{compact: rp.trees != nil}
 	var shrunk int64
 	cur := int64(12)
 	var b4 [4]byte
@@ -213,7 +274,7 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 				return err
 			}
 			shrunk += off - cur
-			moves = append(moves, moved{old: cur, end: off, shrunk: shrunk, drop: -2})
+			moves.add(moved{old: cur, end: off, shrunk: shrunk, drop: -2})
 			cur = off
 		}
 		n := end - off
@@ -222,7 +283,7 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 				return err
 			}
 			shrunk += n
-			moves = append(moves, moved{old: off, end: end, shrunk: shrunk, drop: i})
+			moves.add(moved{old: off, end: end, shrunk: shrunk, drop: i})
 		} else {
 			newOff := out.off
 			out.crc = 0
@@ -235,11 +296,34 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 				return fmt.Errorf("object at %d: malformed header", off)
 			}
 			copied := int64(0)
-			if head[0]>>4&7 == byte(plumbing.OFSDeltaObject) {
+			typ := plumbing.ObjectType(head[0] >> 4 & 7) // head goes with the Discard below
+			if rp.trees != nil && typ == plumbing.TreeObject {
+				stored, err := in.Peek(int(n))
+				if err != nil { // larger than the buffer
+					stored = make([]byte, n)
+					_, err = s.pack.ReadAt(stored, off)
+				}
+				if err != nil {
+					return err
+				}
+				k, err := rp.trees.deltify(rp, out, s, off, stored)
+				if err != nil {
+					return err
+				}
+				if k > 0 { // written as a delta
+					copied = n
+					if _, err := in.Discard(int(n)); err != nil {
+						return err
+					}
+					shrunk += n - k
+					moves.add(moved{old: off, end: end, shrunk: shrunk, drop: -1})
+				}
+			}
+			if typ == plumbing.OFSDeltaObject {
 				if dist > off-12 {
 					return fmt.Errorf("delta at %d: its base is before the pack", off)
 				}
-				baseNew, err := rp.newOffset(p, moves, off-dist)
+				baseNew, err := rp.newOffset(p, &moves, off-dist)
 				if err != nil {
 					return fmt.Errorf("delta at %d: %w", off, err)
 				}
@@ -255,8 +339,10 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 						return err
 					}
 					copied = int64(hl)
-					shrunk += int64(ol - len(nofs))
-					moves = append(moves, moved{old: off, end: end, shrunk: shrunk, drop: -1})
+					if ol != len(nofs) { // what follows moves
+						shrunk += int64(ol - len(nofs))
+						moves.add(moved{old: off, end: end, shrunk: shrunk, drop: -1})
+					}
 				}
 			}
 			if err := copyN(out, in, n-copied, buf); err != nil {
@@ -273,7 +359,7 @@ func (rp *Repacking) copyPack(p int, out *packWriter, rank *uint32) error {
 		cur = end
 		i, off = ni, noff
 	}
-	return nil
+	return moves.err
 }
 
 // copyN copies n bytes from in to out through buf.
@@ -330,17 +416,17 @@ func entryHead(b []byte) (h int, dist int64, hl, ol int, ok bool) {
 // newOffset returns where the object at old in pack p goes in the new
 // pack: it comes before the object being copied. moves is what moved so
 // far in p.
-func (rp *Repacking) newOffset(p int, moves []moved, old int64) (int64, error) {
+func (rp *Repacking) newOffset(p int, moves *movedList, old int64) (int64, error) {
 	s := rp.srcs[p]
 	if old < 12 {
 		return 0, errBadIndex
 	}
-	k := sort.Search(len(moves), func(k int) bool { return moves[k].old >= old })
-	if k > 0 && moves[k-1].drop != -1 && old < moves[k-1].end {
+	k := sort.Search(moves.n, func(k int) bool { return moves.at(k).old >= old })
+	if k > 0 && moves.at(k-1).drop != -1 && old < moves.at(k-1).end {
 		return 0, errBadIndex // inside what was dropped or skipped
 	}
-	if k < len(moves) && moves[k].old == old {
-		switch m := moves[k]; {
+	if k < moves.n && moves.at(k).old == old {
+		switch m := moves.at(k); {
 		case m.drop == -2:
 			return 0, errBadIndex
 		case m.drop >= 0:
@@ -354,7 +440,7 @@ func (rp *Repacking) newOffset(p int, moves []moved, old int64) (int64, error) {
 	}
 	var shrunk int64
 	if k > 0 {
-		shrunk = moves[k-1].shrunk
+		shrunk = moves.at(k - 1).shrunk
 	}
 	return s.base + old - 12 - shrunk, nil
 }
