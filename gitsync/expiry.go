@@ -165,7 +165,7 @@ func (s *Store) scanExpiry(ctx context.Context) {
 	if len(trees) > 0 {
 		root = trees[0]
 	}
-	s.repo.StartIDs(root)
+	scan := s.repo.StartIDs(root)
 	s.mu.Unlock()
 	files := make([]plumbing.Hash, 0, scanBatch)
 	ids := make([]string, 0, scanBatch)
@@ -216,7 +216,7 @@ func (s *Store) scanExpiry(ctx context.Context) {
 		}
 	}
 	s.mu.Lock()
-	s.repo.EndIDs(root, err == nil)
+	s.repo.EndIDs(scan, err == nil)
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Warn("scan the pastes that expire", "err", err)

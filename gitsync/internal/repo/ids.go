@@ -10,20 +10,31 @@ import (
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
+// An IDScan is a filter of ids being made, begun by StartIDs.
+type IDScan struct{ f *idFilter }
+
 // StartIDs begins the filter of the ids in tree root (idfilter.go): every
 // tree that Entries reads from now on adds the names of its files. The
-// caller then reads every tree of root through Entries, and calls EndIDs.
-// A filter begun earlier and not ended is dropped.
-func (r *Repo) StartIDs(root plumbing.Hash) {
+// caller then reads every tree of root through Entries, and calls EndIDs
+// with the scan returned. A filter begun earlier and not ended is
+// dropped: its EndIDs installs nothing (two scans overlapping, the first
+// to end would install the second's, which lacks the names of the trees
+// the first read before the second began).
+func (r *Repo) StartIDs(root plumbing.Hash) IDScan {
 	r.idsNext = newIDFilter(root)
+	return IDScan{r.idsNext}
 }
 
-// EndIDs ends the filter StartIDs began for root: with complete (every
-// tree of root was read through Entries since), it answers the id checks
-// from now on; else it is dropped, and the filter in use, if any, stays.
-func (r *Repo) EndIDs(root plumbing.Hash, complete bool) {
-	if next := r.idsNext; next != nil && next.root == root && complete {
-		r.ids = next
+// EndIDs ends scan: with complete (every tree of its root was read
+// through Entries since StartIDs returned it), its filter answers the id
+// checks from now on; else, or when another scan began since, it is
+// dropped, and the filter in use, if any, stays.
+func (r *Repo) EndIDs(scan IDScan, complete bool) {
+	if scan.f == nil || r.idsNext != scan.f {
+		return
+	}
+	if complete {
+		r.ids = scan.f
 	}
 	r.idsNext = nil
 }

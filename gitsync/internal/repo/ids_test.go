@@ -55,7 +55,7 @@ func scanIDs(t *testing.T, r *Repo, commit plumbing.Hash) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.StartIDs(root)
+	scan := r.StartIDs(root)
 	for trees := []plumbing.Hash{root}; len(trees) > 0; {
 		es, err := r.Entries(trees[len(trees)-1])
 		if err != nil {
@@ -68,7 +68,7 @@ func scanIDs(t *testing.T, r *Repo, commit plumbing.Hash) {
 			}
 		}
 	}
-	r.EndIDs(root, true)
+	r.EndIDs(scan, true)
 	if n, _ := r.IDFilter(); n == 0 && !root.IsZero() {
 		t.Fatal("no filter after the walk")
 	}
@@ -275,4 +275,67 @@ func withoutFile(t *testing.T, r *Repo, root plumbing.Hash, path string) plumbin
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestIDFilterOverlappingScans: a scan that starts while another runs
+// (the sweeper's first scan and a completion's) takes the filter being
+// made; the first, ending, must not install the second's, which lacks
+// the names of the trees the first read before the second began.
+func TestIDFilterOverlappingScans(t *testing.T) {
+	r := open(t, "")
+	rng := rand.New(rand.NewPCG(5, 6))
+	var taken []string
+	for range 6 {
+		var group []*paste.Paste
+		for range 50 {
+			id := randomID(rng, 10)
+			taken = append(taken, id)
+			group = append(group, &paste.Paste{ID: id, Contents: []byte(id)})
+		}
+		commit(t, r, group...)
+	}
+	root, err := r.Root(mustRef(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trees []plumbing.Hash
+	for next := []plumbing.Hash{root}; len(next) > 0; {
+		h := next[len(next)-1]
+		next = next[:len(next)-1]
+		trees = append(trees, h)
+		es, err := r.Entries(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.ID == "" {
+				next = append(next, e.Hash)
+			}
+		}
+	}
+	read := func(hs []plumbing.Hash) {
+		for _, h := range hs {
+			if _, err := r.Entries(h); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	half := len(trees) / 2
+	first := r.StartIDs(root)
+	read(trees[:half])
+	second := r.StartIDs(root) // another scan begins
+	read(trees[half:])
+	r.EndIDs(first, true) // the first has read every tree
+	for _, id := range taken {
+		if _, err := placeBoth(t, r, mustRef(t, r), id); !errors.Is(err, paste.ErrExists) {
+			t.Fatalf("%s taken: %v", id, err)
+		}
+	}
+	read(trees[:half]) // the second reads the rest
+	r.EndIDs(second, true)
+	for _, id := range taken {
+		if _, err := placeBoth(t, r, mustRef(t, r), id); !errors.Is(err, paste.ErrExists) {
+			t.Fatalf("%s taken: %v", id, err)
+		}
+	}
 }

@@ -17,7 +17,12 @@ import (
 type treeCache struct {
 	young, old map[plumbing.Hash]*object.Tree
 	entries    int // in young
-	max        int
+	// demoted: the entries demote moved to old since the last turn, at
+	// most max/4. Without a bound, a repository whose trees fit in the
+	// young generation never turned, and old kept every version a
+	// commit replaced until a settle (none under a steady load).
+	demoted int
+	max     int
 }
 
 func newTreeCache(max int) *treeCache {
@@ -41,6 +46,7 @@ func (c *treeCache) get(h plumbing.Hash) (*object.Tree, bool) {
 func (c *treeCache) put(h plumbing.Hash, t *object.Tree) {
 	if c.entries >= c.max/2 {
 		c.old, c.young, c.entries = c.young, make(map[plumbing.Hash]*object.Tree, len(c.young)), 0
+		c.demoted = 0
 	}
 	if _, ok := c.young[h]; !ok {
 		c.entries += len(t.Entries) + 1
@@ -54,13 +60,19 @@ func (c *treeCache) put(h plumbing.Hash, t *object.Tree) {
 // commits read, instead of filling with the ones each commit replaced
 // (half of what a create load put in it). A push reads the replaced
 // versions soon after (the thin pack's bases), before the next turn.
+// Past max/4 entries demoted since the last turn, h is dropped at once.
 func (c *treeCache) demote(h plumbing.Hash) {
 	t, ok := c.young[h]
 	if !ok {
 		return
 	}
+	n := len(t.Entries) + 1
 	delete(c.young, h)
-	c.entries -= len(t.Entries) + 1
+	c.entries -= n
+	if c.demoted+n > c.max/4 {
+		return // dropped: old holds enough replaced versions
+	}
+	c.demoted += n
 	if c.old == nil {
 		c.old = make(map[plumbing.Hash]*object.Tree)
 	}
@@ -90,5 +102,5 @@ func (c *treeCache) trim(root plumbing.Hash) {
 			}
 		}
 	}
-	c.young, c.old, c.entries = keep, nil, entries
+	c.young, c.old, c.entries, c.demoted = keep, nil, entries, 0
 }

@@ -41,3 +41,34 @@ func TestTreeCache(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeCacheDemotedBounded: versions replaced one after another (a
+// commit of each paste, in a repository whose trees all fit in the young
+// generation, so that it never turns) are not all kept: the cache stays
+// within its bound, the replaced versions included.
+func TestTreeCacheDemotedBounded(t *testing.T) {
+	c := newTreeCache(40)
+	hash := func(i int) plumbing.Hash {
+		var h plumbing.Hash
+		h[0], h[1], h[2] = byte(i), byte(i>>8), 1
+		return h
+	}
+	three := &object.Tree{Entries: make([]object.TreeEntry, 3)}
+	c.put(hash(0), three)
+	for i := 1; i < 1000; i++ {
+		c.put(hash(i), three)
+		c.demote(hash(i - 1))
+	}
+	n := 0
+	for _, g := range []map[plumbing.Hash]*object.Tree{c.young, c.old} {
+		for _, t := range g {
+			n += len(t.Entries) + 1
+		}
+	}
+	if n > c.max+c.max/2 {
+		t.Fatalf("%d entries kept, bound %d", n, c.max)
+	}
+	if _, ok := c.get(hash(999)); !ok {
+		t.Fatal("the newest version gone")
+	}
+}
