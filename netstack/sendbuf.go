@@ -175,6 +175,9 @@ func (s *sendBuf) check(now time.Time) bool {
 		}
 	}
 	if s.raised {
+		if s.ep.sendBufferSize() != raisedSendBuffer {
+			s.ep.setSendBuffer(raisedSendBuffer) // a raise undone the same way
+		}
 		return true
 	}
 	if !s.closed && s.ep.sendBufferSize() != sendBuffer {

@@ -117,6 +117,21 @@ func TestSendBufLoweringUndone(t *testing.T) {
 	}
 }
 
+// TestSendBufRaiseUndone: the same store back may undo a raise, which
+// would leave a download at sendBuffer while its share is held: a check
+// that finds data moving raises it again.
+func TestSendBufRaiseUndone(t *testing.T) {
+	b := newSendBudget(share)
+	s, f := newFake(b)
+	s.wrote(raiseAfter)
+	s.full()
+	f.size = sendBuffer // the size read before the raise, stored back
+	s.wrote(64 << 10)
+	if !s.check(time.Now()) || f.size != raisedSendBuffer {
+		t.Fatalf("a raised connection left at %d bytes", f.size)
+	}
+}
+
 // TestSendBufWriterGotIn: after the lowering, more than
 // raisedSendBuffer written shows that the buffer held less than
 // sendBuffer (a write in flight at the lowering may append that much
