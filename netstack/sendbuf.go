@@ -21,7 +21,9 @@ import (
 // connection whose writer gets nothing more into the buffer for
 // stallAfter (the peer stopped reading, or the writer has nothing more to
 // say) is lowered to sendBuffer again. Its share of the budget goes back
-// once the buffer holds no more than sendBuffer (there is room, or its
+// at a later check that finds the lowering held (gVisor may store back a
+// size it read before) and the buffer holding no more than sendBuffer
+// (there is room, or its
 // writer got more than raisedSendBuffer in since the lowering), or, once
 // closed, when
 // everything it sent was acknowledged; a closed connection still holding
@@ -81,6 +83,7 @@ type sendEndpoint interface {
 	hasRoom() bool  // the send buffer holds less than its size
 	finished() bool // nothing sent waits to be acknowledged, or the connection is gone
 	abort()
+	sendBufferSize() int64
 }
 
 // sendBuf raises and lowers one connection's send buffer.
@@ -163,9 +166,23 @@ func (s *sendBuf) check(now time.Time) bool {
 		s.raised = false
 		s.ep.setSendBuffer(sendBuffer)
 		s.mark = s.written.Load()
-		w = s.mark
+		if !s.closed {
+			// gVisor's processing of an acknowledgement reads the
+			// size and may store it back at its end
+			// (updateSndBufferUsage), undoing a lowering that falls
+			// in between: the next check looks again.
+			return true
+		}
 	}
 	if s.raised {
+		if s.ep.sendBufferSize() != raisedSendBuffer {
+			s.ep.setSendBuffer(raisedSendBuffer) // a raise undone the same way
+		}
+		return true
+	}
+	if !s.closed && s.ep.sendBufferSize() != sendBuffer {
+		s.ep.setSendBuffer(sendBuffer)
+		s.mark = s.written.Load()
 		return true
 	}
 	switch {
@@ -216,6 +233,8 @@ func (t tcpSend) finished() bool {
 }
 
 func (t tcpSend) abort() { t.ep.Abort() }
+
+func (t tcpSend) sendBufferSize() int64 { return t.ep.SocketOptions().GetSendBufferSize() }
 
 // fixSendBuffer sets ep's send buffer to sendBuffer as an explicit choice,
 // which turns off gVisor's growth of it with the congestion window.

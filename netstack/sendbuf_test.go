@@ -22,6 +22,7 @@ func (f *fakeSend) setSendBuffer(n int64) { f.size = n; f.resizes++ }
 func (f *fakeSend) hasRoom() bool         { return f.room }
 func (f *fakeSend) finished() bool        { return f.done }
 func (f *fakeSend) abort()                { f.aborted = true }
+func (f *fakeSend) sendBufferSize() int64 { return f.size }
 
 const share = raisedSendBuffer - sendBuffer
 
@@ -85,6 +86,49 @@ func TestSendBufStall(t *testing.T) {
 	s.wrote(1)
 	if !s.full() || b.left() != 0 {
 		t.Fatal("not raised again")
+	}
+}
+
+// TestSendBufLoweringUndone: gVisor's processing of an acknowledgement
+// reads the send buffer's size and stores it back at its end
+// (updateSndBufferUsage), so a lowering that falls between the two is
+// undone and the buffer stays raisedSendBuffer. The share goes back only
+// at a later check that finds the buffer at sendBuffer, or the connection
+// would hold up to raisedSendBuffer outside the budget.
+func TestSendBufLoweringUndone(t *testing.T) {
+	b := newSendBudget(share)
+	s, f := newFake(b)
+	now := time.Now()
+	s.wrote(raiseAfter)
+	s.full()
+	f.room = true // the writer had nothing more to say
+	if !s.check(now) || b.left() != 0 {
+		t.Fatal("share returned by the check that lowered: a store racing the lowering may undo it")
+	}
+	f.size = raisedSendBuffer // the size read before the lowering, stored back
+	if !s.check(now) || b.left() != 0 {
+		t.Fatal("share returned while the buffer is raisedSendBuffer")
+	}
+	if f.size != sendBuffer {
+		t.Fatal("an undone lowering not lowered again")
+	}
+	if s.check(now) || b.left() != share {
+		t.Fatal("share not returned once the lowering held")
+	}
+}
+
+// TestSendBufRaiseUndone: the same store back may undo a raise, which
+// would leave a download at sendBuffer while its share is held: a check
+// that finds data moving raises it again.
+func TestSendBufRaiseUndone(t *testing.T) {
+	b := newSendBudget(share)
+	s, f := newFake(b)
+	s.wrote(raiseAfter)
+	s.full()
+	f.size = sendBuffer // the size read before the raise, stored back
+	s.wrote(64 << 10)
+	if !s.check(time.Now()) || f.size != raisedSendBuffer {
+		t.Fatalf("a raised connection left at %d bytes", f.size)
 	}
 }
 
