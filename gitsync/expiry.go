@@ -228,7 +228,8 @@ func (s *Store) scanExpiry(ctx context.Context) {
 	s.log.Debug("scanned the pastes that expire", "pastes", pastes, "expiring", s.expiry.len(), "took", time.Since(t0).String())
 }
 
-// sweep removes expired pastes until ctx ends.
+// sweep removes expired pastes until ctx ends, and makes the filter of
+// ids again when it is dropped (rescanIDs).
 func (s *Store) sweep(ctx context.Context) {
 	s.scanExpiry(ctx)
 	timer := time.NewTimer(time.Hour)
@@ -248,6 +249,9 @@ func (s *Store) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.expiry.changed:
+			continue
+		case <-s.repo.IDsLost():
+			s.rescanIDs(ctx)
 			continue
 		case <-timer.C:
 		}

@@ -66,3 +66,46 @@ func TestIDFilterAcrossWriters(t *testing.T) {
 	}
 	mustCreate(t, s2, &paste.Paste{ID: "fresh1abc", Contents: []byte("fresh")})
 }
+
+// TestIDFilterMadeAgain: once its filter of ids is dropped (as a fetch
+// too large for it to follow drops it), the store makes it again in the
+// background, says so in Status, and refuses the taken ids throughout.
+func TestIDFilterMadeAgain(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, _ := d.NewRepo(t, "pastes.git", true)
+	s := open(t, url, eager)
+	ctx := context.Background()
+	var taken []string
+	for i := range 30 {
+		id := fmt.Sprintf("taken%02dxyz", i)
+		taken = append(taken, id)
+		mustCreate(t, s, &paste.Paste{ID: id, Contents: []byte("taken")})
+	}
+	waitFor(t, 20*time.Second, func() bool { return s.Status().IDFilter })
+	exists := func(id string) {
+		t.Helper()
+		if err := s.Create(ctx, &paste.Paste{ID: id, Contents: []byte("again")}); !errors.Is(err, paste.ErrExists) {
+			t.Fatalf("Create %s again: %v, want ErrExists", id, err)
+		}
+	}
+
+	// The scan at start installed the filter in use; the repository is
+	// complete, so no other scan runs: a filter again is rescanIDs'.
+	s.mu.Lock()
+	s.repo.DropIDs()
+	dropped := !s.repo.HasIDFilter()
+	s.mu.Unlock()
+	if !dropped {
+		t.Fatal("the filter kept after DropIDs")
+	}
+	// Meanwhile (without the filter, or with it again) taken ids stay
+	// taken, and new pastes go in.
+	exists(taken[0])
+	mustCreate(t, s, &paste.Paste{ID: "during1ab", Contents: []byte("during")})
+	waitFor(t, 20*time.Second, func() bool { return s.Status().IDFilter })
+	for _, id := range append(taken, "during1ab") {
+		exists(id)
+	}
+	mustCreate(t, s, &paste.Paste{ID: "after1abc", Contents: []byte("after")})
+	exists("after1abc")
+}

@@ -33,6 +33,10 @@ type Status struct {
 	// Scanning: the scan at start of the pastes that expire runs (it
 	// reads every paste: a minute or more at a million pastes).
 	Scanning bool `json:"scanning,omitempty"`
+	// IDFilter: the id checks of new pastes answer from the filter of ids
+	// in memory; false while it is made (at start, and again after a
+	// large fetch dropped it), when each reads its leaf.
+	IDFilter bool `json:"id_filter"`
 	// Completion: while the repository is partial (its first fetch was
 	// the remote's tip alone), how far the rest of it arrived.
 	Completion *CompletionStatus `json:"completion,omitempty"`
@@ -200,6 +204,7 @@ func (s *Store) Status() Status {
 		local, err1 := s.repo.Ref(s.branch)
 		tracking, err2 := s.repo.Ref(s.tracking)
 		st.Unpushed = err1 == nil && err2 == nil && local != tracking && !local.IsZero()
+		st.IDFilter = s.repo.HasIDFilter()
 	}
 	s.mu.Unlock()
 	st.Scanning = s.scanning.Load()

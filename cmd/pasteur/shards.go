@@ -142,7 +142,8 @@ func (s *stores) statuses() []remoteStatus {
 }
 
 // combined is the state of every shard's remote as one, for the metrics:
-// reachable when all are, unpushed when any is, the pastes queued in all,
+// reachable when all are, unpushed when any is, with a filter of ids
+// when all have one, the pastes queued in all,
 // the oldest of their last pushes.
 func (s *stores) combined() remoteStatus { return combined(s.shards) }
 
@@ -159,6 +160,7 @@ func (c combined) Status() gitsync.Status {
 		all.Reachable = all.Reachable && s.Reachable
 		all.Queueing = all.Queueing && s.Queueing
 		all.Unpushed = all.Unpushed || s.Unpushed
+		all.IDFilter = all.IDFilter && s.IDFilter
 		all.Queued += s.Queued
 		all.Logged += s.Logged
 		if s.LastPush.Before(all.LastPush) {

@@ -48,6 +48,30 @@ func (r *Repo) IDFilter() (names, bytes int) {
 	return r.ids.n, r.ids.bytes()
 }
 
+// HasIDFilter reports whether a filter of ids answers the id checks.
+func (r *Repo) HasIDFilter() bool { return r.ids != nil }
+
+// IDsLost receives when the filter of ids in use was dropped (a move
+// past maxIDMove, or through a tree missing): until another scan
+// (StartIDs, EndIDs) ends, every id check reads its leaf. One signal is
+// kept; a repository without a filter sends none, so a scan that fails
+// is not retried at once.
+func (r *Repo) IDsLost() <-chan struct{} { return r.idsLost }
+
+// DropIDs drops the filter of ids in use, as a move of it that fails
+// does, and signals IDsLost. A scan under way (StartIDs) goes on: it
+// reads the trees itself, and installs its filter when it ends.
+func (r *Repo) DropIDs() {
+	if r.ids == nil {
+		return
+	}
+	r.ids = nil
+	select {
+	case r.idsLost <- struct{}{}:
+	default:
+	}
+}
+
 // surelyFree reports that a new paste named id goes into the adaptive
 // layout of tree root, as placePaste would find reading its leaf: the
 // filter of ids says no file of root has that name, and no file blocks
@@ -87,8 +111,8 @@ var errLongMove = errors.New("the filter of ids would move too far")
 // idsCover reports whether the filter of ids holds the name of every file
 // of tree root, moving it there from the tree it holds when it can: the
 // names of root's entries that differ from that tree's are added. A move
-// that fails (a tree missing, or past maxIDMove) drops the filter; the
-// next complete walk makes another.
+// that fails (a tree missing, or past maxIDMove) drops the filter
+// (DropIDs); the next complete walk makes another.
 func (r *Repo) idsCover(root plumbing.Hash) bool {
 	if r.ids == nil {
 		return false
@@ -107,7 +131,7 @@ func (r *Repo) idsCover(root plumbing.Hash) bool {
 		return nil
 	})
 	if err != nil {
-		r.ids = nil
+		r.DropIDs()
 		return false
 	}
 	ids.root = root

@@ -339,3 +339,67 @@ func TestIDFilterOverlappingScans(t *testing.T) {
 		}
 	}
 }
+
+// TestIDFilterDropped: a move of the filter through a tree missing drops
+// it and signals IDsLost once; without it every id check walks, and
+// refuses the taken ids; a scan makes it again.
+func TestIDFilterDropped(t *testing.T) {
+	r := open(t, "")
+	rng := rand.New(rand.NewPCG(7, 8))
+	var taken []string
+	for range 4 {
+		var group []*paste.Paste
+		for range 50 {
+			id := randomID(rng, 10)
+			taken = append(taken, id)
+			group = append(group, &paste.Paste{ID: id, Contents: []byte(id)})
+		}
+		commit(t, r, group...)
+	}
+	scanIDs(t, r, mustRef(t, r))
+	if !r.HasIDFilter() {
+		t.Fatal("no filter after a scan")
+	}
+	select {
+	case <-r.IDsLost():
+		t.Fatal("IDsLost signalled with the filter in use")
+	default:
+	}
+
+	// A root none of whose trees is here: the move fails.
+	if r.idsCover(plumbing.NewHash("0123456789abcdef0123456789abcdef01234567")) {
+		t.Fatal("the filter moved to a tree missing")
+	}
+	if r.HasIDFilter() {
+		t.Fatal("the filter kept after a move that failed")
+	}
+	select {
+	case <-r.IDsLost():
+	default:
+		t.Fatal("IDsLost not signalled")
+	}
+	r.DropIDs() // none in use: no second signal
+	select {
+	case <-r.IDsLost():
+		t.Fatal("IDsLost signalled without a filter to drop")
+	default:
+	}
+	for _, id := range taken[:50] {
+		if _, err := placeBoth(t, r, mustRef(t, r), id); !errors.Is(err, paste.ErrExists) {
+			t.Fatalf("%s taken, without the filter: %v", id, err)
+		}
+	}
+
+	// Made again by a walk: the ids committed meanwhile are in it too.
+	mine := randomID(rng, 10)
+	commit(t, r, &paste.Paste{ID: mine, Contents: []byte("mine")})
+	scanIDs(t, r, mustRef(t, r))
+	if !r.HasIDFilter() {
+		t.Fatal("no filter after the scan again")
+	}
+	for _, id := range append(taken, mine) {
+		if _, err := placeBoth(t, r, mustRef(t, r), id); !errors.Is(err, paste.ErrExists) {
+			t.Fatalf("%s taken, with the filter made again: %v", id, err)
+		}
+	}
+}

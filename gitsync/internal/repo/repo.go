@@ -55,6 +55,9 @@ type Repo struct {
 	// (idfilter.go): nil until a walk of every tree made it (idsNext,
 	// filled by Entries between StartIDs and EndIDs).
 	ids, idsNext *idFilter
+	// idsLost is signalled when a filter in use is dropped (DropIDs):
+	// the store walks every tree again to make another.
+	idsLost chan struct{}
 	// What the commits CommitPastes wrote added, for pushes (made.go).
 	keepRecords bool
 	recording   *madeRecord
@@ -71,7 +74,7 @@ type Repo struct {
 // in-memory filesystem, without fsync).
 func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
 	r := &Repo{trees: newTreeCache(maxCachedEntries), limits: LimitsFor(paste.DefaultMaxSize), mergeDepth: maxMergeDepth,
-		versions: make(map[plumbing.Hash]plumbing.Hash)}
+		versions: make(map[plumbing.Hash]plumbing.Hash), idsLost: make(chan struct{}, 1)}
 	if dir == "" {
 		r.files = memfs.New()
 	} else {
