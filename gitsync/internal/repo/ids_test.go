@@ -101,16 +101,7 @@ func placeBoth(t *testing.T, r *Repo, commit plumbing.Hash, id string) (string, 
 func TestFreeWithIDFilter(t *testing.T) {
 	r := open(t, "")
 	rng := rand.New(rand.NewPCG(3, 4))
-	var taken []string
-	for range 6 {
-		var group []*paste.Paste
-		for range 50 {
-			id := randomID(rng, 10)
-			taken = append(taken, id)
-			group = append(group, &paste.Paste{ID: id, Contents: []byte(id)})
-		}
-		commit(t, r, group...)
-	}
+	taken := commitRandom(t, r, rng, 6)
 	scanIDs(t, r, mustRef(t, r))
 
 	free := func(id string) bool {
@@ -284,16 +275,7 @@ func withoutFile(t *testing.T, r *Repo, root plumbing.Hash, path string) plumbin
 func TestIDFilterOverlappingScans(t *testing.T) {
 	r := open(t, "")
 	rng := rand.New(rand.NewPCG(5, 6))
-	var taken []string
-	for range 6 {
-		var group []*paste.Paste
-		for range 50 {
-			id := randomID(rng, 10)
-			taken = append(taken, id)
-			group = append(group, &paste.Paste{ID: id, Contents: []byte(id)})
-		}
-		commit(t, r, group...)
-	}
+	taken := commitRandom(t, r, rng, 6)
 	root, err := r.Root(mustRef(t, r))
 	if err != nil {
 		t.Fatal(err)
@@ -346,16 +328,7 @@ func TestIDFilterOverlappingScans(t *testing.T) {
 func TestIDFilterDropped(t *testing.T) {
 	r := open(t, "")
 	rng := rand.New(rand.NewPCG(7, 8))
-	var taken []string
-	for range 4 {
-		var group []*paste.Paste
-		for range 50 {
-			id := randomID(rng, 10)
-			taken = append(taken, id)
-			group = append(group, &paste.Paste{ID: id, Contents: []byte(id)})
-		}
-		commit(t, r, group...)
-	}
+	taken := commitRandom(t, r, rng, 4)
 	scanIDs(t, r, mustRef(t, r))
 	if !r.HasIDFilter() {
 		t.Fatal("no filter after a scan")
@@ -402,4 +375,21 @@ func TestIDFilterDropped(t *testing.T) {
 			t.Fatalf("%s taken, with the filter made again: %v", id, err)
 		}
 	}
+}
+
+// commitRandom makes n commits of 50 pastes each, their ids random ones
+// of 10 characters, and returns the ids.
+func commitRandom(t *testing.T, r *Repo, rng *rand.Rand, n int) []string {
+	t.Helper()
+	var taken []string
+	for range n {
+		var group []*paste.Paste
+		for range 50 {
+			id := randomID(rng, 10)
+			taken = append(taken, id)
+			group = append(group, &paste.Paste{ID: id, Contents: []byte(id)})
+		}
+		commit(t, r, group...)
+	}
+	return taken
 }
