@@ -65,13 +65,16 @@ func newConn(ep tcpip.Endpoint, wq *waiter.Queue, moderate bool, budget *sendBud
 	return c
 }
 
-// nameAddrs records the connection's addresses, once it is connected.
+// nameAddrs records the connection's addresses, once it is connected,
+// before it is handed out: the send buffer's share of the budget is
+// counted against the remote address's peer.
 func (c *conn) nameAddrs() {
 	if a, err := c.ep.GetLocalAddress(); err == nil {
 		c.local = tcpAddr(a)
 	}
 	if a, err := c.ep.GetRemoteAddress(); err == nil {
 		c.remote = tcpAddr(a)
+		c.sb.peer = peerOf(netipFrom(a.Addr))
 	}
 }
 

@@ -1,6 +1,7 @@
 package netstack
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,19 +18,25 @@ import (
 // that never reads can hold. A connection whose writer finds its buffer
 // full after writing raiseAfter bytes (so the peer has acknowledged at
 // least a buffer's worth: data is moving) is raised to raisedSendBuffer
-// while the Stack's budget has room for the difference. A raised
-// connection whose writer gets nothing more into the buffer for
+// while the Stack's budget has room for the difference and its peer (an
+// IPv4 address, or an IPv6 /64, what one client is likely to hold) has
+// fewer than perPeerRaised raised connections. Without that cap, about
+// 17 connections of one client that each drain raiseAfter and then stall
+// hold the whole budget for the server's write timeout plus closeHold,
+// and every other client's downloads stay at sendBuffer meanwhile.
+// A raised connection whose writer gets nothing more into the buffer for
 // stallAfter (the peer stopped reading, or the writer has nothing more to
 // say) is lowered to sendBuffer again. Its share of the budget goes back
 // at a later check that finds the lowering held (gVisor may store back a
 // size it read before) and the buffer holding no more than sendBuffer
-// (there is room, or its
-// writer got more than raisedSendBuffer in since the lowering), or, once
-// closed, when
-// everything it sent was acknowledged; a closed connection still holding
-// more after closeHold is reset. So at most budget bytes of raised buffers
-// exist at any time, and N connections hold at most N * sendBuffer +
-// budget (256 KiB each and 64 MiB). gVisor's own growth of send buffers
+// (there is room, or its writer got more than raisedSendBuffer in since
+// the lowering), or, once closed, when everything it sent was
+// acknowledged; a closed connection still holding more after closeHold
+// is reset. A stalled connection's share cannot go back sooner: the
+// bytes the peer has not acknowledged are still held, up to
+// raisedSendBuffer. So at most budget bytes of raised buffers exist at
+// any time, and N connections hold at most N * sendBuffer + budget
+// (256 KiB each and 64 MiB). gVisor's own growth of send buffers
 // with the congestion window (to twice cwnd times the MSS, up to 4 MiB)
 // is off for the same reason: it let every connection that stalls after
 // a fast start hold up to 4 MiB, with no bound on the total. The raised
@@ -41,32 +48,54 @@ const (
 	sendBudgetBytes  = 64 << 20
 	stallAfter       = 2 * time.Second
 	closeHold        = time.Minute
+	perPeerRaised    = 2
 )
 
 // sendBudget is the room left for raised send buffers, in bytes above
-// sendBuffer.
+// sendBuffer, and the shares each peer holds.
 type sendBudget struct {
-	mu   sync.Mutex
-	free int64
+	mu    sync.Mutex
+	free  int64
+	peers map[netip.Prefix]int // shares held, by peerOf; no zeros
 }
 
-func newSendBudget(n int64) *sendBudget { return &sendBudget{free: n} }
+func newSendBudget(n int64) *sendBudget {
+	return &sendBudget{free: n, peers: make(map[netip.Prefix]int)}
+}
 
-// take reserves n bytes if there is room for them.
-func (b *sendBudget) take(n int64) bool {
+// peerOf is the group of addresses one client is likely to hold: the
+// address itself for IPv4, its /64 for IPv6. An invalid address (a
+// connection whose peer could not be named) makes a group of its own.
+func peerOf(ip netip.Addr) netip.Prefix {
+	ip = ip.Unmap()
+	bits := 64
+	if ip.Is4() {
+		bits = 32
+	}
+	p, _ := ip.Prefix(bits)
+	return p
+}
+
+// take reserves n bytes for peer if there is room for them and peer holds
+// fewer than perPeerRaised shares.
+func (b *sendBudget) take(n int64, peer netip.Prefix) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.free < n {
+	if b.free < n || b.peers[peer] >= perPeerRaised {
 		return false
 	}
 	b.free -= n
+	b.peers[peer]++
 	return true
 }
 
-// give returns n bytes.
-func (b *sendBudget) give(n int64) {
+// give returns n bytes peer took.
+func (b *sendBudget) give(n int64, peer netip.Prefix) {
 	b.mu.Lock()
 	b.free += n
+	if b.peers[peer]--; b.peers[peer] <= 0 {
+		delete(b.peers, peer)
+	}
 	b.mu.Unlock()
 }
 
@@ -90,6 +119,7 @@ type sendEndpoint interface {
 type sendBuf struct {
 	ep     sendEndpoint
 	budget *sendBudget
+	peer   netip.Prefix  // peerOf the remote address; set before the first write
 	tick   time.Duration // between checks of a raised buffer; 0: the caller checks (tests)
 
 	written atomic.Int64 // bytes the writer got into the buffer
@@ -124,7 +154,7 @@ func (s *sendBuf) full() bool {
 	if s.share != 0 || s.closed || w-s.mark < raiseAfter {
 		return false
 	}
-	if !s.budget.take(raisedSendBuffer - sendBuffer) {
+	if !s.budget.take(raisedSendBuffer-sendBuffer, s.peer) {
 		return false
 	}
 	s.share = raisedSendBuffer - sendBuffer
@@ -199,7 +229,7 @@ func (s *sendBuf) check(now time.Time) bool {
 	default:
 		return true
 	}
-	s.budget.give(s.share)
+	s.budget.give(s.share, s.peer)
 	s.share = 0
 	return false
 }

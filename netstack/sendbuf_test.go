@@ -3,7 +3,9 @@ package netstack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -26,16 +28,17 @@ func (f *fakeSend) sendBufferSize() int64 { return f.size }
 
 const share = raisedSendBuffer - sendBuffer
 
-func newFake(budget *sendBudget) (*sendBuf, *fakeSend) {
+// newFake makes a sendBuf of a fakeSend whose peer is at addr.
+func newFake(budget *sendBudget, addr string) (*sendBuf, *fakeSend) {
 	f := &fakeSend{size: sendBuffer}
-	return &sendBuf{ep: f, budget: budget}, f
+	return &sendBuf{ep: f, budget: budget, peer: peerOf(netip.MustParseAddr(addr))}, f
 }
 
 // TestSendBufRaise: a full buffer is raised only once the writer got
 // raiseAfter bytes in (data moves), and only while the budget has room.
 func TestSendBufRaise(t *testing.T) {
 	b := newSendBudget(share)
-	s, f := newFake(b)
+	s, f := newFake(b, "192.0.2.1")
 	s.wrote(sendBuffer)
 	if s.full() {
 		t.Fatal("raised after one buffer: the peer may not read at all")
@@ -47,7 +50,7 @@ func TestSendBufRaise(t *testing.T) {
 	if s.full() || f.resizes != 1 {
 		t.Fatal("raised twice")
 	}
-	s2, f2 := newFake(b)
+	s2, f2 := newFake(b, "192.0.2.2")
 	s2.wrote(raiseAfter)
 	if s2.full() || f2.size != sendBuffer {
 		t.Fatal("raised beyond the budget")
@@ -59,7 +62,7 @@ func TestSendBufRaise(t *testing.T) {
 // than sendBuffer.
 func TestSendBufStall(t *testing.T) {
 	b := newSendBudget(share)
-	s, f := newFake(b)
+	s, f := newFake(b, "192.0.2.1")
 	now := time.Now()
 	s.wrote(raiseAfter)
 	s.full()
@@ -97,7 +100,7 @@ func TestSendBufStall(t *testing.T) {
 // would hold up to raisedSendBuffer outside the budget.
 func TestSendBufLoweringUndone(t *testing.T) {
 	b := newSendBudget(share)
-	s, f := newFake(b)
+	s, f := newFake(b, "192.0.2.1")
 	now := time.Now()
 	s.wrote(raiseAfter)
 	s.full()
@@ -122,7 +125,7 @@ func TestSendBufLoweringUndone(t *testing.T) {
 // that finds data moving raises it again.
 func TestSendBufRaiseUndone(t *testing.T) {
 	b := newSendBudget(share)
-	s, f := newFake(b)
+	s, f := newFake(b, "192.0.2.1")
 	s.wrote(raiseAfter)
 	s.full()
 	f.size = sendBuffer // the size read before the raise, stored back
@@ -138,7 +141,7 @@ func TestSendBufRaiseUndone(t *testing.T) {
 // under the old size).
 func TestSendBufWriterGotIn(t *testing.T) {
 	b := newSendBudget(share)
-	s, _ := newFake(b)
+	s, _ := newFake(b, "192.0.2.1")
 	now := time.Now()
 	s.wrote(raiseAfter)
 	s.full()
@@ -158,7 +161,7 @@ func TestSendBufWriterGotIn(t *testing.T) {
 func TestSendBufClose(t *testing.T) {
 	b := newSendBudget(2 * share)
 	now := time.Now()
-	s, f := newFake(b)
+	s, f := newFake(b, "192.0.2.1")
 	s.wrote(raiseAfter)
 	s.full()
 	s.wrote(1)
@@ -172,7 +175,7 @@ func TestSendBufClose(t *testing.T) {
 		t.Fatal("share not returned once everything was acknowledged")
 	}
 
-	s, f = newFake(b)
+	s, f = newFake(b, "192.0.2.1")
 	s.wrote(raiseAfter)
 	s.full()
 	s.close(now)
@@ -187,6 +190,100 @@ func TestSendBufClose(t *testing.T) {
 	}
 }
 
+// TestPeerOf: a peer is an IPv4 address, or an IPv6 /64.
+func TestPeerOf(t *testing.T) {
+	for _, c := range []struct{ a, b string }{
+		{"192.0.2.1", "192.0.2.1/32"},
+		{"::ffff:192.0.2.1", "192.0.2.1/32"},
+		{"2001:db8:0:1::1", "2001:db8:0:1::/64"},
+		{"2001:db8:0:1:ffff:ffff:ffff:ffff", "2001:db8:0:1::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+	} {
+		if got := peerOf(netip.MustParseAddr(c.a)); got != netip.MustParsePrefix(c.b) {
+			t.Errorf("peerOf(%s) = %s, want %s", c.a, got, c.b)
+		}
+	}
+	if p := peerOf(netip.Addr{}); p.IsValid() {
+		t.Errorf("peerOf of no address = %s", p)
+	}
+}
+
+// TestSendBudgetPerPeer: one peer (an IPv4 address, an IPv6 /64) holds
+// at most perPeerRaised shares while the budget has room for more, so
+// connections that drain raiseAfter and stall cannot take all of it;
+// other peers are raised meanwhile, and a share given back lets the peer
+// raise another.
+func TestSendBudgetPerPeer(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		same  []string // addresses of one peer
+		other string   // another peer's
+	}{
+		{"IPv4", []string{"192.0.2.1", "192.0.2.1", "::ffff:192.0.2.1"}, "192.0.2.2"},
+		{"IPv6", []string{"2001:db8:0:1::1", "2001:db8:0:1::2", "2001:db8:0:1:abcd::1"}, "2001:db8:0:2::1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newSendBudget(10 * share)
+			var bufs []*sendBuf
+			for i, a := range c.same {
+				s, f := newFake(b, a)
+				s.wrote(raiseAfter)
+				if raised := s.full(); raised != (i < perPeerRaised) {
+					t.Fatalf("connection %d of one peer (%s): raised %v, size %d", i+1, a, raised, f.size)
+				}
+				bufs = append(bufs, s)
+			}
+			if b.left() != (10-perPeerRaised)*share {
+				t.Fatalf("budget left %d", b.left())
+			}
+			o, _ := newFake(b, c.other)
+			o.wrote(raiseAfter)
+			if !o.full() {
+				t.Fatal("another peer not raised")
+			}
+			// The first's writer is done: its share goes back, and the
+			// peer's next connection that fills its buffer is raised.
+			now := time.Now()
+			bufs[0].check(now)
+			bufs[0].ep.(*fakeSend).room = true
+			if bufs[0].check(now) {
+				t.Fatal("share not returned")
+			}
+			if !bufs[perPeerRaised].full() {
+				t.Fatal("not raised after the peer gave a share back")
+			}
+			for _, s := range append(bufs[1:], o) {
+				s.close(now)
+				s.ep.(*fakeSend).done = true
+				s.check(now)
+				s.check(now)
+			}
+			if b.left() != 10*share || len(b.peers) != 0 {
+				t.Fatalf("all returned: budget left %d, peers %v", b.left(), b.peers)
+			}
+		})
+	}
+}
+
+// TestSendBudgetManyPeers: with the cap per peer, ten peers that each
+// fill perPeerRaised shares still never take more than the budget.
+func TestSendBudgetManyPeers(t *testing.T) {
+	b := newSendBudget(5 * share)
+	raised := 0
+	for i := range 10 {
+		for range perPeerRaised + 1 {
+			s, _ := newFake(b, fmt.Sprintf("2001:db8:0:%x::1", i))
+			s.wrote(raiseAfter)
+			if s.full() {
+				raised++
+			}
+		}
+	}
+	if raised != 5 || b.left() != 0 {
+		t.Fatalf("%d raised, %d left", raised, b.left())
+	}
+}
+
 // TestSendBudgetBound: however the connections behave, raised buffers
 // never take more than the budget.
 func TestSendBudgetBound(t *testing.T) {
@@ -195,7 +292,7 @@ func TestSendBudgetBound(t *testing.T) {
 	bufs := make([]*sendBuf, n)
 	raised := 0
 	for i := range bufs {
-		bufs[i], _ = newFake(b)
+		bufs[i], _ = newFake(b, netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}).String())
 		bufs[i].wrote(raiseAfter)
 		if bufs[i].full() {
 			raised++
@@ -274,6 +371,9 @@ func TestSendBufOnStacks(t *testing.T) {
 	}
 	if budget.left() != sendBudgetBytes-share || size(fast) != raisedSendBuffer {
 		t.Fatalf("reader's buffer %d, budget left %d", size(fast), budget.left())
+	}
+	if want := peerOf(addrB); fast.sb.peer != want {
+		t.Fatalf("share counted against %s, not the client's %s", fast.sb.peer, want)
 	}
 	// The writer is done: within two checks the share is back.
 	wait("an idle reader keeps its share", func() bool { return budget.left() == sendBudgetBytes })
