@@ -146,27 +146,6 @@ func (s *Store) scanExpiry(ctx context.Context) {
 	s.scanning.Store(true)
 	defer s.scanning.Store(false)
 	t0 := time.Now()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	var trees []plumbing.Hash
-	tip, err := s.repo.Ref(s.branch)
-	if err == nil {
-		var root plumbing.Hash
-		if root, err = s.repo.Root(tip); !root.IsZero() {
-			trees = append(trees, root)
-		}
-	}
-	// The walk reads every tree of root through Entries: the filter of
-	// the ids there, for the id checks of new pastes, is made on the way.
-	root := plumbing.ZeroHash
-	if len(trees) > 0 {
-		root = trees[0]
-	}
-	scan := s.repo.StartIDs(root)
-	s.mu.Unlock()
 	files := make([]plumbing.Hash, 0, scanBatch)
 	ids := make([]string, 0, scanBatch)
 	pastes := 0
@@ -190,36 +169,24 @@ func (s *Store) scanExpiry(ctx context.Context) {
 		files, ids = files[:0], ids[:0]
 		return true
 	}
-	for len(trees) > 0 && err == nil {
-		if ctx.Err() != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return
-		}
-		var entries []repo.Entry
-		entries, err = s.repo.Entries(trees[len(trees)-1])
-		s.mu.Unlock()
-		trees = trees[:len(trees)-1]
+	// The walk makes the filter of ids on the way (walkTip).
+	_, ok, err := s.walkTip(ctx, func(entries []repo.Entry) bool {
 		for _, e := range entries {
 			if e.ID == "" {
-				trees = append(trees, e.Hash)
 				continue
 			}
 			ids = append(ids, e.ID)
 			files = append(files, e.Hash)
 			if len(files) == scanBatch && !read() {
-				return
+				return false
 			}
 		}
-	}
-	s.mu.Lock()
-	s.repo.EndIDs(scan, err == nil)
-	s.mu.Unlock()
-	if err != nil {
-		s.log.Warn("scan the pastes that expire", "err", err)
+		return true
+	})
+	if !ok {
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("scan the pastes that expire", "err", err)
+		}
 		return
 	}
 	if !read() {

@@ -23,10 +23,27 @@ func (s *Store) rescanIDs(ctx context.Context) {
 		return
 	}
 	t0 := time.Now()
+	walked, ok, err := s.walkTip(ctx, func([]repo.Entry) bool { return true })
+	if !ok {
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("make the filter of ids again", "err", err)
+		}
+		return
+	}
+	s.log.Info("made the filter of ids again", "trees", walked, "took", time.Since(t0).String())
+}
+
+// walkTip walks the trees of the branch's tip, one under s.mu at a time
+// so that reads and writes get the lock in between (a million pastes are
+// some 48,000 trees), and hands each tree's entries to visit outside the
+// lock (false stops the walk). Entries makes the filter of the ids there
+// on the way (repo.StartIDs); it is installed if the walk ends whole. ok
+// is false when the store closed, visit stopped the walk, or err.
+func (s *Store) walkTip(ctx context.Context, visit func([]repo.Entry) bool) (walked int, ok bool, err error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return
+		return 0, false, nil
 	}
 	var trees []plumbing.Hash
 	root := plumbing.ZeroHash
@@ -38,16 +55,14 @@ func (s *Store) rescanIDs(ctx context.Context) {
 	}
 	scan := s.repo.StartIDs(root)
 	s.mu.Unlock()
-	walked := 0
 	for len(trees) > 0 && err == nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
+		if err = ctx.Err(); err != nil {
 			break
 		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			return
+			return walked, false, nil
 		}
 		var entries []repo.Entry
 		entries, err = s.repo.Entries(trees[len(trees)-1])
@@ -59,15 +74,14 @@ func (s *Store) rescanIDs(ctx context.Context) {
 				trees = append(trees, e.Hash)
 			}
 		}
+		if err == nil && !visit(entries) {
+			return walked, false, nil
+		}
 	}
 	s.mu.Lock()
-	s.repo.EndIDs(scan, err == nil)
-	s.mu.Unlock()
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("make the filter of ids again", "err", err)
-		}
-		return
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.repo.EndIDs(scan, err == nil)
 	}
-	s.log.Info("made the filter of ids again", "trees", walked, "took", time.Since(t0).String())
+	return walked, err == nil, err
 }
