@@ -14,31 +14,19 @@ import (
 func TestGatherTakesTheAnswered(t *testing.T) {
 	s := &Store{maxGroup: 256, waiting: make(chan *request, 8)}
 	s.lastAnswered, s.lastAnswer = 2, time.Now()
-	first := &request{arrived: time.Now()}
-	s.waiting <- &request{arrived: time.Now()}
-	if g := s.gather(first); len(g) != 2 {
-		t.Fatalf("group of %d, want 2", len(g))
-	}
+	wantGroup(t, s, 1, 2)
 
 	// Two came during the last write (before its answer) and one was
 	// answered: three expected, two here; the group ends at returnWait
 	// with them.
 	s.lastAnswer = time.Now().Add(time.Millisecond)
 	s.lastAnswered = 1
-	s.waiting <- &request{arrived: time.Now()}
-	if g := s.gather(&request{arrived: time.Now()}); len(g) != 2 {
-		t.Fatalf("group of %d, want 2", len(g))
-	}
+	wantGroup(t, s, 1, 2)
 
 	// Answered long ago: nothing is expected; the linger takes what
 	// waits.
 	s.lastAnswered, s.lastAnswer = 64, time.Now().Add(-time.Second)
-	for range 3 {
-		s.waiting <- &request{arrived: time.Now()}
-	}
-	if g := s.gather(&request{arrived: time.Now()}); len(g) != 4 {
-		t.Fatalf("group of %d, want 4", len(g))
-	}
+	wantGroup(t, s, 3, 4)
 }
 
 // TestGatherLoggedTakesTheAnswered: a group the log takes ends once the
@@ -56,25 +44,26 @@ func TestGatherLoggedTakesTheAnswered(t *testing.T) {
 		t.Fatal("a store with a log and no remote does not log")
 	}
 	s.lastAnswered, s.lastAnswer = 2, time.Now()
-	s.waiting <- &request{arrived: time.Now()}
-	if g := s.gather(&request{arrived: time.Now()}); len(g) != 2 {
-		t.Fatalf("group of %d, want 2", len(g))
-	}
+	wantGroup(t, s, 1, 2)
 
 	// Five answered, two back: the group ends at logReturnWait with
 	// them.
 	s.lastAnswered, s.lastAnswer = 5, time.Now()
-	s.waiting <- &request{arrived: time.Now()}
-	if g := s.gather(&request{arrived: time.Now()}); len(g) != 2 {
-		t.Fatalf("group of %d, want 2", len(g))
-	}
+	wantGroup(t, s, 1, 2)
 
 	// Answered long ago: nothing is expected; what waits is taken.
 	s.lastAnswered, s.lastAnswer = 64, time.Now().Add(-time.Second)
-	for range 3 {
+	wantGroup(t, s, 3, 4)
+}
+
+// wantGroup queues n requests, gathers a group from one more, and fails
+// t unless the group holds want.
+func wantGroup(t *testing.T, s *Store, n, want int) {
+	t.Helper()
+	for range n {
 		s.waiting <- &request{arrived: time.Now()}
 	}
-	if g := s.gather(&request{arrived: time.Now()}); len(g) != 4 {
-		t.Fatalf("group of %d, want 4", len(g))
+	if g := s.gather(&request{arrived: time.Now()}); len(g) != want {
+		t.Fatalf("group of %d, want %d", len(g), want)
 	}
 }
