@@ -52,7 +52,7 @@ type Config struct {
 	// commit's author, whatever the form says.
 	User func(*http.Request) (string, bool)
 
-	// WriteStall is how long a client may take to read each 32 KiB of
+	// WriteStall is how long a client may take to read each 256 KiB of
 	// an answer before the connection is closed (DefaultWriteStall when
 	// 0). Answers are streamed: a client that stops reading holds a
 	// chunk of the answer until then, not all of it.

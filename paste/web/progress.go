@@ -1,18 +1,23 @@
 package web
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"time"
 )
 
 // progressStep is how much of an answer goes out between two extensions
-// of its write deadline.
-const progressStep = 32 << 10
+// of its write deadline. A step is also what a write to the connection
+// carries at most: in TAP mode each write becomes the userspace stack's
+// segments, and 256 KiB ones go out as 64 KiB frames, where writes of
+// 32 KiB made a frame each (BENCHMARKS.md, issue 16's "Larger writes for
+// downloads").
+const progressStep = 256 << 10
 
-// DefaultWriteStall is how long a client may take to read each 32 KiB of
-// an answer unless configured otherwise: the minute the fixed write
-// timeout gave a whole answer before. Less cut off downloads over a lossy
+// DefaultWriteStall is how long a client may take to read each 256 KiB of
+// an answer unless configured otherwise (4.4 KB/s at least): the minute
+// the fixed write timeout gave a whole answer before. Less cut off downloads over a lossy
 // userspace link (5% loss each way) that stalled for over 20 s in
 // retransmissions; memory does not depend on it (stalled readers share
 // one rendering).
@@ -65,6 +70,55 @@ func (p *progressWriter) WriteString(s string) (int, error) {
 	}
 	return n, nil
 }
+
+// ReadFrom writes what r holds. net/http's ServeContent copies an answer
+// through io.CopyN, 32 KiB at a time; a paste's text is already in
+// memory, and a body of it (under CopyN's limit) is written from there
+// in steps of progressStep, without the copy. Other readers are copied
+// as before.
+func (p *progressWriter) ReadFrom(r io.Reader) (int64, error) {
+	limit := int64(-1)
+	src := r
+	if lr, ok := r.(*io.LimitedReader); ok {
+		limit, src = lr.N, lr.R
+	}
+	b, ok := src.(*body)
+	if !ok {
+		return io.Copy(writerOnly{p}, r)
+	}
+	rest := b.rest()
+	if limit >= 0 && int64(len(rest)) > limit {
+		rest = rest[:limit]
+	}
+	n, err := p.Write(rest)
+	b.skip(n)
+	if limit >= 0 {
+		r.(*io.LimitedReader).N -= int64(n)
+	}
+	return int64(n), err
+}
+
+// writerOnly hides a writer's ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }
+
+// body reads a text held in memory, as bytes.Reader does, and gives
+// progressWriter what is left of it to write as it is.
+type body struct {
+	bytes.Reader
+	b []byte
+}
+
+func newBody(b []byte) *body {
+	r := &body{b: b}
+	r.Reset(b)
+	return r
+}
+
+// rest is what is left to read.
+func (r *body) rest() []byte { return r.b[len(r.b)-r.Len():] }
+
+// skip counts n bytes of the rest as read.
+func (r *body) skip(n int) { _, _ = r.Seek(int64(n), io.SeekCurrent) }
 
 // Flush sends what is buffered.
 func (p *progressWriter) Flush() { _ = p.rc.Flush() }
