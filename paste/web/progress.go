@@ -7,23 +7,20 @@ import (
 	"time"
 )
 
-// progressStep is how much of an answer goes out between two extensions
-// of its write deadline. A step is also what a write to the connection
-// carries at most: in TAP mode each write becomes the userspace stack's
-// segments, and 256 KiB ones go out as 64 KiB frames, where writes of
-// 32 KiB made a frame each (BENCHMARKS.md, issue 16's "Larger writes for
-// downloads").
-const progressStep = 256 << 10
+// DefaultWriteStep is how much of an answer goes out between two
+// extensions of its write deadline unless configured otherwise, and what
+// one write to the connection carries at most.
+const DefaultWriteStep = 32 << 10
 
-// DefaultWriteStall is how long a client may take to read each 256 KiB of
-// an answer unless configured otherwise (4.4 KB/s at least): the minute
-// the fixed write timeout gave a whole answer before. Less cut off downloads over a lossy
+// DefaultWriteStall is how long a client may take to read each step of an
+// answer unless configured otherwise: the minute the fixed write timeout
+// gave a whole answer before. Less cut off downloads over a lossy
 // userspace link (5% loss each way) that stalled for over 20 s in
 // retransmissions; memory does not depend on it (stalled readers share
 // one rendering).
 const DefaultWriteStall = 60 * time.Second
 
-// progressWriter writes an answer in steps of progressStep bytes and moves
+// progressWriter writes an answer in steps of step bytes and moves
 // the connection's write deadline stall ahead before each: a client that
 // reads gets as long as the answer needs, one that stops reading is cut
 // off after stall, and a fixed timeout no longer decides how large a paste
@@ -31,6 +28,7 @@ const DefaultWriteStall = 60 * time.Second
 type progressWriter struct {
 	http.ResponseWriter
 	rc    *http.ResponseController
+	step  int
 	stall time.Duration
 	off   bool // the connection takes no deadlines
 }
@@ -38,7 +36,7 @@ type progressWriter struct {
 func (p *progressWriter) Write(b []byte) (int, error) {
 	n := 0
 	for len(b) > 0 {
-		step := min(len(b), progressStep)
+		step := min(len(b), p.step)
 		if !p.off && p.rc.SetWriteDeadline(time.Now().Add(p.stall)) != nil {
 			p.off = true
 		}
@@ -57,7 +55,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 func (p *progressWriter) WriteString(s string) (int, error) {
 	n := 0
 	for len(s) > 0 {
-		step := min(len(s), progressStep)
+		step := min(len(s), p.step)
 		if !p.off && p.rc.SetWriteDeadline(time.Now().Add(p.stall)) != nil {
 			p.off = true
 		}
@@ -74,7 +72,7 @@ func (p *progressWriter) WriteString(s string) (int, error) {
 // ReadFrom writes what r holds. net/http's ServeContent copies an answer
 // through io.CopyN, 32 KiB at a time; a paste's text is already in
 // memory, and a body of it (under CopyN's limit) is written from there
-// in steps of progressStep, without the copy. Other readers are copied
+// in steps of p.step, without the copy. Other readers are copied
 // as before.
 func (p *progressWriter) ReadFrom(r io.Reader) (int64, error) {
 	limit := int64(-1)

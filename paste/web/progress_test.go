@@ -90,10 +90,11 @@ func (w *writeSizes) Write(b []byte) (int, error) {
 }
 
 // TestRawTextWrittenInSteps: a paste's raw text goes out in writes of
-// progressStep straight from memory, whole or as the ranges asked for,
-// and a multi-range answer (copied through a pipe) is still right.
+// the configured step straight from memory, whole or as the ranges asked
+// for, and a multi-range answer (copied through a pipe) is still right.
 func TestRawTextWrittenInSteps(t *testing.T) {
-	h, st := newTestHandler(t, Config{MaxSize: 32 << 20})
+	const progressStep = 256 << 10
+	h, st := newTestHandler(t, Config{MaxSize: 32 << 20, WriteStep: progressStep})
 	text := make([]byte, 3*progressStep+7)
 	for i := range text {
 		text[i] = byte('a' + i%26)
@@ -128,5 +129,18 @@ func TestRawTextWrittenInSteps(t *testing.T) {
 	w = get("Range", "bytes=0-9,20-29")
 	if w.Code != http.StatusPartialContent || !bytes.Contains(w.Body.Bytes(), text[20:30]) || !bytes.Contains(w.Body.Bytes(), text[0:10]) {
 		t.Fatalf("two ranges: %d, %q", w.Code, w.Body.String())
+	}
+}
+
+// TestDefaultWriteStep: without a step configured, writes carry
+// DefaultWriteStep at most.
+func TestDefaultWriteStep(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	text := bytes.Repeat([]byte("x"), DefaultWriteStep+1)
+	put(st, &paste.Paste{ID: "big", Contents: text})
+	w := &writeSizes{ResponseRecorder: httptest.NewRecorder()}
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/big?raw=true", nil))
+	if want := []int{DefaultWriteStep, 1}; w.Code != http.StatusOK || fmt.Sprint(w.sizes) != fmt.Sprint(want) {
+		t.Fatalf("%d: writes of %v, want %v", w.Code, w.sizes, want)
 	}
 }
