@@ -90,6 +90,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		Subtitle:    cfg.compat.subtitle,
 		JSONAnswers: cfg.compat.jsonAnswers,
 		User:        func(r *http.Request) (string, bool) { return auth.User(r.Context()) },
+		WriteStep:   writeStep(cfg.tap != ""),
 	})
 	if err != nil {
 		return err
@@ -185,4 +186,22 @@ func displayAddr(a net.Addr, fallback string, network netx.Network) string {
 		}
 	}
 	return a.String()
+}
+
+// tapWriteStep is how much of an answer one write carries on the
+// userspace stack, whose TCP makes segments of each write as it comes:
+// 32 KiB writes went out as a 32 KiB frame each, 256 KiB ones go out as
+// 64 KiB frames (BENCHMARKS.md, issue 16's "Larger writes for
+// downloads"). A client then has the write stall (a minute) to take each
+// 256 KiB, 4.4 KB/s at least.
+const tapWriteStep = 256 << 10
+
+// writeStep is web.Config.WriteStep: larger on the userspace stack; on
+// the host's sockets the kernel gathers writes itself, and writes of
+// 256 KiB measured slower there than web's default.
+func writeStep(tap bool) int {
+	if tap {
+		return tapWriteStep
+	}
+	return 0
 }

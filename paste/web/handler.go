@@ -52,11 +52,17 @@ type Config struct {
 	// commit's author, whatever the form says.
 	User func(*http.Request) (string, bool)
 
-	// WriteStall is how long a client may take to read each 32 KiB of
+	// WriteStall is how long a client may take to read each step of
 	// an answer before the connection is closed (DefaultWriteStall when
 	// 0). Answers are streamed: a client that stops reading holds a
 	// chunk of the answer until then, not all of it.
 	WriteStall time.Duration
+
+	// WriteStep is how much of an answer one write to the connection
+	// carries at most, and so how much a client gets WriteStall to take
+	// (DefaultWriteStep when 0). A paste's raw text is written from
+	// memory in steps of it.
+	WriteStep int
 
 	// RenderCache bounds, in bytes, the escaped forms of recently shown
 	// pastes (their pages' text, their JSON), made once and shared by
@@ -81,6 +87,7 @@ type Handler struct {
 	subtitle string
 	user     func(*http.Request) (string, bool)
 	stall    time.Duration
+	step     int               // the most one write of an answer carries
 	escaper  *strings.Replacer // a paste's text into a page
 	// renderings are the shared forms of recently shown pastes.
 	renderings *renderings
@@ -110,6 +117,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		subtitle: cmp.Or(cfg.Subtitle, "paste text, share the link"),
 		user:     cfg.User,
 		stall:    cfg.WriteStall,
+		step:     cfg.WriteStep,
 		langs:    newLanguages(),
 		now:      time.Now,
 
@@ -125,6 +133,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	if h.stall <= 0 {
 		h.stall = DefaultWriteStall
+	}
+	if h.step <= 0 {
+		h.step = DefaultWriteStep
 	}
 	h.escaper = newExactEscaper()
 	h.renderings = newRenderings(cmp.Or(cfg.RenderCache, DefaultRenderCache))
@@ -166,7 +177,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
-	h.mux.ServeHTTP(&progressWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: h.stall}, r)
+	h.mux.ServeHTTP(&progressWriter{ResponseWriter: w, rc: http.NewResponseController(w), step: h.step, stall: h.stall}, r)
 }
 
 // fail answers a request that went wrong: the one place errors become HTTP

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -197,7 +196,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	case raw && !p.Encrypted:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
-		http.ServeContent(w, r, "", p.Created, bytes.NewReader(p.Contents))
+		http.ServeContent(w, r, "", p.Created, newBody(p.Contents))
 	case raw && strings.Contains(accept, "text/html"):
 		h.render(w, r, "raw.html", h.pageOf(p, "", false))
 	case raw:
