@@ -1,6 +1,7 @@
 package paste
 
 import (
+	"encoding/binary"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -22,15 +23,15 @@ func appendDocument(b []byte, p *Paste) ([]byte, error) {
 	}
 	if p.Language != "" {
 		b = append(b, `,"hl":`...)
-		b = appendJSONString(b, p.Language)
+		b = appendJSONString(b, []byte(p.Language))
 	}
 	if p.User != "" {
 		b = append(b, `,"user":`...)
-		b = appendJSONString(b, p.User)
+		b = appendJSONString(b, []byte(p.User))
 	}
 	if p.Comment != "" {
 		b = append(b, `,"comment":`...)
-		b = appendJSONString(b, p.Comment)
+		b = appendJSONString(b, []byte(p.Comment))
 	}
 	var err error
 	if b, err = appendTime(b, `,"created":`, p.Created); err != nil {
@@ -44,7 +45,7 @@ func appendDocument(b []byte, p *Paste) ([]byte, error) {
 	}
 	if p.DeleteHash != "" {
 		b = append(b, `,"delete_hash":`...)
-		b = appendJSONString(b, p.DeleteHash)
+		b = appendJSONString(b, []byte(p.DeleteHash))
 	}
 	return append(b, '}'), nil
 }
@@ -76,10 +77,14 @@ const escapedBelow64 = 1<<0x20 - 1 | 1<<'"' | 1<<'&' | 1<<'<' | 1<<'>'
 // HTML escaping on (its default): <, > and & as \u003c, \u003e, \u0026,
 // control characters as \n, \t... or \u00XX, U+2028 and U+2029 escaped,
 // and each byte of invalid UTF-8 as \ufffd.
-func appendJSONString[T []byte | string](b []byte, s T) []byte {
+func appendJSONString(b, s []byte) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64(s[i:i+8])) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 64 && c != '\\' || c < 64 && escapedBelow64>>c&1 == 0 {
@@ -107,7 +112,7 @@ func appendJSONString[T []byte | string](b []byte, s T) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(string(s[i:min(len(s), i+utf8.UTFMax)]))
+		r, size := utf8.DecodeRune(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			b = append(b, s[start:i]...)
@@ -124,4 +129,17 @@ func appendJSONString[T []byte | string](b []byte, s T) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainWord reports whether none of the 8 bytes of x is escaped by
+// appendJSONString nor starts a multi-byte character: each is ASCII, at
+// least 0x20, and none of '"', '\\', '<', '>', '&'. The tests are the
+// usual word-at-a-time ones: (y-0x01..)&^y has a byte's high bit set if
+// some byte of y is zero (y is x xor a repeated byte), and (x-0x20..)&^x
+// if some byte of x is under 0x20, for x of ASCII bytes; exact about
+// whether any byte is, which is all that is asked.
+func plainWord(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, bs, lt, gt, amp := x^'"'*ones, x^'\\'*ones, x^'<'*ones, x^'>'*ones, x^'&'*ones
+	return (x|(x-0x20*ones)&^x|(q-ones)&^q|(bs-ones)&^bs|(lt-ones)&^lt|(gt-ones)&^gt|(amp-ones)&^amp)&highs == 0
 }
