@@ -33,9 +33,8 @@ func Marshal(p *Paste) ([]byte, error) {
 	if !utf8.Valid(p.Contents) {
 		return nil, fmt.Errorf("%w: contents are not UTF-8", ErrInvalid)
 	}
-	r := Document{Contents: string(p.Contents), Encrypted: p.Encrypted, Language: p.Language, User: p.User, Comment: p.Comment,
-		Created: storedTime(p.Created), Expires: storedTime(p.Expires), Burn: p.Burn, DeleteHash: p.DeleteHash}
-	b, err := json.Marshal(r)
+	// The text, its escapes (a few in a line of code) and the fields.
+	b, err := appendDocument(make([]byte, 0, len(p.Contents)+len(p.Contents)/8+256), p)
 	if err != nil {
 		return nil, fmt.Errorf("paste: encode %s: %w", p.ID, err)
 	}

@@ -79,7 +79,7 @@ func parseServeFlags(args []string, help io.Writer) (*serveConfig, error) {
 	c.git.addFlags(fs)
 	c.compat.addFlags(fs, &c.https.hostname)
 	c.limits.addFlags(fs)
-	fs.StringVar(&c.debug, "debug-addr", "", "serve profiles and counters on this loopback `address` (e.g. 127.0.0.1:6060), for benchmarks")
+	fs.StringVar(&c.debug, "debug-addr", "", "serve profiles and counters on this loopback `address` (e.g. 127.0.0.1:6060), for benchmarks; a heap profile needs GODEBUG=memprofilerate=524288")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	err := fs.Parse(args)
 	if helpAsked(args) {

@@ -22,6 +22,7 @@ import (
 )
 
 func main() {
+	sampleAllocations(os.Getenv("GODEBUG"))
 	os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

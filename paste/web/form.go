@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -76,7 +77,7 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 	r.Body = over
 	switch mediaType {
 	case "multipart/form-data":
-		body, havePaste, err = readMultipart(r.Body, params["boundary"], pasteLimit, r.ContentLength, fields)
+		body, havePaste, err = readMultipart(r.Body, params["boundary"], pasteLimit, bodyLimit, r.ContentLength, fields)
 	case "application/x-www-form-urlencoded":
 		body, err = readLimited(r.Body, bodyLimit, r.ContentLength)
 		if err == nil {
@@ -191,12 +192,43 @@ func (h *Handler) checkPaste(sub *submission) error {
 }
 
 // readMultipart reads a multipart/form-data body of length bytes (-1:
-// unknown): the paste field (up to pasteLimit bytes) and the other fields
-// into fields.
-func readMultipart(body io.Reader, boundary string, pasteLimit, length int64, fields map[string]string) (text []byte, havePaste bool, err error) {
+// unknown, at most bodyLimit): the paste field (up to pasteLimit bytes)
+// and the other fields into fields. The body is read whole and split in
+// place (multipart.go); a body of another shape than the usual one is
+// read by mime/multipart.
+func readMultipart(r io.Reader, boundary string, pasteLimit, bodyLimit, length int64, fields map[string]string) (text []byte, havePaste bool, err error) {
 	if boundary == "" {
 		return nil, false, badRequest("multipart/form-data without a boundary")
 	}
+	body, err := readLimited(r, bodyLimit, length)
+	if err != nil {
+		return nil, false, err
+	}
+	parts, ok := splitMultipart(body, boundary)
+	if !ok {
+		return readParts(bytes.NewReader(body), boundary, pasteLimit, int64(len(body)), fields)
+	}
+	for _, p := range parts {
+		limit := int64(maxField)
+		if p.name == "paste" {
+			limit = pasteLimit
+		}
+		if int64(len(p.value)) > limit {
+			return nil, false, fieldTooLarge(p.name, limit)
+		}
+		if p.name == "paste" {
+			text, havePaste = p.value, true
+		} else if p.name != "" {
+			fields[p.name] = string(p.value)
+		}
+	}
+	return text, havePaste, nil
+}
+
+// readParts reads the parts of a multipart/form-data body with
+// mime/multipart: the paste field (up to pasteLimit bytes) and the other
+// fields into fields; length is the body's.
+func readParts(body io.Reader, boundary string, pasteLimit, length int64, fields map[string]string) (text []byte, havePaste bool, err error) {
 	mr := multipart.NewReader(body, boundary)
 	for {
 		part, err := mr.NextPart()
@@ -213,8 +245,8 @@ func readMultipart(body io.Reader, boundary string, pasteLimit, length int64, fi
 		}
 		v, err := readLimited(part, limit, size)
 		if err != nil {
-			if errors.Is(err, paste.ErrTooLarge) && name != "paste" {
-				return nil, false, badRequest(fmt.Sprintf("form field %q is longer than %d bytes", name, maxField))
+			if errors.Is(err, paste.ErrTooLarge) {
+				return nil, false, fieldTooLarge(name, limit)
 			}
 			return nil, false, err
 		}
@@ -224,6 +256,15 @@ func readMultipart(body io.Reader, boundary string, pasteLimit, length int64, fi
 			fields[name] = string(v)
 		}
 	}
+}
+
+// fieldTooLarge is the refusal of a form field over its limit: the paste
+// is too large (413), another field is a bad request.
+func fieldTooLarge(name string, limit int64) error {
+	if name != "paste" {
+		return badRequest(fmt.Sprintf("form field %q is longer than %d bytes", name, maxField))
+	}
+	return fmt.Errorf("%w: the request body is over %d bytes", paste.ErrTooLarge, limit)
 }
 
 // asForm reads body as a urlencoded form of the original's fields with a

@@ -101,13 +101,13 @@ func (r *Repo) commitPastes(parent plumbing.Hash, pastes []*paste.Paste, made []
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	if r.ids != nil && r.ids.root == root {
+	if r.ids != nil && r.ids.covers(root) {
 		// tree is root and these files (a split moves files, keeping
 		// their names).
 		for _, p := range pastes {
 			r.ids.add(p.ID)
 		}
-		r.ids.root = tree
+		r.ids.moveTo(tree)
 	}
 
 	c := &object.Commit{TreeHash: tree}

@@ -33,6 +33,13 @@ import (
 // false positives.
 type idFilter struct {
 	root plumbing.Hash // the tree whose every file name is in the filter
+	// prev is the tree the filter was moved from to root: as it only
+	// grows, every name of prev is in it too. A commit behind the
+	// write-ahead log moves the filter to its tree while the branch
+	// still names prev until the commit's pack is written, and the id
+	// checks of that time are against prev: without it, each of them
+	// walked the commit's changes back, and the next one forward again.
+	prev plumbing.Hash
 	seed maphash.Seed
 	segs []bloomSegment
 	n    int // names added
@@ -53,6 +60,18 @@ const (
 
 func newIDFilter(root plumbing.Hash) *idFilter {
 	return &idFilter{root: root, seed: maphash.MakeSeed()}
+}
+
+// covers reports whether every file name of tree root is in the filter.
+func (f *idFilter) covers(root plumbing.Hash) bool {
+	return root == f.root || !root.IsZero() && root == f.prev
+}
+
+// moveTo notes that every file name of tree root is in the filter now.
+func (f *idFilter) moveTo(root plumbing.Hash) {
+	if root != f.root {
+		f.prev, f.root = f.root, root
+	}
 }
 
 // add puts name in the filter.

@@ -117,7 +117,7 @@ func (r *Repo) idsCover(root plumbing.Hash) bool {
 	if r.ids == nil {
 		return false
 	}
-	if r.ids.root == root {
+	if r.ids.covers(root) {
 		return true
 	}
 	ids, n := r.ids, 0
@@ -134,6 +134,6 @@ func (r *Repo) idsCover(root plumbing.Hash) bool {
 		r.DropIDs()
 		return false
 	}
-	ids.root = root
+	ids.moveTo(root)
 	return true
 }

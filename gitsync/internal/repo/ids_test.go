@@ -393,3 +393,34 @@ func commitRandom(t *testing.T, r *Repo, rng *rand.Rand, n int) []string {
 	}
 	return taken
 }
+
+// A commit made before the branch moves to it (the commit behind the
+// write-ahead log writes its pack first): the checks against the branch
+// in the meantime are answered by the filter, without moving it back.
+func TestIDFilterCoversTheCommitsParent(t *testing.T) {
+	r := open(t, "")
+	rng := rand.New(rand.NewPCG(5, 6))
+	commitRandom(t, r, rng, 6)
+	scanIDs(t, r, mustRef(t, r))
+	parent := mustRef(t, r)
+	before, _ := r.Root(parent)
+	mine := randomID(rng, 10)
+	c, err := r.CommitPastes(parent, []*paste.Paste{{ID: mine, Contents: []byte("mine")}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := r.Root(c)
+	if r.ids == nil || r.ids.root != after {
+		t.Fatal("the filter did not move with the commit")
+	}
+	id := randomID(rng, 11)
+	if !r.surelyFree(before, id) {
+		t.Fatalf("%s: the filter does not answer for the commit's parent", id)
+	}
+	if r.ids.root != after {
+		t.Fatal("a check against the parent moved the filter back")
+	}
+	if r.surelyFree(after, mine) || r.surelyFree(before, mine) {
+		t.Fatalf("%s committed, and surely free", mine)
+	}
+}

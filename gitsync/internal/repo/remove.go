@@ -125,7 +125,7 @@ func (r *Repo) Added(from, to plumbing.Hash, fn func(id string, data []byte) err
 	// The walk is the one that moves the filter of ids from fromTree to
 	// toTree: it is moved here, where the trees are read anyway.
 	ids := r.ids
-	if ids != nil && ids.root != fromTree {
+	if ids != nil && !ids.covers(fromTree) {
 		ids = nil
 	}
 	err = r.walkChanges(fromTree, toTree, "", func(p string, e object.TreeEntry) error {
@@ -142,7 +142,7 @@ func (r *Repo) Added(from, to plumbing.Hash, fn func(id string, data []byte) err
 		return fn(path.Base(p), data)
 	})
 	if err == nil && ids != nil && r.ids == ids {
-		ids.root = toTree
+		ids.moveTo(toTree)
 	}
 	return err
 }

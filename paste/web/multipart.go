@@ -1,0 +1,176 @@
+package web
+
+import (
+	"bytes"
+	"strings"
+)
+
+// A multipart/form-data body is read whole (it is bounded by the paste
+// limit and the framing) and split here in place: the paste is a slice
+// of the body, with no reader per part, no header map and no copy. Only
+// the shape browsers, curl -F and Go's multipart.Writer send is taken:
+//
+//	--B CRLF (Name: value CRLF)* CRLF content CRLF --B CRLF ... CRLF --B-- [CRLF ...]
+//
+// with Content-Disposition: form-data; name="n" [; filename="f"] (quoted,
+// no backslash). Anything else (a preamble, bare LF line ends, folded or
+// repeated headers, Content-Transfer-Encoding, another disposition
+// syntax, padding after a boundary) is declined, and the caller reads
+// the same bytes with mime/multipart, whose reading this matches where
+// it takes a body (FuzzSplitMultipart compares the two).
+
+// formPart is a part of a form body: its field name ("" when its
+// Content-Disposition names none) and its content, slices of the body.
+type formPart struct {
+	name  string
+	value []byte
+}
+
+// maxFastHeaders bounds the part headers splitMultipart reads; a body
+// with more is left to mime/multipart and its own bound.
+const maxFastHeaders = 256
+
+// splitMultipart splits body, a multipart/form-data body with boundary,
+// into its parts, or reports ok false when body is not of the shape
+// above (which does not mean it is malformed).
+func splitMultipart(body []byte, boundary string) (parts []formPart, ok bool) {
+	if boundary == "" || !bytes.HasPrefix(body, []byte("--")) || !bytes.HasPrefix(body[2:], []byte(boundary)) {
+		return nil, false
+	}
+	rest := body[2+len(boundary):]
+	if !bytes.HasPrefix(rest, []byte("\r\n")) {
+		return nil, false
+	}
+	rest = rest[2:]
+	headers := 0
+	for {
+		// The part's headers, up to an empty line.
+		name, haveName := "", false
+		for {
+			end := bytes.Index(rest, []byte("\r\n"))
+			if end < 0 {
+				return nil, false
+			}
+			line := rest[:end]
+			rest = rest[end+2:]
+			if len(line) == 0 {
+				break
+			}
+			if headers++; headers > maxFastHeaders {
+				return nil, false
+			}
+			key, value, ok := headerLine(line)
+			if !ok {
+				return nil, false
+			}
+			switch {
+			case strings.EqualFold(key, "Content-Disposition"):
+				if haveName {
+					return nil, false
+				}
+				if name, ok = formDataName(value); !ok {
+					return nil, false
+				}
+				haveName = true
+			case strings.EqualFold(key, "Content-Transfer-Encoding"):
+				return nil, false
+			}
+		}
+		// The content, up to CRLF --boundary followed by CRLF (another
+		// part) or -- (the last). Content that starts with --boundary
+		// (no CRLF before it) is read as empty by mime/multipart.
+		if bytes.HasPrefix(rest, []byte("--")) && bytes.HasPrefix(rest[2:], []byte(boundary)) {
+			return nil, false
+		}
+		from := 0
+		for {
+			i := bytes.Index(rest[from:], []byte("\r\n--"))
+			if i < 0 {
+				return nil, false
+			}
+			i += from
+			after := rest[i+4:]
+			if !bytes.HasPrefix(after, []byte(boundary)) {
+				from = i + 1
+				continue
+			}
+			after = after[len(boundary):]
+			switch {
+			case bytes.HasPrefix(after, []byte("\r\n")):
+				parts = append(parts, formPart{name, rest[:i:i]})
+				rest = after[2:]
+			case bytes.HasPrefix(after, []byte("--")):
+				// The last boundary: its line ends the body or
+				// with CRLF; what comes after is not read.
+				if tail := after[2:]; len(tail) != 0 && !bytes.HasPrefix(tail, []byte("\r\n")) {
+					return nil, false
+				}
+				return append(parts, formPart{name, rest[:i:i]}), true
+			case len(after) == 0 || after[0] == ' ' || after[0] == '\t' || after[0] == '\r' || after[0] == '\n' || after[0] == '-':
+				// A boundary with padding, a bare LF, or cut
+				// short: mime/multipart's to judge.
+				return nil, false
+			default:
+				// --boundary followed by more: content.
+				from = i + 1
+				continue
+			}
+			break
+		}
+	}
+}
+
+// headerLine splits a part's header line "Name: value" whose name is
+// letters, digits and dashes and whose value is printable ASCII or tabs,
+// the value trimmed as textproto trims it.
+func headerLine(line []byte) (key string, value []byte, ok bool) {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return "", nil, false
+	}
+	for _, c := range line[:colon] {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return "", nil, false
+		}
+	}
+	for _, c := range line[colon+1:] {
+		if (c < 0x20 || c > 0x7e) && c != '\t' {
+			return "", nil, false
+		}
+	}
+	return string(line[:colon]), bytes.Trim(line[colon+1:], " \t"), true
+}
+
+// formDataName reads a Content-Disposition of the form
+// form-data; name="n" [; filename="f"] (either order, the type and
+// parameter names in any case, no backslash nor quote inside the
+// quotes) and returns n.
+func formDataName(v []byte) (name string, ok bool) {
+	s := string(v)
+	typ, params, _ := strings.Cut(s, ";")
+	if !strings.EqualFold(strings.TrimRight(typ, " \t"), "form-data") {
+		return "", false
+	}
+	var haveName, haveFile bool
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, q, found := strings.Cut(strings.Trim(p, " \t"), "=")
+		if !found || len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+			return "", false
+		}
+		q = q[1 : len(q)-1]
+		if strings.ContainsAny(q, "\"\\;") {
+			return "", false
+		}
+		switch {
+		case strings.EqualFold(k, "name") && !haveName:
+			name, haveName = q, true
+		case strings.EqualFold(k, "filename") && !haveFile:
+			haveFile = true
+		default:
+			return "", false
+		}
+	}
+	return name, haveName
+}

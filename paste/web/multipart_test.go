@@ -1,0 +1,146 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"strings"
+	"testing"
+)
+
+// stdParts reads body with mime/multipart as readParts does: each part's
+// form name and content, or an error.
+func stdParts(body []byte, boundary string) ([]formPart, error) {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	var parts []formPart
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return parts, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := io.ReadAll(p)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, formPart{p.FormName(), v})
+	}
+}
+
+// sameParts fails t when splitMultipart takes body and mime/multipart
+// reads it otherwise.
+func sameParts(t *testing.T, body []byte, boundary string) bool {
+	t.Helper()
+	got, ok := splitMultipart(body, boundary)
+	if !ok {
+		return false
+	}
+	want, err := stdParts(body, boundary)
+	if err != nil {
+		t.Fatalf("split %q (boundary %q) into %q; mime/multipart: %v", body, boundary, got, err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("split %q (boundary %q) into %q; mime/multipart: %q", body, boundary, got, want)
+	}
+	for i := range got {
+		if got[i].name != want[i].name || !bytes.Equal(got[i].value, want[i].value) {
+			t.Fatalf("split %q (boundary %q) into %q; mime/multipart: %q", body, boundary, got, want)
+		}
+	}
+	return true
+}
+
+// writerBody is a body as Go's multipart.Writer (and so curl -F and the
+// browsers, in shape) writes it.
+func writerBody(t testing.TB, fields ...string) ([]byte, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for i := 0; i+1 < len(fields); i += 2 {
+		if fields[i] == "paste" {
+			fw, _ := mw.CreateFormFile("paste", "paste.txt")
+			fw.Write([]byte(fields[i+1]))
+			continue
+		}
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	mw.Close()
+	return b.Bytes(), mw.Boundary()
+}
+
+func TestSplitMultipartTakesTheUsualShape(t *testing.T) {
+	for _, fields := range [][]string{
+		{"paste", "x"},
+		{"paste", ""},
+		{"paste", "a\r\n--not the boundary\r\n"},
+		{"hl", "go", "paste", "line 1\r\nline 2\n", "ln", "on", "user", "ann"},
+		{"paste", "1", "paste", "2"},
+	} {
+		body, boundary := writerBody(t, fields...)
+		if !sameParts(t, body, boundary) {
+			t.Errorf("%q: declined %q", fields, body)
+		}
+	}
+	for _, tt := range []struct{ body, boundary string }{
+		// A browser's boundary, and header case.
+		{"------WebKitFormBoundaryAbC\r\ncontent-disposition: Form-Data; NAME=\"paste\"\r\n\r\nhi\r\n------WebKitFormBoundaryAbC--", "----WebKitFormBoundaryAbC"},
+		// Spaces, a trailing semicolon, other headers, parameters in
+		// either order, the last boundary without its CRLF.
+		{"--b\r\nContent-Disposition: form-data ; name=\"paste\";\r\nX-A:\t v \r\n\r\nx\r\n--b\r\nContent-Disposition: form-data; filename=\"f\"; name=\"hl\"\r\n\r\ngo\r\n--b--", "b"},
+		// A part without a disposition, and an epilogue.
+		{"--b\r\n\r\nx\r\n--b--\r\nepilogue", "b"},
+	} {
+		if !sameParts(t, []byte(tt.body), tt.boundary) {
+			t.Errorf("declined %q", tt.body)
+		}
+	}
+}
+
+func TestSplitMultipartDeclinesOtherShapes(t *testing.T) {
+	for _, body := range []string{
+		"preamble\r\n--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\nx\r\n--zz--\r\n",
+		"--zz\nContent-Disposition: form-data; name=\"paste\"\n\nx\n--zz--\n",
+		"--zz\r\nContent-Disposition: form-data;\r\n name=\"paste\"\r\n\r\nx\r\n--zz--\r\n",
+		"--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nx=3D\r\n--zz--\r\n",
+		"--zz\r\nContent-Disposition: form-data; name=paste\r\n\r\nx\r\n--zz--\r\n",
+		"--zz\r\nContent-Disposition: form-data; name=\"pa\\\"ste\"\r\n\r\nx\r\n--zz--\r\n",
+		"--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\nContent-Disposition: form-data; name=\"hl\"\r\n\r\nx\r\n--zz--\r\n",
+		"--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\nx\r\n--zz  \r\n",
+		"--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\nx\r\n--zz--garbage",
+		"--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\nx",
+		"--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\n--zz--\r\n",
+		"garbage",
+	} {
+		if _, ok := splitMultipart([]byte(body), "zz"); ok {
+			t.Errorf("took %q", body)
+		}
+	}
+}
+
+// FuzzSplitMultipart: whatever body splitMultipart takes, mime/multipart
+// reads into the same parts (what it declines is read by mime/multipart
+// itself, so that the two paths answer alike).
+func FuzzSplitMultipart(f *testing.F) {
+	for _, fields := range [][]string{
+		{"paste", "x"},
+		{"hl", "go", "paste", "a\r\n--b\r\n", "ln", "on"},
+		{"paste", "", "", "x"},
+	} {
+		body, boundary := writerBody(f, fields...)
+		f.Add(body, boundary)
+	}
+	f.Add([]byte("--zz\r\nContent-Disposition: form-data; name=\"paste\"; filename=\"a\"\r\nContent-Type: text/plain\r\n\r\nx\r\n--zz--"), "zz")
+	f.Add([]byte("--zz\r\ncontent-disposition:form-data;name=\"\";\r\n\r\n\r\n--zz\r\n\r\n\r\n--zz--\r\nepilogue"), "zz")
+	f.Add([]byte("--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\na\r\n--zzz\r\n--zz-x\r\n--zz--\r\n"), "zz")
+	f.Add([]byte("--\r\n\r\n\r\n----\r\n"), "")
+	f.Add([]byte("--b\r\nContent-Disposition: form-data ; name=\"paste\";\r\nX-A:\t v \r\n\r\nx\r\n--b\r\nContent-Disposition: form-data; filename=\"f\"; name=\"hl\"\r\n\r\ngo\r\n--b--"), "b")
+	f.Fuzz(func(t *testing.T, body []byte, boundary string) {
+		if strings.ContainsAny(boundary, "\r\n") {
+			// A header value (the request's Content-Type) holds no
+			// line end.
+			return
+		}
+		sameParts(t, body, boundary)
+	})
+}
