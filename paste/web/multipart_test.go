@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"io"
+	"math"
 	"mime/multipart"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -143,4 +145,43 @@ func FuzzSplitMultipart(f *testing.F) {
 		}
 		sameParts(t, body, boundary)
 	})
+}
+
+// A body of many small parts (each of nine bytes: CRLF --b CRLF CRLF)
+// costs what reading the body costs, and no record of each part: the
+// splitter keeps nothing per part, as mime/multipart did not.
+func TestReadMultipartManyPartsKeepsNoPartRecords(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("--b\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\nx")
+	for b.Len() < 1<<20 {
+		b.WriteString("\r\n--b\r\n\r\n")
+	}
+	b.WriteString("\r\n--b--\r\n")
+	body := []byte(b.String())
+	limit := int64(len(body))
+	allocated := func(f func()) uint64 {
+		least := uint64(math.MaxUint64)
+		for range 3 {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			f()
+			runtime.ReadMemStats(&after)
+			least = min(least, after.TotalAlloc-before.TotalAlloc)
+		}
+		return least
+	}
+	read := allocated(func() {
+		if _, err := readLimited(bytes.NewReader(body), limit, limit); err != nil {
+			t.Fatal(err)
+		}
+	})
+	split := allocated(func() {
+		text, ok, err := readMultipart(bytes.NewReader(body), "b", limit, limit, limit, map[string]string{})
+		if err != nil || !ok || string(text) != "x" {
+			t.Fatalf("read %q, %v, %v", text, ok, err)
+		}
+	})
+	if split > read+uint64(len(body))/4 {
+		t.Errorf("a body of %d bytes: read in %d bytes allocated, split in %d", len(body), read, split)
+	}
 }
