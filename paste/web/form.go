@@ -204,23 +204,28 @@ func readMultipart(r io.Reader, boundary string, pasteLimit, bodyLimit, length i
 	if err != nil {
 		return nil, false, err
 	}
-	parts, ok := splitMultipart(body, boundary)
-	if !ok {
-		return readParts(bytes.NewReader(body), boundary, pasteLimit, int64(len(body)), fields)
-	}
-	for _, p := range parts {
+	var tooLarge error
+	ok := splitMultipart(body, boundary, func(name string, value []byte) {
 		limit := int64(maxField)
-		if p.name == "paste" {
+		if name == "paste" {
 			limit = pasteLimit
 		}
-		if int64(len(p.value)) > limit {
-			return nil, false, fieldTooLarge(p.name, limit)
+		switch {
+		case tooLarge != nil:
+		case int64(len(value)) > limit:
+			tooLarge = fieldTooLarge(name, limit)
+		case name == "paste":
+			text, havePaste = value, true
+		case name != "":
+			fields[name] = string(value)
 		}
-		if p.name == "paste" {
-			text, havePaste = p.value, true
-		} else if p.name != "" {
-			fields[p.name] = string(p.value)
-		}
+	})
+	if !ok {
+		clear(fields)
+		return readParts(bytes.NewReader(body), boundary, pasteLimit, int64(len(body)), fields)
+	}
+	if tooLarge != nil {
+		return nil, false, tooLarge
 	}
 	return text, havePaste, nil
 }

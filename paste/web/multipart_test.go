@@ -10,6 +10,21 @@ import (
 	"testing"
 )
 
+// formPart is a part of a form body: its field name and its content.
+type formPart struct {
+	name  string
+	value []byte
+}
+
+// split is splitMultipart's parts of body, in a list.
+func split(body []byte, boundary string) ([]formPart, bool) {
+	var parts []formPart
+	ok := splitMultipart(body, boundary, func(name string, value []byte) {
+		parts = append(parts, formPart{name, value})
+	})
+	return parts, ok
+}
+
 // stdParts reads body with mime/multipart as readParts does: each part's
 // form name and content, or an error.
 func stdParts(body []byte, boundary string) ([]formPart, error) {
@@ -35,7 +50,7 @@ func stdParts(body []byte, boundary string) ([]formPart, error) {
 // reads it otherwise.
 func sameParts(t *testing.T, body []byte, boundary string) bool {
 	t.Helper()
-	got, ok := splitMultipart(body, boundary)
+	got, ok := split(body, boundary)
 	if !ok {
 		return false
 	}
@@ -114,7 +129,7 @@ func TestSplitMultipartDeclinesOtherShapes(t *testing.T) {
 		"--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\n--zz--\r\n",
 		"garbage",
 	} {
-		if _, ok := splitMultipart([]byte(body), "zz"); ok {
+		if _, ok := split([]byte(body), "zz"); ok {
 			t.Errorf("took %q", body)
 		}
 	}
