@@ -174,17 +174,6 @@ func TestReadMultipartManyPartsKeepsNoPartRecords(t *testing.T) {
 	b.WriteString("\r\n--b--\r\n")
 	body := []byte(b.String())
 	limit := int64(len(body))
-	allocated := func(f func()) uint64 {
-		least := uint64(math.MaxUint64)
-		for range 3 {
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			f()
-			runtime.ReadMemStats(&after)
-			least = min(least, after.TotalAlloc-before.TotalAlloc)
-		}
-		return least
-	}
 	read := allocated(func() {
 		if _, err := readLimited(bytes.NewReader(body), limit, limit); err != nil {
 			t.Fatal(err)
@@ -199,4 +188,44 @@ func TestReadMultipartManyPartsKeepsNoPartRecords(t *testing.T) {
 	if split > read+uint64(len(body))/4 {
 		t.Errorf("a body of %d bytes: read in %d bytes allocated, split in %d", len(body), read, split)
 	}
+}
+
+// A body the splitter declines (here for its bare LF line ends) is read
+// by mime/multipart from the body already read: its paste costs no
+// second buffer of its size.
+func TestReadMultipartDeclinedKeepsNoSecondCopy(t *testing.T) {
+	text := strings.Repeat("0123456789abcde\n", 1<<16)
+	body := []byte("--b\nContent-Disposition: form-data; name=\"hl\"\n\ngo\n--b\nContent-Disposition: form-data; name=\"paste\"\n\n" + text + "\n--b--\n")
+	if _, ok := split(body, "b"); ok {
+		t.Fatal("the splitter took a body of bare LF line ends")
+	}
+	limit := int64(len(body))
+	read := allocated(func() {
+		if _, err := readLimited(bytes.NewReader(body), limit, limit); err != nil {
+			t.Fatal(err)
+		}
+	})
+	parts := allocated(func() {
+		fields := map[string]string{}
+		got, ok, err := readMultipart(bytes.NewReader(body), "b", limit, limit, limit, fields)
+		if err != nil || !ok || string(got) != text || fields["hl"] != "go" {
+			t.Fatalf("read %d bytes, %v, %v, fields %q", len(got), ok, err, fields)
+		}
+	})
+	if parts > read+uint64(len(body))/4 {
+		t.Errorf("a body of %d bytes: read in %d bytes allocated, read with mime/multipart in %d", len(body), read, parts)
+	}
+}
+
+// allocated is the least of three runs' bytes allocated by f.
+func allocated(f func()) uint64 {
+	least := uint64(math.MaxUint64)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		least = min(least, after.TotalAlloc-before.TotalAlloc)
+	}
+	return least
 }
