@@ -185,6 +185,10 @@ func FuzzSplitMultipart(f *testing.F) {
 	f.Add([]byte("--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\n\r\na\r\n--zzz\r\n--zz-x\r\n--zz--\r\n"), "zz")
 	f.Add([]byte("--\r\n\r\n\r\n----\r\n"), "")
 	f.Add([]byte("--b\r\nContent-Disposition: form-data ; name=\"paste\";\r\nX-A:\t v \r\n\r\nx\r\n--b\r\nContent-Disposition: form-data; filename=\"f\"; name=\"hl\"\r\n\r\ngo\r\n--b--"), "b")
+	// Declined: bare LF line ends, a preamble and quoted-printable, a
+	// paste read twice.
+	f.Add([]byte("--zz\nContent-Disposition: form-data; name=\"paste\"\n\n1\n--zz\nContent-Disposition: form-data; name=\"paste\"\n\n22\n--zz--\n"), "zz")
+	f.Add([]byte("pre\r\n--zz\r\nContent-Disposition: form-data; name=\"paste\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=3D=\r\nx\r\n--zz--\r\n"), "zz")
 	f.Fuzz(func(t *testing.T, body []byte, boundary string) {
 		if strings.ContainsAny(boundary, "\r\n") {
 			// A header value (the request's Content-Type) holds no
