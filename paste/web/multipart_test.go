@@ -278,3 +278,15 @@ func TestReadPartsInPlace(t *testing.T) {
 		sameRead(t, []byte(body), "b")
 	}
 }
+
+// BenchmarkReadMultipart: a small form as curl -F sends it.
+func BenchmarkReadMultipart(b *testing.B) {
+	body, boundary := writerBody(b, "hl", "go", "ln", "on", "user", "ann", "paste", strings.Repeat("some code\n", 100))
+	b.ReportAllocs()
+	for b.Loop() {
+		fields := map[string]string{}
+		if _, ok, err := readMultipart(bytes.NewReader(body), boundary, 1<<20, 1<<20, int64(len(body)), fields); err != nil || !ok {
+			b.Fatal(err)
+		}
+	}
+}
