@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"maps"
 	"math"
@@ -9,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // formPart is a part of a form body: its field name and its content.
@@ -290,5 +293,28 @@ func BenchmarkReadMultipart(b *testing.B) {
 		if _, ok, err := readMultipart(bytes.NewReader(body), boundary, 1<<20, 1<<20, int64(len(body)), fields); err != nil || !ok {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A declined body whose paste is over the limit is refused without a
+// second buffer of the paste's size either.
+func TestReadMultipartDeclinedTooLargeKeepsNoSecondCopy(t *testing.T) {
+	text := strings.Repeat("0123456789abcde\n", 1<<16)
+	body := []byte("--b\nContent-Disposition: form-data; name=\"paste\"\n\n" + text + "\n--b--\n")
+	limit := int64(len(body))
+	read := allocated(func() {
+		if _, err := readLimited(bytes.NewReader(body), limit, limit); err != nil {
+			t.Fatal(err)
+		}
+	})
+	parts := allocated(func() {
+		_, _, err := readMultipart(bytes.NewReader(body), "b", int64(len(text))-1, limit, limit, map[string]string{})
+		if !errors.Is(err, paste.ErrTooLarge) {
+			t.Fatalf("a paste over the limit: %v", err)
+		}
+	})
+	t.Logf("a body of %d bytes: read in %d bytes allocated, refused in %d", len(body), read, parts)
+	if parts > read+uint64(len(body))/4 {
+		t.Errorf("a body of %d bytes: read in %d bytes allocated, refused in %d", len(body), read, parts)
 	}
 }
