@@ -204,32 +204,42 @@ func readMultipart(r io.Reader, boundary string, pasteLimit, bodyLimit, length i
 	if err != nil {
 		return nil, false, err
 	}
-	parts, ok := splitMultipart(body, boundary)
-	if !ok {
-		return readParts(bytes.NewReader(body), boundary, pasteLimit, int64(len(body)), fields)
-	}
-	for _, p := range parts {
+	var tooLarge error
+	ok := splitMultipart(body, boundary, func(name string, value []byte) {
 		limit := int64(maxField)
-		if p.name == "paste" {
+		if name == "paste" {
 			limit = pasteLimit
 		}
-		if int64(len(p.value)) > limit {
-			return nil, false, fieldTooLarge(p.name, limit)
+		switch {
+		case tooLarge != nil:
+		case int64(len(value)) > limit:
+			tooLarge = fieldTooLarge(name, limit)
+		case name == "paste":
+			text, havePaste = value, true
+		case name != "":
+			fields[name] = string(value)
 		}
-		if p.name == "paste" {
-			text, havePaste = p.value, true
-		} else if p.name != "" {
-			fields[p.name] = string(p.value)
-		}
+	})
+	if !ok {
+		clear(fields)
+		return readParts(body, boundary, pasteLimit, fields)
+	}
+	if tooLarge != nil {
+		return nil, false, tooLarge
 	}
 	return text, havePaste, nil
 }
 
 // readParts reads the parts of a multipart/form-data body with
 // mime/multipart: the paste field (up to pasteLimit bytes) and the other
-// fields into fields; length is the body's.
-func readParts(body io.Reader, boundary string, pasteLimit, length int64, fields map[string]string) (text []byte, havePaste bool, err error) {
-	mr := multipart.NewReader(body, boundary)
+// fields into fields. The paste is read into body's own bytes, from the
+// start: the nth byte of a part's content comes from the nth byte of body
+// or a later one (a quoted-printable decoding only shortens it), which
+// the multipart reader has read from body into its buffer before it
+// hands it on, so only bytes read already are written over, and the
+// paste costs no second buffer of its size.
+func readParts(body []byte, boundary string, pasteLimit int64, fields map[string]string) (text []byte, havePaste bool, err error) {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -239,11 +249,17 @@ func readParts(body io.Reader, boundary string, pasteLimit, length int64, fields
 			return nil, false, err
 		}
 		name := part.FormName()
-		limit, size := int64(maxField), int64(-1)
+		limit := int64(maxField)
+		var v []byte
 		if name == "paste" {
-			limit, size = pasteLimit, length
+			limit = pasteLimit
+			v, err = readInto(io.LimitReader(part, limit+1), body[:0:min(int64(len(body)), limit+1)])
+		} else {
+			v, err = readAll(io.LimitReader(part, limit+1), 512)
 		}
-		v, err := readLimited(part, limit, size)
+		if err == nil && int64(len(v)) > limit {
+			err = fmt.Errorf("%w: the request body is over %d bytes", paste.ErrTooLarge, limit)
+		}
 		if err != nil {
 			if errors.Is(err, paste.ErrTooLarge) {
 				return nil, false, fieldTooLarge(name, limit)
@@ -350,8 +366,16 @@ func (h *Handler) language(hl string) string {
 // readAll is io.ReadAll starting with a buffer of size bytes (at least
 // 512).
 func readAll(r io.Reader, size int64) ([]byte, error) {
-	b := make([]byte, 0, max(size, 512))
+	return readInto(r, make([]byte, 0, max(size, 512)))
+}
+
+// readInto is io.ReadAll appending to b, in its capacity as long as
+// that holds what r has.
+func readInto(r io.Reader, b []byte) ([]byte, error) {
 	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err == io.EOF {
@@ -359,9 +383,6 @@ func readAll(r io.Reader, size int64) ([]byte, error) {
 		}
 		if err != nil {
 			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
 		}
 	}
 }

@@ -19,27 +19,24 @@ import (
 // the same bytes with mime/multipart, whose reading this matches where
 // it takes a body (FuzzSplitMultipart compares the two).
 
-// formPart is a part of a form body: its field name ("" when its
-// Content-Disposition names none) and its content, slices of the body.
-type formPart struct {
-	name  string
-	value []byte
-}
-
 // maxFastHeaders bounds the part headers splitMultipart reads; a body
 // with more is left to mime/multipart and its own bound.
 const maxFastHeaders = 256
 
 // splitMultipart splits body, a multipart/form-data body with boundary,
-// into its parts, or reports ok false when body is not of the shape
-// above (which does not mean it is malformed).
-func splitMultipart(body []byte, boundary string) (parts []formPart, ok bool) {
+// into its parts, calling part with each one's field name ("" when its
+// Content-Disposition names none) and content, a slice of body; or
+// reports ok false when body is not of the shape above (which does not
+// mean it is malformed), maybe after some calls, whose effect the caller
+// then undoes. Nothing is kept per part: a part is as little as nine
+// bytes of body.
+func splitMultipart(body []byte, boundary string, part func(name string, value []byte)) (ok bool) {
 	if boundary == "" || !bytes.HasPrefix(body, []byte("--")) || !bytes.HasPrefix(body[2:], []byte(boundary)) {
-		return nil, false
+		return false
 	}
 	rest := body[2+len(boundary):]
 	if !bytes.HasPrefix(rest, []byte("\r\n")) {
-		return nil, false
+		return false
 	}
 	rest = rest[2:]
 	headers := 0
@@ -49,7 +46,7 @@ func splitMultipart(body []byte, boundary string) (parts []formPart, ok bool) {
 		for {
 			end := bytes.Index(rest, []byte("\r\n"))
 			if end < 0 {
-				return nil, false
+				return false
 			}
 			line := rest[:end]
 			rest = rest[end+2:]
@@ -57,36 +54,36 @@ func splitMultipart(body []byte, boundary string) (parts []formPart, ok bool) {
 				break
 			}
 			if headers++; headers > maxFastHeaders {
-				return nil, false
+				return false
 			}
 			key, value, ok := headerLine(line)
 			if !ok {
-				return nil, false
+				return false
 			}
 			switch {
 			case strings.EqualFold(key, "Content-Disposition"):
 				if haveName {
-					return nil, false
+					return false
 				}
 				if name, ok = formDataName(value); !ok {
-					return nil, false
+					return false
 				}
 				haveName = true
 			case strings.EqualFold(key, "Content-Transfer-Encoding"):
-				return nil, false
+				return false
 			}
 		}
 		// The content, up to CRLF --boundary followed by CRLF (another
 		// part) or -- (the last). Content that starts with --boundary
 		// (no CRLF before it) is read as empty by mime/multipart.
 		if bytes.HasPrefix(rest, []byte("--")) && bytes.HasPrefix(rest[2:], []byte(boundary)) {
-			return nil, false
+			return false
 		}
 		from := 0
 		for {
 			i := bytes.Index(rest[from:], []byte("\r\n--"))
 			if i < 0 {
-				return nil, false
+				return false
 			}
 			i += from
 			after := rest[i+4:]
@@ -97,19 +94,20 @@ func splitMultipart(body []byte, boundary string) (parts []formPart, ok bool) {
 			after = after[len(boundary):]
 			switch {
 			case bytes.HasPrefix(after, []byte("\r\n")):
-				parts = append(parts, formPart{name, rest[:i:i]})
+				part(name, rest[:i:i])
 				rest = after[2:]
 			case bytes.HasPrefix(after, []byte("--")):
 				// The last boundary: its line ends the body or
 				// with CRLF; what comes after is not read.
 				if tail := after[2:]; len(tail) != 0 && !bytes.HasPrefix(tail, []byte("\r\n")) {
-					return nil, false
+					return false
 				}
-				return append(parts, formPart{name, rest[:i:i]}), true
+				part(name, rest[:i:i])
+				return true
 			case len(after) == 0 || after[0] == ' ' || after[0] == '\t' || after[0] == '\r' || after[0] == '\n' || after[0] == '-':
 				// A boundary with padding, a bare LF, or cut
 				// short: mime/multipart's to judge.
-				return nil, false
+				return false
 			default:
 				// --boundary followed by more: content.
 				from = i + 1
