@@ -44,9 +44,18 @@ const (
 	walMaxAge       = 300 * time.Millisecond
 	walMaxAgeBehind = 100 * time.Millisecond
 	walMaxBytes     = 8 << 20
-	// walMaxCommit bounds the pastes of one commit of the log.
-	walMaxCommit = 256
-	walRetry     = time.Second // after a commit of the log failed
+	// A commit of the log holds s.mu while it builds its trees, and
+	// Creates wait for s.mu: its pastes are as many as fit in
+	// walCommitHold at the pace of the last commit, walMinCommit to
+	// walMaxCommit. In a small repository a commit takes ~10 us a paste
+	// and a round of the log under load (~1,500 pastes) is one commit,
+	// whose leaves each paste of it touches are written once; at a
+	// million pastes, most of a millisecond a paste (a leaf read and
+	// rewritten each), it is walMinCommit.
+	walMinCommit  = 256
+	walMaxCommit  = 4096
+	walCommitHold = 25 * time.Millisecond
+	walRetry      = time.Second // after a commit of the log failed
 	// walMaxPending bounds what the log holds uncommitted (and memory
 	// with it) when its commits fail: beyond, Creates are refused.
 	walMaxPending = 8 * walMaxBytes

@@ -85,6 +85,21 @@ func (s *Store) flushLog(ctx context.Context) error {
 	return nil
 }
 
+// commitSize is the pastes of the log's next commit; the caller holds
+// the writer lock, as notePace's does.
+func (s *Store) commitSize() int {
+	if s.commitPace <= 0 {
+		return walMinCommit
+	}
+	return int(min(max(int64(walCommitHold/s.commitPace), walMinCommit), walMaxCommit))
+}
+
+// notePace notes the time a paste took in a commit of n pastes begun at
+// start.
+func (s *Store) notePace(start time.Time, n int) {
+	s.commitPace = time.Since(start) / time.Duration(max(n, 1))
+}
+
 func (s *Store) walSize() int64 {
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
@@ -123,10 +138,9 @@ func (s *Store) commitLog() error {
 }
 
 // commitDocs commits pastes, the first logged, durably, and drops them
-// from logged. The commits are made in memory, walMaxCommit pastes each,
-// holding s.mu only to build each: a commit holds s.mu while it builds its
-// trees, which at a million pastes is most of a millisecond a paste (a
-// leaf tree each), and Creates wait for s.mu. Then one pack holds them
+// from logged. The commits are made in memory, each holding s.mu only to
+// build it, of as many pastes as the last commit's pace fits in
+// walCommitHold (wal.go). Then one pack holds them
 // all (for the log's pastes of a sustained load, one written as a merge
 // writes it, each byte once: repo/stagedwhole.go), and the branch moves
 // to the last.
@@ -142,11 +156,12 @@ func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, c
 	// trees it lacks: those are fetched.
 	ctx, cancel := context.WithTimeout(context.Background(), s.ackTimeout)
 	defer cancel()
-	for i := 0; i < len(ids); i += walMaxCommit {
-		j := min(i+walMaxCommit, len(ids))
+	for i, j := 0, 0; i < len(ids); i = j {
+		j = min(i+s.commitSize(), len(ids))
 		err := s.lazily(ctx, func() error {
 			s.mu.Lock()
 			defer s.mu.Unlock()
+			defer s.notePace(time.Now(), j-i)
 			if s.closed {
 				return errClosed
 			}
