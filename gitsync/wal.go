@@ -18,9 +18,9 @@ import (
 // of Creates to the log and fdatasyncs it, and answers: one fsync of a
 // file that exists, where a commit costs the fsyncs of a pack, its index,
 // a ref and their directories. The committer commits what the log holds
-// behind it, as one larger commit (after walIdle without a group, or once
+// behind it, as larger commits in one pack (after walIdle without a group, or once
 // the oldest logged paste is walMaxAge old, walMaxAgeBehind with AckDisk,
-// or walMaxBytes are logged), holding the mutex only to build the commit
+// or walMaxBytes are logged), holding the mutex only to build each commit
 // and to move the branch, not across the fsyncs, so that the loop goes on
 // logging meanwhile. The log
 // has two files: the committer makes the other one active before it
