@@ -37,11 +37,13 @@ import (
 const (
 	walFile = "pasteur.wal"
 	walIdle = 5 * time.Millisecond
-	// walMaxAge: without a remote, fewer and larger commits rewrite
-	// fewer trees a paste (7-8% less CPU a create than every 100 ms,
-	// BENCHMARKS.md); with AckDisk each commit is pushed behind, and
-	// the cadence is how late another server sees a paste.
-	walMaxAge       = 300 * time.Millisecond
+	// walMaxAge: without a remote, fewer and larger rounds rewrite
+	// fewer trees a paste (7-8% less CPU a create at 300 ms than every
+	// 100 ms; 6-9% less again at 1 s, where a round is one pack written
+	// once, BENCHMARKS.md), at the cost of up to walMaxBytes more held
+	// in memory; with AckDisk each commit is pushed behind, and the
+	// cadence is how late another server sees a paste.
+	walMaxAge       = time.Second
 	walMaxAgeBehind = 100 * time.Millisecond
 	walMaxBytes     = 8 << 20
 	// A commit of the log holds s.mu while it builds its trees, and
