@@ -113,6 +113,9 @@ type Store struct {
 	wal    *wal.Log
 	logged logged
 	kick   chan struct{} // asks the committer to commit the log
+	// commitPace is the time a paste took in the log's last commit
+	// (walcommit.go), set and read by the writer lock's holder.
+	commitPace time.Duration
 	// With AckDisk and a remote (behind.go): pastes logged, committed
 	// from the log, and on the remote, counted since Open; loopWaits is
 	// when the writer loop began waiting for the writer lock (0: it does

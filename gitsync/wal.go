@@ -18,9 +18,9 @@ import (
 // of Creates to the log and fdatasyncs it, and answers: one fsync of a
 // file that exists, where a commit costs the fsyncs of a pack, its index,
 // a ref and their directories. The committer commits what the log holds
-// behind it, as one larger commit (after walIdle without a group, or once
+// behind it, as larger commits in one pack (after walIdle without a group, or once
 // the oldest logged paste is walMaxAge old, walMaxAgeBehind with AckDisk,
-// or walMaxBytes are logged), holding the mutex only to build the commit
+// or walMaxBytes are logged), holding the mutex only to build each commit
 // and to move the branch, not across the fsyncs, so that the loop goes on
 // logging meanwhile. The log
 // has two files: the committer makes the other one active before it
@@ -37,16 +37,27 @@ import (
 const (
 	walFile = "pasteur.wal"
 	walIdle = 5 * time.Millisecond
-	// walMaxAge: without a remote, fewer and larger commits rewrite
-	// fewer trees a paste (7-8% less CPU a create than every 100 ms,
-	// BENCHMARKS.md); with AckDisk each commit is pushed behind, and
-	// the cadence is how late another server sees a paste.
-	walMaxAge       = 300 * time.Millisecond
+	// walMaxAge: without a remote, fewer and larger rounds rewrite
+	// fewer trees a paste (7-8% less CPU a create at 300 ms than every
+	// 100 ms; 6-9% less again at 1 s, where a round is one pack written
+	// once, BENCHMARKS.md), at the cost of up to walMaxBytes more held
+	// in memory; with AckDisk each commit is pushed behind, and the
+	// cadence is how late another server sees a paste.
+	walMaxAge       = time.Second
 	walMaxAgeBehind = 100 * time.Millisecond
 	walMaxBytes     = 8 << 20
-	// walMaxCommit bounds the pastes of one commit of the log.
-	walMaxCommit = 256
-	walRetry     = time.Second // after a commit of the log failed
+	// A commit of the log holds s.mu while it builds its trees, and
+	// Creates wait for s.mu: its pastes are as many as fit in
+	// walCommitHold at the pace of the last commit, walMinCommit to
+	// walMaxCommit. In a small repository a commit takes ~10 us a paste
+	// and a round of the log under load (~1,500 pastes) is one commit,
+	// whose leaves each paste of it touches are written once; at a
+	// million pastes, most of a millisecond a paste (a leaf read and
+	// rewritten each), it is walMinCommit.
+	walMinCommit  = 256
+	walMaxCommit  = 4096
+	walCommitHold = 25 * time.Millisecond
+	walRetry      = time.Second // after a commit of the log failed
 	// walMaxPending bounds what the log holds uncommitted (and memory
 	// with it) when its commits fail: beyond, Creates are refused.
 	walMaxPending = 8 * walMaxBytes

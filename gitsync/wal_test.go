@@ -3,11 +3,17 @@ package gitsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/gitsync/internal/wal"
 	"github.com/pasteur-dev/pasteur/paste"
 )
@@ -140,4 +146,68 @@ func TestLogBound(t *testing.T) {
 	s.logged.bytes = 0
 	s.mu.Unlock()
 	mustCreate(t, s, &paste.Paste{ID: "taken", Contents: []byte("x")})
+}
+
+// TestLogReplayLarge: a log of more pastes than one commit takes, and
+// more bytes than a staged pack that waits for a merge, is committed in
+// several commits and one pack; the same log found again after that (a
+// crash between the pack, its ref and the log's truncation) commits
+// nothing more, and every paste is there once.
+func TestLogReplayLarge(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*walMinCommit + 100
+	var log []byte
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("large%05d", i)
+		doc, err := paste.Marshal(&paste.Paste{Contents: []byte(id + strings.Repeat(" of the log", 200))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+	}
+	var tip plumbing.Hash
+	for round := range 2 {
+		if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err = Open(context.Background(), Config{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if got := mustGet(t, s, id); !strings.HasPrefix(string(got.Contents), id+" of the log") {
+				t.Fatalf("round %d: %s: %.40q", round, id, got.Contents)
+			}
+		}
+		ref, err := s.repo.Ref(s.branch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 1 && ref != tip {
+			t.Errorf("the log committed again: the branch moved from %s to %s", tip, ref)
+		}
+		tip = ref
+		if b := logBytes(t, dir); b != 0 {
+			t.Errorf("round %d: the log after the replay: %d bytes", round, b)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// n pastes in the branch, in commits of walMinCommit to
+	// walMaxCommit; git reads the pack.
+	commits, _ := strconv.Atoi(strings.TrimSpace(gittest.Git(t, dir, "rev-list", "--count", "--first-parent", "master")))
+	if most := (n + walMinCommit - 1) / walMinCommit; commits < 1 || commits > most {
+		t.Errorf("%d commits, want 1 to %d", commits, most)
+	}
+	gittest.Fsck(t, dir)
 }

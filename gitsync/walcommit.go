@@ -2,7 +2,10 @@ package gitsync
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/repo"
 	"github.com/pasteur-dev/pasteur/paste"
@@ -82,6 +85,21 @@ func (s *Store) flushLog(ctx context.Context) error {
 	return nil
 }
 
+// commitSize is the pastes of the log's next commit; the caller holds
+// the writer lock, as notePace's does.
+func (s *Store) commitSize() int {
+	if s.commitPace <= 0 {
+		return walMinCommit
+	}
+	return int(min(max(int64(walCommitHold/s.commitPace), walMinCommit), walMaxCommit))
+}
+
+// notePace notes the time a paste took in a commit of n pastes begun at
+// start.
+func (s *Store) notePace(start time.Time, n int) {
+	s.commitPace = time.Since(start) / time.Duration(max(n, 1))
+}
+
 func (s *Store) walSize() int64 {
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
@@ -109,12 +127,8 @@ func (s *Store) commitLog() error {
 	if err != nil {
 		return err
 	}
-	// In commits of walMaxCommit pastes at most: a commit holds s.mu
-	// while it builds its trees, which at a million pastes is most of a
-	// millisecond a paste (a leaf tree each), and Creates wait for s.mu.
-	for i := 0; i < k; i += walMaxCommit {
-		j := min(i+walMaxCommit, k)
-		if err := s.commitDocs(ids[i:j], pastes[i:j], docs[i:j], cut); err != nil {
+	if k > 0 {
+		if err := s.commitDocs(ids, pastes, docs, cut); err != nil {
 			return noRoom(err)
 		}
 	}
@@ -123,8 +137,13 @@ func (s *Store) commitLog() error {
 	return s.wal.TruncateInactive()
 }
 
-// commitDocs commits pastes, the first logged, durably, holding s.mu only
-// to build the commit and to move the branch, and drops them from logged.
+// commitDocs commits pastes, the first logged, durably, and drops them
+// from logged. The commits are made in memory, each holding s.mu only to
+// build it, of as many pastes as the last commit's pace fits in
+// walCommitHold (wal.go). Then one pack holds them
+// all (for the log's pastes of a sustained load, one written as a merge
+// writes it, each byte once: repo/stagedwhole.go), and the branch moves
+// to the last.
 func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, cut time.Time) error {
 	t0 := time.Now()
 	blobs := make([]repo.Blob, len(docs))
@@ -132,29 +151,43 @@ func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, c
 		blobs[i] = repo.MakeBlob(d)
 	}
 	var stage *repo.Staged
+	var from, tip plumbing.Hash // the branch before, the last commit made
 	// In a partial repository, a fetch may have moved the branch onto
 	// trees it lacks: those are fetched.
 	ctx, cancel := context.WithTimeout(context.Background(), s.ackTimeout)
 	defer cancel()
-	err := s.lazily(ctx, func() error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed {
-			return errClosed
-		}
-		parent, err := s.repo.Ref(s.branch)
+	for i, j := 0, 0; i < len(ids); i = j {
+		j = min(i+s.commitSize(), len(ids))
+		err := s.lazily(ctx, func() error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			defer s.notePace(time.Now(), j-i)
+			if s.closed {
+				return errClosed
+			}
+			ref, err := s.repo.Ref(s.branch)
+			if err != nil {
+				return err
+			}
+			parent := tip
+			if i == 0 {
+				from, parent = ref, ref
+			} else if ref != from {
+				return fmt.Errorf("gitsync: the branch moved from %s to %s during a commit of the log", from, ref)
+			}
+			c, err := s.repo.CommitBlobs(parent, pastes[i:j], blobs[i:j], time.Now())
+			if err != nil {
+				return err
+			}
+			tip = c
+			if j == len(ids) {
+				stage, err = s.repo.Stage(s.branch, tip)
+			}
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		tip, err := s.repo.CommitBlobs(parent, pastes, blobs, time.Now())
-		if err != nil {
-			return err
-		}
-		stage, err = s.repo.Stage(s.branch, tip)
-		return err
-	})
-	if err != nil {
-		return err
 	}
 	t1 := time.Now()
 	if err := stage.Write(); err != nil {
@@ -162,7 +195,8 @@ func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, c
 	}
 	t2 := time.Now()
 	s.mu.Lock()
-	if err = stage.Finish(); err == nil {
+	err := stage.Finish()
+	if err == nil {
 		for _, id := range ids {
 			s.logged.bytes -= len(s.logged.docs[id].doc)
 			delete(s.logged.docs, id)

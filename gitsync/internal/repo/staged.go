@@ -29,11 +29,13 @@ type Staged struct {
 	n       int    // objects of the batch in the pack
 	gen     uint64 // the batch's, when staged
 	objs    []plumbing.EncodedObject
+	bases   map[plumbing.Hash]plumbing.Hash // r.versions of objs, when Stage took them
 	pack    []byte
 	entries []packEntry
 	idx     []byte
 	sum     plumbing.Hash
 	u       *refUpdate
+	whole   bool // the pack is written as a merge would write it, and is not merged
 }
 
 // stagedMergeBytes is mergeBytes for staged packs, which are larger (a
@@ -52,10 +54,22 @@ func (r *Repo) Stage(name plumbing.ReferenceName, h plumbing.Hash) (*Staged, err
 		return nil, errors.New("repo: staging needs a repository on disk")
 	}
 	objs := make([]plumbing.EncodedObject, len(r.batch.order))
+	size := 0
 	for i, oh := range r.batch.order {
 		objs[i] = r.batch.objs[oh]
+		size += maxEntryHeader + storedSize(objs[i].Size())
 	}
-	return &Staged{r: r, name: name, h: h, n: len(objs), gen: r.batch.gen, objs: objs}, nil
+	var bases map[plumbing.Hash]plumbing.Hash
+	if size >= stagedWholeBytes {
+		// Write reads them without the lock.
+		bases = make(map[plumbing.Hash]plumbing.Hash)
+		for _, o := range objs {
+			if b, ok := r.versions[o.Hash()]; ok {
+				bases[o.Hash()] = b
+			}
+		}
+	}
+	return &Staged{r: r, name: name, h: h, n: len(objs), gen: r.batch.gen, objs: objs, bases: bases}, nil
 }
 
 // encode makes the pack and its index. The objects are encoded into the
@@ -68,6 +82,9 @@ func (s *Staged) encode() error {
 	size := 12 + sha1.Size // about: a deflated object may differ
 	for _, o := range s.objs {
 		size += maxEntryHeader + storedSize(o.Size())
+	}
+	if s.bases != nil {
+		return s.encodeWhole(size)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	buf.Write([]byte{'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0}) // the count, below
@@ -166,6 +183,14 @@ func (s *Staged) finish() error {
 	}
 	if err := r.batch.readPack(r.packPath(s.sum)); err != nil {
 		return err
+	}
+	if s.whole {
+		// Written as a merge writes: nothing to merge again.
+		for _, o := range s.objs {
+			delete(r.versions, o.Hash())
+		}
+		r.batch.resetFirst(s.n)
+		return nil
 	}
 	r.small = append(r.small, smallPack{sum: s.sum, entries: s.entries})
 	r.smallBytes += len(s.pack)
