@@ -72,7 +72,9 @@ func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) 
 	if err != nil {
 		return nil, err
 	}
-	c.add(p, gen)
+	// The store's paste is the Cache's own (Store.Get): a caller that
+	// only shares it leaves it as it is, and it is kept without a copy.
+	c.add(p, gen, clone)
 	return p, nil
 }
 
@@ -107,12 +109,12 @@ func (c *Cache) drop(e *list.Element) {
 	c.bytes -= int64(len(old.Contents))
 }
 
-// add keeps a copy of p, evicting the least recently used pastes. A paste
-// that burns after reading is not kept: its removal must be seen by every
-// read.
+// add keeps p (a copy of it with clone: the caller may change p),
+// evicting the least recently used pastes. A paste that burns after
+// reading is not kept: its removal must be seen by every read.
 // gen is c.gen when the read (or create) of p began: p is not kept when
 // a Forget came since, as it may have removed p.
-func (c *Cache) add(p *Paste, gen uint64) {
+func (c *Cache) add(p *Paste, gen uint64, clone bool) {
 	size := int64(len(p.Contents))
 	if size > c.maxBytes/4 || p.Burn {
 		return
@@ -125,7 +127,10 @@ func (c *Cache) add(p *Paste, gen uint64) {
 	if _, ok := c.byID[p.ID]; ok {
 		return
 	}
-	c.byID[p.ID] = c.lru.PushFront(p.clone())
+	if clone {
+		p = p.clone()
+	}
+	c.byID[p.ID] = c.lru.PushFront(p)
 	c.bytes += size
 	for c.bytes > c.maxBytes {
 		c.drop(c.lru.Back())

@@ -66,10 +66,21 @@ func TestCacheView(t *testing.T) {
 	if err := c.Create(ctx, &paste.Paste{ID: "a", Contents: []byte("abc")}); err != nil {
 		t.Fatal(err)
 	}
-	c.View(ctx, "a") // the first read keeps it (Create does not)
+	v0, _ := c.View(ctx, "a") // the first read keeps it (Create does not)
 	v1, _ := c.View(ctx, "a")
 	v2, _ := c.View(ctx, "a")
-	if &v1.Contents[0] != &v2.Contents[0] {
+	if &v1.Contents[0] != &v2.Contents[0] || &v0.Contents[0] != &v1.Contents[0] {
 		t.Fatal("View copied the contents")
+	}
+
+	// A Get that reads from the store keeps a copy: its caller may
+	// change what it was given.
+	if err := c.Create(ctx, &paste.Paste{ID: "b", Contents: []byte("abc")}); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := c.Get(ctx, "b")
+	g.Contents[0] = 'x'
+	if v, _ := c.View(ctx, "b"); string(v.Contents) != "abc" {
+		t.Fatalf("the cache kept the paste its Get gave away: %q", v.Contents)
 	}
 }
