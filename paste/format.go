@@ -64,7 +64,10 @@ func Unmarshal(id string, data []byte) (*Paste, error) {
 	if err := json.Unmarshal(data, &s); err != nil || s.Removed != nil {
 		return readSlow(id, data)
 	}
-	return s.Paste(id), nil
+	if s.Contents == nil {
+		s.Contents = []byte{} // absent or null, as []byte("")
+	}
+	return s.paste(id, s.Contents), nil
 }
 
 // readSlow is Unmarshal for the documents that are not plainly a paste's:
@@ -82,19 +85,26 @@ func readSlow(id string, data []byte) (*Paste, error) {
 	return d.Paste(id), nil
 }
 
-// stored is a stored document as Unmarshal decodes it: a paste's fields,
-// and whether the key of a tombstone (lifecycle.go) is there, with any
-// value, in any case (as encoding/json matches keys).
+// stored is a stored document as Unmarshal decodes it: a paste's fields
+// (its text decoded straight into bytes: storedText), and whether the key
+// of a tombstone (lifecycle.go) is there, with any value, in any case (as
+// encoding/json matches keys).
 type stored struct {
 	Document
-	Removed json.RawMessage `json:"removed"`
+	Contents storedText      `json:"contents"` // in place of Document's
+	Removed  json.RawMessage `json:"removed"`
 }
 
 // Paste returns the paste the document holds, named id. A created time
 // that Marshal could not write back (outside the years 0 to 9999 once in
 // UTC, as another writer may have stored it) is left out, as if absent.
 func (d *Document) Paste(id string) *Paste {
-	p := &Paste{ID: id, Contents: []byte(d.Contents), Encrypted: d.Encrypted, Language: d.Language, User: d.User, Comment: d.Comment,
+	return d.paste(id, []byte(d.Contents))
+}
+
+// paste is Paste with the text given.
+func (d *Document) paste(id string, contents []byte) *Paste {
+	p := &Paste{ID: id, Contents: contents, Encrypted: d.Encrypted, Language: d.Language, User: d.User, Comment: d.Comment,
 		Created: readTime(d.Created), Expires: readTime(d.Expires), Burn: d.Burn, DeleteHash: d.DeleteHash}
 	return p
 }

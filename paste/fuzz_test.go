@@ -121,3 +121,25 @@ func FuzzParseExpiry(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStoredText: the inside of any valid JSON string decodes into a
+// paste's text exactly as encoding/json decodes it into a string.
+func FuzzStoredText(f *testing.F) {
+	for _, s := range []string{
+		``, `plain`, `a\nb\r\n\tc`, `\"\\\/\b\f`, `\u00e9\u2028\u0000`, `🦀 é`, "\xff\xfe a \xc3", `\ud83e\udd80`,
+		`\ud83e`, `\udd80\ud83e`, `\ud83e\u0041`, `\ud83e\ud83e\udd80`, `\uD83E\uDD80`, `x\ud800\\u1234`, "\xed\xa0\x80",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, inside []byte) {
+		quoted := append(append([]byte{'"'}, inside...), '"')
+		var want string
+		if json.Unmarshal(quoted, &want) != nil {
+			return
+		}
+		var got storedText
+		if err := got.UnmarshalJSON(quoted); err != nil || string(got) != want {
+			t.Fatalf("%q: got %q, %v; encoding/json: %q", quoted, got, err, want)
+		}
+	})
+}
