@@ -25,12 +25,14 @@ type Cache struct {
 	bytes int64
 	lru   *list.List               // of *Paste, most recent first
 	byID  map[string]*list.Element // into lru
+
+	reading map[string]*cacheRead // Views' reads from the store, by id
 }
 
 // NewCache returns a Cache over store that holds at most maxBytes of paste
 // contents. A paste larger than a quarter of maxBytes is not cached.
 func NewCache(store Store, maxBytes int64) *Cache {
-	return &Cache{store: store, maxBytes: maxBytes, now: time.Now, lru: list.New(), byID: map[string]*list.Element{}}
+	return &Cache{store: store, maxBytes: maxBytes, now: time.Now, lru: list.New(), byID: map[string]*list.Element{}, reading: map[string]*cacheRead{}}
 }
 
 // Create stores p in the underlying Store. It does not keep p: the cache
@@ -67,13 +69,65 @@ func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) 
 		return p, nil
 	}
 	gen := c.gen
+	var read *cacheRead
+	if !clone {
+		// Views of a paste that is being read share that read (a large
+		// paste's decode), unless a Forget came since it began.
+		if r, ok := c.reading[id]; ok && r.gen == gen {
+			c.mu.Unlock()
+			if p, ok := r.wait(ctx); ok {
+				if p.ExpiredAt(c.now()) {
+					return nil, fmt.Errorf("paste %s: %s: %w", id, Expired, ErrGone)
+				}
+				return p, nil
+			}
+			c.mu.Lock()
+			gen = c.gen
+		} else if !ok {
+			read = &cacheRead{done: make(chan struct{}), gen: gen}
+			c.reading[id] = read
+		}
+	}
 	c.mu.Unlock()
 	p, err := c.store.Get(ctx, id)
+	if err == nil {
+		// The store's paste is the Cache's own (Store.Get): a caller
+		// that only shares it leaves it as it is, and it is kept
+		// without a copy.
+		c.add(p, gen, clone)
+	}
+	if read != nil {
+		read.p, read.err = p, err
+		c.mu.Lock()
+		delete(c.reading, id)
+		c.mu.Unlock()
+		close(read.done)
+	}
 	if err != nil {
 		return nil, err
 	}
-	c.add(p, gen)
 	return p, nil
+}
+
+// cacheRead is a View's read of a paste from the store, which other Views
+// of it wait for; done closes once p and err are set.
+type cacheRead struct {
+	done chan struct{}
+	gen  uint64 // Cache.gen when it began
+	p    *Paste
+	err  error
+}
+
+// wait returns the paste r read, or false when the read failed (its
+// reader's context may have ended) or ctx ended first: the caller then
+// reads on its own.
+func (r *cacheRead) wait(ctx context.Context) (*Paste, bool) {
+	select {
+	case <-r.done:
+		return r.p, r.err == nil
+	case <-ctx.Done():
+		return nil, false
+	}
 }
 
 // Remove forgets paste id and removes it from the underlying Store.
@@ -107,12 +161,12 @@ func (c *Cache) drop(e *list.Element) {
 	c.bytes -= int64(len(old.Contents))
 }
 
-// add keeps a copy of p, evicting the least recently used pastes. A paste
-// that burns after reading is not kept: its removal must be seen by every
-// read.
+// add keeps p (a copy of it with clone: the caller may change p),
+// evicting the least recently used pastes. A paste that burns after
+// reading is not kept: its removal must be seen by every read.
 // gen is c.gen when the read (or create) of p began: p is not kept when
 // a Forget came since, as it may have removed p.
-func (c *Cache) add(p *Paste, gen uint64) {
+func (c *Cache) add(p *Paste, gen uint64, clone bool) {
 	size := int64(len(p.Contents))
 	if size > c.maxBytes/4 || p.Burn {
 		return
@@ -125,7 +179,10 @@ func (c *Cache) add(p *Paste, gen uint64) {
 	if _, ok := c.byID[p.ID]; ok {
 		return
 	}
-	c.byID[p.ID] = c.lru.PushFront(p.clone())
+	if clone {
+		p = p.clone()
+	}
+	c.byID[p.ID] = c.lru.PushFront(p)
 	c.bytes += size
 	for c.bytes > c.maxBytes {
 		c.drop(c.lru.Back())

@@ -52,22 +52,58 @@ func storedTime(t time.Time) *time.Time {
 
 // Unmarshal decodes a stored paste named id, in this format or the
 // original's. A tombstone (a removed paste) is an error wrapping ErrGone.
+// A paste's document is decoded once: the key of a tombstone, which
+// Marshal never writes (a paste's text, whatever it holds, is inside
+// "contents"), is looked for as the document is decoded. Only a document
+// that has the key, or that does not decode, is read again, tombstone
+// first (readSlow), so that every document reads as when it was decoded
+// twice.
 func Unmarshal(id string, data []byte) (*Paste, error) {
+	var s stored
+	if err := json.Unmarshal(data, &s); err != nil || s.Removed != nil {
+		return readSlow(id, data)
+	}
+	if s.Contents == nil {
+		s.Contents = []byte{} // absent or null, as []byte("")
+	}
+	return s.paste(id, s.Contents), nil
+}
+
+// readSlow is Unmarshal for the documents that are not plainly a paste's:
+// a tombstone wherever IsTombstone finds one (a document holding both a
+// tombstone and a paste is the tombstone), else the paste, else the error
+// of decoding it.
+func readSlow(id string, data []byte) (*Paste, error) {
 	if ts, ok := IsTombstone(data); ok {
 		return nil, fmt.Errorf("paste %s: %s: %w", id, ts.Removed, ErrGone)
 	}
-	var r Document
-	if err := json.Unmarshal(data, &r); err != nil {
+	var d Document
+	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, fmt.Errorf("paste: decode %s: %w", id, err)
 	}
-	return r.Paste(id), nil
+	return d.Paste(id), nil
+}
+
+// stored is a stored document as Unmarshal decodes it: a paste's fields
+// (its text decoded straight into bytes: storedText), and whether the key
+// of a tombstone (lifecycle.go) is there, with any value, in any case (as
+// encoding/json matches keys).
+type stored struct {
+	Document
+	Contents storedText      `json:"contents"` // in place of Document's
+	Removed  json.RawMessage `json:"removed"`
 }
 
 // Paste returns the paste the document holds, named id. A created time
 // that Marshal could not write back (outside the years 0 to 9999 once in
 // UTC, as another writer may have stored it) is left out, as if absent.
 func (d *Document) Paste(id string) *Paste {
-	p := &Paste{ID: id, Contents: []byte(d.Contents), Encrypted: d.Encrypted, Language: d.Language, User: d.User, Comment: d.Comment,
+	return d.paste(id, []byte(d.Contents))
+}
+
+// paste is Paste with the text given.
+func (d *Document) paste(id string, contents []byte) *Paste {
+	p := &Paste{ID: id, Contents: contents, Encrypted: d.Encrypted, Language: d.Language, User: d.User, Comment: d.Comment,
 		Created: readTime(d.Created), Expires: readTime(d.Expires), Burn: d.Burn, DeleteHash: d.DeleteHash}
 	return p
 }

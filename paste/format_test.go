@@ -34,3 +34,39 @@ func TestFormatRoundTrip(t *testing.T) {
 		t.Fatalf("non-UTF-8 marshalled: %v", err)
 	}
 }
+
+// A read tells a tombstone from a paste by the document's own keys: a
+// paste's text, whatever it holds, reads back as the paste.
+func TestUnmarshalTombstoneOrPaste(t *testing.T) {
+	tomb := string(MarshalTombstone(Burned, time.Date(2026, 11, 29, 10, 0, 0, 1, time.UTC)))
+	stored, err := Marshal(&Paste{ID: "abc", Contents: []byte(tomb)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		doc  string
+		gone bool
+		text string
+	}{
+		{tomb, true, ""},
+		{string(stored), false, tomb},
+		{`{"contents":"\"removed\":\"deleted\"","comment":"removed"}`, false, `"removed":"deleted"`},
+		{`{"contents":"x","removed":"deleted"}`, true, ""},
+		{`{"REMOVED":"expired"}`, true, ""},
+		{`{"removed":"expired","contents":1}`, true, ""},
+		{`{"removed":null,"contents":"x"}`, false, "x"},
+		{`{"removed":5,"contents":"x"}`, false, "x"},
+		{`{"removed":"burned","at":"yesterday","contents":"x"}`, false, "x"},
+		{`{"contents":"x","hl":{"removed":"burned"}}`, false, ""},
+	} {
+		p, err := Unmarshal("abc", []byte(c.doc))
+		switch {
+		case c.gone && !errors.Is(err, ErrGone):
+			t.Errorf("%s: got %+v, %v; want ErrGone", c.doc, p, err)
+		case !c.gone && c.text == "" && (err == nil || errors.Is(err, ErrGone)):
+			t.Errorf("%s: got %+v, %v; want a decode error", c.doc, p, err)
+		case !c.gone && c.text != "" && (err != nil || string(p.Contents) != c.text):
+			t.Errorf("%s: got %+v, %v; want the text %q", c.doc, p, err, c.text)
+		}
+	}
+}

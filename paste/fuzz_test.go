@@ -2,15 +2,19 @@ package paste
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
 )
 
 // FuzzUnmarshal: a stored document, from any writer of the repository,
-// decodes or is refused; what decodes is UTF-8 and encodes again, and
-// encoding is then stable.
+// decodes or is refused, exactly as when it was decoded twice (as a
+// tombstone, then as a paste); what decodes is UTF-8 and encodes again,
+// and encoding is then stable.
 func FuzzUnmarshal(f *testing.F) {
 	for _, s := range []string{
 		`{"contents":"hi","encrypted":false}`,
@@ -21,11 +25,24 @@ func FuzzUnmarshal(f *testing.F) {
 		`{"contents":1}`, `{}`, `null`, `[]`, ``, `{"contents":"x"} trailing`,
 		`{"contents":"x","expires":"2026-11-29T10:00:00Z","burn":true,"delete_hash":"sha256:00"}`,
 		`{"removed":"burned","at":"2026-11-29T10:00:00.123456789Z"}`, `{"removed":null,"contents":"x"}`,
+		// A paste's text that is a tombstone, or names its key, is text.
+		`{"contents":"{\"removed\":\"burned\",\"at\":\"2026-11-29T10:00:00Z\"}\n","encrypted":false}`,
+		`{"contents":"\"removed\":\"deleted\"","comment":"removed","hl":"removed"}`,
+		// Documents that hold both, or the key in other cases, or
+		// values a tombstone does not have.
+		`{"contents":"x","removed":"deleted"}`, `{"removed":"expired","contents":1}`, `{"REMOVED":"burned"}`, `{"Removed":"x","contents":"y"}`,
+		`{"removed":5,"contents":"x"}`, `{"removed":"burned","at":"yesterday","contents":"x"}`, `{"removed":"burned","at":null}`,
+		`{"removed":"burned","removed":null,"contents":"x"}`, `{"removed":null,"removed":"burned"}`, `{"removed":1,"removed":"burned","contents":"x"}`,
+		`{"contents":"x","hl":{"removed":"burned"}}`, `{"removed":{},"contents":"x"}`, `{"removed":"burned"} x`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Unmarshal("abc", data)
+		want, wantErr := unmarshalTwice("abc", data)
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) || errors.Is(err, ErrGone) != errors.Is(wantErr, ErrGone) || !reflect.DeepEqual(p, want) {
+			t.Fatalf("Unmarshal(%q) = %+v, %v; decoded twice: %+v, %v", data, p, err, want, wantErr)
+		}
 		if err != nil {
 			return
 		}
@@ -44,6 +61,19 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatalf("encoding is not stable: %q then %q, %v", b, b2, err)
 		}
 	})
+}
+
+// unmarshalTwice is Unmarshal as it was, the reference for its fuzz
+// target: the whole document decoded as a tombstone, then as a paste.
+func unmarshalTwice(id string, data []byte) (*Paste, error) {
+	if ts, ok := IsTombstone(data); ok {
+		return nil, fmt.Errorf("paste %s: %s: %w", id, ts.Removed, ErrGone)
+	}
+	var r Document
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("paste: decode %s: %w", id, err)
+	}
+	return r.Paste(id), nil
 }
 
 // FuzzValidID: the id parser accepts exactly 1 to MaxIDLength characters
@@ -88,6 +118,28 @@ func FuzzParseExpiry(f *testing.F) {
 		}
 		if back, err := ParseExpiry(FormatExpiry(d)); err != nil || back != d {
 			t.Fatalf("ParseExpiry(%q) = %v, written %q, read back %v, %v", s, d, FormatExpiry(d), back, err)
+		}
+	})
+}
+
+// FuzzStoredText: the inside of any valid JSON string decodes into a
+// paste's text exactly as encoding/json decodes it into a string.
+func FuzzStoredText(f *testing.F) {
+	for _, s := range []string{
+		``, `plain`, `a\nb\r\n\tc`, `\"\\\/\b\f`, `\u00e9\u2028\u0000`, `🦀 é`, "\xff\xfe a \xc3", `\ud83e\udd80`,
+		`\ud83e`, `\udd80\ud83e`, `\ud83e\u0041`, `\ud83e\ud83e\udd80`, `\uD83E\uDD80`, `x\ud800\\u1234`, "\xed\xa0\x80",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, inside []byte) {
+		quoted := append(append([]byte{'"'}, inside...), '"')
+		var want string
+		if json.Unmarshal(quoted, &want) != nil {
+			return
+		}
+		var got storedText
+		if err := got.UnmarshalJSON(quoted); err != nil || string(got) != want {
+			t.Fatalf("%q: got %q, %v; encoding/json: %q", quoted, got, err, want)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -66,10 +67,79 @@ func TestCacheView(t *testing.T) {
 	if err := c.Create(ctx, &paste.Paste{ID: "a", Contents: []byte("abc")}); err != nil {
 		t.Fatal(err)
 	}
-	c.View(ctx, "a") // the first read keeps it (Create does not)
+	v0, _ := c.View(ctx, "a") // the first read keeps it (Create does not)
 	v1, _ := c.View(ctx, "a")
 	v2, _ := c.View(ctx, "a")
-	if &v1.Contents[0] != &v2.Contents[0] {
+	if &v1.Contents[0] != &v2.Contents[0] || &v0.Contents[0] != &v1.Contents[0] {
 		t.Fatal("View copied the contents")
+	}
+
+	// A Get that reads from the store keeps a copy: its caller may
+	// change what it was given.
+	if err := c.Create(ctx, &paste.Paste{ID: "b", Contents: []byte("abc")}); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := c.Get(ctx, "b")
+	g.Contents[0] = 'x'
+	if v, _ := c.View(ctx, "b"); string(v.Contents) != "abc" {
+		t.Fatalf("the cache kept the paste its Get gave away: %q", v.Contents)
+	}
+}
+
+// heldStore is a Store whose Gets wait for release, counting them.
+type heldStore struct {
+	pastetest.Store
+	release chan struct{}
+	gets    atomic.Int32
+}
+
+func (h *heldStore) Get(ctx context.Context, id string) (*paste.Paste, error) {
+	h.gets.Add(1)
+	<-h.release
+	return h.Store.Get(ctx, id)
+}
+
+// Views of a paste that is being read wait for that read, unless a
+// Forget came since it began.
+func TestCacheViewsShareARead(t *testing.T) {
+	ctx := context.Background()
+	for _, forget := range []bool{false, true} {
+		s := &heldStore{release: make(chan struct{})}
+		if err := s.Create(ctx, &paste.Paste{ID: "a", Contents: []byte("abc")}); err != nil {
+			t.Fatal(err)
+		}
+		c := paste.NewCache(s, 1<<20)
+		got := make(chan *paste.Paste, 2)
+		view := func() {
+			p, err := c.View(ctx, "a")
+			if err != nil {
+				t.Error(err)
+			}
+			got <- p
+		}
+		go view()
+		for s.gets.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		if forget {
+			c.Forget("a")
+		}
+		go view()
+		if forget {
+			for s.gets.Load() < 2 {
+				time.Sleep(time.Millisecond)
+			}
+		} else {
+			time.Sleep(10 * time.Millisecond) // the second View waits
+		}
+		close(s.release)
+		p1, p2 := <-got, <-got
+		want := int32(1)
+		if forget {
+			want = 2
+		}
+		if n := s.gets.Load(); n != want || p1 == nil || p2 == nil || string(p1.Contents) != "abc" || string(p2.Contents) != "abc" {
+			t.Fatalf("forget %v: %d reads of the store, want %d; %+v %+v", forget, n, want, p1, p2)
+		}
 	}
 }
