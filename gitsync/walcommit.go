@@ -106,8 +106,9 @@ func (s *Store) walSize() int64 {
 	return s.wal.Size()
 }
 
-// commitLog commits the pastes logged so far in one commit, durably, and
-// empties the log file that held them. The caller holds the writer lock.
+// commitLog commits the pastes logged so far, durably, in rounds of
+// walMaxBytes at most (commitDocs), and empties the log file that held
+// them. The caller holds the writer lock.
 func (s *Store) commitLog() error {
 	// What is logged now, all in the active file or the inactive one;
 	// the loop appends to the other file from here on.
@@ -127,10 +128,19 @@ func (s *Store) commitLog() error {
 	if err != nil {
 		return err
 	}
-	if k > 0 {
-		if err := s.commitDocs(ids, pastes, docs, cut); err != nil {
+	// In rounds of walMaxBytes of pastes at most: a round is built and
+	// encoded in memory whole, and the log may hold up to walMaxPending
+	// (commits that lagged or failed, or a log found at a start).
+	for i := 0; i < k; {
+		j, b := i, 0
+		for j < k && (j == i || b+len(docs[j]) <= walMaxBytes) {
+			b += len(docs[j])
+			j++
+		}
+		if err := s.commitDocs(ids[i:j], pastes[i:j], docs[i:j], cut); err != nil {
 			return noRoom(err)
 		}
+		i = j
 	}
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
