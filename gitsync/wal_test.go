@@ -273,3 +273,51 @@ func TestLogRoundBound(t *testing.T) {
 	}
 	gittest.Fsck(t, dir)
 }
+
+// TestLogRoundPastes: a log of many small pastes is committed in rounds
+// of walMaxRoundPastes at most: what a round holds in memory (the trees
+// of its commits, and their copies in the encoding of its pack) grows
+// with its pastes, not with their bytes.
+func TestLogRoundPastes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := 2*walMaxRoundPastes + 100
+	var log []byte
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("small%06d", i*7919%1000000)
+		doc, err := paste.Marshal(&paste.Paste{Contents: []byte(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+	}
+	if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if got := mustGet(t, s, id); string(got.Contents) != id {
+			t.Fatalf("%s: %.40q", id, got.Contents)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	idxs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.idx"))
+	for _, idx := range idxs {
+		if blobs := strings.Count(gittest.Git(t, dir, "verify-pack", "-v", idx), " blob "); blobs > walMaxRoundPastes {
+			t.Errorf("%s holds %d pastes, more than a round's %d", filepath.Base(idx), blobs, walMaxRoundPastes)
+		}
+	}
+}
