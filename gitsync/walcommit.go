@@ -108,8 +108,8 @@ func (s *Store) walSize() int64 {
 }
 
 // commitLog commits the pastes logged so far, durably, in rounds of
-// walMaxBytes at most (commitDocs), and empties the log file that held
-// them. The caller holds the writer lock.
+// walMaxBytes and walMaxRoundPastes at most (commitDocs), and empties
+// the log file that held them. The caller holds the writer lock.
 func (s *Store) commitLog() error {
 	// What is logged now, all in the active file or the inactive one;
 	// the loop appends to the other file from here on.
@@ -129,12 +129,13 @@ func (s *Store) commitLog() error {
 	if err != nil {
 		return err
 	}
-	// In rounds of walMaxBytes of pastes at most: a round is built and
-	// encoded in memory whole, and the log may hold up to walMaxPending
-	// (commits that lagged or failed, or a log found at a start).
+	// In rounds of walMaxBytes and walMaxRoundPastes at most: a round is
+	// built and encoded in memory whole, and the log may hold up to
+	// walMaxPending (commits that lagged or failed, or a log found at a
+	// start).
 	for i := 0; i < k; {
 		j, b := i, 0
-		for j < k && (j == i || b+len(docs[j]) <= walMaxBytes) {
+		for j < k && (j == i || b+len(docs[j]) <= walMaxBytes && j-i < walMaxRoundPastes) {
 			b += len(docs[j])
 			j++
 		}
