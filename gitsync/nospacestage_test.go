@@ -19,7 +19,8 @@ import (
 // of its commit, the commit fails and is tried again every walRetry; the
 // branch stays where it was, the pastes are served from the log, and once
 // there is room they are committed once, and the rounds that failed left
-// nothing behind (no unreachable commit written with them).
+// nothing behind (no unreachable commit written with them), though
+// pastes were logged between them.
 func TestStageFull(t *testing.T) {
 	if os.Geteuid() != 0 {
 		if os.Getenv("PASTEUR_E2E") != "" {
@@ -68,7 +69,8 @@ func TestStageFull(t *testing.T) {
 		mustCreate(t, s, &paste.Paste{ID: id, Contents: append([]byte(id+" "), body...)})
 		ids = append(ids, id)
 	}
-	// Rounds that fail, each noted by the retry it sets.
+	// Rounds that fail, each noted by the retry it sets; a small paste
+	// logged after each, which the next round takes too.
 	var seen []time.Time
 	waitFor(t, 30*time.Second, func() bool {
 		s.mu.Lock()
@@ -76,6 +78,9 @@ func TestStageFull(t *testing.T) {
 		s.mu.Unlock()
 		if !retry.IsZero() && (len(seen) == 0 || !retry.Equal(seen[len(seen)-1])) {
 			seen = append(seen, retry)
+			id := fmt.Sprintf("late%d", len(seen))
+			mustCreate(t, s, &paste.Paste{ID: id, Contents: []byte(id + " late")})
+			ids = append(ids, id)
 		}
 		return len(seen) >= 4
 	})
