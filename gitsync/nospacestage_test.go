@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
+	"github.com/pasteur-dev/pasteur/internal/testlog"
 	"github.com/pasteur-dev/pasteur/paste"
 )
 
@@ -34,7 +35,7 @@ func TestStageFull(t *testing.T) {
 	}
 	t.Cleanup(func() { syscall.Unmount(mnt, syscall.MNT_DETACH) })
 	dir := filepath.Join(mnt, "repo")
-	s, err := Open(context.Background(), Config{Dir: dir})
+	s, err := Open(context.Background(), Config{Dir: dir, Logger: testlog.New(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
