@@ -135,9 +135,15 @@ func (s *Store) commitLog() error {
 	// start).
 	for i := 0; i < k; {
 		j, b := i, 0
-		for j < k && (j == i || b+len(docs[j]) <= walMaxBytes && j-i < walMaxRoundPastes) {
-			b += len(docs[j])
-			j++
+		if u := s.unwritten; u != nil && len(u.ids) <= k-i && slices.Equal(u.ids, ids[i:i+len(u.ids)]) {
+			// The round that found no room, staged again as it was
+			// (restage); what was logged since is the next round's.
+			j = i + len(u.ids)
+		} else {
+			for j < k && (j == i || b+len(docs[j]) <= walMaxBytes && j-i < walMaxRoundPastes) {
+				b += len(docs[j])
+				j++
+			}
 		}
 		if err := s.commitDocs(ids[i:j], pastes[i:j], docs[i:j], cut); err != nil {
 			return noRoom(err)
