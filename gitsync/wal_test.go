@@ -321,3 +321,57 @@ func TestLogRoundPastes(t *testing.T) {
 		}
 	}
 }
+
+// TestLogReplayPartly: a crash between two rounds of a log file (the
+// first durable, the file not emptied) leaves a log whose first pastes
+// are committed: the replay commits the others, and each is on the
+// branch once.
+func TestLogReplayPartly(t *testing.T) {
+	dir := t.TempDir()
+	var log []byte
+	var ids []string
+	write := func() *Store {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(context.Background(), Config{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for round := range 2 {
+		for i := range 300 {
+			id := fmt.Sprintf("part%d%04d", round, i)
+			doc, err := paste.Marshal(&paste.Paste{Contents: []byte(id)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+			log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+		}
+		s := write()
+		for _, id := range ids {
+			if got := mustGet(t, s, id); string(got.Contents) != id {
+				t.Fatalf("%s: %q", id, got.Contents)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := make(map[string]int)
+	for _, line := range strings.Split(strings.TrimSpace(gittest.Git(t, dir, "ls-tree", "-r", "--name-only", "master")), "\n") {
+		files[line[strings.LastIndex(line, "/")+1:]]++
+	}
+	for _, id := range ids {
+		if files[id] != 1 {
+			t.Errorf("%s is on the branch %d times", id, files[id])
+		}
+	}
+	if len(files) != len(ids) {
+		t.Errorf("%d files on the branch, want %d", len(files), len(ids))
+	}
+	gittest.Fsck(t, dir)
+}
