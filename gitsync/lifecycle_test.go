@@ -184,22 +184,61 @@ func TestRemoveSeenByOther(t *testing.T) {
 // TestExpirySweep: an expired paste is gone at once, and the sweeper
 // replaces it by a tombstone on the remote; the scan at Open finds the
 // pastes that expire, and another instance sees the removal at its next
-// periodic fetch.
+// periodic fetch. What comes before the expiry (a create, a clone and its
+// scan, a read) must end before it: on a loaded machine it may not, and
+// the test starts again with a paste that lives twice as long.
 func TestExpirySweep(t *testing.T) {
 	d := gittest.StartDaemon(t)
-	url, dir := d.NewRepo(t, "pastes.git", true)
+	for attempt, life := 0, 3*time.Second; ; attempt, life = attempt+1, 2*life {
+		if expirySweep(t, d, fmt.Sprintf("pastes%d.git", attempt), life) {
+			return
+		}
+		t.Logf("soon1 expired before the second instance had read it: again with a life of %s", 2*life)
+	}
+}
+
+// expirySweep is TestExpirySweep with a paste that expires life after
+// its creation; false when it expired before the checks that need it
+// alive were done.
+func expirySweep(t *testing.T, d *gittest.Daemon, name string, life time.Duration) bool {
+	const longest = 24 * time.Second // then what did not happen in time is a failure
+	url, dir := d.NewRepo(t, name, true)
 	fast := func(c *Config) { c.SyncInterval = 200 * time.Millisecond }
 	s1 := open(t, url, fast)
-	mustCreate(t, s1, &paste.Paste{ID: "soon1", Contents: []byte("x"), Expires: time.Now().Add(3 * time.Second)})
+	defer s1.Close()
+	soon := &paste.Paste{ID: "soon1", Contents: []byte("x"), Expires: time.Now().Add(life)}
+	mustCreate(t, s1, soon)
 	mustCreate(t, s1, &paste.Paste{ID: "later", Contents: []byte("y"), Expires: time.Now().Add(time.Hour)})
 	mustCreate(t, s1, &paste.Paste{ID: "forever", Contents: []byte("z")})
 	s2 := open(t, url, fast) // its scan finds soon1 and later
-	waitFor(t, 5*time.Second, func() bool { return s2.expiry.len() == 2 })
-	mustGet(t, s2, "soon1")
-	waitFor(t, 10*time.Second, func() bool {
+	defer s2.Close()
+	// Past the expiry, the sweep may have taken soon1 from the index,
+	// and a read finds it gone: too late, unless soon1 lived longest.
+	tooLate := func() bool {
+		if !time.Now().After(soon.Expires) {
+			return false
+		}
+		if life >= longest {
+			t.Fatalf("soon1, which lived %s, expired before the second instance had read it", life)
+		}
+		return true
+	}
+	for s2.expiry.len() != 2 {
+		if tooLate() {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := s2.Get(context.Background(), "soon1"); err != nil {
+		if errors.Is(err, paste.ErrGone) && tooLate() {
+			return false
+		}
+		t.Fatalf("Get soon1 before its expiry: %v", err)
+	}
+	waitFor(t, 30*time.Second, func() bool {
 		return strings.Contains(git(t, dir, "show", "master:"+path("soon1")), `"removed":"expired"`)
 	})
-	waitFor(t, 5*time.Second, func() bool {
+	waitFor(t, 30*time.Second, func() bool {
 		_, err := s2.Get(context.Background(), "soon1")
 		return errors.Is(err, paste.ErrGone)
 	})
@@ -210,6 +249,7 @@ func TestExpirySweep(t *testing.T) {
 	if n := strings.Count(git(t, dir, "log", "--format=%s", "master"), "Remove soon1"); n != 1 {
 		t.Errorf("%d removal commits of soon1, want 1", n)
 	}
+	return true
 }
 
 // TestPurge: a purge rewrites the remote's history without the removed

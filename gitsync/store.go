@@ -116,6 +116,9 @@ type Store struct {
 	// commitPace is the time a paste took in the log's last commit
 	// (walcommit.go), set and read by the writer lock's holder.
 	commitPace time.Duration
+	// unwritten is the last round of the log whose pack was not
+	// written (walcommit.go), set and read by the writer lock's holder.
+	unwritten *unwrittenRound
 	// With AckDisk and a remote (behind.go): pastes logged, committed
 	// from the log, and on the remote, counted since Open; loopWaits is
 	// when the writer loop began waiting for the writer lock (0: it does

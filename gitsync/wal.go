@@ -46,6 +46,12 @@ const (
 	walMaxAge       = time.Second
 	walMaxAgeBehind = 100 * time.Millisecond
 	walMaxBytes     = 8 << 20
+	// walMaxRoundPastes bounds the pastes of a round of the log, as
+	// walMaxBytes bounds their bytes: a round's commits are built, and
+	// its pack encoded, in memory, and what they hold (trees rewritten
+	// by each commit, copied again by the encoding) grows with the
+	// pastes. A round under a sustained load holds ~1,500.
+	walMaxRoundPastes = 4 * walMaxCommit
 	// A commit of the log holds s.mu while it builds its trees, and
 	// Creates wait for s.mu: its pastes are as many as fit in
 	// walCommitHold at the pace of the last commit, walMinCommit to

@@ -211,3 +211,167 @@ func TestLogReplayLarge(t *testing.T) {
 	}
 	gittest.Fsck(t, dir)
 }
+
+// TestLogRoundBound: a log of more than walMaxBytes of pastes (one that
+// grew while commits lagged or failed, up to walMaxPending, or found at a
+// start) is committed in rounds of walMaxBytes at most, each its own
+// pack: a round is built and encoded in memory whole, so what it holds
+// is bounded by walMaxBytes, not by what the log holds.
+func TestLogRoundBound(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var log []byte
+	var ids []string
+	total := 0
+	for i := 0; total < 3*walMaxBytes; i++ {
+		id := fmt.Sprintf("bound%05d", i)
+		body := make([]byte, 64<<10)
+		for j := range body {
+			body[j] = "0123456789abcdef"[(i*7919+j*31+j/97)%16]
+		}
+		doc, err := paste.Marshal(&paste.Paste{Contents: append([]byte(id+" "), body...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		total += len(doc)
+		log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+	}
+	if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if got := mustGet(t, s, id); !strings.HasPrefix(string(got.Contents), id+" ") {
+			t.Fatalf("%s: %.40q", id, got.Contents)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	idxs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.idx"))
+	for _, idx := range idxs {
+		blobs := 0
+		for _, line := range strings.Split(gittest.Git(t, dir, "verify-pack", "-v", idx), "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && f[1] == "blob" {
+				n, _ := strconv.Atoi(f[2])
+				blobs += n
+			}
+		}
+		if blobs > walMaxBytes {
+			t.Errorf("%s holds %d bytes of pastes, more than a round's %d", filepath.Base(idx), blobs, walMaxBytes)
+		}
+	}
+	gittest.Fsck(t, dir)
+}
+
+// TestLogRoundPastes: a log of many small pastes is committed in rounds
+// of walMaxRoundPastes at most: what a round holds in memory (the trees
+// of its commits, and their copies in the encoding of its pack) grows
+// with its pastes, not with their bytes.
+func TestLogRoundPastes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := 2*walMaxRoundPastes + 100
+	var log []byte
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("small%06d", i*7919%1000000)
+		doc, err := paste.Marshal(&paste.Paste{Contents: []byte(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+	}
+	if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if got := mustGet(t, s, id); string(got.Contents) != id {
+			t.Fatalf("%s: %.40q", id, got.Contents)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	idxs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.idx"))
+	for _, idx := range idxs {
+		if blobs := strings.Count(gittest.Git(t, dir, "verify-pack", "-v", idx), " blob "); blobs > walMaxRoundPastes {
+			t.Errorf("%s holds %d pastes, more than a round's %d", filepath.Base(idx), blobs, walMaxRoundPastes)
+		}
+	}
+}
+
+// TestLogReplayPartly: a crash between two rounds of a log file (the
+// first durable, the file not emptied) leaves a log whose first pastes
+// are committed: the replay commits the others, and each is on the
+// branch once.
+func TestLogReplayPartly(t *testing.T) {
+	dir := t.TempDir()
+	var log []byte
+	var ids []string
+	write := func() *Store {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(context.Background(), Config{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for round := range 2 {
+		for i := range 300 {
+			id := fmt.Sprintf("part%d%04d", round, i)
+			doc, err := paste.Marshal(&paste.Paste{Contents: []byte(id)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+			log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+		}
+		s := write()
+		for _, id := range ids {
+			if got := mustGet(t, s, id); string(got.Contents) != id {
+				t.Fatalf("%s: %q", id, got.Contents)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := make(map[string]int)
+	for _, line := range strings.Split(strings.TrimSpace(gittest.Git(t, dir, "ls-tree", "-r", "--name-only", "master")), "\n") {
+		files[line[strings.LastIndex(line, "/")+1:]]++
+	}
+	for _, id := range ids {
+		if files[id] != 1 {
+			t.Errorf("%s is on the branch %d times", id, files[id])
+		}
+	}
+	if len(files) != len(ids) {
+		t.Errorf("%d files on the branch, want %d", len(files), len(ids))
+	}
+	gittest.Fsck(t, dir)
+}

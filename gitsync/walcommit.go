@@ -3,6 +3,7 @@ package gitsync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -106,8 +107,9 @@ func (s *Store) walSize() int64 {
 	return s.wal.Size()
 }
 
-// commitLog commits the pastes logged so far in one commit, durably, and
-// empties the log file that held them. The caller holds the writer lock.
+// commitLog commits the pastes logged so far, durably, in rounds of
+// walMaxBytes and walMaxRoundPastes at most (commitDocs), and empties
+// the log file that held them. The caller holds the writer lock.
 func (s *Store) commitLog() error {
 	// What is logged now, all in the active file or the inactive one;
 	// the loop appends to the other file from here on.
@@ -127,10 +129,26 @@ func (s *Store) commitLog() error {
 	if err != nil {
 		return err
 	}
-	if k > 0 {
-		if err := s.commitDocs(ids, pastes, docs, cut); err != nil {
+	// In rounds of walMaxBytes and walMaxRoundPastes at most: a round is
+	// built and encoded in memory whole, and the log may hold up to
+	// walMaxPending (commits that lagged or failed, or a log found at a
+	// start).
+	for i := 0; i < k; {
+		j, b := i, 0
+		if u := s.unwritten; u != nil && len(u.ids) <= k-i && slices.Equal(u.ids, ids[i:i+len(u.ids)]) {
+			// The round that found no room, staged again as it was
+			// (restage); what was logged since is the next round's.
+			j = i + len(u.ids)
+		} else {
+			for j < k && (j == i || b+len(docs[j]) <= walMaxBytes && j-i < walMaxRoundPastes) {
+				b += len(docs[j])
+				j++
+			}
+		}
+		if err := s.commitDocs(ids[i:j], pastes[i:j], docs[i:j], cut); err != nil {
 			return noRoom(err)
 		}
+		i = j
 	}
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
@@ -146,17 +164,27 @@ func (s *Store) commitLog() error {
 // to the last.
 func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, cut time.Time) error {
 	t0 := time.Now()
-	blobs := make([]repo.Blob, len(docs))
-	for i, d := range docs {
-		blobs[i] = repo.MakeBlob(d)
-	}
-	var stage *repo.Staged
 	var from, tip plumbing.Hash // the branch before, the last commit made
+	// A round that found no room for its pack is staged again as it was.
+	stage, err := s.restage(ids)
+	if err != nil {
+		return err
+	}
+	var blobs []repo.Blob
+	if stage != nil {
+		from, tip = s.unwritten.from, s.unwritten.tip
+	} else {
+		blobs = make([]repo.Blob, len(docs))
+		for i, d := range docs {
+			blobs[i] = repo.MakeBlob(d)
+		}
+	}
+	s.unwritten = nil
 	// In a partial repository, a fetch may have moved the branch onto
 	// trees it lacks: those are fetched.
 	ctx, cancel := context.WithTimeout(context.Background(), s.ackTimeout)
 	defer cancel()
-	for i, j := 0, 0; i < len(ids); i = j {
+	for i, j := 0, 0; stage == nil && i < len(ids); i = j {
 		j = min(i+s.commitSize(), len(ids))
 		err := s.lazily(ctx, func() error {
 			s.mu.Lock()
@@ -191,11 +219,12 @@ func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, c
 	}
 	t1 := time.Now()
 	if err := stage.Write(); err != nil {
+		s.unwritten = &unwrittenRound{ids: slices.Clone(ids), from: from, tip: tip}
 		return err
 	}
 	t2 := time.Now()
 	s.mu.Lock()
-	err := stage.Finish()
+	err = stage.Finish()
 	if err == nil {
 		for _, id := range ids {
 			s.logged.bytes -= len(s.logged.docs[id].doc)
@@ -207,6 +236,7 @@ func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, c
 	}
 	s.mu.Unlock()
 	if err != nil {
+		s.unwritten = &unwrittenRound{ids: slices.Clone(ids), from: from, tip: tip}
 		return err
 	}
 	t3 := time.Now()
@@ -214,4 +244,39 @@ func (s *Store) commitDocs(ids []string, pastes []*paste.Paste, docs [][]byte, c
 	s.log.Debug("log commit", "pastes", len(ids), "locked", t1.Sub(t0).String(), "write", t2.Sub(t1).String(),
 		"locked_after", t3.Sub(t2).String(), "sync", time.Since(t3).String())
 	return err
+}
+
+// unwrittenRound is a round of the log whose commits were made, from
+// the branch at from to tip, but not made durable (its pack found no
+// room on the disk): its objects are still in memory, and the next
+// round, of the same pastes on the same branch, stages them again
+// rather than building them anew each walRetry, which held the
+// repository for a round's building and kept every copy in memory until
+// the disk had room, then wrote them, unreachable.
+type unwrittenRound struct {
+	ids       []string
+	from, tip plumbing.Hash
+}
+
+// restage stages the unwritten round again for ids, when it is theirs
+// and the branch is where it began; nil when it is not. The caller holds
+// the writer lock.
+func (s *Store) restage(ids []string) (*repo.Staged, error) {
+	u := s.unwritten
+	if u == nil || !slices.Equal(u.ids, ids) {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errClosed
+	}
+	ref, err := s.repo.Ref(s.branch)
+	if err != nil || ref != u.from {
+		return nil, err
+	}
+	if !s.repo.Has(u.tip) {
+		return nil, nil // built anew
+	}
+	return s.repo.Stage(s.branch, u.tip)
 }
