@@ -42,10 +42,15 @@ const (
 	// 100 ms; 6-9% less again at 1 s, where a round is one pack written
 	// once, BENCHMARKS.md), at the cost of up to walMaxBytes more held
 	// in memory; with AckDisk each commit is pushed behind, and the
-	// cadence is how late another server sees a paste.
+	// cadence is how late another server sees a paste. walMaxBytes cuts
+	// a round of large pastes sooner: a round's pastes, their commits
+	// and its encoded pack are all in memory until it is staged, and at
+	// 8 MiB a create load of 2 KB pastes peaked at ~140 MiB of RSS and
+	// kept 15-16 MiB anonymous after it (2 MiB: ~86 and 9-12, for the
+	// same CPU a create, BENCHMARKS.md).
 	walMaxAge       = time.Second
 	walMaxAgeBehind = 100 * time.Millisecond
-	walMaxBytes     = 8 << 20
+	walMaxBytes     = 2 << 20
 	// walMaxRoundPastes bounds the pastes of a round of the log, as
 	// walMaxBytes bounds their bytes: a round's commits are built, and
 	// its pack encoded, in memory, and what they hold (trees rewritten
@@ -65,8 +70,9 @@ const (
 	walCommitHold = 25 * time.Millisecond
 	walRetry      = time.Second // after a commit of the log failed
 	// walMaxPending bounds what the log holds uncommitted (and memory
-	// with it) when its commits fail: beyond, Creates are refused.
-	walMaxPending = 8 * walMaxBytes
+	// with it) when its commits fail: beyond, Creates are refused. Not
+	// tied to walMaxBytes: 64 MiB, as when a round was 8 MiB.
+	walMaxPending = 64 << 20
 )
 
 // logged is what the log holds that the branch does not yet: guarded by
