@@ -155,13 +155,7 @@ func TestLogBound(t *testing.T) {
 // nothing more, and every paste is there once.
 func TestLogReplayLarge(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(context.Background(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closeStore(t, mustOpenLog(t, dir, nil))
 	const n = 2*walMinCommit + 100
 	var log []byte
 	var ids []string
@@ -176,13 +170,7 @@ func TestLogReplayLarge(t *testing.T) {
 	}
 	var tip plumbing.Hash
 	for round := range 2 {
-		if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		s, err = Open(context.Background(), Config{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := mustOpenLog(t, dir, log)
 		for _, id := range ids {
 			if got := mustGet(t, s, id); !strings.HasPrefix(string(got.Contents), id+" of the log") {
 				t.Fatalf("round %d: %s: %.40q", round, id, got.Contents)
@@ -219,13 +207,7 @@ func TestLogReplayLarge(t *testing.T) {
 // is bounded by walMaxBytes, not by what the log holds.
 func TestLogRoundBound(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(context.Background(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closeStore(t, mustOpenLog(t, dir, nil))
 	var log []byte
 	var ids []string
 	total := 0
@@ -243,13 +225,7 @@ func TestLogRoundBound(t *testing.T) {
 		total += len(doc)
 		log = wal.Append(log, wal.Record{ID: id, Doc: doc})
 	}
-	if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(context.Background(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpenLog(t, dir, log)
 	for _, id := range ids {
 		if got := mustGet(t, s, id); !strings.HasPrefix(string(got.Contents), id+" ") {
 			t.Fatalf("%s: %.40q", id, got.Contents)
@@ -280,13 +256,7 @@ func TestLogRoundBound(t *testing.T) {
 // with its pastes, not with their bytes.
 func TestLogRoundPastes(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(context.Background(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closeStore(t, mustOpenLog(t, dir, nil))
 	n := 2*walMaxRoundPastes + 100
 	var log []byte
 	var ids []string
@@ -299,13 +269,7 @@ func TestLogRoundPastes(t *testing.T) {
 		ids = append(ids, id)
 		log = wal.Append(log, wal.Record{ID: id, Doc: doc})
 	}
-	if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(context.Background(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpenLog(t, dir, log)
 	for _, id := range ids {
 		if got := mustGet(t, s, id); string(got.Contents) != id {
 			t.Fatalf("%s: %.40q", id, got.Contents)
@@ -330,17 +294,6 @@ func TestLogReplayPartly(t *testing.T) {
 	dir := t.TempDir()
 	var log []byte
 	var ids []string
-	write := func() *Store {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		s, err := Open(context.Background(), Config{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
 	for round := range 2 {
 		for i := range 300 {
 			id := fmt.Sprintf("part%d%04d", round, i)
@@ -351,7 +304,7 @@ func TestLogReplayPartly(t *testing.T) {
 			ids = append(ids, id)
 			log = wal.Append(log, wal.Record{ID: id, Doc: doc})
 		}
-		s := write()
+		s := mustOpenLog(t, dir, log)
 		for _, id := range ids {
 			if got := mustGet(t, s, id); string(got.Contents) != id {
 				t.Fatalf("%s: %q", id, got.Contents)
@@ -374,4 +327,27 @@ func TestLogReplayPartly(t *testing.T) {
 		t.Errorf("%d files on the branch, want %d", len(files), len(ids))
 	}
 	gittest.Fsck(t, dir)
+}
+
+// mustOpenLog opens the store in dir after writing log, if any, as its
+// first log file: the store replays it.
+func mustOpenLog(t *testing.T, dir string, log []byte) *Store {
+	t.Helper()
+	if log != nil {
+		if err := os.WriteFile(filepath.Join(dir, walFile+".0"), log, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func closeStore(t *testing.T, s *Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -116,6 +116,11 @@ func (s *Staged) encode() error {
 		objs[i] = packObj{off: int64(offs[i]), hash: o.Hash(), crc: crc32.ChecksumIEEE(data)}
 	}
 	s.pack, s.sum = pack, plumbing.Hash(sum)
+	return s.index(objs)
+}
+
+// index makes the index of the staged pack, whose objects are objs.
+func (s *Staged) index(objs []packObj) error {
 	slices.SortFunc(objs, byHash)
 	var idx bytes.Buffer
 	if err := writeIdx(&idx, objs, s.sum); err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
-	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -62,13 +61,7 @@ func (s *Staged) encodeWhole(size int) error {
 	sum := sha1.Sum(pack)
 	pack = append(pack, sum[:]...)
 	s.pack, s.sum, s.whole = pack, plumbing.Hash(sum), true
-	slices.SortFunc(objs, byHash)
-	var idx bytes.Buffer
-	if err := writeIdx(&idx, objs, s.sum); err != nil {
-		return err
-	}
-	s.idx = idx.Bytes()
-	return nil
+	return s.index(objs)
 }
 
 // encodeVersion appends tree or commit o to out, as an OFS_DELTA against
