@@ -161,12 +161,8 @@ func TestLogReplayLarge(t *testing.T) {
 	var ids []string
 	for i := range n {
 		id := fmt.Sprintf("large%05d", i)
-		doc, err := paste.Marshal(&paste.Paste{Contents: []byte(id + strings.Repeat(" of the log", 200))})
-		if err != nil {
-			t.Fatal(err)
-		}
 		ids = append(ids, id)
-		log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+		log = logPaste(t, log, id, []byte(id+strings.Repeat(" of the log", 200)))
 	}
 	var tip plumbing.Hash
 	for round := range 2 {
@@ -262,12 +258,8 @@ func TestLogRoundPastes(t *testing.T) {
 	var ids []string
 	for i := range n {
 		id := fmt.Sprintf("small%06d", i*7919%1000000)
-		doc, err := paste.Marshal(&paste.Paste{Contents: []byte(id)})
-		if err != nil {
-			t.Fatal(err)
-		}
 		ids = append(ids, id)
-		log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+		log = logPaste(t, log, id, []byte(id))
 	}
 	s := mustOpenLog(t, dir, log)
 	for _, id := range ids {
@@ -297,12 +289,8 @@ func TestLogReplayPartly(t *testing.T) {
 	for round := range 2 {
 		for i := range 300 {
 			id := fmt.Sprintf("part%d%04d", round, i)
-			doc, err := paste.Marshal(&paste.Paste{Contents: []byte(id)})
-			if err != nil {
-				t.Fatal(err)
-			}
 			ids = append(ids, id)
-			log = wal.Append(log, wal.Record{ID: id, Doc: doc})
+			log = logPaste(t, log, id, []byte(id))
 		}
 		s := mustOpenLog(t, dir, log)
 		for _, id := range ids {
@@ -350,4 +338,14 @@ func closeStore(t *testing.T, s *Store) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// logPaste appends to log the record of a paste id holding contents.
+func logPaste(t *testing.T, log []byte, id string, contents []byte) []byte {
+	t.Helper()
+	doc, err := paste.Marshal(&paste.Paste{Contents: contents})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wal.Append(log, wal.Record{ID: id, Doc: doc})
 }
