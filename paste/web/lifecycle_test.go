@@ -206,3 +206,21 @@ func FuzzBearer(f *testing.F) {
 		}
 	})
 }
+
+// TestBurnReadOnlyBurns: POST /ID, the button of a burn paste's page,
+// burns only a paste that burns after reading; any other is refused and
+// left as it was (removing it takes its token: DELETE /ID).
+func TestBurnReadOnlyBurns(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	put(st, &paste.Paste{ID: "kept", Contents: []byte("the text")})
+	rec := do(h, "POST", "/kept", "Accept", browserAccept)
+	if rec.Code != http.StatusMethodNotAllowed || strings.Contains(rec.Body.String(), "the text") {
+		t.Errorf("POST /kept: %d, want 405\n%s", rec.Code, rec.Body)
+	}
+	if again := getWith(h, "/kept?raw=true"); again.Code != 200 || again.Body.String() != "the text" {
+		t.Fatalf("POST /kept removed the paste: %d %s", again.Code, again.Body)
+	}
+	if rec := do(h, "POST", "/nope"); rec.Code != 404 {
+		t.Errorf("POST /nope: %d, want 404", rec.Code)
+	}
+}
