@@ -130,15 +130,20 @@ func (r *cacheRead) wait(ctx context.Context) (*Paste, bool) {
 	}
 }
 
-// Remove forgets paste id and removes it from the underlying Store.
+// Remove forgets paste id and removes it from the underlying Store. It
+// forgets it again once the Store is done: a read that began while the
+// removal was under way found the paste still there, and is not kept.
 func (c *Cache) Remove(ctx context.Context, id string, why Reason) error {
 	c.Forget(id)
+	defer c.Forget(id)
 	return c.store.Remove(ctx, id, why)
 }
 
-// Burn forgets paste id and burns it in the underlying Store.
+// Burn forgets paste id and burns it in the underlying Store, forgetting
+// it again once the Store is done (as Remove).
 func (c *Cache) Burn(ctx context.Context, id string) (*Paste, error) {
 	c.Forget(id)
+	defer c.Forget(id)
 	return c.store.Burn(ctx, id)
 }
 
