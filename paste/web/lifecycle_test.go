@@ -224,3 +224,28 @@ func TestBurnReadOnlyBurns(t *testing.T) {
 		t.Errorf("POST /nope: %d, want 404", rec.Code)
 	}
 }
+
+// TestBurnReadIsWhole: the read that burns a paste delivers all of it,
+// whatever the request's Range or conditions: a 206 of a few bytes, a
+// 304 or a 412 would burn the paste and deliver less, or nothing.
+func TestBurnReadIsWhole(t *testing.T) {
+	for _, header := range [][]string{
+		{"Range", "bytes=0-2"},
+		{"Range", "bytes=0-2,4-5"},
+		{"If-None-Match", "*"},
+		{"If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT"},
+		{"If-Unmodified-Since", "Fri, 01 Jan 1999 00:00:00 GMT"},
+		{"If-Match", `"x"`},
+		{"Range", "bytes=0-2", "If-Range", "Fri, 01 Jan 2100 00:00:00 GMT"},
+	} {
+		h, st := newTestHandler(t, Config{})
+		put(st, &paste.Paste{ID: "b", Contents: []byte("the secret"), Burn: true, Created: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)})
+		rec := do(h, "GET", "/b?raw=true", header...)
+		if rec.Code != 200 || rec.Body.String() != "the secret" {
+			t.Errorf("%q: %d %q, want 200 and the whole text", header, rec.Code, rec.Body)
+		}
+		if again := getWith(h, "/b?raw=true"); again.Code != 410 {
+			t.Errorf("%q: a second read: %d, want 410", header, again.Code)
+		}
+	}
+}
