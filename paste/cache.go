@@ -3,6 +3,7 @@ package paste
 import (
 	"container/list"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -89,6 +90,12 @@ func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) 
 		}
 	}
 	c.mu.Unlock()
+	if read != nil {
+		// Ended however the store's read ends: a read that panics
+		// leaves its waiters to read on their own, not waiting on.
+		read.err = errReadUnfinished
+		defer c.endRead(id, read)
+	}
 	p, err := c.store.Get(ctx, id)
 	if err == nil {
 		// The store's paste is the Cache's own (Store.Get): a caller
@@ -98,10 +105,6 @@ func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) 
 	}
 	if read != nil {
 		read.p, read.err = p, err
-		c.mu.Lock()
-		delete(c.reading, id)
-		c.mu.Unlock()
-		close(read.done)
 	}
 	if err != nil {
 		return nil, err
@@ -116,6 +119,18 @@ type cacheRead struct {
 	gen  uint64 // Cache.gen when it began
 	p    *Paste
 	err  error
+}
+
+// errReadUnfinished is a cacheRead's error until its read of the store
+// returns.
+var errReadUnfinished = errors.New("paste: the read of the store did not return")
+
+// endRead ends r, the read of paste id, waking the Views waiting for it.
+func (c *Cache) endRead(id string, r *cacheRead) {
+	c.mu.Lock()
+	delete(c.reading, id)
+	c.mu.Unlock()
+	close(r.done)
 }
 
 // wait returns the paste r read, or false when the read failed (its
