@@ -82,6 +82,10 @@ func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) 
 				}
 				return p, nil
 			}
+			if err := ctx.Err(); err != nil {
+				// The caller is gone: no read of its own for nobody.
+				return nil, fmt.Errorf("paste %s: %w", id, err)
+			}
 			c.mu.Lock()
 			gen = c.gen
 		} else if !ok {
@@ -134,8 +138,8 @@ func (c *Cache) endRead(id string, r *cacheRead) {
 }
 
 // wait returns the paste r read, or false when the read failed (its
-// reader's context may have ended) or ctx ended first: the caller then
-// reads on its own.
+// reader's context may have ended: the caller then reads on its own) or
+// ctx ended first.
 func (r *cacheRead) wait(ctx context.Context) (*Paste, bool) {
 	select {
 	case <-r.done:
