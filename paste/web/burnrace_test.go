@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -86,5 +89,38 @@ func TestBurnOnceConcurrently(t *testing.T) {
 		if rec.Code != http.StatusGone {
 			t.Fatalf("round %d: a read after the burn: %d", round, rec.Code)
 		}
+	}
+}
+
+// ctxStore is a Store whose Gets end with their context's error once it
+// has ended, as a store's read that waits for the remote does.
+type ctxStore struct{ pastetest.Store }
+
+func (s *ctxStore) Get(ctx context.Context, id string) (*paste.Paste, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ctxstore: get %s: %w", id, err)
+	}
+	return s.Store.Get(ctx, id)
+}
+
+// TestClientGoneIsNoFailure: a request whose client went away while the
+// paste was read is not a failure of the server's (no error in the log:
+// clients that hang up would fill it), and nothing is written for it.
+func TestClientGoneIsNoFailure(t *testing.T) {
+	st := &ctxStore{}
+	if err := st.Create(context.Background(), &paste.Paste{ID: "a", Contents: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	h, err := web.NewHandler(web.Config{Store: paste.NewCache(st, 1<<20), Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/a?raw=true", nil).WithContext(ctx))
+	if strings.Contains(log.String(), "level=ERROR") || rec.Body.Len() > 0 {
+		t.Fatalf("answer %d %q; log:\n%s", rec.Code, rec.Body, log.String())
 	}
 }
