@@ -3,6 +3,7 @@ package paste
 import (
 	"container/list"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -81,6 +82,10 @@ func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) 
 				}
 				return p, nil
 			}
+			if err := ctx.Err(); err != nil {
+				// The caller is gone: no read of its own for nobody.
+				return nil, fmt.Errorf("paste %s: %w", id, err)
+			}
 			c.mu.Lock()
 			gen = c.gen
 		} else if !ok {
@@ -89,6 +94,12 @@ func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) 
 		}
 	}
 	c.mu.Unlock()
+	if read != nil {
+		// Ended however the store's read ends: a read that panics
+		// leaves its waiters to read on their own, not waiting on.
+		read.err = errReadUnfinished
+		defer c.endRead(id, read)
+	}
 	p, err := c.store.Get(ctx, id)
 	if err == nil {
 		// The store's paste is the Cache's own (Store.Get): a caller
@@ -98,10 +109,6 @@ func (c *Cache) get(ctx context.Context, id string, clone bool) (*Paste, error) 
 	}
 	if read != nil {
 		read.p, read.err = p, err
-		c.mu.Lock()
-		delete(c.reading, id)
-		c.mu.Unlock()
-		close(read.done)
 	}
 	if err != nil {
 		return nil, err
@@ -118,9 +125,21 @@ type cacheRead struct {
 	err  error
 }
 
+// errReadUnfinished is a cacheRead's error until its read of the store
+// returns.
+var errReadUnfinished = errors.New("paste: the read of the store did not return")
+
+// endRead ends r, the read of paste id, waking the Views waiting for it.
+func (c *Cache) endRead(id string, r *cacheRead) {
+	c.mu.Lock()
+	delete(c.reading, id)
+	c.mu.Unlock()
+	close(r.done)
+}
+
 // wait returns the paste r read, or false when the read failed (its
-// reader's context may have ended) or ctx ended first: the caller then
-// reads on its own.
+// reader's context may have ended: the caller then reads on its own) or
+// ctx ended first.
 func (r *cacheRead) wait(ctx context.Context) (*Paste, bool) {
 	select {
 	case <-r.done:
@@ -130,15 +149,20 @@ func (r *cacheRead) wait(ctx context.Context) (*Paste, bool) {
 	}
 }
 
-// Remove forgets paste id and removes it from the underlying Store.
+// Remove forgets paste id and removes it from the underlying Store. It
+// forgets it again once the Store is done: a read that began while the
+// removal was under way found the paste still there, and is not kept.
 func (c *Cache) Remove(ctx context.Context, id string, why Reason) error {
 	c.Forget(id)
+	defer c.Forget(id)
 	return c.store.Remove(ctx, id, why)
 }
 
-// Burn forgets paste id and burns it in the underlying Store.
+// Burn forgets paste id and burns it in the underlying Store, forgetting
+// it again once the Store is done (as Remove).
 func (c *Cache) Burn(ctx context.Context, id string) (*Paste, error) {
 	c.Forget(id)
+	defer c.Forget(id)
 	return c.store.Burn(ctx, id)
 }
 

@@ -86,3 +86,49 @@ func TestCache(t *testing.T) {
 		t.Fatalf("a paste over a quarter of the cache was cached")
 	}
 }
+
+// slowRemoveStore is a Store whose Remove waits for release before it
+// removes, as a store's commit and push of a removal take a while,
+// during which its Get still finds the paste.
+type slowRemoveStore struct {
+	pastetest.Store
+	removing chan struct{} // closed once Remove has begun
+	release  chan struct{}
+}
+
+func (s *slowRemoveStore) Remove(ctx context.Context, id string, why paste.Reason) error {
+	close(s.removing)
+	<-s.release
+	return s.Store.Remove(ctx, id, why)
+}
+
+// TestCacheReadDuringRemove: a paste read while its removal is under way
+// (found, since the store has not removed it yet) is not kept: once
+// Remove returns, no read finds it.
+func TestCacheReadDuringRemove(t *testing.T) {
+	ctx := context.Background()
+	for _, view := range []bool{false, true} {
+		s := &slowRemoveStore{removing: make(chan struct{}), release: make(chan struct{})}
+		if err := s.Create(ctx, &paste.Paste{ID: "a", Contents: []byte("abc")}); err != nil {
+			t.Fatal(err)
+		}
+		c := paste.NewCache(s, 1<<20)
+		read := c.Get
+		if view {
+			read = c.View
+		}
+		removed := make(chan error, 1)
+		go func() { removed <- c.Remove(ctx, "a", paste.Deleted) }()
+		<-s.removing
+		if p, err := read(ctx, "a"); err != nil || string(p.Contents) != "abc" {
+			t.Fatalf("view %v: a read while the removal is under way: %+v, %v", view, p, err)
+		}
+		close(s.release)
+		if err := <-removed; err != nil {
+			t.Fatal(err)
+		}
+		if p, err := read(ctx, "a"); !errors.Is(err, paste.ErrGone) {
+			t.Fatalf("view %v: a read once removed: %+v, %v; want ErrGone", view, p, err)
+		}
+	}
+}

@@ -70,3 +70,29 @@ func TestUnmarshalTombstoneOrPaste(t *testing.T) {
 		}
 	}
 }
+
+// TestUnmarshalKeepsNoSpareText: a decoded paste's bytes are about as
+// large as its text, however many escapes the document held (Marshal
+// writes six bytes for each '<', two for each line break), since the
+// Cache keeps pastes and counts them by their length.
+func TestUnmarshalKeepsNoSpareText(t *testing.T) {
+	for name, text := range map[string][]byte{
+		"<":           bytes.Repeat([]byte("<"), 1<<20),
+		"line breaks": bytes.Repeat([]byte("a\n"), 1<<19),
+		"code":        bytes.Repeat([]byte("func main() {\n\tfmt.Println(\"<&>\")\n}\n"), 1<<15),
+		"plain":       bytes.Repeat([]byte("a"), 1<<20),
+		"empty":       {},
+	} {
+		b, err := Marshal(&Paste{ID: "abc", Contents: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Unmarshal("abc", b)
+		if err != nil || !bytes.Equal(p.Contents, text) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c, n := cap(p.Contents), len(p.Contents); c > n+n/8 {
+			t.Errorf("%s: %d bytes of text hold %d (stored in %d)", name, n, c, len(b))
+		}
+	}
+}

@@ -34,6 +34,15 @@ func FuzzUnmarshal(f *testing.F) {
 		`{"removed":5,"contents":"x"}`, `{"removed":"burned","at":"yesterday","contents":"x"}`, `{"removed":"burned","at":null}`,
 		`{"removed":"burned","removed":null,"contents":"x"}`, `{"removed":null,"removed":"burned"}`, `{"removed":1,"removed":"burned","contents":"x"}`,
 		`{"contents":"x","hl":{"removed":"burned"}}`, `{"removed":{},"contents":"x"}`, `{"removed":"burned"} x`,
+		// What another writer may store: invalid UTF-8 and lone
+		// surrogates in the text, bad or cut escapes, huge numbers,
+		// keys given twice or in other cases, deep nesting.
+		"{\"contents\":\"a\xff\xfeb\xc3\xed\xa0\x80\"}", "{\"contents\":\"x\",\"user\":\"\xff\"}",
+		`{"contents":"\q"}`, `{"contents":"\u12"}`, `{"contents":"\u12g4"}`, `{"contents":"\`, `{"contents":"\ud800\u"}`, `{"contents":"\'"}`,
+		`{"contents":1e999}`, `{"contents":"x","encrypted":1e999}`, `{"contents":"x","burn":123456789012345678901234567890}`, `{"contents":"x","created":"99999-01-01T00:00:00Z"}`,
+		`{"contents":"a","contents":"b"}`, `{"contents":"a","contents":null}`, `{"contents":null,"contents":"b"}`, `{"contents":"a","Contents":"b","CONTENTS":"c"}`,
+		`{"contents":"a","contents":1}`, `{"contents":"x","burn":true,"burn":false}`, `{"contents":"x","hl":"go","hl":"c"}`,
+		`{"contents":"x","x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -123,11 +132,14 @@ func FuzzParseExpiry(f *testing.F) {
 }
 
 // FuzzStoredText: the inside of any valid JSON string decodes into a
-// paste's text exactly as encoding/json decodes it into a string.
+// paste's text exactly as encoding/json decodes it into a string, and
+// the inside of an invalid one does not crash the decoder.
 func FuzzStoredText(f *testing.F) {
 	for _, s := range []string{
 		``, `plain`, `a\nb\r\n\tc`, `\"\\\/\b\f`, `\u00e9\u2028\u0000`, `🦀 é`, "\xff\xfe a \xc3", `\ud83e\udd80`,
 		`\ud83e`, `\udd80\ud83e`, `\ud83e\u0041`, `\ud83e\ud83e\udd80`, `\uD83E\uDD80`, `x\ud800\\u1234`, "\xed\xa0\x80",
+		// Escapes JSON does not have, or cut short (refused by both).
+		`\q`, `\'`, `\u12`, `\u12g4`, `\ud800\u`, `\ud800\u12`, `\ud800\`, `\`, "\x01", "\xf4\x90\x80\x80", "\xef\xbf\xbd\xc0\xaf",
 	} {
 		f.Add([]byte(s))
 	}
@@ -135,6 +147,10 @@ func FuzzStoredText(f *testing.F) {
 		quoted := append(append([]byte{'"'}, inside...), '"')
 		var want string
 		if json.Unmarshal(quoted, &want) != nil {
+			// Never given one (encoding/json checks first), but
+			// one must not crash it either.
+			var got storedText
+			_ = got.UnmarshalJSON(quoted)
 			return
 		}
 		var got storedText

@@ -39,7 +39,7 @@ func (t *storedText) UnmarshalJSON(b []byte) error {
 
 // unquoteText decodes the inside of a valid JSON string as encoding/json
 // does: escapes decoded, a \u escape of a lone surrogate and each byte of
-// invalid UTF-8 made U+FFFD.
+// invalid UTF-8 made U+FFFD. What it returns has little room to spare.
 func unquoteText(s []byte) ([]byte, bool) {
 	out := make([]byte, 0, len(s))
 	for len(s) > 0 {
@@ -105,6 +105,13 @@ func unquoteText(s []byte) ([]byte, bool) {
 			return nil, false
 		}
 		s = s[2:]
+	}
+	// out was made as large as the quoted text, which escapes make up
+	// to six times the text ('<' is stored as \u003c): the paste is
+	// kept (the Cache counts it by its length), so more than an eighth
+	// to spare is given back, at the cost of a copy.
+	if cap(out)-len(out) > len(out)/8 {
+		out = append(make([]byte, 0, len(out)), out...)
 	}
 	return out, true
 }

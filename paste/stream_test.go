@@ -3,6 +3,7 @@ package paste_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -86,7 +87,8 @@ func TestCacheView(t *testing.T) {
 	}
 }
 
-// heldStore is a Store whose Gets wait for release, counting them.
+// heldStore is a Store whose Gets wait for release (or the end of their
+// context), counting them.
 type heldStore struct {
 	pastetest.Store
 	release chan struct{}
@@ -95,7 +97,11 @@ type heldStore struct {
 
 func (h *heldStore) Get(ctx context.Context, id string) (*paste.Paste, error) {
 	h.gets.Add(1)
-	<-h.release
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	return h.Store.Get(ctx, id)
 }
 
@@ -141,5 +147,36 @@ func TestCacheViewsShareARead(t *testing.T) {
 		if n := s.gets.Load(); n != want || p1 == nil || p2 == nil || string(p1.Contents) != "abc" || string(p2.Contents) != "abc" {
 			t.Fatalf("forget %v: %d reads of the store, want %d; %+v %+v", forget, n, want, p1, p2)
 		}
+	}
+}
+
+// A View whose context ends while it waits for another View's read ends
+// with its context's error: its client is gone, and it does not read
+// the paste again on its own for nobody.
+func TestCacheViewGivesUpWithItsContext(t *testing.T) {
+	s := &heldStore{release: make(chan struct{})}
+	if err := s.Create(context.Background(), &paste.Paste{ID: "a", Contents: []byte("abc")}); err != nil {
+		t.Fatal(err)
+	}
+	c := paste.NewCache(s, 1<<20)
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.View(context.Background(), "a")
+		first <- err
+	}()
+	for s.gets.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if p, err := c.View(ctx, "a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("a View whose context ended: %+v, %v; want context.Canceled", p, err)
+	}
+	close(s.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if n := s.gets.Load(); n != 1 {
+		t.Fatalf("%d reads of the store, want 1", n)
 	}
 }

@@ -183,6 +183,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fail answers a request that went wrong: the one place errors become HTTP
 // statuses. Users get a one-line reason; details go to the log.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if gone := r.Context().Err(); gone != nil && errors.Is(err, gone) {
+		// The client went away: nobody reads an answer, and it is
+		// not the server's failure.
+		h.log.Debug("request given up, the client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	status, msg := http.StatusInternalServerError, "internal error"
 	var reqErr *requestError
 	switch {

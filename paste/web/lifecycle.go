@@ -80,14 +80,28 @@ func bearer(h string) (string, bool) {
 
 // burnRead answers POST /ID, the button of a burn paste's page: it burns
 // the paste and shows it, once. Without JavaScript this is the way to read
-// a clear paste that burns; the page's script reads the JSON instead.
+// a clear paste that burns; the page's script reads the JSON instead. A
+// paste that does not burn is refused (405) and left as it is: removing
+// it takes its token.
 func (h *Handler) burnRead(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !paste.ValidID(id) {
 		h.fail(w, r, paste.ErrNotFound)
 		return
 	}
-	p, err := h.store.Burn(r.Context(), id)
+	// Whether a paste burns never changes: what the view says holds
+	// for the Burn that follows.
+	p, err := h.view(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !p.Burn {
+		w.Header().Set("Allow", "GET, HEAD, DELETE")
+		h.fail(w, r, &requestError{http.StatusMethodNotAllowed, "this paste is not deleted by reading it: DELETE it with its token"})
+		return
+	}
+	p, err = h.store.Burn(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return

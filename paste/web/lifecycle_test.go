@@ -206,3 +206,46 @@ func FuzzBearer(f *testing.F) {
 		}
 	})
 }
+
+// TestBurnReadOnlyBurns: POST /ID, the button of a burn paste's page,
+// burns only a paste that burns after reading; any other is refused and
+// left as it was (removing it takes its token: DELETE /ID).
+func TestBurnReadOnlyBurns(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	put(st, &paste.Paste{ID: "kept", Contents: []byte("the text")})
+	rec := do(h, "POST", "/kept", "Accept", browserAccept)
+	if rec.Code != http.StatusMethodNotAllowed || strings.Contains(rec.Body.String(), "the text") {
+		t.Errorf("POST /kept: %d, want 405\n%s", rec.Code, rec.Body)
+	}
+	if again := getWith(h, "/kept?raw=true"); again.Code != 200 || again.Body.String() != "the text" {
+		t.Fatalf("POST /kept removed the paste: %d %s", again.Code, again.Body)
+	}
+	if rec := do(h, "POST", "/nope"); rec.Code != 404 {
+		t.Errorf("POST /nope: %d, want 404", rec.Code)
+	}
+}
+
+// TestBurnReadIsWhole: the read that burns a paste delivers all of it,
+// whatever the request's Range or conditions: a 206 of a few bytes, a
+// 304 or a 412 would burn the paste and deliver less, or nothing.
+func TestBurnReadIsWhole(t *testing.T) {
+	for _, header := range [][]string{
+		{"Range", "bytes=0-2"},
+		{"Range", "bytes=0-2,4-5"},
+		{"If-None-Match", "*"},
+		{"If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT"},
+		{"If-Unmodified-Since", "Fri, 01 Jan 1999 00:00:00 GMT"},
+		{"If-Match", `"x"`},
+		{"Range", "bytes=0-2", "If-Range", "Fri, 01 Jan 2100 00:00:00 GMT"},
+	} {
+		h, st := newTestHandler(t, Config{})
+		put(st, &paste.Paste{ID: "b", Contents: []byte("the secret"), Burn: true, Created: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)})
+		rec := do(h, "GET", "/b?raw=true", header...)
+		if rec.Code != 200 || rec.Body.String() != "the secret" {
+			t.Errorf("%q: %d %q, want 200 and the whole text", header, rec.Code, rec.Body)
+		}
+		if again := getWith(h, "/b?raw=true"); again.Code != 410 {
+			t.Errorf("%q: a second read: %d, want 410", header, again.Code)
+		}
+	}
+}

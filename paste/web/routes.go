@@ -196,6 +196,9 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 	case raw && !p.Encrypted:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if p.Burn {
+			r = wholeRead(r)
+		}
 		http.ServeContent(w, r, "", p.Created, newBody(p.Contents))
 	case raw && strings.Contains(accept, "text/html"):
 		h.render(w, r, "raw.html", h.pageOf(p, "", false))
@@ -208,6 +211,19 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		}
 		h.render(w, r, "paste.html", h.pageOf(p, lang, queryOn(q, "ln")))
 	}
+}
+
+// wholeRead is r without its Range and conditions, for the read that
+// burns a paste: that read is the only one, and delivers the whole text
+// (a range, a 304 or a 412 would burn it and deliver less, or nothing).
+func wholeRead(r *http.Request) *http.Request {
+	w := new(http.Request)
+	*w = *r
+	w.Header = r.Header.Clone()
+	for _, k := range []string{"Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+		w.Header.Del(k)
+	}
+	return w
 }
 
 // render executes a page template straight to the client, through a
