@@ -351,3 +351,39 @@ func logPaste(t *testing.T, log []byte, id string, contents []byte) []byte {
 	}
 	return wal.Append(log, wal.Record{ID: id, Doc: doc})
 }
+
+// TestLogReusedNotReplayed: a log file emptied keeps the records it held
+// behind its end; a paste removed after its commit does not come back
+// from them when the store opens again.
+func TestLogReusedNotReplayed(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpenLog(t, dir, nil)
+	mustCreate(t, s, &paste.Paste{ID: "kept", Contents: []byte("stays")})
+	mustCreate(t, s, &paste.Paste{ID: "removed", Contents: []byte("goes")})
+	logCommitted(t, s)
+	if err := s.Remove(context.Background(), "removed", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	closeStore(t, s)
+	if n := logRecords(t, dir); n != 0 {
+		t.Fatalf("the log after its commit: %d records", n)
+	}
+	var held int64
+	for _, f := range []string{walFile + ".0", walFile + ".1"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = max(held, fi.Size())
+	}
+	if held < 100 {
+		t.Fatalf("the log's files are %d bytes at most: nothing was left behind an end to test", held)
+	}
+
+	s = mustOpenLog(t, dir, nil)
+	defer closeStore(t, s)
+	mustGet(t, s, "kept")
+	if _, err := s.Get(context.Background(), "removed"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("removed: %v, want ErrGone", err)
+	}
+}
