@@ -153,7 +153,7 @@ func TestLogBound(t *testing.T) {
 // TestLogReplayLarge: a log of more pastes than one commit takes, and
 // more bytes than a staged pack that waits for a merge, is committed in
 // several commits and one pack; the same log found again after that (a
-// crash between the pack, its ref and the log's truncation) commits
+// crash between the pack, its ref and the log emptied) commits
 // nothing more, and every paste is there once.
 func TestLogReplayLarge(t *testing.T) {
 	dir := t.TempDir()
