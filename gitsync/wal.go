@@ -101,22 +101,27 @@ func (s *Store) openLog(ctx context.Context, dir string) error {
 	}
 	s.wal = l
 	s.logged = logged{docs: make(map[string]loggedPaste)}
-	if len(data[0])+len(data[1]) == 0 {
-		return nil
+	var recs [2][]wal.Record
+	records := 0
+	for i, d := range data {
+		var n int
+		var perr error
+		recs[i], n, perr = wal.Parse(d, wal.MaxPayload)
+		if perr != nil {
+			s.log.Warn("dropping the torn end of the write-ahead log: those pastes were never answered",
+				"file", i, "dropped_bytes", len(d)-n, "err", perr)
+		}
+		records += len(recs[i])
+	}
+	if records == 0 && l.Size() == 0 {
+		return nil // a new log, or one emptied
 	}
 	tip, err := s.repo.Ref(s.branch)
 	if err != nil {
 		return err
 	}
-	records := 0
-	for i, d := range data {
-		recs, n, perr := wal.Parse(d, wal.MaxPayload)
-		if perr != nil {
-			s.log.Warn("dropping the torn end of the write-ahead log: those pastes were never answered",
-				"file", i, "dropped_bytes", len(d)-n, "err", perr)
-		}
-		records += len(recs)
-		for _, r := range recs {
+	for _, rs := range recs {
+		for _, r := range rs {
 			if !paste.ValidID(r.ID) || s.logged.docs[r.ID].p != nil {
 				continue
 			}
@@ -197,19 +202,14 @@ func (s *Store) writeLogged(ctx context.Context, group []*request) {
 	if len(accepted) == 0 {
 		return
 	}
-	// The records in one buffer of their size: grown by append, it was
-	// 16% of the bytes a create load allocated.
-	size := 0
-	for _, lp := range kept {
-		size += wal.Size(wal.Record{ID: lp.p.ID, Doc: lp.doc})
-	}
-	buf := make([]byte, 0, size)
-	for _, lp := range kept {
-		buf = wal.Append(buf, wal.Record{ID: lp.p.ID, Doc: lp.doc})
+	// Encoded by the log, in a buffer it reuses.
+	recs := make([]wal.Record, len(kept))
+	for i, lp := range kept {
+		recs[i] = wal.Record{ID: lp.p.ID, Doc: lp.doc}
 	}
 	tv := time.Now()
 	s.walMu.Lock()
-	if err := s.wal.Write(buf); err != nil {
+	if err := s.wal.Write(recs); err != nil {
 		s.walMu.Unlock()
 		err = noRoom(err)
 		s.log.Error("write-ahead log", "err", err)

@@ -57,8 +57,8 @@ func TestLogServesAndCommits(t *testing.T) {
 		t.Errorf("Get after Remove: %v, want ErrGone", err)
 	}
 	logCommitted(t, s)
-	if n := logBytes(t, dir); n != 0 {
-		t.Errorf("the log after its commit: %d bytes", n)
+	if n := logRecords(t, dir); n != 0 {
+		t.Errorf("the log after its commit: %d records", n)
 	}
 	mustGet(t, s, "logged1")
 }
@@ -109,21 +109,23 @@ func TestLogReplay(t *testing.T) {
 	s.mu.Lock()
 	n := len(s.logged.order)
 	s.mu.Unlock()
-	if b := logBytes(t, dir); b != 0 || n != 0 {
-		t.Errorf("after the replay: %d logged, log of %d bytes", n, b)
+	if b := logRecords(t, dir); b != 0 || n != 0 {
+		t.Errorf("after the replay: %d logged, log of %d records", n, b)
 	}
 }
 
-// logBytes is the size of the log's files in dir.
-func logBytes(t *testing.T, dir string) int64 {
+// logRecords is the records the log's files in dir hold (a file emptied
+// keeps its length, and what follows its end is not read).
+func logRecords(t *testing.T, dir string) int {
 	t.Helper()
-	var n int64
+	n := 0
 	for _, f := range []string{walFile + ".0", walFile + ".1"} {
-		fi, err := os.Stat(filepath.Join(dir, f))
+		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		n += fi.Size()
+		recs, _, _ := wal.Parse(data, wal.MaxPayload)
+		n += len(recs)
 	}
 	return n
 }
@@ -151,7 +153,7 @@ func TestLogBound(t *testing.T) {
 // TestLogReplayLarge: a log of more pastes than one commit takes, and
 // more bytes than a staged pack that waits for a merge, is committed in
 // several commits and one pack; the same log found again after that (a
-// crash between the pack, its ref and the log's truncation) commits
+// crash between the pack, its ref and the log emptied) commits
 // nothing more, and every paste is there once.
 func TestLogReplayLarge(t *testing.T) {
 	dir := t.TempDir()
@@ -180,8 +182,8 @@ func TestLogReplayLarge(t *testing.T) {
 			t.Errorf("the log committed again: the branch moved from %s to %s", tip, ref)
 		}
 		tip = ref
-		if b := logBytes(t, dir); b != 0 {
-			t.Errorf("round %d: the log after the replay: %d bytes", round, b)
+		if b := logRecords(t, dir); b != 0 {
+			t.Errorf("round %d: the log after the replay: %d records", round, b)
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
@@ -348,4 +350,40 @@ func logPaste(t *testing.T, log []byte, id string, contents []byte) []byte {
 		t.Fatal(err)
 	}
 	return wal.Append(log, wal.Record{ID: id, Doc: doc})
+}
+
+// TestLogReusedNotReplayed: a log file emptied keeps the records it held
+// behind its end; a paste removed after its commit does not come back
+// from them when the store opens again.
+func TestLogReusedNotReplayed(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpenLog(t, dir, nil)
+	mustCreate(t, s, &paste.Paste{ID: "kept", Contents: []byte("stays")})
+	mustCreate(t, s, &paste.Paste{ID: "removed", Contents: []byte("goes")})
+	logCommitted(t, s)
+	if err := s.Remove(context.Background(), "removed", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	closeStore(t, s)
+	if n := logRecords(t, dir); n != 0 {
+		t.Fatalf("the log after its commit: %d records", n)
+	}
+	var held int64
+	for _, f := range []string{walFile + ".0", walFile + ".1"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = max(held, fi.Size())
+	}
+	if held < 100 {
+		t.Fatalf("the log's files are %d bytes at most: nothing was left behind an end to test", held)
+	}
+
+	s = mustOpenLog(t, dir, nil)
+	defer closeStore(t, s)
+	mustGet(t, s, "kept")
+	if _, err := s.Get(context.Background(), "removed"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("removed: %v, want ErrGone", err)
+	}
 }

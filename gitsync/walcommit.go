@@ -152,7 +152,7 @@ func (s *Store) commitLog() error {
 	}
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
-	return s.wal.TruncateInactive()
+	return s.wal.EmptyInactive()
 }
 
 // commitDocs commits pastes, the first logged, durably, and drops them

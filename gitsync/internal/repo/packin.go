@@ -111,18 +111,19 @@ func (r *Repo) ReceiveThin(rd io.Reader, bases Bases) (*Received, error) {
 		return &Received{mem: b, memIdx: idx.Bytes(), sum: sum, size: int64(len(b)), objs: objs}, nil
 	}
 	p := &Received{dir: filepath.Join(r.disk.dir, "objects")}
-	if err := p.write(rd, nil, r.limits, bases); err != nil {
+	if err := p.write(rd, r.limits, bases); err != nil {
 		p.Discard()
 		return nil, err
 	}
 	return p, nil
 }
 
-// write saves the pack from rd in a temporary file and its index (idx, or
-// when nil, the one indexPack makes within lim) in another, and fsyncs the
-// two at once: the disk's flushes overlap rather than follow each other.
-func (p *Received) write(rd io.Reader, idx []byte, lim Limits, bases Bases) error {
-	f, err := os.CreateTemp(p.dir, "tmp_pack_")
+// write saves the pack from rd in a temporary file and the index that
+// indexPack makes of it within lim in another, and fsyncs the two at once:
+// the disk's flushes overlap rather than follow each other. (A pack
+// pasteur made in memory is written by writeMade.)
+func (p *Received) write(rd io.Reader, lim Limits, bases Bases) error {
+	f, err := createTemp(p.dir, "tmp_pack_")
 	if err != nil {
 		return err
 	}
@@ -131,44 +132,31 @@ func (p *Received) write(rd io.Reader, idx []byte, lim Limits, bases Bases) erro
 	if p.size, err = io.Copy(f, rd); err != nil {
 		return fmt.Errorf("read pack: %w", err)
 	}
-	if err := f.Chmod(0o444); err != nil { // as git's packs
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	if idx == nil {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		var thin *thinPack
-		if bases != nil {
-			thin = fileThinPack(f, p.size, bases)
-		}
-		objs, sum, err := indexPack(f, lim, p.size, thin)
-		if err != nil {
-			return fmt.Errorf("index pack: %w", err)
-		}
-		if thin != nil && thin.n > 0 {
-			if sum, p.size, err = thin.finish(uint32(len(objs))); err != nil {
-				return fmt.Errorf("complete thin pack: %w", err)
-			}
-		}
-		p.sum, p.objs = sum, objs
+	var thin *thinPack
+	if bases != nil {
+		thin = fileThinPack(f, p.size, bases)
 	}
+	objs, sum, err := indexPack(f, lim, p.size, thin)
+	if err != nil {
+		return fmt.Errorf("index pack: %w", err)
+	}
+	if thin != nil && thin.n > 0 {
+		if sum, p.size, err = thin.finish(uint32(len(objs))); err != nil {
+			return fmt.Errorf("complete thin pack: %w", err)
+		}
+	}
+	p.sum, p.objs = sum, objs
 
-	x, err := os.CreateTemp(p.dir, "tmp_idx_")
+	x, err := createTemp(p.dir, "tmp_idx_")
 	if err != nil {
 		return err
 	}
 	defer x.Close()
 	p.idx = x.Name()
-	if idx != nil {
-		_, err = x.Write(idx)
-	} else {
-		err = writeIdx(x, p.objs, p.sum) // buffered: not held whole in memory
-	}
-	if err != nil {
-		return err
-	}
-	if err := x.Chmod(0o444); err != nil {
+	if err := writeIdx(x, p.objs, p.sum); err != nil { // buffered: not held whole in memory
 		return err
 	}
 	packErr := make(chan error, 1)

@@ -322,7 +322,7 @@ func (r *Repo) putPack(pack []byte, objs []packObj) error {
 	p := &Received{mem: pack, memIdx: idx.Bytes(), sum: sum, size: int64(len(pack))}
 	if r.disk != nil {
 		p = &Received{dir: filepath.Join(r.disk.dir, "objects"), sum: sum}
-		if err := p.write(bytes.NewReader(pack), idx.Bytes(), r.limits, nil); err != nil {
+		if err := p.writeMade(pack, idx.Bytes()); err != nil {
 			p.Discard()
 			return err
 		}

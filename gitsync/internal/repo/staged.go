@@ -141,7 +141,7 @@ func (s *Staged) Write() error {
 	if s.pack != nil {
 		s.r.staging.set(s.sum, true) // before it is installed: a repack leaves it
 		p := &Received{dir: filepath.Join(s.r.disk.dir, "objects"), sum: s.sum}
-		err = p.write(bytes.NewReader(s.pack), s.idx, s.r.limits, nil)
+		err = p.writeMade(s.pack, s.idx)
 		if err == nil {
 			err = s.r.install(p)
 		}

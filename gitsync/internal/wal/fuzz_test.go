@@ -34,18 +34,33 @@ func FuzzParse(f *testing.F) {
 	f.Add(Append(Append(nil, Record{ID: "a", Doc: []byte("{}")}), Record{ID: "b"})[:20])
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 'P'})
+	// Files with a header: ended, then what an earlier generation left.
+	headed := AppendRecord(AppendHeader(nil, 3), 3, Record{ID: "abc", Doc: []byte("{}")})
+	f.Add(AppendEnd(bytes.Clone(headed)))
+	f.Add(append(AppendEnd(bytes.Clone(headed)), AppendRecord(nil, 2, Record{ID: "old", Doc: []byte("x")})...))
+	f.Add(AppendRecord(bytes.Clone(headed), 2, Record{ID: "old", Doc: []byte("x")}))
+	f.Add(AppendHeader(nil, 1)[:10])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs, n, err := Parse(data, 1<<16)
-		if n > len(data) || (err == nil) != (n == len(data)) {
+		gen, headed, herr := parseHeader(data)
+		clean := n == len(data) || headed && herr == nil && bytes.HasPrefix(data[n:], endRecord[:])
+		if n > len(data) || (err == nil) != clean {
 			t.Fatalf("n %d of %d, err %v", n, len(data), err)
 		}
 		// What parses re-encodes to the same bytes.
 		var b []byte
+		if headed && herr == nil {
+			b = AppendHeader(b, gen)
+		}
 		for _, r := range recs {
 			if r.ID == "" {
 				t.Fatal("empty id")
 			}
-			b = Append(b, r)
+			if headed {
+				b = AppendRecord(b, gen, r)
+			} else {
+				b = Append(b, r)
+			}
 		}
 		if !bytes.Equal(b, data[:n]) {
 			t.Fatal("records do not re-encode to what they were parsed from")

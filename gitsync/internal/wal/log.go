@@ -7,22 +7,36 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // Log is the log: two files, PATH.0 and PATH.1, one of them active, taking
 // the appends. Rotate makes the other one active, so that the records of
 // the inactive one can be committed while appends go on, and then
-// TruncateInactive empties it. It is not safe for concurrent use.
+// EmptyInactive empties it. It is not safe for concurrent use.
 type Log struct {
 	files  [2]*os.File
-	sizes  [2]int64 // of the records written
+	gens   [2]uint64 // of the files with a header
+	ends   [2]int64  // where each file's next record goes
+	sizes  [2]int64  // of the records written
+	lens   [2]int64  // of the files, at least
+	legacy [2]bool   // a file without a header: appended to its end, emptied into the header's form
+	unsure [2]bool   // the header written by EmptyInactive is not known durable
 	active int
-	torn   bool // a failed append is still to be cut off
+	torn   bool   // a failed append to a file without a header is still to be cut off
+	buf    []byte // the encoding of the last append, reused
 }
+
+// maxKept is the length above which EmptyInactive truncates a file it
+// empties: a log that grew while commits lagged does not keep its disk.
+const maxKept = 16 << 20
+
+// maxBuf is the largest encoding that Write keeps for the next.
+const maxBuf = 1 << 20
 
 // Open opens the log at path, creating its files (and fsyncing their
 // directory) when missing, and returns it with the contents of its two
-// files, to be replayed.
+// files, to be replayed (Parse). A file that is empty is given its header.
 func Open(path string) (*Log, [2][]byte, error) {
 	var l Log
 	var data [2][]byte
@@ -31,7 +45,7 @@ func Open(path string) (*Log, [2][]byte, error) {
 		name := fmt.Sprintf("%s.%d", path, i)
 		_, statErr := os.Stat(name)
 		created = created || errors.Is(statErr, os.ErrNotExist)
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			l.Close()
 			return nil, data, err
@@ -41,7 +55,28 @@ func Open(path string) (*Log, [2][]byte, error) {
 			l.Close()
 			return nil, data, err
 		}
-		l.sizes[i] = int64(len(data[i]))
+		l.lens[i] = int64(len(data[i]))
+		gen, headed, herr := parseHeader(data[i])
+		switch {
+		case len(data[i]) == 0 || herr != nil:
+			// New, or a header torn as it was written over records
+			// committed before: records of a generation of the clock's,
+			// which no earlier record's checksum holds for.
+			if err := l.reset(i, uint64(time.Now().UnixNano())); err != nil {
+				l.Close()
+				return nil, data, err
+			}
+			if err := fdatasync(f); err != nil {
+				l.Close()
+				return nil, data, err
+			}
+			l.unsure[i] = false
+		case headed:
+			_, n, _ := Parse(data[i], MaxPayload)
+			l.gens[i], l.ends[i], l.sizes[i] = gen, int64(n), int64(n-fileHeaderSize)
+		default:
+			l.legacy[i], l.ends[i], l.sizes[i] = true, int64(len(data[i])), int64(len(data[i]))
+		}
 	}
 	if created {
 		if err := syncDir(filepath.Dir(path)); err != nil {
@@ -52,39 +87,73 @@ func Open(path string) (*Log, [2][]byte, error) {
 	return &l, data, nil
 }
 
-// Write appends b (records made with Append) to the active file and makes
-// it durable. On an error, what it wrote is cut off again, so that the
-// records appended after it are not behind a torn one.
-func (l *Log) Write(b []byte) error {
-	f := l.files[l.active]
+// Write appends recs to the active file and makes them durable, written
+// over what follows the file's last record. On an error, what it wrote is
+// cut off again, so that the records appended after it are not behind a
+// torn one.
+func (l *Log) Write(recs []Record) error {
+	i := l.active
+	f := l.files[i]
 	if l.torn {
-		if err := f.Truncate(l.sizes[l.active]); err != nil {
+		if err := f.Truncate(l.ends[i]); err != nil {
 			return fmt.Errorf("wal: cut a failed append: %w", err)
 		}
 		l.torn = false
 	}
-	_, err := f.Write(b)
+	if l.unsure[i] {
+		// The emptying's header first, written again: after a failed
+		// writeback its page is clean in memory but not on the disk.
+		if err := l.reset(i, l.gens[i]); err != nil {
+			return err
+		}
+		if err := fdatasync(f); err != nil {
+			return err
+		}
+		l.unsure[i] = false
+	}
+	b := l.buf[:0]
+	for _, r := range recs {
+		if l.legacy[i] {
+			b = Append(b, r)
+		} else {
+			b = AppendRecord(b, l.gens[i], r)
+		}
+	}
+	n := int64(len(b))
+	if !l.legacy[i] {
+		b = AppendEnd(b)
+	}
+	if cap(b) <= maxBuf {
+		l.buf = b
+	}
+	_, err := f.WriteAt(b, l.ends[i])
 	if err != nil {
 		err = fmt.Errorf("wal: append: %w", err)
-	} else if err = syscall.Fdatasync(int(f.Fd())); err != nil {
+	} else if err = fdatasync(f); err != nil {
 		err = fmt.Errorf("wal: fdatasync: %w", err)
 	}
 	if err != nil {
-		l.torn = f.Truncate(l.sizes[l.active]) != nil
+		if l.legacy[i] {
+			l.torn = f.Truncate(l.ends[i]) != nil
+		} else {
+			_, _ = f.WriteAt(endRecord[:], l.ends[i])
+		}
 		return err
 	}
-	l.sizes[l.active] += int64(len(b))
+	l.ends[i] += n
+	l.sizes[i] += n
+	l.lens[i] = max(l.lens[i], l.ends[i]+int64(len(b))-n) // the end record's too
 	return nil
 }
 
-// Size is the length of the log, both files.
+// Size is the length of the log's records, both files.
 func (l *Log) Size() int64 { return l.sizes[0] + l.sizes[1] }
 
 // Rotate makes the inactive file the active one. A failed append is cut
 // off first.
 func (l *Log) Rotate() error {
 	if l.torn {
-		if err := l.files[l.active].Truncate(l.sizes[l.active]); err != nil {
+		if err := l.files[l.active].Truncate(l.ends[l.active]); err != nil {
 			return fmt.Errorf("wal: cut a failed append: %w", err)
 		}
 		l.torn = false
@@ -93,19 +162,44 @@ func (l *Log) Rotate() error {
 	return nil
 }
 
-// TruncateInactive empties the inactive file, durably: its records are
-// committed.
-func (l *Log) TruncateInactive() error {
+// EmptyInactive empties the inactive file, durably: its records are
+// committed. It writes the header of the file's next generation and the
+// end over what the file held, which keeps its blocks.
+func (l *Log) EmptyInactive() error {
 	i := l.active ^ 1
-	if l.sizes[i] == 0 {
+	if l.sizes[i] == 0 && !l.legacy[i] && !l.unsure[i] {
 		return nil
 	}
-	if err := l.files[i].Truncate(0); err != nil {
-		return fmt.Errorf("wal: truncate: %w", err)
+	if err := l.reset(i, l.gens[i]+1); err != nil {
+		return err
 	}
-	l.sizes[i] = 0
-	if err := syscall.Fdatasync(int(l.files[i].Fd())); err != nil {
-		return fmt.Errorf("wal: fdatasync: %w", err)
+	if err := fdatasync(l.files[i]); err != nil {
+		return err
+	}
+	l.unsure[i] = false
+	return nil
+}
+
+// reset writes the header of generation gen and the end at the start of
+// file i, not yet durably (unsure until an fdatasync), and truncates a
+// file that held no header or grew beyond maxKept. What the file held is
+// committed, or not to be kept: from here on, the file is of gen, even
+// when the write fails (the next append writes the header again first).
+func (l *Log) reset(i int, gen uint64) error {
+	f := l.files[i]
+	l.gens[i], l.ends[i], l.sizes[i], l.unsure[i] = gen, fileHeaderSize, 0, true
+	b := AppendEnd(AppendHeader(nil, gen))
+	if _, err := f.WriteAt(b, 0); err != nil {
+		return fmt.Errorf("wal: empty: %w", err)
+	}
+	wasLegacy := l.legacy[i]
+	l.legacy[i] = false
+	l.lens[i] = max(l.lens[i], int64(len(b)))
+	if wasLegacy || l.lens[i] > maxKept {
+		if err := f.Truncate(int64(len(b))); err != nil {
+			return fmt.Errorf("wal: truncate: %w", err)
+		}
+		l.lens[i] = int64(len(b))
 	}
 	return nil
 }
@@ -119,6 +213,13 @@ func (l *Log) Close() error {
 		}
 	}
 	return err
+}
+
+func fdatasync(f *os.File) error {
+	if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+		return fmt.Errorf("wal: fdatasync: %w", err)
+	}
+	return nil
 }
 
 func syncDir(dir string) error {
