@@ -1,6 +1,7 @@
 package clientaddr
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -74,6 +75,34 @@ func FuzzAddr(f *testing.F) {
 		}
 		if a.Zone() != "" || a.Is4In6() {
 			t.Fatalf("address %s keeps a zone or a v4 mapping", a)
+		}
+	})
+}
+
+// FuzzParseHost: parseHost reads any string as it did before its
+// shortcut for an address with a port.
+func FuzzParseHost(f *testing.F) {
+	for _, s := range []string{"192.0.2.1", "192.0.2.1:80", "192.0.2.1:99999", "[2001:db8::1]:80", "2001:db8::1",
+		"::1:80", "[::ffff:192.0.2.1]:80", "[192.0.2.1]:80", "[fe80::1%eth0]:80", "fe80::1%eth0", "::ffff:1.2.3.4", "x:1", ":80", ""} {
+		f.Add(s)
+	}
+	slow := func(s string) netip.Addr {
+		if a, err := netip.ParseAddr(s); err == nil {
+			return a.WithZone("").Unmap()
+		}
+		host, _, err := net.SplitHostPort(s)
+		if err != nil {
+			return netip.Addr{}
+		}
+		a, err := netip.ParseAddr(host)
+		if err != nil {
+			return netip.Addr{}
+		}
+		return a.WithZone("").Unmap()
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := parseHost(s), slow(s); got != want {
+			t.Fatalf("parseHost(%q) = %v, want %v", s, got, want)
 		}
 	})
 }
