@@ -70,7 +70,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Its arguments are built only for a log that keeps the line.
-	if h.log.Enabled(r.Context(), slog.LevelInfo) {
+	if h.log.Enabled(context.Background(), slog.LevelInfo) { // as Info asks
 		h.log.Info("paste created", "id", p.ID, "bytes", len(p.Contents), "encrypted", p.Encrypted, "expires", p.Expires, "burn", p.Burn)
 	}
 
