@@ -1,7 +1,6 @@
 package netx
 
 import (
-	"container/list"
 	"net"
 	"net/netip"
 	"sync"
@@ -48,19 +47,26 @@ type ConnLimiter struct {
 
 	mu      sync.Mutex
 	open    int
-	idle    list.List // of *limitConn, longest idle first
+	idle    idleQueue // longest idle first; links[limiterQueue]
 	clients map[netip.Prefix]*client
 }
 
 // client is what a ConnLimiter holds of one client's connections.
 type client struct {
 	open int
-	idle list.List // of *limitConn, longest idle first
+	idle idleQueue // longest idle first; links[clientQueue]
 }
+
+// The indexes of a limitConn's links: in its limiter's idle queue, and in
+// its client's.
+const (
+	limiterQueue = 0
+	clientQueue  = 1
+)
 
 // NewConnLimiter returns a ConnLimiter of lim.
 func NewConnLimiter(lim Limits) *ConnLimiter {
-	return &ConnLimiter{lim: lim, clients: make(map[netip.Prefix]*client)}
+	return &ConnLimiter{lim: lim, idle: idleQueue{which: limiterQueue}, clients: make(map[netip.Prefix]*client)}
 }
 
 // Listener returns ln, its connections counted against l's caps.
@@ -116,11 +122,11 @@ func (l *ConnLimiter) admit(c net.Conn) (*limitConn, []*limitConn, string) {
 	defer l.mu.Unlock()
 	cl := l.clients[key]
 	if cl == nil {
-		cl = &client{}
+		cl = &client{idle: idleQueue{which: clientQueue}}
 	}
 	var victims []*limitConn
 	if perClient && cl.open >= l.lim.PerClient {
-		v := frontConn(&cl.idle)
+		v := cl.idle.front
 		if v == nil {
 			l.dropClient(key, cl)
 			return nil, nil, RejectPerClient
@@ -129,7 +135,7 @@ func (l *ConnLimiter) admit(c net.Conn) (*limitConn, []*limitConn, string) {
 		victims = append(victims, v)
 	}
 	if l.lim.Max > 0 && l.open >= l.lim.Max {
-		v := frontConn(&l.idle)
+		v := l.idle.front
 		if v == nil {
 			l.dropClient(key, cl)
 			// The victim chosen for the per-client cap is closed
@@ -182,14 +188,6 @@ func (l *ConnLimiter) SetIdle(c net.Conn, idle bool) {
 	}
 }
 
-// frontConn returns the connection idle longest in q, or nil.
-func frontConn(q *list.List) *limitConn {
-	if e := q.Front(); e != nil {
-		return e.Value.(*limitConn)
-	}
-	return nil
-}
-
 // limitConn is a connection holding a slot of a ConnLimiter.
 type limitConn struct {
 	net.Conn
@@ -199,23 +197,21 @@ type limitConn struct {
 
 	// Guarded by l.mu.
 	released bool
-	idle     *list.Element // in l.idle, when idle
-	clIdle   *list.Element // in cl.idle, when idle
+	links    [2]idleLink // in l.idle and cl.idle, when idle
 }
 
 // setIdle moves c in or out of the idle lists; l.mu is held.
 func (c *limitConn) setIdle(idle bool) {
-	if idle == (c.idle != nil) {
+	if idle == c.links[limiterQueue].in {
 		return
 	}
 	if idle {
-		c.idle = c.l.idle.PushBack(c)
-		c.clIdle = c.cl.idle.PushBack(c)
+		c.l.idle.pushBack(c)
+		c.cl.idle.pushBack(c)
 		return
 	}
-	c.l.idle.Remove(c.idle)
-	c.cl.idle.Remove(c.clIdle)
-	c.idle, c.clIdle = nil, nil
+	c.l.idle.remove(c)
+	c.cl.idle.remove(c)
 }
 
 // Close closes the connection and frees its slot.

@@ -23,8 +23,9 @@ func NewID(n int) (string, error) {
 	}
 	// Rejection sampling keeps every character uniform.
 	const limit = 256 - 256%len(idAlphabet)
-	out := make([]byte, 0, n)
-	buf := make([]byte, n*2)
+	var outArr [MaxIDLength]byte
+	var bufArr [2 * MaxIDLength]byte
+	out, buf := outArr[:0:n], bufArr[:n*2]
 	for len(out) < n {
 		if _, err := rand.Read(buf); err != nil {
 			return "", fmt.Errorf("paste: random id: %w", err)

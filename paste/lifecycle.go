@@ -74,19 +74,23 @@ const tokenBytes = 16
 // NewDeleteToken returns a new random delete token and the hash of it
 // that the paste keeps (the token itself is given to its author once).
 func NewDeleteToken() (token, hash string, err error) {
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
+	var b [tokenBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
 		return "", "", fmt.Errorf("paste: random token: %w", err)
 	}
-	token = base64.RawURLEncoding.EncodeToString(b)
+	token = base64.RawURLEncoding.EncodeToString(b[:])
 	return token, HashToken(token), nil
 }
 
 // HashToken is the hash of a delete token as a paste keeps it:
 // "sha256:" and the hex SHA-256 of the token's text.
 func HashToken(token string) string {
+	const prefix = "sha256:"
 	sum := sha256.Sum256([]byte(token))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	var b [len(prefix) + 2*sha256.Size]byte
+	copy(b[:], prefix)
+	hex.Encode(b[len(prefix):], sum[:])
+	return string(b[:])
 }
 
 // TokenMatches reports, in constant time, whether token is p's delete

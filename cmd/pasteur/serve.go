@@ -124,6 +124,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ConnState:         trackIdle(conns),
+		ConnContext:       clients.ConnContext, // site's clientaddr.Handler finds the peer there
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 3)

@@ -78,6 +78,14 @@ func (r *Resolver) Addr(req *http.Request) netip.Addr {
 // parseHost reads an IP address, with or without a port ("192.0.2.1",
 // "192.0.2.1:80", "[2001:db8::1]:80", "2001:db8::1").
 func parseHost(s string) netip.Addr {
+	// An address with a port, as RemoteAddr always is, in one parse.
+	// Not with a zone: ParseAddrPort takes brackets in one ("[::%]]:1")
+	// that SplitHostPort refuses.
+	if !strings.Contains(s, "%") {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap()
+		}
+	}
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a.WithZone("").Unmap()
 	}
@@ -94,17 +102,75 @@ func parseHost(s string) netip.Addr {
 
 type contextKey struct{}
 
+// addrContext is a context with a client's address: what
+// context.WithValue makes, in one allocation instead of two (its node,
+// and the address boxed in an interface). Its Value of contextKey is a
+// pointer to the address, which an interface holds without boxing.
+type addrContext struct {
+	context.Context
+	addr netip.Addr
+}
+
+func (c *addrContext) Value(key any) any {
+	if _, ok := key.(contextKey); ok {
+		return &c.addr
+	}
+	return c.Context.Value(key)
+}
+
 // Handler puts each request's client address in its context, for From,
-// and calls next.
+// and calls next. On a server whose ConnContext is r's, a request from a
+// peer that is not a trusted proxy already has it there: the peer.
 func (r *Resolver) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), contextKey{}, r.Addr(req))))
+		ctx := req.Context()
+		if p, ok := ctx.Value(peerKey{}).(*peerContext); ok && p.r == r && p.direct && p.remote == req.RemoteAddr &&
+			ctx.Value(contextKey{}) == any(&p.addr) {
+			next.ServeHTTP(w, req)
+			return
+		}
+		next.ServeHTTP(w, req.WithContext(&addrContext{ctx, r.Addr(req)}))
 	})
+}
+
+type peerKey struct{}
+
+// peerContext is a connection's context with its peer's address, from
+// ConnContext.
+type peerContext struct {
+	addrContext
+	r      *Resolver
+	remote string // the RemoteAddr of the connection's requests
+	direct bool   // the peer is not a trusted proxy: every request's client
+}
+
+func (c *peerContext) Value(key any) any {
+	if _, ok := key.(peerKey); ok {
+		return c
+	}
+	return c.addrContext.Value(key)
+}
+
+// ConnContext is an http.Server's ConnContext for a server whose handler
+// is behind r's Handler: it puts the peer's address in the connection's
+// context, where Handler finds it for each request from a peer that is
+// not a trusted proxy instead of copying the request to put it in its
+// context (From reads the same address either way).
+func (r *Resolver) ConnContext(ctx context.Context, c net.Conn) context.Context {
+	ra := c.RemoteAddr()
+	if ra == nil {
+		return ctx
+	}
+	remote := ra.String() // as net/http sets each request's RemoteAddr
+	peer := parseHost(remote)
+	return &peerContext{addrContext: addrContext{ctx, peer}, r: r, remote: remote, direct: peer.IsValid() && !r.Trusted(peer)}
 }
 
 // From returns the client address Handler stored in ctx (the zero Addr
 // when there is none).
 func From(ctx context.Context) netip.Addr {
-	a, _ := ctx.Value(contextKey{}).(netip.Addr)
-	return a
+	if a, ok := ctx.Value(contextKey{}).(*netip.Addr); ok {
+		return *a
+	}
+	return netip.Addr{}
 }

@@ -1,6 +1,8 @@
 package clientaddr
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -76,4 +78,114 @@ func FuzzAddr(f *testing.F) {
 			t.Fatalf("address %s keeps a zone or a v4 mapping", a)
 		}
 	})
+}
+
+// FuzzParseHost: parseHost reads any string as it did before its
+// shortcut for an address with a port.
+func FuzzParseHost(f *testing.F) {
+	for _, s := range []string{"192.0.2.1", "192.0.2.1:80", "192.0.2.1:99999", "[2001:db8::1]:80", "2001:db8::1",
+		"::1:80", "[::ffff:192.0.2.1]:80", "[192.0.2.1]:80", "[fe80::1%eth0]:80", "fe80::1%eth0", "::ffff:1.2.3.4", "x:1", ":80", ""} {
+		f.Add(s)
+	}
+	slow := func(s string) netip.Addr {
+		if a, err := netip.ParseAddr(s); err == nil {
+			return a.WithZone("").Unmap()
+		}
+		host, _, err := net.SplitHostPort(s)
+		if err != nil {
+			return netip.Addr{}
+		}
+		a, err := netip.ParseAddr(host)
+		if err != nil {
+			return netip.Addr{}
+		}
+		return a.WithZone("").Unmap()
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := parseHost(s), slow(s); got != want {
+			t.Fatalf("parseHost(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// TestConnContext: on a server with the Resolver's ConnContext, From
+// reads the peer for a direct client and X-Forwarded-For behind a trusted
+// proxy, as without it; a request passes through Handler as it came only
+// in the first case.
+func TestConnContext(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []netip.Prefix
+		xff     string
+		want    string
+		same    bool // the request reaches next as Handler got it
+	}{
+		{"direct", nil, "198.51.100.1", "127.0.0.1", true},
+		{"trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "198.51.100.1", "198.51.100.1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(tc.trusted)
+			type seen struct {
+				addr netip.Addr
+				same bool
+			}
+			got := make(chan seen, 2)
+			var outer *http.Request
+			inner := r.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				got <- seen{From(req.Context()), req == outer}
+			}))
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				outer = req
+				inner.ServeHTTP(w, req)
+			}))
+			srv.Config.ConnContext = r.ConnContext
+			srv.Start()
+			defer srv.Close()
+			for range 2 { // two requests on one connection
+				req, _ := http.NewRequest("GET", srv.URL, nil)
+				req.Header.Set("X-Forwarded-For", tc.xff)
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if s := <-got; s.addr.String() != tc.want || s.same != tc.same {
+					t.Fatalf("From = %s, request passed as it came: %v; want %s, %v", s.addr, s.same, tc.want, tc.same)
+				}
+			}
+		})
+	}
+	// A connection context of another Resolver is not taken for this
+	// one's, nor one for another peer.
+	direct := New(nil)
+	ctx := direct.ConnContext(context.Background(), peerConn{addr: "192.0.2.7:1"})
+	proxied := New([]netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})
+	for _, tc := range []struct {
+		r      *Resolver
+		remote string
+		want   string
+	}{
+		{direct, "192.0.2.7:1", "192.0.2.7"},
+		{proxied, "192.0.2.7:1", "198.51.100.1"},
+		{direct, "192.0.2.8:1", "192.0.2.8"},
+	} {
+		var got netip.Addr
+		req := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+		req.RemoteAddr = tc.remote
+		req.Header.Set("X-Forwarded-For", "198.51.100.1")
+		tc.r.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { got = From(req.Context()) })).ServeHTTP(httptest.NewRecorder(), req)
+		if got.String() != tc.want {
+			t.Errorf("From = %s, want %s", got, tc.want)
+		}
+	}
+}
+
+// peerConn is a connection that only knows its peer's address.
+type peerConn struct {
+	net.Conn
+	addr string
+}
+
+func (c peerConn) RemoteAddr() net.Addr {
+	return net.TCPAddrFromAddrPort(netip.MustParseAddrPort(c.addr))
 }

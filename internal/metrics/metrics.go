@@ -11,6 +11,8 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -30,11 +32,17 @@ type Metrics struct {
 	connEvicted  prometheus.Counter
 	authFailed   prometheus.Counter
 	pasteBytes   prometheus.Histogram
+
+	// series are the requests' and durations' series by route and
+	// code, as found (see routeCode); seriesMu orders the additions.
+	series   atomic.Pointer[map[routeKey]routeSeries]
+	seriesMu sync.Mutex
 }
 
 // New returns the metrics, with the Go runtime's and the process's.
 func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.series.Store(&map[routeKey]routeSeries{})
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pasteur_http_requests_total",
 		Help: "HTTP requests answered, by route and status code.",

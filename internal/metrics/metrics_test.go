@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,5 +186,36 @@ func TestRequestsKeepsTheController(t *testing.T) {
 	resp.Body.Close()
 	if deadlineErr, flushErr := <-errs, <-errs; deadlineErr != nil || flushErr != nil {
 		t.Fatalf("SetWriteDeadline: %v, Flush: %v", deadlineErr, flushErr)
+	}
+}
+
+// TestRequestsConcurrent: requests of several routes and codes counted
+// at once each land in their series, once.
+func TestRequestsConcurrent(t *testing.T) {
+	m := New()
+	h := Requests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200 + len(r.URL.Path))
+	}), m, nil, func(r *http.Request) string { return r.URL.Path })
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				path := "/" + strings.Repeat("x", (g+i)%4)
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+			}
+		}()
+	}
+	wg.Wait()
+	fams := scrape(t, m)
+	for n := range 4 {
+		route, code := "/"+strings.Repeat("x", n), strconv.Itoa(201+n)
+		if v, _ := value(fams, "pasteur_http_requests_total", map[string]string{"route": route, "code": code}); v != 200 {
+			t.Errorf("%s %s: %v requests, want 200", route, code, v)
+		}
+		if v, _ := value(fams, "pasteur_http_request_duration_seconds", map[string]string{"route": route, "code": code}); v != 200 {
+			t.Errorf("%s %s: %v durations, want 200", route, code, v)
+		}
 	}
 }

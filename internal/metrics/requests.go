@@ -3,9 +3,12 @@ package metrics
 import (
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pasteur-dev/pasteur/internal/clientaddr"
 )
@@ -31,11 +34,13 @@ func Requests(next http.Handler, m *Metrics, log *slog.Logger, route func(*http.
 			code := rec.status()
 			name := route(r)
 			if m != nil {
-				c := strconv.Itoa(code)
-				m.requests.WithLabelValues(name, c).Inc()
-				m.duration.WithLabelValues(name, c).Observe(d.Seconds())
+				o := m.routeCode(name, code)
+				o.requests.Inc()
+				o.duration.Observe(d.Seconds())
 			}
-			if log != nil {
+			// The attributes are built only for a log that keeps the
+			// line (the client's address is a string made for it).
+			if log != nil && log.Enabled(r.Context(), slog.LevelInfo) {
 				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 					slog.String("method", r.Method),
 					slog.String("route", name),
@@ -101,4 +106,42 @@ func (r *recorder) status() int {
 		return http.StatusOK
 	}
 	return r.code
+}
+
+// routeKey names the series of a route and status code.
+type routeKey struct {
+	route string
+	code  int
+}
+
+// routeSeries are the request counter and duration histogram of one route
+// and status code.
+type routeSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// routeCode returns the series of route and code. They are looked up by
+// their labels (a hash of the strings, the code formatted) the first time
+// only, then read from a map that is copied on each addition: routes are
+// a bounded set, codes those the handlers answer, and the vectors keep
+// each series for good anyway.
+func (m *Metrics) routeCode(route string, code int) routeSeries {
+	k := routeKey{route, code}
+	if s, ok := (*m.series.Load())[k]; ok {
+		return s
+	}
+	m.seriesMu.Lock()
+	defer m.seriesMu.Unlock()
+	old := *m.series.Load()
+	if s, ok := old[k]; ok {
+		return s
+	}
+	c := strconv.Itoa(code)
+	s := routeSeries{m.requests.WithLabelValues(route, c), m.duration.WithLabelValues(route, c)}
+	added := make(map[routeKey]routeSeries, len(old)+1)
+	maps.Copy(added, old)
+	added[k] = s
+	m.series.Store(&added)
+	return s
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -36,6 +35,7 @@ type submission struct {
 	user      string
 	comment   string
 	life      lifeOptions
+	query     url.Values // the request's, parsed once (nil: none)
 }
 
 // parseSubmission reads a POST /. The paste is, by the request's
@@ -51,12 +51,12 @@ type submission struct {
 // wins). An encrypted paste must be a seal envelope; --max-size bounds the
 // text, which for an encrypted paste is what the envelope holds.
 func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*submission, error) {
-	pasteLimit := int64(seal.MaxLen(int(h.maxSize)))
+	pasteLimit := h.pasteLimit
 	fields := map[string]string{}
 	var body []byte
 	havePaste := true
 	ct := r.Header.Get("Content-Type")
-	mediaType, params, err := mime.ParseMediaType(ct)
+	mediaType, boundary, err := parseContentType(ct)
 	if err != nil && ct != "" {
 		return nil, badRequest("malformed Content-Type: " + err.Error())
 	}
@@ -77,7 +77,7 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 	r.Body = over
 	switch mediaType {
 	case "multipart/form-data":
-		body, havePaste, err = readMultipart(r.Body, params["boundary"], pasteLimit, bodyLimit, r.ContentLength, fields)
+		body, havePaste, err = readMultipart(r.Body, boundary, pasteLimit, bodyLimit, r.ContentLength, fields)
 	case "application/x-www-form-urlencoded":
 		body, err = readLimited(r.Body, bodyLimit, r.ContentLength)
 		if err == nil {
@@ -103,7 +103,7 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 	if !havePaste {
 		return nil, badRequest("missing form field paste")
 	}
-	q := r.URL.Query()
+	q := query(r)
 	pickOK := func(k string) (string, bool) {
 		if v, ok := fields[k]; ok {
 			return v, true
@@ -130,6 +130,7 @@ func (h *Handler) parseSubmission(w http.ResponseWriter, r *http.Request) (*subm
 		encrypted: isOn(pick("encrypted")),
 		user:      cleanUser(pick("user"), maxUser),
 		comment:   cleanText(pick("comment"), maxComment),
+		query:     q,
 	}
 	if name, ok := h.authUser(r); ok {
 		sub.user = cleanUser(name, maxUser)
@@ -153,9 +154,13 @@ type overLimit struct {
 
 func (o *overLimit) Read(p []byte) (int, error) {
 	n, err := o.ReadCloser.Read(p)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		o.hit = true
+	if err != nil && err != io.EOF {
+		// Declared here: errors.As moves it to the heap, where it
+		// would be allocated at each Read.
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			o.hit = true
+		}
 	}
 	return n, err
 }
@@ -205,19 +210,20 @@ func readMultipart(r io.Reader, boundary string, pasteLimit, bodyLimit, length i
 		return nil, false, err
 	}
 	var tooLarge error
-	ok := splitMultipart(body, boundary, func(name string, value []byte) {
+	ok := splitMultipart(body, boundary, func(name, value []byte) {
+		isPaste := string(name) == "paste"
 		limit := int64(maxField)
-		if name == "paste" {
+		if isPaste {
 			limit = pasteLimit
 		}
 		switch {
 		case tooLarge != nil:
 		case int64(len(value)) > limit:
-			tooLarge = fieldTooLarge(name, limit)
-		case name == "paste":
+			tooLarge = fieldTooLarge(string(name), limit)
+		case isPaste:
 			text, havePaste = value, true
-		case name != "":
-			fields[name] = string(value)
+		case len(name) != 0:
+			fields[string(name)] = string(value)
 		}
 	})
 	if !ok {

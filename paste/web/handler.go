@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/seal"
 )
 
 //go:embed *.html static
@@ -78,17 +79,20 @@ type Config struct {
 // Handler serves the paste website: the form at /, pastes at /ID (as a
 // page, raw text or JSON), and the static files under /static/.
 type Handler struct {
-	store    paste.Store
-	log      *slog.Logger
-	maxSize  int64
-	idLength int
-	newID    func(int) (string, error)
-	title    string
-	subtitle string
-	user     func(*http.Request) (string, bool)
-	stall    time.Duration
-	step     int               // the most one write of an answer carries
-	escaper  *strings.Replacer // a paste's text into a page
+	store   paste.Store
+	log     *slog.Logger
+	maxSize int64
+	// pasteLimit is the longest paste body taken: maxSize, or the
+	// envelope of an encrypted paste of maxSize (seal.MaxLen).
+	pasteLimit int64
+	idLength   int
+	newID      func(int) (string, error)
+	title      string
+	subtitle   string
+	user       func(*http.Request) (string, bool)
+	stall      time.Duration
+	step       int               // the most one write of an answer carries
+	escaper    *strings.Replacer // a paste's text into a page
 	// renderings are the shared forms of recently shown pastes.
 	renderings *renderings
 	langs      *Languages
@@ -131,6 +135,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if h.maxSize <= 0 {
 		h.maxSize = paste.DefaultMaxSize
 	}
+	h.pasteLimit = int64(seal.MaxLen(int(h.maxSize)))
 	if h.stall <= 0 {
 		h.stall = DefaultWriteStall
 	}
@@ -172,13 +177,23 @@ func NewHandler(cfg Config) (*Handler, error) {
 
 // ServeHTTP sets the security headers every response carries, then routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// What Header.Set does, with the keys written canonical and the
+	// four values in one allocation; each value's slice is capped, so
+	// that an Add to one of them copies it rather than write over the
+	// next.
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Frame-Options", "DENY")
-	h.mux.ServeHTTP(&progressWriter{ResponseWriter: w, rc: http.NewResponseController(w), step: h.step, stall: h.stall}, r)
+	v := make([]string, 4)
+	v[0], v[1], v[2], v[3] = contentSecurityPolicy, "nosniff", "no-referrer", "DENY"
+	hd["Content-Security-Policy"] = v[0:1:1]
+	hd["X-Content-Type-Options"] = v[1:2:2]
+	hd["Referrer-Policy"] = v[2:3:3]
+	hd["X-Frame-Options"] = v[3:4:4]
+	h.mux.ServeHTTP(&progressWriter{ResponseWriter: w, rc: *http.NewResponseController(w), step: h.step, stall: h.stall}, r)
 }
+
+// contentSecurityPolicy is the policy every answer carries: the pages
+// load only their own files.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // fail answers a request that went wrong: the one place errors become HTTP
 // statuses. Users get a one-line reason; details go to the log.

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -153,5 +154,32 @@ func TestCreateStoreErrors(t *testing.T) {
 	st.err = errors.New("disk on fire")
 	if rec := post(t, h, map[string]string{"paste": "x"}, ""); rec.Code != 500 || strings.Contains(rec.Body.String(), "fire") {
 		t.Fatalf("internal error: got %d %q", rec.Code, rec.Body)
+	}
+}
+
+// TestLocation: a new paste's path is what url.Values encoded.
+func TestLocation(t *testing.T) {
+	for _, lang := range []string{"", "go", "cpp", "c++", "a b&c=d?e#f", "é"} {
+		for _, lines := range []bool{false, true} {
+			for _, raw := range []bool{false, true} {
+				q := url.Values{}
+				if lang != "" {
+					q.Set("hl", lang)
+				}
+				if lines {
+					q.Set("ln", "true")
+				}
+				if raw {
+					q.Set("raw", "true")
+				}
+				want := "/abc"
+				if len(q) > 0 {
+					want += "?" + q.Encode()
+				}
+				if got := location("abc", lang, lines, raw); got != want {
+					t.Errorf("location(%q, %v, %v) = %q, want %q", lang, lines, raw, got, want)
+				}
+			}
+		}
 	}
 }

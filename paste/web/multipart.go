@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"strings"
 )
 
 // A multipart/form-data body is read whole (it is bounded by the paste
@@ -24,13 +23,13 @@ import (
 const maxFastHeaders = 256
 
 // splitMultipart splits body, a multipart/form-data body with boundary,
-// into its parts, calling part with each one's field name ("" when its
-// Content-Disposition names none) and content, a slice of body; or
+// into its parts, calling part with each one's field name (empty when its
+// Content-Disposition names none) and content, both slices of body; or
 // reports ok false when body is not of the shape above (which does not
 // mean it is malformed), maybe after some calls, whose effect the caller
 // then undoes. Nothing is kept per part: a part is as little as nine
 // bytes of body.
-func splitMultipart(body []byte, boundary string, part func(name string, value []byte)) (ok bool) {
+func splitMultipart(body []byte, boundary string, part func(name, value []byte)) (ok bool) {
 	if boundary == "" || !bytes.HasPrefix(body, []byte("--")) || !bytes.HasPrefix(body[2:], []byte(boundary)) {
 		return false
 	}
@@ -42,7 +41,8 @@ func splitMultipart(body []byte, boundary string, part func(name string, value [
 	headers := 0
 	for {
 		// The part's headers, up to an empty line.
-		name, haveName := "", false
+		var name []byte
+		haveName := false
 		for {
 			end := bytes.Index(rest, []byte("\r\n"))
 			if end < 0 {
@@ -61,7 +61,7 @@ func splitMultipart(body []byte, boundary string, part func(name string, value [
 				return false
 			}
 			switch {
-			case strings.EqualFold(key, "Content-Disposition"):
+			case bytes.EqualFold(key, []byte("Content-Disposition")):
 				if haveName {
 					return false
 				}
@@ -69,7 +69,7 @@ func splitMultipart(body []byte, boundary string, part func(name string, value [
 					return false
 				}
 				haveName = true
-			case strings.EqualFold(key, "Content-Transfer-Encoding"):
+			case bytes.EqualFold(key, []byte("Content-Transfer-Encoding")):
 				return false
 			}
 		}
@@ -120,54 +120,53 @@ func splitMultipart(body []byte, boundary string, part func(name string, value [
 
 // headerLine splits a part's header line "Name: value" whose name is
 // letters, digits and dashes and whose value is printable ASCII or tabs,
-// the value trimmed as textproto trims it.
-func headerLine(line []byte) (key string, value []byte, ok bool) {
+// the value trimmed as textproto trims it; both are slices of line.
+func headerLine(line []byte) (key, value []byte, ok bool) {
 	colon := bytes.IndexByte(line, ':')
 	if colon <= 0 {
-		return "", nil, false
+		return nil, nil, false
 	}
 	for _, c := range line[:colon] {
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
 	for _, c := range line[colon+1:] {
 		if (c < 0x20 || c > 0x7e) && c != '\t' {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
-	return string(line[:colon]), bytes.Trim(line[colon+1:], " \t"), true
+	return line[:colon], bytes.Trim(line[colon+1:], " \t"), true
 }
 
 // formDataName reads a Content-Disposition of the form
 // form-data; name="n" [; filename="f"] (either order, the type and
 // parameter names in any case, no backslash nor quote inside the
-// quotes) and returns n.
-func formDataName(v []byte) (name string, ok bool) {
-	s := string(v)
-	typ, params, _ := strings.Cut(s, ";")
-	if !strings.EqualFold(strings.TrimRight(typ, " \t"), "form-data") {
-		return "", false
+// quotes) and returns n, a slice of v.
+func formDataName(v []byte) (name []byte, ok bool) {
+	typ, params, _ := bytes.Cut(v, []byte(";"))
+	if !bytes.EqualFold(bytes.TrimRight(typ, " \t"), []byte("form-data")) {
+		return nil, false
 	}
 	var haveName, haveFile bool
-	for params != "" {
-		var p string
-		p, params, _ = strings.Cut(params, ";")
-		k, q, found := strings.Cut(strings.Trim(p, " \t"), "=")
+	for len(params) != 0 {
+		var p []byte
+		p, params, _ = bytes.Cut(params, []byte(";"))
+		k, q, found := bytes.Cut(bytes.Trim(p, " \t"), []byte("="))
 		if !found || len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
-			return "", false
+			return nil, false
 		}
 		q = q[1 : len(q)-1]
-		if strings.ContainsAny(q, "\"\\;") {
-			return "", false
+		if bytes.ContainsAny(q, "\"\\;") {
+			return nil, false
 		}
 		switch {
-		case strings.EqualFold(k, "name") && !haveName:
+		case bytes.EqualFold(k, []byte("name")) && !haveName:
 			name, haveName = q, true
-		case strings.EqualFold(k, "filename") && !haveFile:
+		case bytes.EqualFold(k, []byte("filename")) && !haveFile:
 			haveFile = true
 		default:
-			return "", false
+			return nil, false
 		}
 	}
 	return name, haveName

@@ -23,8 +23,8 @@ type formPart struct {
 // split is splitMultipart's parts of body, in a list.
 func split(body []byte, boundary string) ([]formPart, bool) {
 	var parts []formPart
-	ok := splitMultipart(body, boundary, func(name string, value []byte) {
-		parts = append(parts, formPart{name, value})
+	ok := splitMultipart(body, boundary, func(name, value []byte) {
+		parts = append(parts, formPart{string(name), value})
 	})
 	return parts, ok
 }

@@ -27,7 +27,7 @@ const DefaultWriteStall = 60 * time.Second
 // a slow link can fetch.
 type progressWriter struct {
 	http.ResponseWriter
-	rc    *http.ResponseController
+	rc    http.ResponseController // of ResponseWriter
 	step  int
 	stall time.Duration
 	off   bool // the connection takes no deadlines

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -68,22 +69,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		h.log.Info("paste created; the client went away before the answer", "id", p.ID, "bytes", len(p.Contents))
 		return
 	}
-	h.log.Info("paste created", "id", p.ID, "bytes", len(p.Contents), "encrypted", p.Encrypted, "expires", p.Expires, "burn", p.Burn)
+	// Its arguments are built only for a log that keeps the line.
+	if h.log.Enabled(context.Background(), slog.LevelInfo) { // as Info asks
+		h.log.Info("paste created", "id", p.ID, "bytes", len(p.Contents), "encrypted", p.Encrypted, "expires", p.Expires, "burn", p.Burn)
+	}
 
-	q := url.Values{}
-	if sub.language != "" {
-		q.Set("hl", sub.language)
-	}
-	if sub.lines {
-		q.Set("ln", "true")
-	}
-	if sub.raw {
-		q.Set("raw", "true")
-	}
-	loc := "/" + p.ID
-	if len(q) > 0 {
-		loc += "?" + q.Encode()
-	}
 	accept := r.Header.Get("Accept")
 	switch {
 	case h.jsonAnswers:
@@ -92,7 +82,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		_ = json.NewEncoder(w).Encode(originalAnswer{Code: p.ID, HL: sub.language, LN: sub.lines, Raw: sub.raw})
-	case wantsJSON(r):
+	case jsonWanted(accept, sub.query):
 		w.Header().Set("Content-Type", "application/json")
 		answer := paste.CreateAnswer{Code: p.ID, HL: sub.language, LN: sub.lines, Raw: sub.raw, DeleteToken: token, Burn: p.Burn}
 		if !p.Expires.IsZero() {
@@ -100,11 +90,39 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		}
 		_ = json.NewEncoder(w).Encode(answer)
 	case strings.Contains(accept, "text/html"):
-		http.Redirect(w, r, loc, http.StatusSeeOther)
+		http.Redirect(w, r, location(p.ID, sub.language, sub.lines, sub.raw), http.StatusSeeOther)
 	default:
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, baseURL(r)+loc)
+		// The paste's URL on one line, written at once.
+		w.Header()["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		b := make([]byte, 0, len("https://")+len(r.Host)+len("/")+len(p.ID)+len("?hl=")+3*len(sub.language)+len("&ln=true&raw=true\n"))
+		b = appendLocation(appendBaseURL(b, r), p.ID, sub.language, sub.lines, sub.raw)
+		_, _ = w.Write(append(b, '\n'))
 	}
+}
+
+// location is the path of a new paste with the options it was created
+// with, as url.Values would encode them (keys in order): what a browser is
+// sent to and curl is shown.
+func location(id, language string, lines, raw bool) string {
+	return string(appendLocation(nil, id, language, lines, raw))
+}
+
+// appendLocation appends location's path to b.
+func appendLocation(b []byte, id, language string, lines, raw bool) []byte {
+	b = append(append(b, '/'), id...)
+	sep := byte('?')
+	if language != "" {
+		b = append(append(append(b, sep), "hl="...), url.QueryEscape(language)...)
+		sep = '&'
+	}
+	if lines {
+		b = append(append(b, sep), "ln=true"...)
+		sep = '&'
+	}
+	if raw {
+		b = append(append(b, sep), "raw=true"...)
+	}
+	return b
 }
 
 // originalAnswer is the git-era original's answer to POST /: ln and raw
@@ -116,20 +134,30 @@ type originalAnswer struct {
 	Raw  bool   `json:"raw"`
 }
 
-// wantsJSON reports whether the client asks for a JSON answer: with
-// Accept: application/json, or ?format=json for clients that cannot set
-// headers.
-func wantsJSON(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "application/json") || r.URL.Query().Get("format") == "json"
+// jsonWanted reports whether a client asks for a JSON answer, by its
+// Accept header and its query: with Accept: application/json, or
+// ?format=json for clients that cannot set headers.
+func jsonWanted(accept string, q url.Values) bool {
+	return strings.Contains(accept, "application/json") || q.Get("format") == "json"
 }
 
-// baseURL is the scheme and host the client used to reach us.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+// query is r's query string parsed, nil when it has none (a nil
+// url.Values answers as an empty one).
+func query(r *http.Request) url.Values {
+	if r.URL.RawQuery == "" {
+		return nil
 	}
-	return scheme + "://" + r.Host
+	return r.URL.Query()
+}
+
+// appendBaseURL appends the scheme and host the client used to reach us.
+func appendBaseURL(b []byte, r *http.Request) []byte {
+	if r.TLS != nil {
+		b = append(b, "https://"...)
+	} else {
+		b = append(b, "http://"...)
+	}
+	return append(b, r.Host...)
 }
 
 // encryptedRaw refuses the raw text of an encrypted paste.
@@ -155,10 +183,10 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Add("Vary", "Accept")
-	q := r.URL.Query()
+	q := query(r)
 	accept := r.Header.Get("Accept")
 	raw := queryOn(q, "raw")
-	asJSON := wantsJSON(r)
+	asJSON := jsonWanted(accept, q)
 	if p.Burn {
 		w.Header().Set("Cache-Control", "no-store")
 		switch {
