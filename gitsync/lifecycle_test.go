@@ -525,3 +525,50 @@ func TestPurgeCarriesOverMany(t *testing.T) {
 	}
 	gittest.Fsck(t, dir)
 }
+
+// TestPurgeKeepsRemoteRemoval: a paste an operator removes on the remote
+// (git rm) while a purge runs stays removed: the purge carries the
+// remote's commits over onto the purged history, and a replay that
+// carried what commits add but not what they delete pushed the paste back.
+func TestPurgeKeepsRemoteRemoval(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	work := t.TempDir()
+	var once sync.Once
+	s := open(t, url, func(c *Config) {
+		c.purgeSent = func() {
+			once.Do(func() {
+				gittest.Run(t, "", "clone", "-q", dir, work)
+				gittest.Run(t, "", "-C", work, "rm", "-q", path("rmme"))
+				gittest.Run(t, "", "-C", work, "-c", "user.name=op", "-c", "user.email=op@x", "commit", "-qm", "remove rmme")
+				gittest.Run(t, "", "-C", work, "push", "-q", "origin", "HEAD:master")
+			})
+		}
+	})
+	for _, id := range []string{"keep", "rmme", "secret"} {
+		mustCreate(t, s, &paste.Paste{ID: id, Contents: []byte("text of " + id)})
+	}
+	if err := s.Remove(context.Background(), "secret", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Purge(context.Background())
+	if err != nil && !errors.Is(err, ErrPurgeLater) {
+		t.Fatal(err)
+	}
+	if files := git(t, dir, "ls-tree", "-r", "--name-only", "master"); strings.Contains(files, "rmme") {
+		t.Errorf("the purge (%v) pushed back a paste the operator removed:\n%s", err, files)
+	}
+	if _, err := s.Get(context.Background(), "rmme"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("get rmme after the purge: %v, want ErrGone", err)
+	}
+	// The next purge starts after the removal, and leaves it be.
+	if _, err := s.Purge(context.Background()); err != nil {
+		t.Fatalf("the purge after: %v", err)
+	}
+	files := git(t, dir, "ls-tree", "-r", "--name-only", "master")
+	if strings.Contains(files, "rmme") || !strings.Contains(files, "keep") {
+		t.Errorf("after the next purge the remote holds:\n%s", files)
+	}
+	mustGet(t, s, "keep")
+	gittest.Fsck(t, dir)
+}
