@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,5 +75,35 @@ func TestPutGetWithAuth(t *testing.T) {
 		if p.User != "alice" {
 			t.Errorf("paste %s by %q, want the authenticated alice", p.ID, p.User)
 		}
+	}
+}
+
+// TestDeleteWithAuth: on a server whose every request needs a user
+// (--auth-read), pasteur delete logs in as put does, and its token still
+// reaches the server: both once wanted the Authorization header, and the
+// token could not delete a paste there at all.
+func TestDeleteWithAuth(t *testing.T) {
+	srv, _ := authServer(t)
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("NETRC", "")
+	t.Setenv("PASTEUR_AUTH", "alice:s3cret")
+	code, out, errs := runCmd("x", "put", "--server", srv.URL)
+	m := regexp.MustCompile(`delete token: (\S+)`).FindStringSubmatch(errs)
+	if code != exitOK || m == nil {
+		t.Fatalf("put: exit %d, %q", code, errs)
+	}
+	u := strings.TrimSpace(out)
+	if code, _, errs := runCmd("", "delete", u, "--token", "wrong"); code != exitRuntime || !strings.Contains(errs, "403") {
+		t.Errorf("delete with a wrong token: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd("", "delete", u, "--token", m[1]); code != exitOK {
+		t.Fatalf("delete: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd("", "get", u); code != exitRuntime || !strings.Contains(errs, "gone") {
+		t.Errorf("get after delete: exit %d, %q", code, errs)
+	}
+	t.Setenv("PASTEUR_AUTH", "")
+	if code, _, errs := runCmd("", "delete", u, "--token", m[1]); code != exitRuntime || !strings.Contains(errs, "PASTEUR_AUTH") {
+		t.Errorf("delete without a user: exit %d, %q", code, errs)
 	}
 }

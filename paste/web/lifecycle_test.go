@@ -279,3 +279,25 @@ func TestShownPasteRevalidated(t *testing.T) {
 		t.Errorf("revalidation of a kept paste: %d, want 304", rec.Code)
 	}
 }
+
+// TestDeleteTokenHeader: a DELETE whose Authorization carries a user's
+// basic credentials (a server whose reading needs a user) gives its token
+// in Pasteur-Delete-Token.
+func TestDeleteTokenHeader(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	put(st, &paste.Paste{ID: "mine", Contents: []byte("x"), DeleteHash: paste.HashToken("secret")})
+	basic := "Basic YWxpY2U6czNjcmV0"
+	for _, c := range []struct {
+		header []string
+		status int
+	}{
+		{[]string{"Authorization", basic}, 403},
+		{[]string{"Authorization", basic, paste.DeleteTokenHeader, "wrong"}, 403},
+		{[]string{"Authorization", basic, paste.DeleteTokenHeader, " secret "}, 204},
+		{[]string{paste.DeleteTokenHeader, "secret"}, 410},
+	} {
+		if rec := do(h, "DELETE", "/mine", c.header...); rec.Code != c.status {
+			t.Errorf("DELETE with %q: %d, want %d: %s", c.header, rec.Code, c.status, rec.Body)
+		}
+	}
+}
