@@ -369,9 +369,19 @@ func TestPurgeWhilePasting(t *testing.T) {
 	if _, err := s.Get(context.Background(), "secret"); !errors.Is(err, paste.ErrGone) {
 		t.Errorf("get secret: %v", err)
 	}
+	// On the branch, not only in the write-ahead log, which serves the
+	// pastes it holds until their commit.
+	if err := s.flushLog(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tip, _ := s.repo.Ref(s.branch)
+	for _, id := range during {
+		if _, err := s.repo.Find(tip, id); err != nil {
+			t.Errorf("%s is not on the branch after the purge: %v", id, err)
+		}
+	}
 	secret, _ := paste.Marshal(&paste.Paste{ID: "secret", Contents: []byte("removed text")})
 	line, err := s.repo.Line(tip, plumbing.ZeroHash)
 	if err != nil {
