@@ -107,3 +107,31 @@ func TestDeleteWithAuth(t *testing.T) {
 		t.Errorf("delete without a user: exit %d, %q", code, errs)
 	}
 }
+
+// TestAuthRequired: with --auth, creating pastes, the form and deleting
+// need a user; reading does not, and that includes POST /ID, the button
+// that reads a paste that burns (it once asked a reader for a password);
+// with --auth-read everything but /healthz does.
+func TestAuthRequired(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		write, all   bool
+	}{
+		{"GET", "/", true, true},
+		{"POST", "/", true, true},
+		{"GET", "/abcdefgh", false, true},
+		{"HEAD", "/abcdefgh", false, true},
+		{"POST", "/abcdefgh", false, true},
+		{"DELETE", "/abcdefgh", true, true},
+		{"GET", "/static/js/paste.js", false, true},
+		{"GET", "/healthz", false, false},
+	} {
+		r := httptest.NewRequest(c.method, c.path, nil)
+		if got := authRequired(false)(r); got != c.write {
+			t.Errorf("--auth: %s %s needs a user: %v, want %v", c.method, c.path, got, c.write)
+		}
+		if got := authRequired(true)(r); got != c.all {
+			t.Errorf("--auth-read: %s %s needs a user: %v, want %v", c.method, c.path, got, c.all)
+		}
+	}
+}
