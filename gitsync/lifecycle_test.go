@@ -238,9 +238,17 @@ func expirySweep(t *testing.T, d *gittest.Daemon, name string, life time.Duratio
 	waitFor(t, 30*time.Second, func() bool {
 		return strings.Contains(git(t, dir, "show", "master:"+path("soon1")), `"removed":"expired"`)
 	})
+	// Gone on s2 by its expiry at once; the removal itself comes with its
+	// periodic fetch.
+	if _, err := s2.Get(context.Background(), "soon1"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("Get soon1 after its expiry: %v, want ErrGone", err)
+	}
 	waitFor(t, 30*time.Second, func() bool {
-		_, err := s2.Get(context.Background(), "soon1")
-		return errors.Is(err, paste.ErrGone)
+		s2.mu.Lock()
+		defer s2.mu.Unlock()
+		tip, _ := s2.repo.Ref(s2.branch)
+		_, data, _ := s2.repo.Locate(tip, "soon1")
+		return strings.Contains(string(data), `"removed":"expired"`)
 	})
 	for _, s := range []*Store{s1, s2} {
 		mustGet(t, s, "later")
