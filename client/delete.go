@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/pasteur-dev/pasteur/paste"
 )
 
 // Delete deletes the paste at pasteURL with its delete token (which
@@ -24,7 +26,13 @@ func (c *Client) Delete(ctx context.Context, pasteURL, token string) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	// The token in a header of its own when Authorization carries the
+	// user's credentials (do), as a Bearer otherwise.
+	if c.Auth != nil {
+		req.Header.Set(paste.DeleteTokenHeader, token)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	if err := c.do(req, nil); err != nil {
 		return fmt.Errorf("delete %s: %w", loc.ID, err)
 	}

@@ -13,7 +13,7 @@ import (
 // form (401 with WWW-Authenticate: its prompt, answered here through the
 // DevTools protocol as a person would type it), and the page pastes with
 // the credentials the browser then keeps; the paste's user is the one who
-// logged in.
+// logged in; its Delete button deletes it.
 func TestBrowserWithAuth(t *testing.T) {
 	require(t, false, "git", "htpasswd")
 	bin := buildPasteur(t)
@@ -64,5 +64,17 @@ func TestBrowserWithAuth(t *testing.T) {
 	}
 	if got, _ := site.stored(u); got != "pasted by a user who logged in" {
 		t.Errorf("stored %q", got)
+	}
+
+	// Delete, on the page: the token goes beside the credentials the
+	// browser keeps (it once went in their header, and the server
+	// refused the Delete for want of a user).
+	b.waitFor(`!document.getElementById("delete").hidden`)
+	var ok bool
+	b.eval(`window.confirm = () => true; true`, &ok)
+	b.do(chromedp.Click(chromedp.ID("delete")))
+	b.waitFor(`document.getElementById("status").textContent.includes("deleted")`)
+	if code := site.status(u, "application/json", "GET"); code != 410 {
+		t.Errorf("after Delete: %d, want 410", code)
 	}
 }

@@ -238,9 +238,17 @@ func expirySweep(t *testing.T, d *gittest.Daemon, name string, life time.Duratio
 	waitFor(t, 30*time.Second, func() bool {
 		return strings.Contains(git(t, dir, "show", "master:"+path("soon1")), `"removed":"expired"`)
 	})
+	// Gone on s2 by its expiry at once; the removal itself comes with its
+	// periodic fetch.
+	if _, err := s2.Get(context.Background(), "soon1"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("Get soon1 after its expiry: %v, want ErrGone", err)
+	}
 	waitFor(t, 30*time.Second, func() bool {
-		_, err := s2.Get(context.Background(), "soon1")
-		return errors.Is(err, paste.ErrGone)
+		s2.mu.Lock()
+		defer s2.mu.Unlock()
+		tip, _ := s2.repo.Ref(s2.branch)
+		_, data, _ := s2.repo.Locate(tip, "soon1")
+		return strings.Contains(string(data), `"removed":"expired"`)
 	})
 	for _, s := range []*Store{s1, s2} {
 		mustGet(t, s, "later")
@@ -369,9 +377,19 @@ func TestPurgeWhilePasting(t *testing.T) {
 	if _, err := s.Get(context.Background(), "secret"); !errors.Is(err, paste.ErrGone) {
 		t.Errorf("get secret: %v", err)
 	}
+	// On the branch, not only in the write-ahead log, which serves the
+	// pastes it holds until their commit.
+	if err := s.flushLog(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tip, _ := s.repo.Ref(s.branch)
+	for _, id := range during {
+		if _, err := s.repo.Find(tip, id); err != nil {
+			t.Errorf("%s is not on the branch after the purge: %v", id, err)
+		}
+	}
 	secret, _ := paste.Marshal(&paste.Paste{ID: "secret", Contents: []byte("removed text")})
 	line, err := s.repo.Line(tip, plumbing.ZeroHash)
 	if err != nil {
@@ -523,5 +541,52 @@ func TestPurgeCarriesOverMany(t *testing.T) {
 			t.Errorf("%s is not on the remote", p.ID)
 		}
 	}
+	gittest.Fsck(t, dir)
+}
+
+// TestPurgeKeepsRemoteRemoval: a paste an operator removes on the remote
+// (git rm) while a purge runs stays removed: the purge carries the
+// remote's commits over onto the purged history, and a replay that
+// carried what commits add but not what they delete pushed the paste back.
+func TestPurgeKeepsRemoteRemoval(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, dir := d.NewRepo(t, "pastes.git", true)
+	work := t.TempDir()
+	var once sync.Once
+	s := open(t, url, func(c *Config) {
+		c.purgeSent = func() {
+			once.Do(func() {
+				gittest.Run(t, "", "clone", "-q", dir, work)
+				gittest.Run(t, "", "-C", work, "rm", "-q", path("rmme"))
+				gittest.Run(t, "", "-C", work, "-c", "user.name=op", "-c", "user.email=op@x", "commit", "-qm", "remove rmme")
+				gittest.Run(t, "", "-C", work, "push", "-q", "origin", "HEAD:master")
+			})
+		}
+	})
+	for _, id := range []string{"keep", "rmme", "secret"} {
+		mustCreate(t, s, &paste.Paste{ID: id, Contents: []byte("text of " + id)})
+	}
+	if err := s.Remove(context.Background(), "secret", paste.Deleted); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Purge(context.Background())
+	if err != nil && !errors.Is(err, ErrPurgeLater) {
+		t.Fatal(err)
+	}
+	if files := git(t, dir, "ls-tree", "-r", "--name-only", "master"); strings.Contains(files, "rmme") {
+		t.Errorf("the purge (%v) pushed back a paste the operator removed:\n%s", err, files)
+	}
+	if _, err := s.Get(context.Background(), "rmme"); !errors.Is(err, paste.ErrGone) {
+		t.Errorf("get rmme after the purge: %v, want ErrGone", err)
+	}
+	// The next purge starts after the removal, and leaves it be.
+	if _, err := s.Purge(context.Background()); err != nil {
+		t.Fatalf("the purge after: %v", err)
+	}
+	files := git(t, dir, "ls-tree", "-r", "--name-only", "master")
+	if strings.Contains(files, "rmme") || !strings.Contains(files, "keep") {
+		t.Errorf("after the next purge the remote holds:\n%s", files)
+	}
+	mustGet(t, s, "keep")
 	gittest.Fsck(t, dir)
 }

@@ -324,8 +324,21 @@ func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten, sent plum
 	if err == nil && ok && local != start {
 		tip, err = s.repo.Replay(local, start, rewritten, s.log)
 	}
-	var objs []plumbing.Hash
+	same := true
 	if err == nil && ok {
+		// A purge rewrites the history, never the tip: the new tip must
+		// hold what the branch holds. A replay carries what commits add
+		// and change, not what they delete: an operator's git rm pushed
+		// while the purge ran would come back with it. The next purge
+		// starts after such a commit.
+		var want, got plumbing.Hash
+		if want, err = s.repo.Root(local); err == nil {
+			got, err = s.repo.Root(tip)
+		}
+		same = want == got
+	}
+	var objs []plumbing.Hash
+	if err == nil && ok && same {
 		// Since sent, not rewritten: the commits carryOver carried are
 		// on the remote only with this push.
 		objs, err = s.repo.ObjectsSince(tip, sent)
@@ -336,6 +349,8 @@ func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten, sent plum
 		return fmt.Errorf("gitsync: purge: %w", err)
 	case !ok:
 		return fmt.Errorf("%w: the branch took another history meanwhile", ErrPurgeLater)
+	case !same:
+		return fmt.Errorf("%w: commits made meanwhile deleted files, which the purged history would hold again", ErrPurgeLater)
 	}
 
 	if s.remote != nil {

@@ -13,9 +13,14 @@ type CreateAnswer struct {
 	Raw  bool   `json:"raw,omitempty"` // the raw view was asked for
 
 	// The paste's life: the token that deletes it (DELETE /CODE with
-	// Authorization: Bearer TOKEN), given only here; when it expires; and
+	// Authorization: Bearer TOKEN, or DeleteTokenHeader), given only here; when it expires; and
 	// whether it burns after its first read.
 	DeleteToken string     `json:"delete_token,omitempty"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	Burn        bool       `json:"burn,omitempty"`
 }
+
+// DeleteTokenHeader carries a paste's delete token in DELETE /CODE when
+// the request's Authorization header is taken by a user's credentials (a
+// server on which reading needs a user).
+const DeleteTokenHeader = "Pasteur-Delete-Token"

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,6 +74,64 @@ func TestPutGetWithAuth(t *testing.T) {
 	for _, p := range st.Pastes() {
 		if p.User != "alice" {
 			t.Errorf("paste %s by %q, want the authenticated alice", p.ID, p.User)
+		}
+	}
+}
+
+// TestDeleteWithAuth: on a server whose every request needs a user
+// (--auth-read), pasteur delete logs in as put does, and its token still
+// reaches the server: both once wanted the Authorization header, and the
+// token could not delete a paste there at all.
+func TestDeleteWithAuth(t *testing.T) {
+	srv, _ := authServer(t)
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("NETRC", "")
+	t.Setenv("PASTEUR_AUTH", "alice:s3cret")
+	code, out, errs := runCmd("x", "put", "--server", srv.URL)
+	m := regexp.MustCompile(`delete token: (\S+)`).FindStringSubmatch(errs)
+	if code != exitOK || m == nil {
+		t.Fatalf("put: exit %d, %q", code, errs)
+	}
+	u := strings.TrimSpace(out)
+	if code, _, errs := runCmd("", "delete", u, "--token", "wrong"); code != exitRuntime || !strings.Contains(errs, "403") {
+		t.Errorf("delete with a wrong token: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd("", "delete", u, "--token", m[1]); code != exitOK {
+		t.Fatalf("delete: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd("", "get", u); code != exitRuntime || !strings.Contains(errs, "gone") {
+		t.Errorf("get after delete: exit %d, %q", code, errs)
+	}
+	t.Setenv("PASTEUR_AUTH", "")
+	if code, _, errs := runCmd("", "delete", u, "--token", m[1]); code != exitRuntime || !strings.Contains(errs, "PASTEUR_AUTH") {
+		t.Errorf("delete without a user: exit %d, %q", code, errs)
+	}
+}
+
+// TestAuthRequired: with --auth, creating pastes, the form and deleting
+// need a user; reading does not, and that includes POST /ID, the button
+// that reads a paste that burns (it once asked a reader for a password);
+// with --auth-read everything but /healthz does.
+func TestAuthRequired(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		write, all   bool
+	}{
+		{"GET", "/", true, true},
+		{"POST", "/", true, true},
+		{"GET", "/abcdefgh", false, true},
+		{"HEAD", "/abcdefgh", false, true},
+		{"POST", "/abcdefgh", false, true},
+		{"DELETE", "/abcdefgh", true, true},
+		{"GET", "/static/js/paste.js", false, true},
+		{"GET", "/healthz", false, false},
+	} {
+		r := httptest.NewRequest(c.method, c.path, nil)
+		if got := authRequired(false)(r); got != c.write {
+			t.Errorf("--auth: %s %s needs a user: %v, want %v", c.method, c.path, got, c.write)
+		}
+		if got := authRequired(true)(r); got != c.all {
+			t.Errorf("--auth-read: %s %s needs a user: %v, want %v", c.method, c.path, got, c.all)
 		}
 	}
 }

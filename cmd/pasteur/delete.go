@@ -71,9 +71,16 @@ func runDelete(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		*token = strings.TrimSpace(line)
 	}
 	c := &client.Client{HTTP: cf.httpClient()}
+	if c.Auth, err = credentials(pos[0], ""); err != nil {
+		fmt.Fprintf(stderr, "pasteur delete: %v\n", err)
+		return exitRuntime
+	}
 	if err := c.Delete(ctx, pos[0], *token); err != nil {
 		var se *client.ServerError
-		if errors.As(err, &se) && se.Status == 403 {
+		switch {
+		case needsUser(err):
+			err = authHint(err, c.Auth != nil)
+		case errors.As(err, &se) && se.Status == 403:
 			err = fmt.Errorf("%w: check the token that pasteur put printed", err)
 		}
 		fmt.Fprintf(stderr, "pasteur delete: %v\n", err)

@@ -71,11 +71,16 @@ func creates(r *http.Request) bool {
 
 // authRequired selects the requests that need a user: creating pastes and
 // the form that does it (so that a browser asks for the password before
-// the paste is typed), and with readToo everything but /healthz.
+// the paste is typed), deleting them, and with readToo everything but
+// /healthz. POST /ID is a read: the page's button that reads a paste that
+// burns.
 func authRequired(readToo bool) func(*http.Request) bool {
 	return func(r *http.Request) bool {
 		if readToo {
 			return r.URL.Path != "/healthz"
+		}
+		if r.Method == http.MethodPost && r.URL.Path != "/" {
+			return false
 		}
 		return creates(r) || r.URL.Path == "/"
 	}

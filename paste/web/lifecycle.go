@@ -41,9 +41,10 @@ func (h *Handler) parseLife(pick func(string) (string, bool), now time.Time) (li
 	return o, nil
 }
 
-// remove answers DELETE /ID with Authorization: Bearer TOKEN: 204 once
-// the paste is removed, 403 for a wrong (or no) token, 404 for an unknown
-// id, 410 for a paste already gone.
+// remove answers DELETE /ID with Authorization: Bearer TOKEN (or the
+// token in paste.DeleteTokenHeader): 204 once the paste is removed, 403 for a
+// wrong (or no) token, 404 for an unknown id, 410 for a paste already
+// gone.
 func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !paste.ValidID(id) {
@@ -51,6 +52,10 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
+		token = strings.TrimSpace(r.Header.Get(paste.DeleteTokenHeader))
+		ok = token != ""
+	}
 	p, err := h.store.Get(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)

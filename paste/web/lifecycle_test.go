@@ -249,3 +249,55 @@ func TestBurnReadIsWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestShownPasteRevalidated: every form of a paste is answered so that a
+// cache (the browser's, a proxy in front of the server) asks again before
+// it serves it: a paste may be deleted or expire at any time. The raw
+// text carries Last-Modified, from which caches would otherwise keep it
+// fresh for a tenth of its age, serving it on after its deletion.
+func TestShownPasteRevalidated(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	put(st, &paste.Paste{ID: "kept", Contents: []byte("x"), Created: time.Now().Add(-240 * time.Hour)})
+	for _, c := range []struct {
+		target string
+		header []string
+	}{
+		{"/kept?raw=true", nil},
+		{"/kept", []string{"Accept", "application/json"}},
+		{"/kept", []string{"Accept", browserAccept}},
+	} {
+		rec := getWith(h, c.target, c.header...)
+		if rec.Code != 200 {
+			t.Fatalf("GET %s %v: %d", c.target, c.header, rec.Code)
+		}
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-cache" {
+			t.Errorf("GET %s %v: Cache-Control %q, want no-cache", c.target, c.header, cc)
+		}
+	}
+	rec := getWith(h, "/kept?raw=true", "If-Modified-Since", time.Now().UTC().Format(http.TimeFormat))
+	if rec.Code != http.StatusNotModified {
+		t.Errorf("revalidation of a kept paste: %d, want 304", rec.Code)
+	}
+}
+
+// TestDeleteTokenHeader: a DELETE whose Authorization carries a user's
+// basic credentials (a server whose reading needs a user) gives its token
+// in Pasteur-Delete-Token.
+func TestDeleteTokenHeader(t *testing.T) {
+	h, st := newTestHandler(t, Config{})
+	put(st, &paste.Paste{ID: "mine", Contents: []byte("x"), DeleteHash: paste.HashToken("secret")})
+	basic := "Basic YWxpY2U6czNjcmV0"
+	for _, c := range []struct {
+		header []string
+		status int
+	}{
+		{[]string{"Authorization", basic}, 403},
+		{[]string{"Authorization", basic, paste.DeleteTokenHeader, "wrong"}, 403},
+		{[]string{"Authorization", basic, paste.DeleteTokenHeader, " secret "}, 204},
+		{[]string{paste.DeleteTokenHeader, "secret"}, 410},
+	} {
+		if rec := do(h, "DELETE", "/mine", c.header...); rec.Code != c.status {
+			t.Errorf("DELETE with %q: %d, want %d: %s", c.header, rec.Code, c.status, rec.Body)
+		}
+	}
+}

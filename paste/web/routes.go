@@ -183,6 +183,10 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Add("Vary", "Accept")
+	// A paste may be deleted or expire at any time: caches ask again
+	// (a 304 for the raw text, whose Last-Modified would otherwise
+	// keep it fresh in them for a tenth of its age, deleted or not).
+	w.Header().Set("Cache-Control", "no-cache")
 	q := query(r)
 	accept := r.Header.Get("Accept")
 	raw := queryOn(q, "raw")

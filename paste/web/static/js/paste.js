@@ -124,7 +124,9 @@ function offerDelete() {
   button.addEventListener("click", async () => {
     if (!confirm("Delete this paste? Nobody will be able to read it again.")) return;
     button.disabled = true;
-    const resp = await fetch("/" + encodeURIComponent(root.dataset.id), { method: "DELETE", headers: { Authorization: "Bearer " + token } });
+    // Not Authorization: on a server whose pages need a user, it carries
+    // the credentials the browser keeps for the site.
+    const resp = await fetch("/" + encodeURIComponent(root.dataset.id), { method: "DELETE", headers: { "Pasteur-Delete-Token": token } });
     if (resp.status === 204 || resp.status === 404 || resp.status === 410) {
       localStorage.removeItem(key);
       root.hidden = true;
