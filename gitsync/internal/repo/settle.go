@@ -8,7 +8,8 @@ package repo
 // tip's root and the trees it names stay, the levels every id check
 // starts from (in a large repository the cache holds no more than those
 // and the leaves in use); go-git's object cache, the blocks of the pack
-// files and the objects rebuilt from deltas are dropped. It costs one
+// files, the objects rebuilt from deltas and the packs' indexes held in
+// memory are dropped. It costs one
 // merge of what waits, and nothing when nothing was written since the
 // last Settle.
 func (r *Repo) Settle() error {
@@ -20,6 +21,5 @@ func (r *Repo) Settle() error {
 	r.trees.trim(r.lastTree)
 	r.dropRecords()
 	r.batch.cache.Clear()
-	r.batch.packs.settle()
-	return nil
+	return r.batch.packs.settle()
 }
