@@ -16,6 +16,10 @@ type Counters struct {
 	CommitSeconds float64 `json:"commit_seconds"` // spent committing them, fsync included
 	Pushes        uint64  `json:"pushes"`         // pushes of a group that the remote took
 	PushSeconds   float64 `json:"push_seconds"`   // spent on those pushes
+	// Fetches: the remote fetched and the branches brought together
+	// (the periodic sync, and after an outage or a rejected push),
+	// whether that succeeded or not.
+	Fetches uint64 `json:"fetches"`
 	// In a partial repository (partial.go): objects fetched by hash, and
 	// the time spent fetching them.
 	LazyObjects uint64  `json:"lazy_objects,omitempty"`
@@ -46,6 +50,13 @@ func (c *counters) pushed(d time.Duration) {
 	defer c.mu.Unlock()
 	c.c.Pushes++
 	c.c.PushSeconds += d.Seconds()
+}
+
+// fetched records a fetch of the remote.
+func (c *counters) fetched() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.Fetches++
 }
 
 // lazy records n objects fetched by hash, in d.
