@@ -36,7 +36,6 @@ var errNoBranch = transport.ErrNoBranch
 // the writer lock.
 func (s *Store) reconcile(ctx context.Context) error {
 	s.lastFetch = time.Now()
-	defer s.counters.fetched()
 	var err error
 	for range maxAttempts {
 		var tip plumbing.Hash

@@ -20,9 +20,11 @@ import (
 // to make a burst is settled once it stops: when the stores committed
 // since the last settle and then nothing for idleTicks. And a server
 // that committed nothing since the last settle settles again after a
-// fetch of its remote (every --sync-interval) or a push (with --ack disk
-// the last pushes of a burst can come after its settle): those read the
-// packs' indexes and trees back (2-3 MB after a load with --ack disk).
+// periodic fetch of its remote (every --sync-interval) or a push (with
+// --ack disk the last pushes of a burst can come after its settle):
+// those read the packs' indexes and trees back (2-3 MB after a load with
+// --ack disk). Not after the fetches of read misses, which can come
+// every second.
 // Under a steady load none fires; each costs one settle and one
 // collection.
 const (
@@ -33,8 +35,8 @@ const (
 	freeBytes  = 1 << 20
 )
 
-// storeActivity is what the stores did so far: commits, and fetches and
-// pushes (remote).
+// storeActivity is what the stores did so far: commits, and periodic
+// fetches and pushes (remote).
 type storeActivity struct{ commits, remote uint64 }
 
 // memoryWatch decides, once a tick, whether to give memory back.
@@ -42,7 +44,7 @@ type memoryWatch struct {
 	busy    bool
 	commits uint64 // the stores' commits at the last tick
 	settled uint64 // and when memory was last given back
-	remote  uint64 // the stores' fetches and pushes when memory was last given back
+	remote  uint64 // the stores' syncs and pushes when memory was last given back
 	idle    int    // ticks since commits last moved
 }
 

@@ -71,7 +71,7 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 	defer stores.Close()
 	go returnMemory(ctx, func() storeActivity {
 		c := stores.counters()
-		return storeActivity{commits: c.Commits, remote: c.Fetches + c.Pushes}
+		return storeActivity{commits: c.Commits, remote: c.Syncs + c.Pushes}
 	}, settleStores(stores, log))
 
 	pastes := withQuota(cfg, observedStore{stores.pastes, m})

@@ -183,7 +183,7 @@ func (s *stores) counters() gitsync.Counters {
 		all.CommitSeconds += c.CommitSeconds
 		all.Pushes += c.Pushes
 		all.PushSeconds += c.PushSeconds
-		all.Fetches += c.Fetches
+		all.Syncs += c.Syncs
 	}
 	return all
 }
