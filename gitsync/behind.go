@@ -85,6 +85,9 @@ func (s *Store) pushBehind(ctx context.Context, sync bool) {
 		// After an outage or for the periodic fetch: take what other
 		// servers pushed meanwhile, then push.
 		err = s.reconcile(pctx)
+		if sync {
+			s.counters.synced()
+		}
 	} else {
 		s.mu.Lock()
 		tip, rerr := s.repo.Ref(s.branch)

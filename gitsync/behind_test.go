@@ -224,3 +224,31 @@ func TestAckDiskExpiryAndBurn(t *testing.T) {
 		t.Errorf("Get soon after its expiry: %v, want ErrGone", err)
 	}
 }
+
+// TestSyncsCounted: the periodic fetches are counted (Counters.Syncs),
+// with AckDisk (the push behind the log fetches) and without (the
+// writer loop does); a read miss's fetch is not one.
+func TestSyncsCounted(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	for _, c := range []struct {
+		name string
+		opts []func(*Config)
+	}{
+		{"push", nil},
+		{"disk", []func(*Config){ackDisk}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url, _ := d.NewRepo(t, "syncs-"+c.name+".git", true)
+			s := open(t, url, append(c.opts, func(c *Config) { c.SyncInterval = 100 * time.Millisecond })...)
+			waitFor(t, 15*time.Second, func() bool { return s.Counters().Syncs >= 2 })
+		})
+	}
+	url, _ := d.NewRepo(t, "syncs-miss.git", true)
+	s := open(t, url, func(c *Config) { c.SyncInterval = time.Hour })
+	if _, err := s.Get(context.Background(), "missing"); !errors.Is(err, paste.ErrNotFound) {
+		t.Fatalf("Get of a missing paste: %v", err)
+	}
+	if n := s.Counters().Syncs; n != 0 {
+		t.Errorf("Syncs after a read miss and no periodic fetch: %d, want 0", n)
+	}
+}

@@ -16,6 +16,9 @@ type Counters struct {
 	CommitSeconds float64 `json:"commit_seconds"` // spent committing them, fsync included
 	Pushes        uint64  `json:"pushes"`         // pushes of a group that the remote took
 	PushSeconds   float64 `json:"push_seconds"`   // spent on those pushes
+	// Syncs: the periodic fetches of the remote (Config.SyncInterval),
+	// whether they succeeded or not.
+	Syncs uint64 `json:"syncs"`
 	// In a partial repository (partial.go): objects fetched by hash, and
 	// the time spent fetching them.
 	LazyObjects uint64  `json:"lazy_objects,omitempty"`
@@ -46,6 +49,13 @@ func (c *counters) pushed(d time.Duration) {
 	defer c.mu.Unlock()
 	c.c.Pushes++
 	c.c.PushSeconds += d.Seconds()
+}
+
+// synced records a periodic fetch of the remote.
+func (c *counters) synced() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.Syncs++
 }
 
 // lazy records n objects fetched by hash, in d.

@@ -477,6 +477,7 @@ func (s *Store) syncNow(ctx context.Context) {
 	err := s.reconcile(rctx)
 	cancel()
 	s.unlockWriter()
+	s.counters.synced()
 	if err != nil && ctx.Err() == nil {
 		s.failed(err)
 		s.log.Warn("periodic fetch failed", "remote", s.remote.Name(), "err", err)

@@ -150,5 +150,7 @@ func registerCounters(m *metrics.Metrics, counters func() gitsync.Counters) erro
 			func(c gitsync.Counters) float64 { return float64(c.Pushes) }),
 		counter("pasteur_git_push_seconds_total", "Time spent on those pushes.",
 			func(c gitsync.Counters) float64 { return c.PushSeconds }),
+		counter("pasteur_git_syncs_total", "Periodic fetches of the git remote (--sync-interval), failed ones too.",
+			func(c gitsync.Counters) float64 { return float64(c.Syncs) }),
 	)
 }

@@ -69,7 +69,10 @@ func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		return err
 	}
 	defer stores.Close()
-	go returnMemory(ctx, func() uint64 { return stores.counters().Commits }, settleStores(stores, log))
+	go returnMemory(ctx, func() storeActivity {
+		c := stores.counters()
+		return storeActivity{commits: c.Commits, remote: c.Syncs + c.Pushes}
+	}, settleStores(stores, log))
 
 	pastes := withQuota(cfg, observedStore{stores.pastes, m})
 	if cfg.cache > 0 {

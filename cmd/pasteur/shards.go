@@ -183,6 +183,7 @@ func (s *stores) counters() gitsync.Counters {
 		all.CommitSeconds += c.CommitSeconds
 		all.Pushes += c.Pushes
 		all.PushSeconds += c.PushSeconds
+		all.Syncs += c.Syncs
 	}
 	return all
 }

@@ -54,11 +54,18 @@ func newPackSet(files billy.Filesystem, dir string) *packSet {
 		maxObject: maxPackObject}
 }
 
-// settle gives back the memory of the caches: the blocks and the
-// rebuilt objects.
-func (s *packSet) settle() {
+// settle gives back the memory of the caches: the blocks, the rebuilt
+// objects, and the indexes held in memory. Those are what a burst leaves
+// most of: a round of the write-ahead log is a pack of its own (up to
+// 2 MiB, ~1,000 pastes of 2 KB; an index of ~60 KB), and they stay until
+// a repack takes them, past maxPacks of them: 5-8 MB of indexes after a
+// minute's load. The packs are closed and listed again at the next read,
+// which reads the small indexes back (a few ms for a hundred packs, from
+// the page cache), once a burst.
+func (s *packSet) settle() error {
 	s.blocks.drop()
 	s.rebuilt.Clear()
+	return s.close()
 }
 
 // list lists the packs, once after each close.

@@ -69,6 +69,7 @@ func TestSettle(t *testing.T) {
 	if err := r.Settle(); err != nil { // nothing to do
 		t.Fatal(err)
 	}
+	assertPacksDropped(t, r)
 	for _, id := range ids {
 		if data, err := r.Find(tip, id); err != nil || len(data) == 0 {
 			t.Errorf("%s after Settle: %v", id, err)
@@ -87,5 +88,44 @@ func TestSettle(t *testing.T) {
 		if data, err := r.Find(tip, id); err != nil || len(data) == 0 {
 			t.Errorf("%s after a reopen: %v", id, err)
 		}
+	}
+}
+
+// TestSettleDropsIndexes: the indexes of the packs read since the last
+// merge (a round of the log that stays a pack of its own, not merged)
+// are not held after Settle, even when nothing waited for a merge; the
+// next read lists the packs again.
+func TestSettleDropsIndexes(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, dir)
+	tip := commit(t, r, &paste.Paste{ID: "base", Contents: []byte("base")})
+	if err := r.Settle(); err != nil { // the flush merged into a pack
+		t.Fatal(err)
+	}
+	r.Close()
+	r = open(t, dir)
+	if data, err := r.Find(tip, "base"); err != nil || len(data) == 0 {
+		t.Fatalf("base: %v", err)
+	}
+	if !r.batch.packs.listed || len(r.batch.packs.packs) == 0 {
+		t.Fatal("no pack read before the second Settle")
+	}
+	if len(r.small) != 0 {
+		t.Fatalf("%d packs wait for a merge: want none", len(r.small))
+	}
+	if err := r.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	assertPacksDropped(t, r)
+	if data, err := r.Find(tip, "base"); err != nil || len(data) == 0 {
+		t.Errorf("base after Settle: %v", err)
+	}
+}
+
+// assertPacksDropped checks that r holds no pack index after Settle.
+func assertPacksDropped(t *testing.T, r *Repo) {
+	t.Helper()
+	if s := r.batch.packs; s.listed || len(s.packs) != 0 || len(s.open) != 0 {
+		t.Errorf("after Settle: packs listed %v, %d indexes held, %d packs open", s.listed, len(s.packs), len(s.open))
 	}
 }
