@@ -98,7 +98,7 @@ func operatorDelete(ctx context.Context, dir, remote string, auth gitsync.Auth, 
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "pasteur delete: %v\n", err)
+		fmt.Fprintf(stderr, "pasteur delete: %v\n", inUseHint(err))
 		return exitRuntime
 	}
 	defer store.Close()

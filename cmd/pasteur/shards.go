@@ -108,7 +108,7 @@ func openStores(ctx context.Context, cfg *serveConfig, network netx.Network, log
 				st.Close()
 			}
 		}
-		return nil, err
+		return nil, inUseHint(err)
 	}
 	if n == 1 {
 		s.pastes = s.shards[0]
