@@ -143,6 +143,12 @@ type Store struct {
 
 var _ paste.Store = (*Store)(nil)
 
+// ErrInUse: Open and Migrate refuse a directory that a Store or a
+// Migrate, of this process or another, has open, without touching it.
+// The lock is the file repo.LockFile in the directory (docs/FORMAT.md),
+// released at Close, or by the kernel when its process dies.
+var ErrInUse = repo.ErrInUse
+
 var errClosed = fmt.Errorf("gitsync: store closed: %w", paste.ErrUnavailable)
 
 // Open opens the repository in cfg.Dir, creating it when missing, and with

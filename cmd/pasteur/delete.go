@@ -10,13 +10,13 @@ import (
 	"strings"
 
 	"github.com/pasteur-dev/pasteur/client"
-	"github.com/pasteur-dev/pasteur/gitsync"
 	"github.com/pasteur-dev/pasteur/netx"
 	"github.com/pasteur-dev/pasteur/paste"
+	"github.com/pasteur-dev/pasteur/paste/shard"
 )
 
 const deleteUsage = `Usage: pasteur delete [flags] URL
-       pasteur delete --data DIR [--remote URL] ID...
+       pasteur delete --data DIR [--remote URL] [--shards N] ID...
 
 Deletes a paste. The first form asks the server, with the delete token
 that pasteur put printed (or the page kept): --token, or one line on
@@ -24,6 +24,8 @@ standard input. The second is for the operator, without a token: it
 removes the pastes ID... from the repository in DIR (stop the server that
 uses DIR first, or give another DIR, "" for none, with the --remote to
 push the removal to; the running servers see it at their next fetch).
+With a server's --shards N, give the same --shards (and its --remote
+with {shard}): each id is removed from its shard.
 
 Flags (-name and --name both work):
 `
@@ -35,7 +37,8 @@ func runDelete(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cf.add(fs, "")
 	token := fs.String("token", "", "the paste's delete `token` (default: one line read from standard input)")
 	data := fs.String("data", "\x00", "operator: the `directory` of the repository to remove the pastes from (\"\" with --remote: none)")
-	remote := fs.String("remote", "", "operator: the Git `URL` to push the removal to (see pasteur --help for the credentials' flags)")
+	remote := fs.String("remote", "", "operator: the Git `URL` to push the removal to (see pasteur --help for the credentials' flags); with --shards, {shard} names the shard")
+	shards := fs.Int("shards", 1, "operator: the server's `number` of shards (shard 0 in --data, the others in DATA/shard-N)")
 	var git remoteConfig
 	git.addFlags(fs)
 	pos, err := parseArgs(fs, args)
@@ -50,6 +53,12 @@ func runDelete(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = fmt.Errorf("want one URL, got %d arguments", len(pos))
 	case !operator && *remote != "":
 		err = errors.New("--remote is for the operator's form, with --data")
+	case !operator && *shards != 1:
+		err = errors.New("--shards is for the operator's form, with --data")
+	case *remote != "":
+		err = checkShards(*remote, *shards, -1)
+	case *shards < 1 || *shards > shard.MaxShards:
+		err = fmt.Errorf("--shards %d: want 1..%d", *shards, shard.MaxShards)
 	}
 	if err == nil && operator {
 		err = git.check(remote)
@@ -60,7 +69,8 @@ func runDelete(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := commandContext()
 	defer stop()
 	if operator {
-		return operatorDelete(ctx, *data, *remote, git.auth, pos, stdout, stderr)
+		cfg := &serveConfig{data: *data, remote: *remote, shards: *shards, preferShard: -1, git: git}
+		return operatorDelete(ctx, cfg, pos, stdout, stderr)
 	}
 	if *token == "" {
 		line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
@@ -90,30 +100,36 @@ func runDelete(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// operatorDelete removes pastes ids from the repository in dir, pushing
-// to remote when set.
-func operatorDelete(ctx context.Context, dir, remote string, auth gitsync.Auth, ids []string, stdout, stderr io.Writer) int {
-	store, err := gitsync.Open(ctx, gitsync.Config{
-		Dir: dir, Remote: remote, Dial: (&netx.Host{}).Dial, Auth: auth,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+// operatorDelete removes pastes ids from the repositories of cfg (its
+// data, remote, shards and credentials), each from its shard as a server
+// with cfg's shards finds it, pushing to the remotes when set.
+func operatorDelete(ctx context.Context, cfg *serveConfig, ids []string, stdout, stderr io.Writer) int {
+	if err := checkShardDirs(cfg.data, cfg.shards); err != nil {
+		fmt.Fprintf(stderr, "pasteur delete: %v\n", err)
+		return exitRuntime
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	stores, err := openStores(ctx, cfg, &netx.Host{}, log, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "pasteur delete: %v\n", err)
 		return exitRuntime
 	}
-	defer store.Close()
+	defer stores.Close()
 	status := exitOK
 	for _, id := range ids {
-		if err := store.Remove(ctx, id, paste.Deleted); err != nil {
+		if err := stores.pastes.Remove(ctx, id, paste.Deleted); err != nil {
 			fmt.Fprintf(stderr, "pasteur delete: %s: %v\n", id, err)
 			status = exitRuntime
 			continue
 		}
 		fmt.Fprintf(stdout, "removed %s\n", id)
 	}
-	if st := store.Status(); st.Unpushed {
-		fmt.Fprintf(stderr, "pasteur delete: the removal is committed in %s but not pushed to %s yet: %s\n", dir, remote, st.LastError)
-		status = exitRuntime
+	for i, st := range stores.shards {
+		if st := st.Status(); st.Unpushed {
+			fmt.Fprintf(stderr, "pasteur delete: the removal is committed in %s but not pushed to %s yet: %s\n",
+				shardDir(cfg.data, i), shardRemote(cfg.remote, i), st.LastError)
+			status = exitRuntime
+		}
 	}
 	return status
 }

@@ -60,6 +60,57 @@ func TestOperatorDelete(t *testing.T) {
 	}
 }
 
+// TestOperatorDeleteShards: with a server's --shards, pasteur delete
+// --data removes each id from its shard, or from shard 0 when the id is
+// from before the sharding; a --shards that does not match the shards in
+// DIR is refused, with nothing removed.
+func TestOperatorDeleteShards(t *testing.T) {
+	const n = 3
+	dir := t.TempDir()
+	// ids by shard.Of with 3 shards: a and d in 0, b in 1, c in 2; "bold"
+	// is a shard 1 id that shard 0 holds from before the sharding.
+	held := map[int][]string{0: {"aaa", "ddd", "bold"}, 1: {"bbb"}, 2: {"ccc"}}
+	for i := range n {
+		s, err := gitsync.Open(t.Context(), gitsync.Config{Dir: shardDir(dir, i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range held[i] {
+			if err := s.Create(t.Context(), &paste.Paste{ID: id, Contents: []byte(id)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+	}
+	for _, shards := range []string{"1", "2", "4"} {
+		code, out, errs := runCmd("", "delete", "--data", dir, "--shards", shards, "bbb")
+		if code != exitRuntime || out != "" || !strings.Contains(errs, "--shards") {
+			t.Errorf("delete --shards %s of a DIR with 3: exit %d, out %q, err %q; want a refusal", shards, code, out, errs)
+		}
+	}
+	code, out, errs := runCmd("", "delete", "--data", dir, "--shards", "3", "bbb", "ccc", "bold", "aaa")
+	if code != exitOK || out != "removed bbb\nremoved ccc\nremoved bold\nremoved aaa\n" {
+		t.Fatalf("delete --shards 3: exit %d, out %q, err %q", code, out, errs)
+	}
+	gone := map[string]bool{"bbb": true, "ccc": true, "bold": true, "aaa": true}
+	for i := range n {
+		s, err := gitsync.Open(t.Context(), gitsync.Config{Dir: shardDir(dir, i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range held[i] {
+			_, err := s.Get(t.Context(), id)
+			if gone[id] != (err != nil) {
+				t.Errorf("shard %d, %s: Get: %v; removed: %v", i, id, err, gone[id])
+			}
+		}
+		s.Close()
+	}
+	if code, _, errs := runCmd("", "delete", "--data", dir, "--shards", "3", "--remote", "git://127.0.0.1/x", "ddd"); code != exitUsage || !strings.Contains(errs, "{shard}") {
+		t.Errorf("delete --shards 3 with a --remote without {shard}: exit %d, %q", code, errs)
+	}
+}
+
 // TestLifeFlags: the expiry flags are checked together.
 func TestLifeFlags(t *testing.T) {
 	for _, c := range []struct {

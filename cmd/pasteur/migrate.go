@@ -39,7 +39,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		err = fmt.Errorf("%w: start pasteur on it once, so that it pushes them, then stop it and migrate", err)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "pasteur migrate: %v\n", err)
+		fmt.Fprintf(stderr, "pasteur migrate: %v\n", inUseHint(err))
 		return exitRuntime
 	}
 	switch {

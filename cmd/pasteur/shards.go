@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,6 +51,32 @@ func shardDir(data string, i int) string {
 		return data
 	}
 	return filepath.Join(data, "shard-"+strconv.Itoa(i))
+}
+
+// checkShardDirs checks that data holds the shards of a server that ran
+// with n of them: the repositories DATA/shard-1 to DATA/shard-(n-1), and
+// none beyond, so that ids are looked for where such a server put them.
+// data "" (in memory) passes.
+func checkShardDirs(data string, n int) error {
+	if data == "" {
+		return nil
+	}
+	names, err := filepath.Glob(filepath.Join(data, "shard-*"))
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		k, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(name), "shard-"))
+		if err == nil && k >= n {
+			return fmt.Errorf("%s holds shard %d: give the server's --shards (more than %d)", data, k, n)
+		}
+	}
+	for i := 1; i < n; i++ {
+		if _, err := os.Stat(shardDir(data, i)); err != nil {
+			return fmt.Errorf("%s has no shard %d (%s): give the server's --shards (fewer than %d)", data, i, shardDir(data, i), n)
+		}
+	}
+	return nil
 }
 
 // stores is the store of every shard, and the store the handler uses.
@@ -108,7 +135,7 @@ func openStores(ctx context.Context, cfg *serveConfig, network netx.Network, log
 				st.Close()
 			}
 		}
-		return nil, err
+		return nil, inUseHint(err)
 	}
 	if n == 1 {
 		s.pastes = s.shards[0]

@@ -140,7 +140,9 @@ func TestRepack(t *testing.T) {
 		}
 	}
 	r.Close()
-	checkRepo(t, dir, open(t, dir), objects)
+	r = open(t, dir)
+	checkRepo(t, dir, r, objects)
+	r.Close() // one Repo at a time has the directory
 	// A repack of one pack is none.
 	if rp, err := open(t, dir).PlanRepack(1, false); rp != nil || err != nil {
 		t.Fatalf("a repack of one pack: %v, %v", rp, err)

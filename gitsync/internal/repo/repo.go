@@ -67,11 +67,15 @@ type Repo struct {
 	// branch's file (an open, a read and a close through go-git, 3.6% of
 	// the CPU of a create load), and only the Repo writes them.
 	refs map[plumbing.ReferenceName]plumbing.Hash
+	lock *dirLock // the directory's, held until Close; nil in memory
 }
 
 // Open opens the bare repository in dir, or creates it with HEAD on
 // branch; dir "" is a repository in memory (the same files, on an
-// in-memory filesystem, without fsync).
+// in-memory filesystem, without fsync). A directory that another Repo,
+// of this process or another, has open is refused with an error wrapping
+// ErrInUse, before anything in it is touched; Close lets the next Open
+// have it.
 func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
 	r := &Repo{trees: newTreeCache(maxCachedEntries), limits: LimitsFor(paste.DefaultMaxSize), mergeDepth: maxMergeDepth,
 		versions: make(map[plumbing.Hash]plumbing.Hash), idsLost: make(chan struct{}, 1)}
@@ -83,6 +87,9 @@ func Open(dir string, branch plumbing.ReferenceName) (*Repo, error) {
 			return nil, err
 		}
 		if err := os.MkdirAll(abs, 0o777); err != nil {
+			return nil, err
+		}
+		if r.lock, err = lockDir(abs); err != nil {
 			return nil, err
 		}
 		r.files = osfs.New(abs)
@@ -141,12 +148,17 @@ func (r *Repo) init(branch plumbing.ReferenceName) error {
 // LimitsFor(paste.DefaultMaxSize) until then.
 func (r *Repo) SetLimits(l Limits) { r.limits = l }
 
-// Close closes the repository's files.
+// Close closes the repository's files, and lets the next Open have its
+// directory.
 func (r *Repo) Close() error {
 	err := r.batch.closePacks()
 	if cerr := r.fs.Close(); err == nil {
 		err = cerr
 	}
+	if cerr := r.lock.unlock(); err == nil {
+		err = cerr
+	}
+	r.lock = nil
 	return err
 }
 

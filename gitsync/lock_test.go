@@ -1,0 +1,104 @@
+package gitsync
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pasteur-dev/pasteur/internal/testlog"
+)
+
+// TestOpenLocksDir: a directory a Store has open is refused to a second
+// Open and to Migrate, in the same process too (flock is per open file
+// description), with the holder's pid, until the Store closes.
+func TestOpenLocksDir(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(t.Context(), Config{Dir: dir, Logger: testlog.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = Open(t.Context(), Config{Dir: dir})
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Fatalf("second Open: %v; want ErrInUse naming %s and pid %d", err, dir, os.Getpid())
+	}
+	if _, err := Migrate(dir, "", time.Now()); !errors.Is(err, ErrInUse) {
+		t.Fatalf("Migrate while open: %v; want ErrInUse", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(t.Context(), Config{Dir: dir})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	s2.Close()
+	if _, err := Migrate(dir, "", time.Now()); err != nil {
+		t.Fatalf("Migrate after Close: %v", err)
+	}
+}
+
+// lockHolderEnv names the directory the test binary, started by
+// TestLockFreedWhenKilled, holds open until it is killed.
+const lockHolderEnv = "PASTEUR_TEST_LOCK_HOLDER"
+
+// TestLockFreedWhenKilled: a process killed with SIGKILL leaves no lock:
+// the kernel drops it with the process.
+func TestLockFreedWhenKilled(t *testing.T) {
+	if dir := os.Getenv(lockHolderEnv); dir != "" {
+		holdLock(dir)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockFreedWhenKilled$")
+	cmd.Env = append(os.Environ(), lockHolderEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		t.Fatalf("the holder said %q, %v", line, err)
+	}
+	_, err = Open(t.Context(), Config{Dir: dir})
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", cmd.Process.Pid)) {
+		t.Fatalf("Open while another process holds it: %v; want ErrInUse with pid %d", err, cmd.Process.Pid)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	s, err := Open(t.Context(), Config{Dir: dir})
+	if err != nil {
+		t.Fatalf("Open after the holder was killed: %v", err)
+	}
+	s.Close()
+}
+
+// holdLock opens a Store on dir, says so, and waits to be killed (a
+// minute at most).
+func holdLock(dir string) {
+	s, err := Open(context.Background(), Config{Dir: dir})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer s.Close()
+	fmt.Println("locked")
+	time.Sleep(time.Minute)
+	os.Exit(1)
+}
