@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 )
 
@@ -188,4 +189,76 @@ type peerConn struct {
 
 func (c peerConn) RemoteAddr() net.Addr {
 	return net.TCPAddrFromAddrPort(netip.MustParseAddrPort(c.addr))
+}
+
+// TestConnContextKeepAlive: over one keep-alive connection, on IPv4 and
+// IPv6 loopback, a peer that is no trusted proxy is the client whatever
+// headers each request carries, and a trusted proxy's header is read
+// anew for each request (one connection from a proxy carries many
+// clients).
+func TestConnContextKeepAlive(t *testing.T) {
+	for _, network := range []struct{ listen, peer string }{{"127.0.0.1:0", "127.0.0.1"}, {"[::1]:0", "::1"}} {
+		ln, err := net.Listen("tcp", network.listen)
+		if err != nil {
+			t.Logf("%s: %v", network.listen, err)
+			continue
+		}
+		peer := netip.MustParseAddr(network.peer)
+		for _, tc := range []struct {
+			name    string
+			trusted netip.Prefix
+			xff     []string
+			want    []string
+		}{
+			{"direct", netip.MustParsePrefix("198.51.100.0/24"), []string{"198.51.100.1", "203.0.113.2", "", "[2001:db8::1]:1"},
+				[]string{network.peer, network.peer, network.peer, network.peer}},
+			{"proxy", netip.PrefixFrom(peer, peer.BitLen()), []string{"198.51.100.1", "203.0.113.2", "", "[2001:db8::1]:1", "fe80::1%eth0"},
+				[]string{"198.51.100.1", "203.0.113.2", network.peer, "2001:db8::1", "fe80::1"}},
+		} {
+			t.Run(network.peer+"/"+tc.name, func(t *testing.T) {
+				r := New([]netip.Prefix{tc.trusted})
+				got := make(chan netip.Addr, 1)
+				var conns atomic.Int32
+				srv := &httptest.Server{
+					Listener: ln,
+					Config: &http.Server{
+						Handler: r.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+							got <- From(req.Context())
+						})),
+						ConnContext: r.ConnContext,
+						ConnState: func(_ net.Conn, s http.ConnState) {
+							if s == http.StateNew {
+								conns.Add(1)
+							}
+						},
+					},
+				}
+				srv.Start()
+				defer srv.Close()
+				for i, xff := range tc.xff {
+					req, _ := http.NewRequest("GET", srv.URL, nil)
+					if xff != "" {
+						req.Header.Set("X-Forwarded-For", xff)
+						req.Header.Set("Forwarded", "for="+xff)
+					}
+					resp, err := srv.Client().Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if a := <-got; a.String() != tc.want[i] {
+						t.Errorf("request %d (X-Forwarded-For %q): From = %s, want %s", i, xff, a, tc.want[i])
+					}
+				}
+				if n := conns.Load(); n != 1 {
+					t.Fatalf("%d connections, want 1", n)
+				}
+			})
+			ln, err = net.Listen("tcp", network.listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		ln.Close()
+	}
 }
