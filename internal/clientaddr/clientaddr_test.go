@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestAddr(t *testing.T) {
@@ -262,3 +263,51 @@ func TestConnContextKeepAlive(t *testing.T) {
 		ln.Close()
 	}
 }
+
+// FuzzConnContext: for any peer, trusted proxies and X-Forwarded-For,
+// Handler on a connection whose context ConnContext made finds the
+// client Addr reads from the request alone.
+func FuzzConnContext(f *testing.F) {
+	for _, s := range [][3]string{
+		{"192.0.2.7:1", "", "198.51.100.1"},
+		{"192.0.2.7:1", "192.0.2.0/24", "198.51.100.1, 192.0.2.8"},
+		{"[2001:db8::1]:80", "2001:db8::/64", "[2001:db8::99]:443"},
+		{"[fe80::1%eth0]:80", "fe80::/10", "203.0.113.5"},
+		{"[::ffff:192.0.2.7]:80", "192.0.2.7/32", "nonsense, 198.51.100.1"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, peer, trusted, xff string) {
+		ap, err := netip.ParseAddrPort(peer)
+		if err != nil {
+			return
+		}
+		var prefixes []netip.Prefix
+		if p, err := netip.ParsePrefix(trusted); err == nil {
+			prefixes = append(prefixes, p)
+		}
+		r := New(prefixes)
+		c := tcpPeer{&net.TCPAddr{IP: ap.Addr().AsSlice(), Port: int(ap.Port()), Zone: ap.Addr().Zone()}}
+		ctx := r.ConnContext(context.Background(), c)
+		req := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+		req.RemoteAddr = c.RemoteAddr().String() // as net/http sets it
+		req.Header.Set("X-Forwarded-For", xff)
+		var got netip.Addr
+		r.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { got = From(req.Context()) })).ServeHTTP(httptest.NewRecorder(), req)
+		if want := r.Addr(req); got != want {
+			t.Fatalf("peer %s, trusted %q, X-Forwarded-For %q: From = %v, Addr = %v", req.RemoteAddr, trusted, xff, got, want)
+		}
+	})
+}
+
+// tcpPeer is a connection that only knows its peer's address.
+type tcpPeer struct{ addr *net.TCPAddr }
+
+func (tcpPeer) Read([]byte) (int, error)         { return 0, nil }
+func (tcpPeer) Write(b []byte) (int, error)      { return len(b), nil }
+func (tcpPeer) Close() error                     { return nil }
+func (tcpPeer) LocalAddr() net.Addr              { return nil }
+func (c tcpPeer) RemoteAddr() net.Addr           { return c.addr }
+func (tcpPeer) SetDeadline(time.Time) error      { return nil }
+func (tcpPeer) SetReadDeadline(time.Time) error  { return nil }
+func (tcpPeer) SetWriteDeadline(time.Time) error { return nil }
