@@ -1,6 +1,9 @@
 package paste
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNewID(t *testing.T) {
 	if IDBits(DefaultIDLength) < 64 {
@@ -31,6 +34,41 @@ func TestValidIDOriginal(t *testing.T) {
 	for _, id := range []string{"a.b", "a/b", "a b", "a~", "é"} {
 		if ValidID(id) {
 			t.Errorf("ValidID(%q) = true", id)
+		}
+	}
+}
+
+// TestNewIDAlphabet: an id of any length 1..MaxIDLength has that many
+// characters, all of idAlphabet, and each character comes up as often as
+// any other (the rejection sampling: without it the first 256%36 would
+// come up 1/8 more often).
+func TestNewIDAlphabet(t *testing.T) {
+	count := map[rune]int{}
+	total := 0
+	for n := 1; n <= MaxIDLength; n++ {
+		id, err := NewID(n)
+		if err != nil || len(id) != n {
+			t.Fatalf("NewID(%d) = %q, %v", n, id, err)
+		}
+	}
+	for total < 36*10000 {
+		id, err := NewID(MaxIDLength)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range id {
+			if !strings.ContainsRune(idAlphabet, c) {
+				t.Fatalf("NewID: %q outside the alphabet", id)
+			}
+			count[c]++
+			total++
+		}
+	}
+	// 10,000 expected each, a standard deviation of about 100.
+	want := total / len(idAlphabet)
+	for _, c := range idAlphabet {
+		if d := count[c] - want; d < -600 || d > 600 {
+			t.Errorf("%q came up %d times in %d, want about %d", c, count[c], total, want)
 		}
 	}
 }

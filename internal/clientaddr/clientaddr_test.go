@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestAddr(t *testing.T) {
@@ -189,3 +191,123 @@ type peerConn struct {
 func (c peerConn) RemoteAddr() net.Addr {
 	return net.TCPAddrFromAddrPort(netip.MustParseAddrPort(c.addr))
 }
+
+// TestConnContextKeepAlive: over one keep-alive connection, on IPv4 and
+// IPv6 loopback, a peer that is no trusted proxy is the client whatever
+// headers each request carries, and a trusted proxy's header is read
+// anew for each request (one connection from a proxy carries many
+// clients).
+func TestConnContextKeepAlive(t *testing.T) {
+	for _, network := range []struct{ listen, peer string }{{"127.0.0.1:0", "127.0.0.1"}, {"[::1]:0", "::1"}} {
+		ln, err := net.Listen("tcp", network.listen)
+		if err != nil {
+			t.Logf("%s: %v", network.listen, err)
+			continue
+		}
+		peer := netip.MustParseAddr(network.peer)
+		for _, tc := range []struct {
+			name    string
+			trusted netip.Prefix
+			xff     []string
+			want    []string
+		}{
+			{"direct", netip.MustParsePrefix("198.51.100.0/24"), []string{"198.51.100.1", "203.0.113.2", "", "[2001:db8::1]:1"},
+				[]string{network.peer, network.peer, network.peer, network.peer}},
+			{"proxy", netip.PrefixFrom(peer, peer.BitLen()), []string{"198.51.100.1", "203.0.113.2", "", "[2001:db8::1]:1", "fe80::1%eth0"},
+				[]string{"198.51.100.1", "203.0.113.2", network.peer, "2001:db8::1", "fe80::1"}},
+		} {
+			t.Run(network.peer+"/"+tc.name, func(t *testing.T) {
+				r := New([]netip.Prefix{tc.trusted})
+				got := make(chan netip.Addr, 1)
+				var conns atomic.Int32
+				srv := &httptest.Server{
+					Listener: ln,
+					Config: &http.Server{
+						Handler: r.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+							got <- From(req.Context())
+						})),
+						ConnContext: r.ConnContext,
+						ConnState: func(_ net.Conn, s http.ConnState) {
+							if s == http.StateNew {
+								conns.Add(1)
+							}
+						},
+					},
+				}
+				srv.Start()
+				defer srv.Close()
+				for i, xff := range tc.xff {
+					req, _ := http.NewRequest("GET", srv.URL, nil)
+					if xff != "" {
+						req.Header.Set("X-Forwarded-For", xff)
+						req.Header.Set("Forwarded", "for="+xff)
+					}
+					resp, err := srv.Client().Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if a := <-got; a.String() != tc.want[i] {
+						t.Errorf("request %d (X-Forwarded-For %q): From = %s, want %s", i, xff, a, tc.want[i])
+					}
+				}
+				if n := conns.Load(); n != 1 {
+					t.Fatalf("%d connections, want 1", n)
+				}
+			})
+			ln, err = net.Listen("tcp", network.listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		ln.Close()
+	}
+}
+
+// FuzzConnContext: for any peer, trusted proxies and X-Forwarded-For,
+// Handler on a connection whose context ConnContext made finds the
+// client Addr reads from the request alone.
+func FuzzConnContext(f *testing.F) {
+	for _, s := range [][3]string{
+		{"192.0.2.7:1", "", "198.51.100.1"},
+		{"192.0.2.7:1", "192.0.2.0/24", "198.51.100.1, 192.0.2.8"},
+		{"[2001:db8::1]:80", "2001:db8::/64", "[2001:db8::99]:443"},
+		{"[fe80::1%eth0]:80", "fe80::/10", "203.0.113.5"},
+		{"[::ffff:192.0.2.7]:80", "192.0.2.7/32", "nonsense, 198.51.100.1"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, peer, trusted, xff string) {
+		ap, err := netip.ParseAddrPort(peer)
+		if err != nil {
+			return
+		}
+		var prefixes []netip.Prefix
+		if p, err := netip.ParsePrefix(trusted); err == nil {
+			prefixes = append(prefixes, p)
+		}
+		r := New(prefixes)
+		c := tcpPeer{&net.TCPAddr{IP: ap.Addr().AsSlice(), Port: int(ap.Port()), Zone: ap.Addr().Zone()}}
+		ctx := r.ConnContext(context.Background(), c)
+		req := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+		req.RemoteAddr = c.RemoteAddr().String() // as net/http sets it
+		req.Header.Set("X-Forwarded-For", xff)
+		var got netip.Addr
+		r.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { got = From(req.Context()) })).ServeHTTP(httptest.NewRecorder(), req)
+		if want := r.Addr(req); got != want {
+			t.Fatalf("peer %s, trusted %q, X-Forwarded-For %q: From = %v, Addr = %v", req.RemoteAddr, trusted, xff, got, want)
+		}
+	})
+}
+
+// tcpPeer is a connection that only knows its peer's address.
+type tcpPeer struct{ addr *net.TCPAddr }
+
+func (tcpPeer) Read([]byte) (int, error)         { return 0, nil }
+func (tcpPeer) Write(b []byte) (int, error)      { return len(b), nil }
+func (tcpPeer) Close() error                     { return nil }
+func (tcpPeer) LocalAddr() net.Addr              { return nil }
+func (c tcpPeer) RemoteAddr() net.Addr           { return c.addr }
+func (tcpPeer) SetDeadline(time.Time) error      { return nil }
+func (tcpPeer) SetReadDeadline(time.Time) error  { return nil }
+func (tcpPeer) SetWriteDeadline(time.Time) error { return nil }
