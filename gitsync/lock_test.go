@@ -129,3 +129,35 @@ func TestFailedOpenClosesFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestLockNotInherited: a process the holder starts (and that outlives
+// its Close) does not hold the lock: the lock's descriptor is
+// close-on-exec.
+func TestLockNotInherited(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	s, err := Open(t.Context(), Config{Dir: dir, Logger: testlog.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(sleep, "30")
+	if err := child.Start(); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = child.Process.Kill()
+		_ = child.Wait()
+	})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(t.Context(), Config{Dir: dir, Logger: testlog.New(t)})
+	if err != nil {
+		t.Fatalf("Open after Close, with a process started by the first still running: %v", err)
+	}
+	s.Close()
+}
