@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pasteur-dev/pasteur/gitsync/internal/gittest"
 	"github.com/pasteur-dev/pasteur/internal/testlog"
 )
 
@@ -101,4 +103,61 @@ func holdLock(dir string) {
 	fmt.Println("locked")
 	time.Sleep(time.Minute)
 	os.Exit(1)
+}
+
+// TestFailedOpenClosesFiles: an Open that fails after the repository is
+// open (here the remote has no such repository, a permanent refusal)
+// leaves no file of the directory open: not the lock, which a retry
+// takes, nor the write-ahead log's files.
+func TestFailedOpenClosesFiles(t *testing.T) {
+	d := gittest.StartDaemon(t)
+	url, _ := d.NewRepo(t, "pastes.git", true)
+	url = strings.Replace(url, "pastes.git", "missing.git", 1)
+	dir := t.TempDir()
+	for range 2 { // the second finds the lock free
+		if _, err := openDir(t, url, dir); err == nil || errors.Is(err, ErrInUse) {
+			t.Fatalf("Open with a missing remote repository: %v", err)
+		}
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, fd := range fds {
+		if to, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(to, dir) {
+			t.Errorf("fd %s still open on %s after the failed Opens", fd.Name(), to)
+		}
+	}
+}
+
+// TestLockNotInherited: a process the holder starts (and that outlives
+// its Close) does not hold the lock: the lock's descriptor is
+// close-on-exec.
+func TestLockNotInherited(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	s, err := Open(t.Context(), Config{Dir: dir, Logger: testlog.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(sleep, "30")
+	if err := child.Start(); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = child.Process.Kill()
+		_ = child.Wait()
+	})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(t.Context(), Config{Dir: dir, Logger: testlog.New(t)})
+	if err != nil {
+		t.Fatalf("Open after Close, with a process started by the first still running: %v", err)
+	}
+	s.Close()
 }

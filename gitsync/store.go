@@ -212,7 +212,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.partial.Store(s.repo.Partial())
 	if s.durable {
 		if err := s.openLog(ctx, cfg.Dir); err != nil {
-			s.repo.Close()
+			s.closeFiles()
 			return nil, err
 		}
 	}
@@ -228,7 +228,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		cancel()
 		if err != nil {
 			if !s.durable || transport.Permanent(err) {
-				s.repo.Close()
+				s.closeFiles()
 				return nil, s.unavailable("reconcile with", err)
 			}
 			// The local repository serves; what it holds that the
@@ -461,6 +461,12 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	return s.closeFiles()
+}
+
+// closeFiles closes the write-ahead log and the repository, which lets
+// the next Open have the directory.
+func (s *Store) closeFiles() error {
 	if s.wal != nil {
 		s.wal.Close()
 	}

@@ -69,7 +69,7 @@ func (s *Store) flushLog(ctx context.Context) error {
 	s.mu.Lock()
 	n := len(s.logged.order)
 	s.mu.Unlock()
-	if n == 0 && s.walSize() == 0 {
+	if n == 0 && s.walEmpty() {
 		return nil
 	}
 	if err := s.lockWriter(ctx); err != nil {
@@ -101,10 +101,13 @@ func (s *Store) notePace(start time.Time, n int) {
 	s.commitPace = time.Since(start) / time.Duration(max(n, 1))
 }
 
-func (s *Store) walSize() int64 {
+// walEmpty reports whether the log holds nothing, durably: an emptying
+// that failed is written again by the next commit of the log, before a
+// Remove that follows it commits (wal.Log.Empty).
+func (s *Store) walEmpty() bool {
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
-	return s.wal.Size()
+	return s.wal.Empty()
 }
 
 // commitLog commits the pastes logged so far, durably, in rounds of

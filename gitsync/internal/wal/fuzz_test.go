@@ -40,6 +40,13 @@ func FuzzParse(f *testing.F) {
 	f.Add(append(AppendEnd(bytes.Clone(headed)), AppendRecord(nil, 2, Record{ID: "old", Doc: []byte("x")})...))
 	f.Add(AppendRecord(bytes.Clone(headed), 2, Record{ID: "old", Doc: []byte("x")}))
 	f.Add(AppendHeader(nil, 1)[:10])
+	// An emptying torn: the next generation's header over records of
+	// the last, its end half written.
+	torn := AppendRecord(AppendRecord(AppendHeader(nil, 5), 5, Record{ID: "c1", Doc: []byte("{}")}), 5, Record{ID: "c2"})
+	f.Add(append(AppendHeader(nil, 6), append(make([]byte, 4), torn[20:]...)...))
+	// An append torn: a record of this generation, then one of the last
+	// where the end should be.
+	f.Add(AppendRecord(AppendRecord(AppendHeader(nil, 6), 6, Record{ID: "n1", Doc: []byte("{}")}), 5, Record{ID: "c2"}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs, n, err := Parse(data, 1<<16)
 		gen, headed, herr := parseHeader(data)

@@ -25,6 +25,9 @@ type Log struct {
 	active int
 	torn   bool   // a failed append to a file without a header is still to be cut off
 	buf    []byte // the encoding of the last append, reused
+	// sync makes a file's writes durable: fdatasync; a test's may fail,
+	// or keep what a crash would leave.
+	sync func(*os.File) error
 }
 
 // maxKept is the length above which EmptyInactive truncates a file it
@@ -38,7 +41,7 @@ const maxBuf = 1 << 20
 // directory) when missing, and returns it with the contents of its two
 // files, to be replayed (Parse). A file that is empty is given its header.
 func Open(path string) (*Log, [2][]byte, error) {
-	var l Log
+	l := Log{sync: fdatasync}
 	var data [2][]byte
 	created := false
 	for i := range l.files {
@@ -60,13 +63,20 @@ func Open(path string) (*Log, [2][]byte, error) {
 		switch {
 		case len(data[i]) == 0 || herr != nil:
 			// New, or a header torn as it was written over records
-			// committed before: records of a generation of the clock's,
-			// which no earlier record's checksum holds for.
+			// committed before: records of a generation of the clock's.
+			// What the file held goes, whatever its generations: a
+			// clock set back could give one of them again, and the
+			// next emptyings count up from it.
 			if err := l.reset(i, uint64(time.Now().UnixNano())); err != nil {
 				l.Close()
 				return nil, data, err
 			}
-			if err := fdatasync(f); err != nil {
+			if err := f.Truncate(fileHeaderSize + headerSize); err != nil {
+				l.Close()
+				return nil, data, fmt.Errorf("wal: truncate: %w", err)
+			}
+			l.lens[i] = fileHeaderSize + headerSize
+			if err := l.sync(f); err != nil {
 				l.Close()
 				return nil, data, err
 			}
@@ -103,13 +113,9 @@ func (l *Log) Write(recs []Record) error {
 	if l.unsure[i] {
 		// The emptying's header first, written again: after a failed
 		// writeback its page is clean in memory but not on the disk.
-		if err := l.reset(i, l.gens[i]); err != nil {
+		if err := l.settle(i); err != nil {
 			return err
 		}
-		if err := fdatasync(f); err != nil {
-			return err
-		}
-		l.unsure[i] = false
 	}
 	b := l.buf[:0]
 	for _, r := range recs {
@@ -129,8 +135,8 @@ func (l *Log) Write(recs []Record) error {
 	_, err := f.WriteAt(b, l.ends[i])
 	if err != nil {
 		err = fmt.Errorf("wal: append: %w", err)
-	} else if err = fdatasync(f); err != nil {
-		err = fmt.Errorf("wal: fdatasync: %w", err)
+	} else if err = l.sync(f); err != nil {
+		err = fmt.Errorf("wal: append: %w", err)
 	}
 	if err != nil {
 		if l.legacy[i] {
@@ -149,6 +155,14 @@ func (l *Log) Write(recs []Record) error {
 // Size is the length of the log's records, both files.
 func (l *Log) Size() int64 { return l.sizes[0] + l.sizes[1] }
 
+// Empty reports whether the log holds no record, durably: none appended
+// since each file was last emptied, and each emptying known durable. A
+// log with no record whose emptying failed is not empty: until
+// EmptyInactive or an append writes it again, a crash leaves the
+// records the emptying was to drop, committed, to be replayed (a paste
+// removed since would come back).
+func (l *Log) Empty() bool { return l.Size() == 0 && !l.unsure[0] && !l.unsure[1] }
+
 // Rotate makes the inactive file the active one. A failed append is cut
 // off first.
 func (l *Log) Rotate() error {
@@ -164,8 +178,15 @@ func (l *Log) Rotate() error {
 
 // EmptyInactive empties the inactive file, durably: its records are
 // committed. It writes the header of the file's next generation and the
-// end over what the file held, which keeps its blocks.
+// end over what the file held, which keeps its blocks. An emptying of
+// the active file that failed (and that no append has made durable
+// since) is written again too.
 func (l *Log) EmptyInactive() error {
+	if a := l.active; l.unsure[a] {
+		if err := l.settle(a); err != nil {
+			return err
+		}
+	}
 	i := l.active ^ 1
 	if l.sizes[i] == 0 && !l.legacy[i] && !l.unsure[i] {
 		return nil
@@ -173,7 +194,24 @@ func (l *Log) EmptyInactive() error {
 	if err := l.reset(i, l.gens[i]+1); err != nil {
 		return err
 	}
-	if err := fdatasync(l.files[i]); err != nil {
+	if err := l.sync(l.files[i]); err != nil {
+		return err
+	}
+	l.unsure[i] = false
+	return nil
+}
+
+// settle makes durable the header that file i was last emptied to: after
+// a failed write or writeback, its page may be clean in memory but not
+// on the disk, and is written again. Nothing follows it: an append to
+// the file settles it first.
+func (l *Log) settle(i int) error {
+	if l.unsure[i] {
+		if err := l.reset(i, l.gens[i]); err != nil {
+			return err
+		}
+	}
+	if err := l.sync(l.files[i]); err != nil {
 		return err
 	}
 	l.unsure[i] = false
@@ -215,6 +253,7 @@ func (l *Log) Close() error {
 	return err
 }
 
+// fdatasync makes f's writes durable, and what reading them needs.
 func fdatasync(f *os.File) error {
 	if err := syscall.Fdatasync(int(f.Fd())); err != nil {
 		return fmt.Errorf("wal: fdatasync: %w", err)
