@@ -176,7 +176,7 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 	st.Rewrite = time.Since(t0)
 	if s.remote != nil {
 		if err := s.sendPurged(ctx, pr.Tip(), pack); err != nil {
-			return st, s.unavailable("purge: push to", err)
+			return st, rewriteRefusal(s.unavailable("purge: push to", err))
 		}
 		defer s.dropPurgeRef(rewritten)
 	}
@@ -198,7 +198,7 @@ func (s *Store) Purge(ctx context.Context) (st PurgeStats, err error) {
 	st.Locked = time.Since(t1)
 	s.unlockWriter()
 	if err != nil {
-		return st, err
+		return st, rewriteRefusal(err)
 	}
 	// The commits carried over are not part of the mark: one made and
 	// removed meanwhile still holds its paste.
@@ -394,30 +394,19 @@ func (s *Store) tryMoveToPurged(ctx context.Context, start, rewritten, sent plum
 }
 
 // purgeLoop purges every interval until ctx ends, when a paste was
-// removed since the last purge (or since Open).
+// removed since the last purge (or since Open), pausing longer after a
+// remote refused the rewrite (purgeTick).
 func (s *Store) purgeLoop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	s.removedSincePurge.Store(true)
+	b := purgeBackoff{interval: interval}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		if !s.removedSincePurge.Swap(false) {
-			continue
-		}
-		_, err := s.Purge(ctx)
-		if err != nil {
-			s.removedSincePurge.Store(true)
-		}
-		switch {
-		case err == nil, ctx.Err() != nil:
-		case errors.Is(err, ErrPurgeLater):
-			s.log.Info("no purge this time", "err", err)
-		default:
-			s.log.Warn("purge failed", "err", err)
+		case now := <-t.C:
+			s.purgeTick(ctx, &b, now)
 		}
 	}
 }

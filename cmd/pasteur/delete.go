@@ -19,8 +19,9 @@ const deleteUsage = `Usage: pasteur delete [flags] URL
        pasteur delete --data DIR [--remote URL] [--shards N] ID...
 
 Deletes a paste. The first form asks the server, with the delete token
-that pasteur put printed (or the page kept): --token, or one line on
-standard input. The second is for the operator, without a token: it
+that pasteur put printed (or the page kept), one line on standard input
+(echo TOKEN | pasteur delete URL, or type it), or --token, which other
+users of the machine can read in the process list. The second is for the operator, without a token: it
 removes the pastes ID... from the repository in DIR (stop the server that
 uses DIR first, or give another DIR, "" for none, with the --remote to
 push the removal to; the running servers see it at their next fetch).
@@ -35,7 +36,7 @@ func runDelete(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("delete", deleteUsage, stdout)
 	var cf clientFlags
 	cf.add(fs, "")
-	token := fs.String("token", "", "the paste's delete `token` (default: one line read from standard input)")
+	token := fs.String("token", "", "the paste's delete `token` (default: one line read from standard input; prefer that: a command line is in the process list, which other users of the machine read)")
 	data := fs.String("data", "\x00", "operator: the `directory` of the repository to remove the pastes from (\"\" with --remote: none)")
 	remote := fs.String("remote", "", "operator: the Git `URL` to push the removal to (see pasteur --help for the credentials' flags); with --shards, {shard} names the shard")
 	shards := fs.Int("shards", 1, "operator: the server's `number` of shards (shard 0 in --data, the others in DATA/shard-N)")

@@ -130,3 +130,33 @@ func TestLifeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenOffTheCommandLine: what put prints and the help texts show the
+// delete token given on standard input, not with --token, which other
+// local users read in the process list; the command put shows deletes
+// the paste, and delete's help says why.
+func TestTokenOffTheCommandLine(t *testing.T) {
+	srv, _ := pastetest.NewServer(t)
+	code, out, errs := runCmd("x", "put", "--server", srv.URL)
+	if code != exitOK {
+		t.Fatalf("put: exit %d, %q", code, errs)
+	}
+	u := strings.TrimSpace(out)
+	m := regexp.MustCompile(`delete token: (\S+) \(.*echo (\S+) \| pasteur delete '(\S+)'`).FindStringSubmatch(errs)
+	if m == nil || m[1] != m[2] || m[3] != u || strings.Contains(errs, "--token "+m[1]) {
+		t.Fatalf("put printed %q; want the token and echo TOKEN | pasteur delete '%s'", errs, u)
+	}
+	if code, out, errs := runCmd(m[2]+"\n", "delete", m[3]); code != exitOK {
+		t.Fatalf("the delete put showed: exit %d, %q %q", code, out, errs)
+	}
+	for _, args := range [][]string{{"put", "--help"}, {"--help"}} {
+		_, out, errs := runCmd("", args...)
+		if help := out + errs; strings.Contains(help, "--token T") {
+			t.Errorf("%v shows --token with a token:\n%s", args, help)
+		}
+	}
+	_, out, errs = runCmd("", "delete", "--help")
+	if help := out + errs; !strings.Contains(help, "process list") {
+		t.Errorf("delete --help does not say why the token goes on standard input:\n%s", help)
+	}
+}

@@ -16,7 +16,7 @@ import (
 const serveUsage = `Usage: pasteur [flags]               serve
        pasteur put [flags] [FILE|-]  paste a file, print its URL (put --help)
        pasteur get [flags] URL       print a paste (get --help)
-       pasteur delete URL --token T  delete a paste (delete --help)
+       pasteur delete URL            delete a paste, its token on stdin (delete --help)
        pasteur keygen [flags]        make the ssh key for an ssh --remote
        pasteur migrate --data DIR    move the original's root pastes to ID[0]/ID[1]/ID
 

@@ -14,10 +14,12 @@ import (
 const putUsage = `Usage: pasteur put [flags] [FILE|-]
 
 Pastes FILE (standard input without one, or with -) to a pasteur server and
-prints the paste's URL, and on standard error the token that deletes it
-(pasteur delete URL --token TOKEN). With --encrypt the text is encrypted here, in the
-format the web page uses, and the key is put in the URL's fragment (#KEY):
-the server never sees it.
+prints the paste's URL, and on standard error the token that deletes it,
+with the command that does (echo TOKEN | pasteur delete 'URL': the token
+goes on standard input, where other users of the machine cannot read it
+as they can a command line in the process list). With --encrypt the text
+is encrypted here, in the format the web page uses, and the key is put in
+the URL's fragment (#KEY): the server never sees it.
 
 Flags (-name and --name both work; they may follow FILE):
 `
@@ -95,7 +97,9 @@ func runPut(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, p.URL)
 	if p.DeleteToken != "" {
-		fmt.Fprintf(stderr, "delete token: %s (pasteur delete URL --token %s)\n", p.DeleteToken, p.DeleteToken)
+		// echo is the shell's own: the token stays out of the process
+		// list, as it would not with --token.
+		fmt.Fprintf(stderr, "delete token: %s (to delete: echo %s | pasteur delete '%s')\n", p.DeleteToken, p.DeleteToken, p.URL)
 	}
 	return exitOK
 }

@@ -23,6 +23,11 @@ import (
 // serve runs the server until ctx ends: network, listener, store, handler,
 // serve.
 func serve(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
+	// Before anything opens: a shard left out would answer 404 for its
+	// pastes.
+	if err := checkNoShardsBeyond(cfg.data, cfg.shards); err != nil {
+		return err
+	}
 	log, flushLog := newServerLog(logOut, cfg.logLevel)
 	defer flushLog()
 

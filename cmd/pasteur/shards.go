@@ -58,6 +58,24 @@ func shardDir(data string, i int) string {
 // none beyond, so that ids are looked for where such a server put them.
 // data "" (in memory) passes.
 func checkShardDirs(data string, n int) error {
+	if err := checkNoShardsBeyond(data, n); err != nil {
+		return err
+	}
+	for i := 1; i < n; i++ {
+		if _, err := os.Stat(shardDir(data, i)); err != nil {
+			return fmt.Errorf("%s has no shard %d (%s): give the server's --shards (fewer than %d)", data, i, shardDir(data, i), n)
+		}
+	}
+	return nil
+}
+
+// checkNoShardsBeyond checks that data holds no shard that a server with
+// n shards would not look in: a DATA/shard-K directory with K >= n, left
+// by a server that ran with more (its pastes would answer 404, and new
+// ones could take their ids). Shards below n that are missing pass: they
+// are made when the server opens them, as when the shards grow. data ""
+// (in memory) passes.
+func checkNoShardsBeyond(data string, n int) error {
 	if data == "" {
 		return nil
 	}
@@ -65,16 +83,20 @@ func checkShardDirs(data string, n int) error {
 	if err != nil {
 		return err
 	}
+	highest := -1
 	for _, name := range names {
-		k, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(name), "shard-"))
-		if err == nil && k >= n {
-			return fmt.Errorf("%s holds shard %d: give the server's --shards (more than %d)", data, k, n)
+		suffix := strings.TrimPrefix(filepath.Base(name), "shard-")
+		k, err := strconv.Atoi(suffix)
+		if err != nil || strconv.Itoa(k) != suffix || k < n || k <= highest {
+			continue // not a shard's name (shardDir's), or one that n covers
+		}
+		if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+			highest = k
 		}
 	}
-	for i := 1; i < n; i++ {
-		if _, err := os.Stat(shardDir(data, i)); err != nil {
-			return fmt.Errorf("%s has no shard %d (%s): give the server's --shards (fewer than %d)", data, i, shardDir(data, i), n)
-		}
+	if highest >= 0 {
+		return fmt.Errorf("%s holds shard %d (%s), where --shards %d would not look: give --shards %d or more (the shards its pastes were made with)",
+			data, highest, shardDir(data, highest), n, highest+1)
 	}
 	return nil
 }
