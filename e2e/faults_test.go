@@ -92,7 +92,7 @@ func checkRemote(t *testing.T, bare string, ids []string) {
 		}
 	}
 	t.Logf("%d acknowledged pastes, %d missing from the remote", len(ids), missing)
-	git(t, bare, "fsck")
+	fsck(t, bare)
 }
 
 // TestRemoteGoesAway: the remote disappears in the middle of a load and

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,6 +80,24 @@ func git(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// fsck checks the bare repository dir with git fsck, once no git gc has
+// run in it for a second (2 minutes at most): receive-pack starts `git gc
+// --auto` after a push, detached, and a gc that deletes the packs it
+// merged while fsck reads them makes fsck report their indexes as not
+// opened.
+func fsck(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	quiet := time.Now()
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "gc.pid")); !errors.Is(err, fs.ErrNotExist) {
+			quiet = time.Now()
+		} else if time.Since(quiet) >= time.Second {
+			break
+		}
+	}
+	git(t, dir, append([]string{"fsck"}, args...)...)
 }
 
 // lastAuthor returns the author of the last commit on master of the

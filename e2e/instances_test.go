@@ -241,7 +241,7 @@ end
 	}
 	t.Logf("wrk: %d pastes answered 200, the remotes gained %d", okTotal, after-before)
 	for _, bare := range append(bares, single) {
-		git(t, bare, "fsck")
+		fsck(t, bare)
 	}
 }
 

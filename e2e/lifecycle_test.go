@@ -280,7 +280,7 @@ func TestLifecycle(t *testing.T) {
 	if refs := git(t, bare, "for-each-ref"); strings.Contains(refs, "refs/pasteur") {
 		t.Errorf("the purge left its ref:\n%s", refs)
 	}
-	git(t, bare, "fsck")
+	fsck(t, bare)
 	if t.Failed() {
 		t.Logf("a's log:\n%s", readFile(t, a.log))
 	}
@@ -486,5 +486,5 @@ func TestLifecycleUnderLoad(t *testing.T) {
 			t.Errorf("live paste %s (%s) is not in a fresh clone", r.id, r.text)
 		}
 	}
-	git(t, bare, "fsck")
+	fsck(t, bare)
 }

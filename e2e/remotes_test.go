@@ -122,7 +122,7 @@ func TestSSHRemote(t *testing.T) {
 	// git completed it into a whole repository. (The empty tree of the
 	// first commit is written first: git never stores it.)
 	git(t, bare, "hash-object", "-t", "tree", "-w", "/dev/null")
-	git(t, bare, "fsck", "--strict")
+	fsck(t, bare, "--strict")
 	health, err := bed.Run(bed.Bridge, "curl", "-sS", "-m", "10", "http://"+testbed.TapAddr+metricsPort+"/healthz")
 	if err != nil || !strings.Contains(health, `"reachable": true`) || !strings.Contains(health, "ssh://root@") {
 		t.Errorf("healthz: %v\n%s", err, health)

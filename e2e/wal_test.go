@@ -167,7 +167,7 @@ func TestKillDuringAckDiskLoad(t *testing.T) {
 	lostRemote, dupRemote := count(remote, "on the remote")
 	t.Logf("acknowledged %d; on the remote at the kill %d; after the restart: local %d (lost %d, duplicated %d), remote %d (lost %d, duplicated %d)",
 		len(acked), onRemoteAtKill, len(local), lostLocal, dupLocal, len(remote), lostRemote, dupRemote)
-	git(t, bare, "fsck")
+	fsck(t, bare)
 	for _, id := range []string{acked[0], acked[len(acked)-1]} {
 		raw, err := bed.Run(bed.Bridge, "curl", "-s", "-f", "-m", "10", base+"/"+id+"?raw=true")
 		if err != nil || remote[id] != raw {
